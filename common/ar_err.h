@@ -1,0 +1,59 @@
+/* One error table for the whole project: enum, numeric T-Lib ErrorCode and text. */
+#ifndef AR_ERR_H
+#define AR_ERR_H
+
+/*
+ * X(NAME, code, "message"). The numeric code is what EventError carries in
+ * AttributeErrorCode; codes are stable once published (docs/protocol.md lists them).
+ * Ranges: 1xx framing/decoding, 2xx session/registration, 3xx call model,
+ * 4xx recording, 9xx internal.
+ */
+#define AR_ERRORS(X)                                                                   \
+    X(OK, 0, "success")                                                                \
+    X(FRAME_MAGIC, 101, "bad frame magic: not a T-Lib frame")                          \
+    X(FRAME_TOO_LARGE, 102, "frame larger than the maximum frame size")                \
+    X(FRAME_MALFORMED, 103, "frame body does not match its declared length")           \
+    X(FRAME_TIMEOUT, 104, "incomplete frame not completed in time")                    \
+    X(UNKNOWN_MESSAGE, 105, "unknown message type")                                    \
+    X(UNKNOWN_ATTRIBUTE, 106, "unknown attribute")                                     \
+    X(WRONG_TYPE, 107, "attribute or key has the wrong value type")                    \
+    X(MISSING_ATTRIBUTE, 108, "mandatory attribute missing")                           \
+    X(INVALID_VALUE, 109, "invalid attribute value")                                   \
+    X(BAD_JSON, 110, "invalid JSON")                                                   \
+    X(NOT_A_REQUEST, 111, "message is not a request")                                  \
+    X(PROTOCOL_VERSION, 112, "unsupported protocol version")                           \
+    X(DUPLICATE_ATTRIBUTE, 113, "attribute given twice")                               \
+    X(KV_MALFORMED, 114, "malformed key-value list")                                   \
+    X(NOT_REGISTERED, 201, "client must send RequestRegisterClient first")             \
+    X(AUTH_FAILED, 202, "application name or password rejected")                      \
+    X(ALREADY_REGISTERED, 203, "client already registered")                            \
+    X(DN_NOT_ALLOWED, 204, "DN not allowed for this application")                      \
+    X(UNKNOWN_DN, 205, "DN not configured")                                            \
+    X(DN_NOT_REGISTERED, 206, "DN not registered by this client")                      \
+    X(UNSUPPORTED_OPERATION, 207, "unsupported operation")                             \
+    X(TOO_MANY_CLIENTS, 208, "too many clients")                                       \
+    X(UNKNOWN_CONNID, 301, "no call with this ConnID")                                 \
+    X(DN_NOT_ON_CALL, 302, "DN is not a party on this call")                           \
+    X(CALL_NOT_HELD, 303, "call is not held")                                          \
+    X(INVALID_CALL_STATE, 304, "request not valid in the call's current state")        \
+    X(UNKNOWN_PRIVATE_MSG, 401, "unknown PrivateMsgID")                                \
+    X(ALREADY_RECORDING, 402, "recording already underway")                            \
+    X(NOT_RECORDING, 403, "call is not recorded")                                      \
+    X(NOT_PAUSED, 404, "recording is not paused")                                      \
+    X(NOMEM, 901, "out of memory")                                                     \
+    X(IO, 902, "input/output error")                                                   \
+    X(CONFIG, 903, "configuration error")                                              \
+    X(INTERNAL, 904, "internal error")
+
+typedef enum {
+#define AR_ERR_ENUM(name, code, msg) AR_E_##name = code,
+    AR_ERRORS(AR_ERR_ENUM)
+#undef AR_ERR_ENUM
+} ar_err;
+
+/* Text for an error code; "unknown error" for a code not in the table. */
+const char *ar_strerror(int code);
+/* Symbolic name ("FRAME_TOO_LARGE") for an error code, or NULL. */
+const char *ar_errname(int code);
+
+#endif

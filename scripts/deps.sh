@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages needed to build, run and test the project (as root).
+# Sourced or run by scripts/demo and scripts/test; skips apt when everything is there.
+set -euo pipefail
+
+AREC_PACKAGES=(
+  # build
+  build-essential cmake pkg-config clang-14 libclang-rt-14-dev clang-format
+  # libraries
+  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib libjson-c-dev
+  libsofia-sip-ua-dev libsofia-sip-ua-glib-dev libsrtp2-dev libpq-dev libxml2-dev
+  libcmocka-dev
+  # runtime peers and test tools
+  postgresql sip-tester python3 python3-websockets python3-pytest sox procps iproute2
+)
+
+missing=()
+for p in "${AREC_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
