@@ -6,7 +6,7 @@
  * X(NAME, code, "message"). The numeric code is what EventError carries in
  * AttributeErrorCode; codes are stable once published (docs/protocol.md lists them).
  * Ranges: 1xx framing/decoding, 2xx session/registration, 3xx call model,
- * 4xx recording, 9xx internal.
+ * 4xx recording, 5xx media (SDP, RTP, MSML), 9xx internal.
  */
 #define AR_ERRORS(X)                                                                   \
     X(OK, 0, "success")                                                                \
@@ -40,10 +40,35 @@
     X(ALREADY_RECORDING, 402, "recording already underway")                            \
     X(NOT_RECORDING, 403, "call is not recorded")                                      \
     X(NOT_PAUSED, 404, "recording is not paused")                                      \
+    X(WAV_MALFORMED, 410, "malformed WAV file")                                        \
+    X(WAV_UNSUPPORTED, 411, "unsupported WAV format")                                  \
+    X(SIPREC_MALFORMED, 412, "malformed SIPREC body (multipart or rs-metadata)")       \
+    X(SDP_MALFORMED, 501, "malformed SDP")                                             \
+    X(SDP_TOO_LARGE, 502, "SDP body too large")                                        \
+    X(SDP_TOO_MANY_MEDIA, 503, "SDP has more than 16 m= lines")                        \
+    X(SDP_BAD_PORT, 504, "SDP port out of range")                                      \
+    X(SDP_TOO_MANY_FORMATS, 505, "SDP m= line lists too many formats")                 \
+    X(SDP_NO_CONNECTION, 506, "SDP media has no connection address")                   \
+    X(RTP_TRUNCATED, 511, "RTP/RTCP packet truncated")                                 \
+    X(RTP_VERSION, 512, "RTP/RTCP version is not 2")                                   \
+    X(RTP_BAD_PADDING, 513, "RTP/RTCP padding length invalid")                         \
+    X(RTP_BAD_EXTENSION, 514, "RTP header extension overruns the packet")              \
+    X(RTCP_MALFORMED, 515, "RTCP compound packet malformed")                           \
+    X(MSML_NOT_XML, 521, "MSML body is not well-formed XML")                           \
+    X(MSML_TOO_LARGE, 522, "MSML body too large")                                      \
+    X(MSML_BAD_ROOT, 523, "MSML root element or version invalid")                      \
+    X(MSML_UNKNOWN_OP, 524, "unknown MSML operation")                                  \
+    X(MSML_MISSING_ATTR, 525, "MSML element lacks a mandatory attribute")              \
+    X(MSML_UNKNOWN_CONN, 526, "MSML refers to an unknown connection or conference")   \
+    X(MSML_TOO_MANY, 527, "MSML has too many operations or parameters")                \
+    X(MEDIA_NO_PORTS, 531, "no free RTP ports")                                        \
+    X(MEDIA_RECORDER_FAILED, 532, "recorder rejected or dropped the session")          \
     X(NOMEM, 901, "out of memory")                                                     \
     X(IO, 902, "input/output error")                                                   \
     X(CONFIG, 903, "configuration error")                                              \
-    X(INTERNAL, 904, "internal error")
+    X(INTERNAL, 904, "internal error")                                                 \
+    X(TIMEOUT, 905, "operation timed out")                                             \
+    X(CLOSED, 906, "connection closed by peer")
 
 typedef enum {
 #define AR_ERR_ENUM(name, code, msg) AR_E_##name = code,

@@ -1,0 +1,142 @@
+/* gatewayd configuration: INI-like parser, validation with line numbers, reload diff. */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* DN object types (the seed's configuration object types). */
+#define GW_DN_TYPES(X)                                                                             \
+    X(EXTENSION, "Extension")                                                                      \
+    X(ACD_POSITION, "ACD Position")                                                                \
+    X(TRUNK, "Trunk")                                                                              \
+    X(TRUNK_GROUP, "Trunk Group")                                                                  \
+    X(ROUTING_POINT, "Routing Point")                                                              \
+    X(VOICE_TREATMENT_PORT, "Voice Treatment Port")                                                \
+    X(VOIP_SERVICE, "VoIP Service")
+
+typedef enum {
+#define GW_DN_TYPE_ENUM(name, text) GW_DN_##name,
+    GW_DN_TYPES(GW_DN_TYPE_ENUM)
+#undef GW_DN_TYPE_ENUM
+        GW_DN_NTYPES
+} gw_dn_type;
+
+const char *gw_dn_type_name(gw_dn_type t);
+
+/* Recording options shared by [gateway] (defaults) and [application] (overrides). */
+typedef struct {
+    char *recording_filename; /* NULL = not set */
+    int msml_support;         /* -1 unset, 0/1 */
+    int msml_record_support;  /* -1 unset, 0/1 */
+    int record_consult_calls; /* -1 unset, 0/1 */
+} gw_rec_opts;
+
+/* One DN (a [dn] section; a range section yields one entry per number). */
+typedef struct {
+    char *number;
+    gw_dn_type type;
+    bool record;
+    char *geo_location;
+    bool dual_dialog_enabled; /* default true: consultation calls get their own dialog */
+    char *contact;            /* static SIP contact (trunks, VoIP services) */
+    char *service_type;       /* "msml" for a media-server VoIP Service DN */
+    char *prefix;
+    bool refer_enabled;
+    int make_call_rfc3725_flow; /* 0 or 1 */
+    bool sip_hold_rfc3264;
+    int oos_check;      /* seconds between OPTIONS checks, 0 = off */
+    int oos_force;      /* seconds before a silent contact is out of service */
+    char *password;     /* SIP digest password for REGISTER, NULL = none */
+    char *default_dn;   /* Routing Point: default route target */
+    int router_timeout; /* Routing Point: seconds before the default route */
+    int line;           /* line of the section header */
+} gw_dn_conf;
+
+typedef struct {
+    char *login;
+    char *password; /* NULL = none */
+    char *dn;       /* DN the agent normally logs in on, NULL = any */
+    int line;
+} gw_agent_conf;
+
+/* Allowed-DN list of an application: "*", single numbers and numeric ranges. */
+typedef struct {
+    bool all;
+    size_t n;
+    struct gw_dn_range {
+        uint64_t lo, hi; /* numeric ranges; lo == hi for a single number */
+        char *text;      /* non-numeric DN name, exact match (lo/hi unused) */
+    } * r;
+} gw_dn_set;
+
+typedef struct {
+    char *name;
+    char *password;
+    gw_dn_set dns;
+    gw_rec_opts rec;
+    int line;
+} gw_app_conf;
+
+typedef struct {
+    char *host;
+    int port; /* 0 = ephemeral */
+} gw_listen;
+
+typedef struct gw_config {
+    char *path;
+    /* [gateway] */
+    char *site;
+    char *application_name;
+    gw_listen tlib_listen;
+    gw_listen ws_listen;
+    uint32_t max_frame_size;
+    uint64_t client_queue_limit;
+    int frame_timeout;
+    int max_clients;
+    char *log_level; /* NULL = leave the command line's level */
+    char *web_root;  /* absolute or relative to the config file; NULL = no files */
+    gw_rec_opts rec;
+
+    gw_dn_conf *dns;
+    size_t n_dns;
+    gw_agent_conf *agents;
+    size_t n_agents;
+    gw_app_conf *apps;
+    size_t n_apps;
+} gw_config;
+
+/* Error list: each entry "FILE:LINE: message". */
+typedef struct {
+    char **msgs;
+    size_t n, cap;
+} gw_config_errors;
+
+/*
+ * Parse and validate a configuration file. Returns the config, or NULL with every
+ * problem found appended to errs (the parser goes on after an error).
+ */
+gw_config *gw_config_load(const char *path, gw_config_errors *errs);
+/* Same from a string; `name` is used as FILE in messages. */
+gw_config *gw_config_parse(const char *name, const char *text, gw_config_errors *errs);
+void gw_config_free(gw_config **cfg);
+void gw_config_errors_clear(gw_config_errors *errs);
+
+const gw_dn_conf *gw_config_find_dn(const gw_config *cfg, const char *number);
+const gw_app_conf *gw_config_find_app(const gw_config *cfg, const char *name);
+const gw_agent_conf *gw_config_find_agent(const gw_config *cfg, const char *login);
+bool gw_dn_set_contains(const gw_dn_set *s, const char *number);
+
+/* Parse "host:port" / "[v6]:port". Returns false on bad text. */
+bool gw_listen_parse(const char *text, gw_listen *out);
+
+/*
+ * Describe what changed from old to new, one human line per change ("dn 5001:
+ * record false -> true", "application x added"), calling fn for each line.
+ * Returns the number of changes.
+ */
+typedef void (*gw_config_diff_fn)(void *ud, const char *line);
+size_t gw_config_diff(const gw_config *old, const gw_config *cur, gw_config_diff_fn fn, void *ud);
+
+#endif

@@ -1,0 +1,36 @@
+/* Internal to the configuration modules: the option tables shared by parser and diff. */
+#ifndef GW_CONFIG_INT_H
+#define GW_CONFIG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_config.h"
+
+typedef enum {
+    OPT_STR,
+    OPT_BOOL,
+    OPT_INT,    /* int within [lo, hi] */
+    OPT_U32,    /* uint32_t within [lo, hi] */
+    OPT_U64,    /* uint64_t within [lo, hi] */
+    OPT_TRI,    /* int -1/0/1 set from a bool */
+    OPT_DNTYPE, /* gw_dn_type */
+    OPT_LISTEN, /* gw_listen */
+    OPT_LOGSPEC,
+    OPT_DNSET,
+} opt_kind;
+
+typedef struct {
+    const char *name;
+    opt_kind kind;
+    size_t off;
+    int64_t lo, hi;
+} opt_desc;
+
+/* Option tables per section, each ending with a NULL name. */
+extern const opt_desc gw_gateway_opts[];
+extern const opt_desc gw_dn_opts[];
+extern const opt_desc gw_agent_opts[];
+extern const opt_desc gw_app_opts[];
+
+#endif

@@ -1,0 +1,266 @@
+/* gatewayd entry point: command line, configuration, listeners, signals, main loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "ar_log.h"
+#include "gw_config.h"
+#include "gw_server.h"
+#include "gw_tcp.h"
+#include "gw_ws.h"
+
+typedef struct {
+    const char *config_path;
+    const char *ports_file;
+    const char *log_level;
+    const char *log_file;
+    bool check_only;
+} gw_opts;
+
+typedef struct {
+    GMainLoop *loop;
+    gw_server *srv;
+    const gw_opts *opts;
+} gw_app;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gatewayd -c FILE [--check-config] [--ports-file FILE] "
+               "[--log-level SPEC] [--log-file FILE]\n"
+               "  -c, --config FILE      configuration file (docs/configuration.md)\n"
+               "      --check-config     validate the configuration and exit (0 = valid)\n"
+               "      --ports-file FILE  once listening, write TLIB_PORT, WS_PORT, HTTP_PORT, PID\n"
+               "      --log-level SPEC   \"info\" or \"tlib=debug,ws=info\" (overrides the file)\n"
+               "      --log-file FILE    append the log to FILE instead of stderr\n");
+}
+
+static int parse_args(int argc, char **argv, gw_opts *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'k'},
+        {"ports-file", required_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"log-file", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config_path = optarg;
+            break;
+        case 'k':
+            o->check_only = true;
+            break;
+        case 'p':
+            o->ports_file = optarg;
+            break;
+        case 'l':
+            o->log_level = optarg;
+            break;
+        case 'f':
+            o->log_file = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (!o->config_path || optind != argc) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_errors(const gw_config_errors *errs, FILE *f)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        fprintf(f, "%s\n", errs->msgs[i]);
+}
+
+/* 1,000+ clients need more descriptors than the usual soft limit of 1024. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t want = rl.rlim_max;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        LOG_WARN(core, "cannot raise RLIMIT_NOFILE to %llu: %s", (unsigned long long)want,
+                 g_strerror(errno));
+}
+
+/* Shell-sourcable port file, written atomically so a reader never sees half of it. */
+static int write_ports_file(const char *path, int tlib_port, int ws_port)
+{
+    char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
+    char *text = g_strdup_printf("TLIB_PORT=%d\nWS_PORT=%d\nHTTP_PORT=%d\nPID=%d\n", tlib_port,
+                                 ws_port, ws_port, (int)getpid());
+    GError *ge = NULL;
+    int rc = 0;
+    if (!g_file_set_contents(tmp, text, -1, &ge) || rename(tmp, path) != 0) {
+        LOG_ERR(core, "cannot write ports file %s: %s", path, ge ? ge->message : g_strerror(errno));
+        unlink(tmp);
+        rc = -1;
+    }
+    if (ge)
+        g_error_free(ge);
+    g_free(tmp);
+    g_free(text);
+    return rc;
+}
+
+static void quit(gw_app *app)
+{
+    LOG_INFO(core, "signal received: shutting down");
+    g_main_loop_quit(app->loop);
+}
+
+static void reload(gw_app *app)
+{
+    gw_config_errors errs = {0};
+    const char *path = app->srv->cfg->path;
+    LOG_INFO(config, "SIGHUP: reloading %s", path);
+    gw_config *cfg = gw_config_load(path, &errs);
+    if (!cfg) {
+        for (size_t i = 0; i < errs.n; i++)
+            LOG_ERR(config, "%s", errs.msgs[i]);
+        LOG_ERR(config, "reload rejected (%zu error(s)); keeping the running configuration",
+                errs.n);
+        gw_config_errors_clear(&errs);
+        return;
+    }
+    if (!app->opts->log_level && cfg->log_level)
+        ar_log_parse(cfg->log_level);
+    gw_server_reload(app->srv, cfg);
+}
+
+/*
+ * Signals arrive through a signalfd watched by the loop: no handler runs in signal
+ * context and, unlike g_unix_signal_add(), no helper thread is started.
+ */
+static gboolean on_signal(gint fd, GIOCondition cond, gpointer ud)
+{
+    (void)cond;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP)
+            reload(ud);
+        else
+            quit(ud);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static int signals_open(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, set, NULL) != 0)
+        return -1;
+    return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int main(int argc, char **argv)
+{
+    gw_opts opts = {0};
+    gw_config_errors errs = {0};
+    gw_config *cfg = NULL;
+    gw_server *srv = NULL;
+    gw_tcp *tcp = NULL;
+    gw_ws *ws = NULL;
+    GMainLoop *loop = NULL;
+    char *err = NULL;
+    int rc = 1;
+    guint sig_watch = 0;
+    int sig_fd = -1;
+    sigset_t sigs;
+
+    ar_log_set_ident("gatewayd");
+    if (parse_args(argc, argv, &opts) != 0)
+        return 2;
+    if (opts.log_file && !freopen(opts.log_file, "a", stderr)) {
+        fprintf(stdout, "gatewayd: cannot open log file %s: %s\n", opts.log_file, strerror(errno));
+        return 1;
+    }
+    if (opts.log_file)
+        setvbuf(stderr, NULL, _IOLBF, 0); /* freopen made it fully buffered */
+    if (opts.log_level && ar_log_parse(opts.log_level) != 0) {
+        fprintf(stderr, "gatewayd: bad --log-level \"%s\"\n", opts.log_level);
+        return 2;
+    }
+    cfg = gw_config_load(opts.config_path, &errs);
+    if (opts.check_only) {
+        print_errors(&errs, stdout);
+        if (cfg)
+            printf("%s: OK (%zu DNs, %zu agents, %zu applications)\n", opts.config_path, cfg->n_dns,
+                   cfg->n_agents, cfg->n_apps);
+        rc = cfg ? 0 : 1;
+        goto cleanup;
+    }
+    if (!cfg) {
+        print_errors(&errs, stderr);
+        goto cleanup;
+    }
+    if (!opts.log_level && cfg->log_level)
+        ar_log_parse(cfg->log_level);
+    raise_nofile();
+
+    loop = g_main_loop_new(NULL, FALSE);
+    srv = gw_server_new(cfg);
+    cfg = NULL;
+    tcp = gw_tcp_new(srv, &srv->cfg->tlib_listen, &err);
+    if (tcp)
+        ws = gw_ws_new(srv, loop, &srv->cfg->ws_listen, srv->cfg->web_root, &err);
+    if (!tcp || !ws) {
+        LOG_ERR(core, "%s", err);
+        goto cleanup;
+    }
+    if (opts.ports_file && write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws)))
+        goto cleanup;
+
+    gw_app app = {.loop = loop, .srv = srv, .opts = &opts};
+    signal(SIGPIPE, SIG_IGN);
+    sig_fd = signals_open(&sigs);
+    if (sig_fd < 0) {
+        LOG_ERR(core, "signalfd: %s", g_strerror(errno));
+        goto cleanup;
+    }
+    sig_watch = g_unix_fd_add(sig_fd, G_IO_IN, on_signal, &app);
+    LOG_INFO(core, "%s started: site %s, %zu DNs, %zu applications (pid %d)", GW_SERVER_VERSION,
+             srv->cfg->site, gw_dn_table_size(srv->dns), srv->cfg->n_apps, (int)getpid());
+    g_main_loop_run(loop);
+    rc = 0;
+
+cleanup:
+    if (sig_watch)
+        g_source_remove(sig_watch);
+    if (sig_fd >= 0)
+        close(sig_fd);
+    gw_ws_free(&ws);
+    gw_tcp_free(&tcp);
+    gw_server_free(&srv);
+    gw_config_free(&cfg);
+    gw_config_errors_clear(&errs);
+    g_free(err);
+    if (loop)
+        g_main_loop_unref(loop);
+    return rc;
+}

@@ -1,0 +1,209 @@
+/* mediad entry point: options, config file, ports file, GLib loop, clean shutdown. */
+#include "ar_err.h"
+#include "ar_log.h"
+#include "md_ports.h"
+#include "md_sip.h"
+
+#include <glib-unix.h>
+#include <glib.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: mediad [--sip ADDR:PORT] [--rtp-ports LO-HI] [--max-ports N]\n"
+                    "              [--ports-file FILE] [--log-level SPEC] [--session-timer S]\n"
+                    "              [--rec-timeout MS] [-c FILE]\n");
+}
+
+static int parse_hostport(const char *s, md_config *cfg)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= sizeof(cfg->sip_addr))
+        return -1;
+    memcpy(cfg->sip_addr, s, (size_t)(colon - s));
+    cfg->sip_addr[colon - s] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535)
+        return -1;
+    cfg->sip_port = (int)p;
+    return 0;
+}
+
+static int parse_range(const char *s, md_config *cfg)
+{
+    unsigned lo, hi;
+    char tail;
+    if (sscanf(s, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo >= hi)
+        return -1;
+    cfg->rtp_lo = (uint16_t)lo;
+    cfg->rtp_hi = (uint16_t)hi;
+    return 0;
+}
+
+/* One option, from the command line or the [mediad] group of the config file. */
+static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const char *name,
+                     const char *val)
+{
+    char *end = NULL;
+    if (!strcmp(name, "sip"))
+        return parse_hostport(val, cfg);
+    if (!strcmp(name, "rtp-ports"))
+        return parse_range(val, cfg);
+    if (!strcmp(name, "max-ports")) {
+        cfg->max_ports = (unsigned)strtoul(val, &end, 10);
+        return *end ? -1 : 0;
+    }
+    if (!strcmp(name, "session-timer")) {
+        cfg->session_timer = (unsigned)strtoul(val, &end, 10);
+        return *end || (cfg->session_timer && cfg->session_timer < 90) ? -1 : 0;
+    }
+    if (!strcmp(name, "rec-timeout")) {
+        cfg->rec_timeout_ms = (unsigned)strtoul(val, &end, 10);
+        return *end ? -1 : 0;
+    }
+    if (!strcmp(name, "ports-file")) {
+        g_free(*ports_file);
+        *ports_file = g_strdup(val);
+        return 0;
+    }
+    if (!strcmp(name, "log-level")) {
+        g_free(*log_spec);
+        *log_spec = g_strdup(val);
+        return 0;
+    }
+    return -1;
+}
+
+static int load_config(const char *path, md_config *cfg, char **ports_file, char **log_spec)
+{
+    GKeyFile *kf = g_key_file_new();
+    GError *err = NULL;
+    int rc = 0;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
+        fprintf(stderr, "mediad: %s: %s\n", path, err->message);
+        g_error_free(err);
+        g_key_file_free(kf);
+        return -1;
+    }
+    gchar **keys = g_key_file_get_keys(kf, "mediad", NULL, NULL);
+    for (int i = 0; keys && keys[i] && rc == 0; i++) {
+        gchar *v = g_key_file_get_string(kf, "mediad", keys[i], NULL);
+        if (!v || apply_opt(cfg, ports_file, log_spec, keys[i], v) != 0) {
+            fprintf(stderr, "mediad: %s: bad option %s\n", path, keys[i]);
+            rc = -1;
+        }
+        g_free(v);
+    }
+    g_strfreev(keys);
+    g_key_file_free(kf);
+    return rc;
+}
+
+/* Write atomically (temp + rename) so a waiting test never reads half a file. */
+static int write_ports_file(const char *path, int sip_port)
+{
+    char *tmp = g_strdup_printf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int rc = -1;
+    if (f) {
+        fprintf(f, "SIP_PORT=%d\nPID=%d\n", sip_port, (int)getpid());
+        if (fclose(f) == 0 && rename(tmp, path) == 0)
+            rc = 0;
+    }
+    g_free(tmp);
+    return rc;
+}
+
+static gboolean on_signal(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+    md_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    snprintf(ctx.cfg.sip_addr, sizeof(ctx.cfg.sip_addr), "127.0.0.1");
+    ctx.cfg.rtp_lo = 30000;
+    ctx.cfg.rtp_hi = 39999;
+    ctx.cfg.session_timer = 1800;
+    ctx.cfg.rec_timeout_ms = 0;
+    char *ports_file = NULL, *log_spec = NULL;
+    int rc = 1;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage();
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            usage();
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "-c")) {
+            if (load_config(v, &ctx.cfg, &ports_file, &log_spec))
+                return 2;
+        } else if (strncmp(a, "--", 2) != 0 ||
+                   apply_opt(&ctx.cfg, &ports_file, &log_spec, a + 2, v) != 0) {
+            fprintf(stderr, "mediad: bad option %s %s\n", a, v);
+            usage();
+            return 2;
+        }
+    }
+    ar_log_set_ident("mediad");
+    if (log_spec && ar_log_parse(log_spec) != 0) {
+        fprintf(stderr, "mediad: bad --log-level %s\n", log_spec);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    unsigned pairs = (unsigned)(ctx.cfg.rtp_hi - ctx.cfg.rtp_lo + 1) / 2;
+    if (ctx.cfg.max_ports && ctx.cfg.max_ports < pairs)
+        pairs = ctx.cfg.max_ports;
+    ctx.env.ports =
+        md_ports_new(ctx.cfg.sip_addr, ctx.cfg.rtp_lo, ctx.cfg.rtp_hi, ctx.cfg.max_ports);
+    ctx.env.engine = md_engine_new(pairs);
+    ctx.env.media_addr = ctx.cfg.sip_addr;
+    ctx.calls = g_hash_table_new(g_str_hash, g_str_equal);
+    ctx.loop = g_main_loop_new(NULL, FALSE);
+    if (!ctx.env.ports || !ctx.env.engine) {
+        LOG_ERR(core, "cannot set up media (address %s, ports %u-%u)", ctx.cfg.sip_addr,
+                ctx.cfg.rtp_lo, ctx.cfg.rtp_hi);
+        goto cleanup;
+    }
+    if (md_engine_start(ctx.env.engine) != AR_E_OK || md_sip_start(&ctx) != AR_E_OK) {
+        LOG_ERR(core, "cannot start (SIP %s:%d)", ctx.cfg.sip_addr, ctx.cfg.sip_port);
+        goto cleanup;
+    }
+    if (ports_file && write_ports_file(ports_file, ctx.bound_port) != 0) {
+        LOG_ERR(core, "cannot write %s", ports_file);
+        goto cleanup;
+    }
+    LOG_INFO(core, "mediad ready: SIP %s:%d, RTP %u-%u, %u port pairs", ctx.cfg.sip_addr,
+             ctx.bound_port, ctx.cfg.rtp_lo, ctx.cfg.rtp_hi, pairs);
+    g_unix_signal_add(SIGTERM, on_signal, ctx.loop);
+    g_unix_signal_add(SIGINT, on_signal, ctx.loop);
+    g_main_loop_run(ctx.loop);
+    LOG_INFO(core, "shutting down");
+    rc = 0;
+cleanup:
+    md_sip_stop(&ctx);
+    md_engine_free(&ctx.env.engine);
+    md_ports_free(&ctx.env.ports);
+    if (ctx.calls)
+        g_hash_table_destroy(ctx.calls);
+    if (ctx.loop)
+        g_main_loop_unref(ctx.loop);
+    g_free(ports_file);
+    g_free(log_spec);
+    return rc;
+}

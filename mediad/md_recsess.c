@@ -1,0 +1,214 @@
+/* Recording sessions toward recorders (UAC): INVITE, pause/resume re-INVITEs, BYE,
+ * failure detection and reporting, driven by md_recfsm. */
+#include "ar_err.h"
+#include "ar_log.h"
+#include "md_sip.h"
+#include "md_siprec.h"
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_tag.h>
+
+#include <glib.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SDP_BUF  8192
+#define BODY_BUF 24576
+
+void md_recsess_nua_event(md_ctx *ctx, int event, int status, const char *phrase, nua_handle_t *nh,
+                          md_rec *r, const sip_t *sip, tagi_t tags[]);
+
+static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *reason);
+
+/* No final answer in time: CANCEL; the 487 then reports the failure as a timeout. */
+static gboolean on_answer_timeout(gpointer data)
+{
+    md_rec *r = data;
+    r->timer = 0;
+    if (r->fsm.state == MD_REC_INVITING && r->nh) {
+        r->timed_out = 1;
+        nua_cancel((nua_handle_t *)r->nh, TAG_END());
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void stop_timer(md_rec *r)
+{
+    if (r->timer) {
+        g_source_remove(r->timer);
+        r->timer = 0;
+    }
+}
+
+/* Send the initial INVITE (initial) or a re-INVITE reflecting the current state. */
+static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
+{
+    char *sdp = malloc(SDP_BUF), *body = NULL, *xml = NULL;
+    int rc = -1;
+    if (!sdp)
+        goto cleanup;
+    if (!initial)
+        r->version++; /* RFC 3264: every new offer bumps o= version */
+    if (md_rec_build_sdp(r, &ctx->env, sdp, SDP_BUF) != AR_E_OK)
+        goto cleanup;
+    char contact[160];
+    snprintf(contact, sizeof(contact), "<sip:mediad@%s:%d>%s", ctx->cfg.sip_addr, ctx->bound_port,
+             r->siprec ? ";+sip.src" : "");
+    if (initial) {
+        r->nh = nua_handle((nua_t *)ctx->nua, (nua_hmagic_t *)r, NUTAG_URL(r->ruri),
+                           SIPTAG_TO_STR(r->ruri), TAG_END());
+        if (!r->nh)
+            goto cleanup;
+    }
+    if (initial && r->siprec) {
+        body = malloc(BODY_BUF);
+        xml = malloc(BODY_BUF / 2);
+        if (!body || !xml || md_siprec_metadata(r, xml, BODY_BUF / 2) ||
+            md_siprec_body(sdp, xml, body, BODY_BUF))
+            goto cleanup;
+        nua_invite((nua_handle_t *)r->nh,
+                   SIPTAG_CONTENT_TYPE_STR("multipart/mixed;boundary=" MD_SIPREC_BOUNDARY),
+                   SIPTAG_PAYLOAD_STR(body), SIPTAG_REQUIRE_STR("siprec"),
+                   SIPTAG_CONTACT_STR(contact), TAG_END());
+    } else {
+        nua_invite((nua_handle_t *)r->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                   SIPTAG_PAYLOAD_STR(sdp), TAG_IF(r->siprec, SIPTAG_REQUIRE_STR("siprec")),
+                   SIPTAG_CONTACT_STR(contact), TAG_END());
+    }
+    if (initial && ctx->cfg.rec_timeout_ms)
+        r->timer = g_timeout_add(ctx->cfg.rec_timeout_ms, on_answer_timeout, r);
+    LOG_INFO(rec, "%s %s (%s, %d streams, %s)", initial ? "INVITE" : "re-INVITE", r->ruri,
+             r->siprec ? "siprec" : "seed", r->nm, r->fsm.sent_paused ? "inactive" : "sendonly");
+    rc = 0;
+cleanup:
+    free(sdp);
+    free(body);
+    free(xml);
+    return rc;
+}
+
+static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *reason)
+{
+    if (act & MD_ACT_MEDIA_OFF)
+        md_rec_set_media(r, 0);
+    if (act & MD_ACT_INVITE) {
+        if (rec_send_invite(ctx, r, 1) != 0) {
+            rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL), 500,
+                    "could not build the recording INVITE");
+            return;
+        }
+    }
+    if (act & MD_ACT_REINVITE)
+        rec_send_invite(ctx, r, 0);
+    if (act & MD_ACT_MEDIA_ON)
+        md_rec_set_media(r, 1);
+    if (act & MD_ACT_REPORT)
+        md_sip_report_failure(ctx, r->call, r->record_id, r->dest, status, reason);
+    if ((act & MD_ACT_BYE) && r->nh)
+        nua_bye((nua_handle_t *)r->nh, TAG_END());
+    if (act & MD_ACT_RELEASE) {
+        stop_timer(r);
+        /* The handle outlives the session until nua reports it terminated. */
+        if (r->nh)
+            nua_handle_bind((nua_handle_t *)r->nh, NULL);
+        md_rec_release(r, &ctx->env);
+    }
+}
+
+void md_recsess_start_all(md_ctx *ctx, md_call *c)
+{
+    /* Copy: a synchronous failure releases sessions from c->recs. */
+    md_rec *recs[MD_MAX_RECS];
+    int n = c->nrecs;
+    memcpy(recs, c->recs, sizeof(recs));
+    for (int i = 0; i < n; i++)
+        if (recs[i]->fsm.state == MD_REC_IDLE)
+            rec_run(ctx, recs[i], md_rec_fsm_step(&recs[i]->fsm, MD_EV_START), 0, NULL);
+}
+
+void md_recsess_event(md_ctx *ctx, md_call *c, int ev)
+{
+    md_rec *recs[MD_MAX_RECS];
+    int n = c->nrecs;
+    memcpy(recs, c->recs, sizeof(recs));
+    for (int i = 0; i < n; i++)
+        rec_run(ctx, recs[i], md_rec_fsm_step(&recs[i]->fsm, (md_rec_event)ev), 0, NULL);
+}
+
+void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye)
+{
+    int act = md_rec_fsm_step(&r->fsm, MD_EV_STOP);
+    if (!send_bye)
+        act &= ~MD_ACT_BYE;
+    if (!(act & MD_ACT_RELEASE))
+        act |= MD_ACT_RELEASE; /* whatever its state, the session goes with the call */
+    rec_run(ctx, r, act, 0, NULL);
+}
+
+static void on_answer(md_ctx *ctx, md_rec *r, int status, const char *phrase, const sip_t *sip)
+{
+    if (status < 200)
+        return;
+    stop_timer(r);
+    char reason[160];
+    if (status >= 300 && r->timed_out) {
+        snprintf(reason, sizeof(reason), "recorder did not answer within %u ms",
+                 ctx->cfg.rec_timeout_ms);
+        rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL), 408, reason);
+        return;
+    }
+    if (status >= 300) {
+        snprintf(reason, sizeof(reason), "recorder answered %d %s", status, phrase ? phrase : "");
+        rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL), status, reason);
+        return;
+    }
+    int rc = AR_E_SDP_MALFORMED;
+    if (sip && sip->sip_payload && sip->sip_payload->pl_len)
+        rc = md_rec_apply_answer(r, sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    if (rc != AR_E_OK) {
+        snprintf(reason, sizeof(reason), "recorder answered unusable SDP: %s", ar_strerror(rc));
+        int was_inviting = r->fsm.state == MD_REC_INVITING;
+        int act = md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL);
+        if (was_inviting)
+            act |= MD_ACT_BYE; /* the 2xx made a dialog: end it */
+        rec_run(ctx, r, act, status, reason);
+        return;
+    }
+    for (int i = 0; i < r->nm; i++)
+        if (r->m[i].rejected)
+            LOG_INFO(rec, "%s: recorder rejected stream %d (%s)", r->record_id, i,
+                     r->m[i].leg && r->m[i].leg->ms[r->m[i].leg_m].kind == 'v' ? "video"
+                                                                                  : "audio");
+    rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_OK), status, NULL);
+}
+
+void md_recsess_nua_event(md_ctx *ctx, int event, int status, const char *phrase, nua_handle_t *nh,
+                          md_rec *r, const sip_t *sip, tagi_t tags[])
+{
+    switch (event) {
+    case nua_r_invite:
+        on_answer(ctx, r, status, phrase, sip);
+        break;
+    case nua_i_bye:
+        rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_PEER_BYE), 0,
+                "recorder ended the session (BYE)");
+        break;
+    case nua_i_state: {
+        int cs = -1;
+        tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+        if (cs != nua_callstate_terminated)
+            break;
+        /* Still bound, so nobody asked for this: the dialog died under us. */
+        rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_PEER_BYE) | MD_ACT_RELEASE, 0,
+                "recording dialog terminated");
+        nua_handle_destroy(nh);
+        break;
+    }
+    default:
+        break;
+    }
+}

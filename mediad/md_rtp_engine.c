@@ -1,0 +1,591 @@
+/* RTP worker: epoll + recvmmsg/sendmmsg, latching, bridging, replication, counters. */
+#include "md_rtp_engine.h"
+
+#include "ar_err.h"
+#include "ar_log.h"
+#include "ar_rtp.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH   32
+#define PKT_MAX 2048
+
+enum {
+    C_RX_PKTS,
+    C_RX_BYTES,
+    C_RX_LOST,
+    C_JITTER_US,
+    C_FOREIGN,
+    C_MALFORMED,
+    C_RTCP_RX,
+    C_TX_PKTS,
+    C_TX_BYTES,
+    C_TX_ERR,
+    C_N
+};
+
+struct md_stream {
+    md_engine *eng;
+    uint32_t idx;
+    atomic_int in_use; /* set by control on alloc, cleared by the worker on release */
+    /* Set at creation, read-only afterwards. */
+    int rtp_fd, rtcp_fd;
+    uint16_t port;
+    uint32_t clock;
+    uint8_t latch;
+    /* Worker-owned from here on. */
+    uint8_t registered, sending, resync, tx_started, have_remote, latched, rtcp_latched;
+    struct sockaddr_in rem_rtp, rem_rtcp; /* where we send */
+    struct sockaddr_in src_rtp, src_rtcp; /* latched sources */
+    int nsinks;
+    md_stream *sinks[MD_MAX_SINKS];
+    uint8_t sink_rtcp[MD_MAX_SINKS];
+    ar_rtp_stats rx;
+    /* Outgoing rewrite: out = in + delta, deltas recomputed on source change/resume. */
+    uint32_t tx_ssrc, last_in_ssrc, ts_delta, last_out_ts;
+    uint16_t seq_delta, last_out_seq;
+    uint64_t last_tx_ns;
+    _Atomic uint64_t c[C_N];
+};
+
+enum { CMD_ADD, CMD_REMOTE, CMD_SINKS, CMD_SENDING, CMD_DEL };
+
+typedef struct {
+    int type;
+    md_stream *s;
+    union {
+        struct {
+            struct sockaddr_in rtp, rtcp;
+            int relatch;
+        } remote;
+        struct {
+            int n;
+            md_stream *s[MD_MAX_SINKS];
+            uint8_t rtcp[MD_MAX_SINKS];
+        } sinks;
+        int on;
+    } u;
+} md_cmd;
+
+struct md_engine {
+    unsigned max_streams;
+    md_stream *pool;
+    unsigned next_slot;
+    int epfd, evfd;
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+    pthread_mutex_t lock;
+    md_cmd *q; /* grown by the control side only */
+    size_t qlen, qcap;
+    /* Worker scratch, allocated once. */
+    uint8_t (*buf)[PKT_MAX];
+    struct mmsghdr rmsg[BATCH], smsg[BATCH];
+    struct iovec riov[BATCH], siov[BATCH][2];
+    struct sockaddr_in rsrc[BATCH];
+    uint8_t shdr[BATCH][12];
+    ar_rtp_hdr hdr[BATCH];
+    uint8_t ok[BATCH];
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void cnt_add(md_stream *s, int i, uint64_t v)
+{
+    atomic_fetch_add_explicit(&s->c[i], v, memory_order_relaxed);
+}
+
+md_engine *md_engine_new(unsigned max_streams)
+{
+    md_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->max_streams = max_streams ? max_streams : 1;
+    e->pool = calloc(e->max_streams, sizeof(md_stream));
+    e->buf = calloc(BATCH, PKT_MAX);
+    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    e->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&e->lock, NULL);
+    if (!e->pool || !e->buf || e->epfd < 0 || e->evfd < 0) {
+        md_engine_free(&e);
+        return NULL;
+    }
+    for (unsigned i = 0; i < e->max_streams; i++) {
+        e->pool[i].eng = e;
+        e->pool[i].idx = i;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
+    epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->evfd, &ev);
+    return e;
+}
+
+static void post(md_engine *e, const md_cmd *c)
+{
+    pthread_mutex_lock(&e->lock);
+    if (e->qlen == e->qcap) {
+        size_t ncap = e->qcap ? e->qcap * 2 : 64;
+        md_cmd *nq = realloc(e->q, ncap * sizeof(*nq));
+        if (!nq) {
+            pthread_mutex_unlock(&e->lock);
+            LOG_ERR(media, "command queue allocation failed");
+            return;
+        }
+        e->q = nq;
+        e->qcap = ncap;
+    }
+    e->q[e->qlen++] = *c;
+    pthread_mutex_unlock(&e->lock);
+    uint64_t one = 1;
+    if (write(e->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        LOG_ERR(media, "eventfd write: %s", strerror(errno));
+}
+
+md_stream *md_stream_new(md_engine *e, int rtp_fd, int rtcp_fd, uint16_t port, uint32_t clock,
+                         int latch)
+{
+    for (unsigned n = 0; n < e->max_streams; n++) {
+        unsigned i = (e->next_slot + n) % e->max_streams;
+        md_stream *s = &e->pool[i];
+        if (atomic_load_explicit(&s->in_use, memory_order_acquire))
+            continue;
+        e->next_slot = (i + 1) % e->max_streams;
+        /* The worker no longer touches a released slot, so it can be reset here. */
+        memset((char *)s + offsetof(md_stream, rtp_fd), 0,
+               sizeof(*s) - offsetof(md_stream, rtp_fd));
+        s->rtp_fd = rtp_fd;
+        s->rtcp_fd = rtcp_fd;
+        s->port = port;
+        s->clock = clock ? clock : 8000;
+        s->latch = (uint8_t)(latch != 0);
+        if (getrandom(&s->tx_ssrc, sizeof(s->tx_ssrc), 0) != sizeof(s->tx_ssrc))
+            s->tx_ssrc = (uint32_t)now_ns() ^ (uint32_t)(uintptr_t)s;
+        atomic_store_explicit(&s->in_use, 1, memory_order_release);
+        md_cmd c = {.type = CMD_ADD, .s = s};
+        post(e, &c);
+        return s;
+    }
+    return NULL;
+}
+
+uint16_t md_stream_port(const md_stream *s)
+{
+    return s->port;
+}
+
+void md_stream_set_remote(md_stream *s, const struct sockaddr_in *rtp,
+                          const struct sockaddr_in *rtcp, int relatch)
+{
+    md_cmd c = {.type = CMD_REMOTE, .s = s};
+    c.u.remote.rtp = *rtp;
+    if (rtcp) {
+        c.u.remote.rtcp = *rtcp;
+    } else {
+        c.u.remote.rtcp = *rtp;
+        c.u.remote.rtcp.sin_port = htons((uint16_t)(ntohs(rtp->sin_port) + 1));
+    }
+    c.u.remote.relatch = relatch;
+    post(s->eng, &c);
+}
+
+void md_stream_set_sinks(md_stream *s, md_stream *const *sinks, const int *rtcp, int n)
+{
+    md_cmd c = {.type = CMD_SINKS, .s = s};
+    if (n > MD_MAX_SINKS)
+        n = MD_MAX_SINKS;
+    c.u.sinks.n = n;
+    for (int i = 0; i < n; i++) {
+        c.u.sinks.s[i] = sinks[i];
+        c.u.sinks.rtcp[i] = (uint8_t)(rtcp && rtcp[i]);
+    }
+    post(s->eng, &c);
+}
+
+void md_stream_set_sending(md_stream *s, int on)
+{
+    md_cmd c = {.type = CMD_SENDING, .s = s, .u.on = on};
+    post(s->eng, &c);
+}
+
+void md_stream_release(md_stream **ps)
+{
+    if (!*ps)
+        return;
+    md_cmd c = {.type = CMD_DEL, .s = *ps};
+    post((*ps)->eng, &c);
+    *ps = NULL;
+}
+
+void md_stream_get_stats(const md_stream *s, md_stream_stats *o)
+{
+    md_stream *m = (md_stream *)s;
+    o->rx_packets = atomic_load_explicit(&m->c[C_RX_PKTS], memory_order_relaxed);
+    o->rx_bytes = atomic_load_explicit(&m->c[C_RX_BYTES], memory_order_relaxed);
+    o->rx_lost = atomic_load_explicit(&m->c[C_RX_LOST], memory_order_relaxed);
+    o->jitter_us = atomic_load_explicit(&m->c[C_JITTER_US], memory_order_relaxed);
+    o->dropped_foreign = atomic_load_explicit(&m->c[C_FOREIGN], memory_order_relaxed);
+    o->malformed = atomic_load_explicit(&m->c[C_MALFORMED], memory_order_relaxed);
+    o->rtcp_rx = atomic_load_explicit(&m->c[C_RTCP_RX], memory_order_relaxed);
+    o->tx_packets = atomic_load_explicit(&m->c[C_TX_PKTS], memory_order_relaxed);
+    o->tx_bytes = atomic_load_explicit(&m->c[C_TX_BYTES], memory_order_relaxed);
+    o->tx_errors = atomic_load_explicit(&m->c[C_TX_ERR], memory_order_relaxed);
+}
+
+/* ---- worker side ---- */
+
+static void w_register(md_engine *e, md_stream *s)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.u64 = ((uint64_t)s->idx << 1);
+    epoll_ctl(e->epfd, EPOLL_CTL_ADD, s->rtp_fd, &ev);
+    ev.data.u64 = ((uint64_t)s->idx << 1) | 1;
+    epoll_ctl(e->epfd, EPOLL_CTL_ADD, s->rtcp_fd, &ev);
+    s->registered = 1;
+    s->sending = 1;
+}
+
+static void w_unregister(md_engine *e, md_stream *s)
+{
+    epoll_ctl(e->epfd, EPOLL_CTL_DEL, s->rtp_fd, NULL);
+    epoll_ctl(e->epfd, EPOLL_CTL_DEL, s->rtcp_fd, NULL);
+    close(s->rtp_fd);
+    close(s->rtcp_fd);
+    s->registered = 0;
+    /* Defensive: no sink list may keep pointing at a dead stream. */
+    for (unsigned i = 0; i < e->max_streams; i++) {
+        md_stream *o = &e->pool[i];
+        if (!o->registered)
+            continue;
+        for (int k = 0; k < o->nsinks; k++) {
+            if (o->sinks[k] == s) {
+                o->sinks[k] = o->sinks[o->nsinks - 1];
+                o->sink_rtcp[k] = o->sink_rtcp[o->nsinks - 1];
+                o->nsinks--;
+                k--;
+            }
+        }
+    }
+    atomic_store_explicit(&s->in_use, 0, memory_order_release);
+}
+
+static void w_apply(md_engine *e, md_cmd *c)
+{
+    md_stream *s = c->s;
+    switch (c->type) {
+    case CMD_ADD:
+        w_register(e, s);
+        break;
+    case CMD_REMOTE:
+        s->rem_rtp = c->u.remote.rtp;
+        s->rem_rtcp = c->u.remote.rtcp;
+        s->have_remote = c->u.remote.rtp.sin_port != 0;
+        if (c->u.remote.relatch) {
+            s->latched = 0;
+            s->rtcp_latched = 0;
+        }
+        s->resync = 1;
+        break;
+    case CMD_SINKS:
+        s->nsinks = c->u.sinks.n;
+        memcpy(s->sinks, c->u.sinks.s, sizeof(s->sinks));
+        memcpy(s->sink_rtcp, c->u.sinks.rtcp, sizeof(s->sink_rtcp));
+        for (int k = 0; k < s->nsinks; k++)
+            s->sinks[k]->resync = 1;
+        break;
+    case CMD_SENDING:
+        if (c->u.on && !s->sending)
+            s->resync = 1;
+        s->sending = (uint8_t)(c->u.on != 0);
+        break;
+    case CMD_DEL:
+        w_unregister(e, s);
+        break;
+    }
+}
+
+static void w_drain_cmds(md_engine *e)
+{
+    uint64_t v;
+    while (read(e->evfd, &v, sizeof(v)) > 0)
+        ;
+    md_cmd local[64];
+    for (;;) {
+        pthread_mutex_lock(&e->lock);
+        size_t n = e->qlen < 64 ? e->qlen : 64;
+        if (n == 0) {
+            pthread_mutex_unlock(&e->lock);
+            return;
+        }
+        memcpy(local, e->q, n * sizeof(md_cmd));
+        memmove(e->q, e->q + n, (e->qlen - n) * sizeof(md_cmd));
+        e->qlen -= n;
+        pthread_mutex_unlock(&e->lock);
+        for (size_t i = 0; i < n; i++)
+            w_apply(e, &local[i]);
+    }
+}
+
+static int same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+    return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+/* Rewrite SSRC/seq/ts for the packet leaving sink d into hdr (12 bytes). */
+static void w_rewrite(md_stream *d, const uint8_t *pkt, const ar_rtp_hdr *h, uint8_t *hdr,
+                      uint64_t now)
+{
+    if (!d->tx_started) {
+        d->seq_delta = 0;
+        d->ts_delta = 0;
+        d->tx_started = 1;
+        d->resync = 0;
+    } else if (d->resync || h->ssrc != d->last_in_ssrc) {
+        /* New source or resumed output: continue right after the last packet sent,
+         * with the timestamp advanced by the wall-clock time that passed. */
+        uint64_t el = now > d->last_tx_ns ? now - d->last_tx_ns : 0;
+        uint32_t inc = (uint32_t)(el / 1000 * d->clock / 1000000);
+        if (inc == 0)
+            inc = 1;
+        d->seq_delta = (uint16_t)(d->last_out_seq + 1 - h->seq);
+        d->ts_delta = d->last_out_ts + inc - h->ts;
+        d->resync = 0;
+    }
+    memcpy(hdr, pkt, 12);
+    uint16_t seq = (uint16_t)(h->seq + d->seq_delta);
+    uint32_t ts = h->ts + d->ts_delta;
+    ar_rtp_set_seq(hdr, seq);
+    ar_rtp_set_ts(hdr, ts);
+    ar_rtp_set_ssrc(hdr, d->tx_ssrc);
+    /* Track the highest output, so reordered input does not rewind the resync point. */
+    if ((int16_t)(seq - d->last_out_seq) > 0 || d->last_tx_ns == 0) {
+        d->last_out_seq = seq;
+        d->last_out_ts = ts;
+    }
+    d->last_in_ssrc = h->ssrc;
+    d->last_tx_ns = now;
+}
+
+static void w_send_batch(md_stream *d, int fd, int n)
+{
+    if (n == 0)
+        return;
+    int sent = 0;
+    while (sent < n) {
+        int r = sendmmsg(fd, d->eng->smsg + sent, (unsigned)(n - sent), MSG_DONTWAIT);
+        if (r <= 0) {
+            cnt_add(d, C_TX_ERR, (uint64_t)(n - sent));
+            return;
+        }
+        sent += r;
+    }
+}
+
+/* Forward the valid RTP packets of this batch to every sink. */
+static void w_forward_rtp(md_engine *e, md_stream *s, int n, uint64_t now)
+{
+    for (int k = 0; k < s->nsinks; k++) {
+        md_stream *d = s->sinks[k];
+        if (!d->registered || !d->sending || !d->have_remote)
+            continue;
+        struct sockaddr_in *dst = d->latched ? &d->src_rtp : &d->rem_rtp;
+        int m = 0;
+        uint64_t bytes = 0;
+        for (int i = 0; i < n; i++) {
+            if (!e->ok[i])
+                continue;
+            size_t len = e->rmsg[i].msg_len;
+            w_rewrite(d, e->buf[i], &e->hdr[i], e->shdr[m], now);
+            e->siov[m][0].iov_base = e->shdr[m];
+            e->siov[m][0].iov_len = 12;
+            e->siov[m][1].iov_base = e->buf[i] + 12;
+            e->siov[m][1].iov_len = len - 12;
+            struct msghdr *mh = &e->smsg[m].msg_hdr;
+            memset(mh, 0, sizeof(*mh));
+            mh->msg_name = dst;
+            mh->msg_namelen = sizeof(*dst);
+            mh->msg_iov = e->siov[m];
+            mh->msg_iovlen = 2;
+            bytes += len;
+            m++;
+        }
+        w_send_batch(d, d->rtp_fd, m);
+        cnt_add(d, C_TX_PKTS, (uint64_t)m);
+        cnt_add(d, C_TX_BYTES, bytes);
+    }
+}
+
+/* RTCP is passed on to bridge sinks with the sender SSRC set to the sink's output SSRC. */
+static void w_forward_rtcp(md_stream *s, uint8_t *pkt, size_t len)
+{
+    for (int k = 0; k < s->nsinks; k++) {
+        md_stream *d = s->sinks[k];
+        if (!s->sink_rtcp[k] || !d->registered || !d->have_remote || !d->sending)
+            continue;
+        if (d->tx_started) { /* sender SSRC: bytes 4..7 of the first sub-packet */
+            pkt[4] = (uint8_t)(d->tx_ssrc >> 24);
+            pkt[5] = (uint8_t)(d->tx_ssrc >> 16);
+            pkt[6] = (uint8_t)(d->tx_ssrc >> 8);
+            pkt[7] = (uint8_t)d->tx_ssrc;
+        }
+        struct sockaddr_in *dst = d->rtcp_latched ? &d->src_rtcp : &d->rem_rtcp;
+        if (sendto(d->rtcp_fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)dst, sizeof(*dst)) < 0)
+            cnt_add(d, C_TX_ERR, 1);
+    }
+}
+
+/* Latch or check the source; returns 1 when the packet may be used. */
+static int w_check_src(md_stream *s, const struct sockaddr_in *src, int rtcp)
+{
+    if (!s->latch)
+        return 0; /* recorder legs: nothing inbound is relayed */
+    struct sockaddr_in *l = rtcp ? &s->src_rtcp : &s->src_rtp;
+    uint8_t *flag = rtcp ? &s->rtcp_latched : &s->latched;
+    if (!*flag) {
+        *l = *src;
+        *flag = 1;
+        return 1;
+    }
+    if (same_addr(l, src))
+        return 1;
+    cnt_add(s, C_FOREIGN, 1);
+    return 0;
+}
+
+static void w_handle_rtcp(md_stream *s, uint8_t *pkt, size_t len, const struct sockaddr_in *src)
+{
+    if (ar_rtcp_validate(pkt, len, NULL) != AR_E_OK) {
+        cnt_add(s, C_MALFORMED, 1);
+        return;
+    }
+    if (!w_check_src(s, src, 1))
+        return;
+    cnt_add(s, C_RTCP_RX, 1);
+    w_forward_rtcp(s, pkt, len);
+}
+
+static void w_read(md_engine *e, md_stream *s, int is_rtcp)
+{
+    int fd = is_rtcp ? s->rtcp_fd : s->rtp_fd;
+    for (int round = 0; round < 8; round++) {
+        for (int i = 0; i < BATCH; i++) {
+            e->riov[i].iov_base = e->buf[i];
+            e->riov[i].iov_len = PKT_MAX;
+            memset(&e->rmsg[i].msg_hdr, 0, sizeof(struct msghdr));
+            e->rmsg[i].msg_hdr.msg_iov = &e->riov[i];
+            e->rmsg[i].msg_hdr.msg_iovlen = 1;
+            e->rmsg[i].msg_hdr.msg_name = &e->rsrc[i];
+            e->rmsg[i].msg_hdr.msg_namelen = sizeof(e->rsrc[i]);
+        }
+        int n = recvmmsg(fd, e->rmsg, BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return;
+        uint64_t now = now_ns();
+        uint32_t arrival = (uint32_t)(now / 1000 * s->clock / 1000000);
+        int valid = 0;
+        for (int i = 0; i < n; i++) {
+            e->ok[i] = 0;
+            size_t len = e->rmsg[i].msg_len;
+            const struct sockaddr_in *src = &e->rsrc[i];
+            if (is_rtcp || ar_rtp_is_rtcp(e->buf[i], len)) {
+                w_handle_rtcp(s, e->buf[i], len, src);
+                continue;
+            }
+            if (ar_rtp_parse(e->buf[i], len, &e->hdr[i]) != AR_E_OK) {
+                cnt_add(s, C_MALFORMED, 1);
+                continue;
+            }
+            if (!w_check_src(s, src, 0))
+                continue;
+            ar_rtp_stats_update(&s->rx, &e->hdr[i], arrival);
+            cnt_add(s, C_RX_PKTS, 1);
+            cnt_add(s, C_RX_BYTES, e->hdr[i].payload_len);
+            e->ok[i] = 1;
+            valid++;
+        }
+        if (valid) {
+            atomic_store_explicit(&s->c[C_RX_LOST], ar_rtp_stats_lost(&s->rx),
+                                  memory_order_relaxed);
+            atomic_store_explicit(&s->c[C_JITTER_US],
+                                  (uint64_t)(s->rx.jitter * 1000000.0 / s->clock),
+                                  memory_order_relaxed);
+            w_forward_rtp(e, s, n, now);
+        }
+        if (n < BATCH)
+            return;
+    }
+}
+
+static void *w_main(void *arg)
+{
+    md_engine *e = arg;
+    struct epoll_event evs[64];
+    while (!atomic_load(&e->stop)) {
+        int n = epoll_wait(e->epfd, evs, 64, 500);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == UINT64_MAX) {
+                w_drain_cmds(e);
+                continue;
+            }
+            uint64_t idx = evs[i].data.u64 >> 1;
+            if (idx >= e->max_streams)
+                continue;
+            md_stream *s = &e->pool[idx];
+            if (s->registered)
+                w_read(e, s, (int)(evs[i].data.u64 & 1));
+        }
+    }
+    w_drain_cmds(e);
+    return NULL;
+}
+
+int md_engine_start(md_engine *e)
+{
+    if (pthread_create(&e->thread, NULL, w_main, e) != 0)
+        return AR_E_INTERNAL;
+    e->started = 1;
+    return AR_E_OK;
+}
+
+void md_engine_free(md_engine **pe)
+{
+    md_engine *e = *pe;
+    if (!e)
+        return;
+    if (e->started) {
+        atomic_store(&e->stop, 1);
+        uint64_t one = 1;
+        if (write(e->evfd, &one, sizeof(one)) < 0)
+            LOG_WARN(media, "eventfd write at shutdown failed");
+        pthread_join(e->thread, NULL);
+    } else {
+        w_drain_cmds(e);
+    }
+    for (unsigned i = 0; e->pool && i < e->max_streams; i++)
+        if (e->pool[i].registered)
+            w_unregister(e, &e->pool[i]);
+    if (e->epfd >= 0)
+        close(e->epfd);
+    if (e->evfd >= 0)
+        close(e->evfd);
+    pthread_mutex_destroy(&e->lock);
+    free(e->q);
+    free(e->buf);
+    free(e->pool);
+    free(e);
+    *pe = NULL;
+}

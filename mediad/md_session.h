@@ -1,0 +1,146 @@
+/* mediad's call model: conferences (calls), party legs, recording sessions, wiring. */
+#ifndef MD_SESSION_H
+#define MD_SESSION_H
+
+#include "ar_sdp.h"
+#include "md_params.h"
+#include "md_recfsm.h"
+#include "md_rtp_engine.h"
+
+#include <stdint.h>
+
+#define MD_MAX_LEGS      4
+#define MD_MAX_RECS      8
+#define MD_REC_MAX_MEDIA 8
+#define MD_ID_LEN        128
+
+typedef struct md_ctx md_ctx; /* the daemon (md_sip.h) */
+typedef struct md_call md_call;
+
+/* One party leg: the gateway's INVITE to sip:msml=<conf>@mediad;dn=<DN>;record. */
+/* Per m= line summary of a party's SDP. The full SDP is kept as text (a few hundred
+ * bytes) and parsed again when an SDP is built: a parsed ar_sdp is ~70 KiB. */
+typedef struct {
+    char kind;      /* 'a' audio, 'v' video, 0 other */
+    uint8_t dir;    /* ar_sdp_dir, resolved */
+    uint16_t port;  /* 0 = rejected by the party */
+    uint32_t clock; /* clock rate of the first format */
+    uint32_t addr;  /* IPv4 address (network order), 0 when not IPv4 */
+} md_media_sum;
+
+/* First member of md_leg and md_rec: tells the SIP layer what a handle's magic is. */
+enum { MD_KIND_LEG = 0x4c454721, MD_KIND_REC = 0x52454321 };
+
+typedef struct md_leg {
+    int kind; /* MD_KIND_LEG */
+    md_call *call;
+    char dn[64];
+    char callid[MD_ID_LEN];
+    void *nh;                        /* nua_handle_t * (opaque here so this module has no SIP) */
+    md_params uri;                   /* Request-URI parameters */
+    char *sdp;                       /* the party's last SDP text; NULL until one came */
+    md_media_sum ms[AR_SDP_MAX_MEDIA]; /* what the data path and planning need of it */
+    uint64_t sess_id, version;       /* our o= line toward this leg */
+    int nstreams;                    /* m= lines seen (streams or rejected slots) */
+    md_stream *st[AR_SDP_MAX_MEDIA]; /* NULL for rejected/unsupported m= lines */
+    uint16_t port[AR_SDP_MAX_MEDIA];
+    int joined;        /* named in an MSML <join> */
+    int offer_pending; /* we offered in a 2xx, the ACK carries the answer */
+} md_leg;
+
+/* One m= line of a recording session: which party stream it copies. */
+typedef struct {
+    md_leg *leg;
+    int leg_m;     /* index of the party's m= line */
+    md_stream *st; /* our sending stream toward the recorder */
+    uint16_t port;
+    int rejected; /* port 0 in the recorder's answer */
+    char label[16];
+} md_rec_media;
+
+/* One recording session (one SIP dialog toward one recorder). */
+typedef struct md_rec {
+    int kind; /* MD_KIND_REC */
+    md_call *call;
+    int dest_index; /* 0 = dest, 1 = dest2 */
+    char record_id[MD_ID_LEN];
+    char dest[256];   /* recorder URI as given */
+    char ruri[1024];  /* Request-URI sent */
+    int siprec;       /* RFC 7866 dialect */
+    md_leg *party[2]; /* recorded parties, in m= order (dn, otherDN) */
+    int nparty;
+    int nm;
+    md_rec_media m[MD_REC_MAX_MEDIA];
+    void *nh; /* nua_handle_t * */
+    md_rec_fsm fsm;
+    uint64_t sess_id, version;
+    unsigned timer; /* GLib source id of the answer timeout, 0 when none */
+    int timed_out;
+} md_rec;
+
+struct md_call {
+    md_ctx *ctx;
+    char conf[MD_ID_LEN];
+    md_leg *legs[MD_MAX_LEGS];
+    int nlegs;
+    md_params params; /* URI defaults merged with gvp:param */
+    int recording;    /* createconference seen and not destroyed */
+    int paused;       /* MSML pause in force */
+    int muted;        /* a recorded party's audio is inactive/recvonly (seed: Mute) */
+    int eff_paused;   /* paused || muted, as last told to the sessions */
+    md_leg *ctl;      /* leg whose INFO created the recording: failures go there */
+    md_rec *recs[MD_MAX_RECS];
+    int nrecs;
+};
+
+/* Services the session layer needs from the daemon (ports, engine, identity). */
+typedef struct {
+    struct md_ports *ports;
+    md_engine *engine;
+    const char *media_addr; /* address put in our SDP */
+} md_media_env;
+
+md_call *md_call_new(md_ctx *ctx, const char *conf);
+/* Releases every stream; the caller has ended the SIP dialogs. */
+void md_call_free(md_call **pc, const md_media_env *env);
+md_leg *md_call_add_leg(md_call *c, const char *dn, const char *callid);
+void md_call_remove_leg(md_call *c, md_leg *l, const md_media_env *env);
+md_leg *md_call_find_leg(md_call *c, const char *conn);
+
+/*
+ * Apply a party SDP (offer or answer) to a leg: allocate one port pair per supported
+ * m= line on first use (RTP/AVP and RTP/AVPF audio/video with a non-zero port),
+ * update destinations (re-latching when the address moved). Returns AR_E_OK,
+ * AR_E_MEDIA_NO_PORTS or AR_E_SDP_MALFORMED (m= lines changed count/type mid-call).
+ */
+int md_leg_apply_sdp(md_leg *l, const ar_sdp *sdp, const char *text, size_t len,
+                     const md_media_env *env);
+/* The party's SDP parsed again (malloc'ed, free() it), or NULL. */
+ar_sdp *md_leg_parse_sdp(const md_leg *l);
+/* Our SDP toward the leg (answer when the party offered, offer otherwise): our ports,
+ * the party's formats, sendrecv (mirrored direction for an answer). */
+int md_leg_build_sdp(md_leg *l, int as_answer, const md_media_env *env, char *buf, size_t cap);
+
+/* Recompute every party stream's sinks (bridge peer + recorder streams). */
+void md_call_rewire(md_call *c);
+
+/*
+ * Build the recording sessions the merged params ask for (dest/dest2, recmediactl,
+ * audio-only, dialect), allocate their streams and Request-URIs. Sessions are left in
+ * MD_REC_IDLE. Returns AR_E_OK, AR_E_MISSING_ATTRIBUTE (no dest) or AR_E_MEDIA_NO_PORTS.
+ */
+int md_call_plan_recording(md_call *c, const md_media_env *env);
+/* The SDP offer of a recording session (sendonly, or inactive when paused). */
+int md_rec_build_sdp(md_rec *r, const md_media_env *env, char *buf, size_t cap);
+/* Apply the recorder's answer: destinations per m= line, port 0 rejects one stream.
+ * AR_E_OK, or the parser's error for garbage, or AR_E_SDP_MALFORMED on a count mismatch. */
+int md_rec_apply_answer(md_rec *r, const char *body, size_t len);
+/* Let RTP flow (on) or stop it toward the recorder. */
+void md_rec_set_media(md_rec *r, int on);
+/* Free the session's streams and drop it from the call. */
+void md_rec_release(md_rec *r, const md_media_env *env);
+
+/* Human-readable stream counters of a call, one line per stream, into buf. */
+void md_call_stats_text(md_call *c, char *buf, size_t cap);
+
+#endif

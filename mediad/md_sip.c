@@ -1,0 +1,527 @@
+/* SIP control plane: party legs (INVITE/re-INVITE/ACK/BYE), MSML over INFO, OPTIONS. */
+#include "md_sip.h"
+
+#include "ar_err.h"
+#include "ar_log.h"
+#include "ar_msml.h"
+#include "md_ports.h"
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/soa_tag.h>
+#include <sofia-sip/su_glib.h>
+#include <sofia-sip/su_tag.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SDP_BUF  8192
+#define MSML_BUF 16384
+
+static const char *CT_SDP = "application/sdp";
+static const char *CT_MSML = "application/msml+xml";
+
+static void respond_text(nua_handle_t *nh, nua_t *nua, int status, const char *phrase,
+                         const char *warning)
+{
+    char w[300];
+    if (warning) {
+        /* Warning: 399 mediad "<why>" tells the gateway exactly what was wrong. */
+        snprintf(w, sizeof(w), "399 mediad \"%s\"", warning);
+        nua_respond(nh, status, phrase, NUTAG_WITH_THIS(nua), SIPTAG_WARNING_STR(w), TAG_END());
+    } else {
+        nua_respond(nh, status, phrase, NUTAG_WITH_THIS(nua), TAG_END());
+    }
+}
+
+/* Request-URI sip:msml=<conf>@host;dn=<DN>;record;... -> conf id and params. */
+static int parse_ruri(const sip_t *sip, char *conf, size_t cap, md_params *p)
+{
+    md_params_init(p);
+    if (!sip || !sip->sip_request)
+        return -1;
+    const url_t *u = sip->sip_request->rq_url;
+    if (!u->url_user || strncmp(u->url_user, "msml=", 5) != 0 || !u->url_user[5])
+        return -1;
+    if (strlen(u->url_user + 5) >= cap)
+        return -1;
+    strcpy(conf, u->url_user + 5);
+    if (u->url_params && md_params_parse_uri(p, u->url_params, strlen(u->url_params)))
+        return -1;
+    return 0;
+}
+
+static md_call *call_get(md_ctx *ctx, const char *conf, int create)
+{
+    md_call *c = g_hash_table_lookup(ctx->calls, conf);
+    if (!c && create) {
+        c = md_call_new(ctx, conf);
+        if (c)
+            g_hash_table_insert(ctx->calls, c->conf, c);
+    }
+    return c;
+}
+
+void md_sip_call_gone(md_ctx *ctx, md_call *c)
+{
+    LOG_INFO(sip, "conference %s ended", c->conf);
+    for (int i = c->nrecs - 1; i >= 0; i--)
+        md_recsess_stop(ctx, c->recs[i], 1);
+    g_hash_table_remove(ctx->calls, c->conf);
+    md_call_free(&c, &ctx->env);
+}
+
+/* Answer (or offer, for an INVITE without SDP) on a party leg. */
+static void leg_invite(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const sip_t *sip)
+{
+    char *buf = malloc(SDP_BUF);
+    ar_sdp *sdp = malloc(sizeof(*sdp));
+    if (!buf || !sdp) {
+        respond_text(nh, nua, 500, "Server Internal Error", "out of memory");
+        goto cleanup;
+    }
+    int has_body = sip->sip_payload && sip->sip_payload->pl_len > 0;
+    if (!has_body) {
+        if (!l->sdp) {
+            respond_text(nh, nua, 488, "Not Acceptable Here", "initial INVITE needs an SDP offer");
+            goto cleanup;
+        }
+        /* RFC 3725 flow: the gateway asks for our offer; the ACK carries the answer. */
+        l->version++;
+        if (md_leg_build_sdp(l, 0, &ctx->env, buf, SDP_BUF) != AR_E_OK) {
+            respond_text(nh, nua, 500, "Server Internal Error", "SDP build failed");
+            goto cleanup;
+        }
+        l->offer_pending = 1;
+        nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR(CT_SDP),
+                    SIPTAG_PAYLOAD_STR(buf), TAG_END());
+        goto cleanup;
+    }
+    int rc = ar_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, sdp);
+    if (rc == AR_E_OK)
+        rc = md_leg_apply_sdp(l, sdp, sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+                              &ctx->env);
+    if (rc != AR_E_OK) {
+        int st = rc == AR_E_MEDIA_NO_PORTS ? 503 : 488;
+        LOG_WARN(sip, "leg %s: %s", l->dn, ar_strerror(rc));
+        respond_text(nh, nua, st, st == 503 ? "Service Unavailable" : "Not Acceptable Here",
+                     ar_strerror(rc));
+        goto cleanup;
+    }
+    l->offer_pending = 0;
+    l->version++;
+    md_call_rewire(l->call);
+    if (md_leg_build_sdp(l, 1, &ctx->env, buf, SDP_BUF) != AR_E_OK) {
+        respond_text(nh, nua, 500, "Server Internal Error", "SDP build failed");
+        goto cleanup;
+    }
+    nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR(CT_SDP),
+                SIPTAG_PAYLOAD_STR(buf), TAG_END());
+    /* A party's media changed under a running recording: re-offer to the recorders. */
+    if (l->call->recording) {
+        md_recsess_event(ctx, l->call, MD_EV_UPDATE);
+        md_sip_update_pause(ctx, l->call);
+    }
+cleanup:
+    free(buf);
+    free(sdp);
+}
+
+static void new_leg(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
+{
+    char conf[MD_ID_LEN];
+    md_params p;
+    if (parse_ruri(sip, conf, sizeof(conf), &p) != 0) {
+        md_params_clear(&p);
+        respond_text(nh, nua, 404, "Not Found", "Request-URI is not sip:msml=<conf>@...");
+        nua_handle_destroy(nh);
+        return;
+    }
+    const char *dn = md_params_get(&p, "dn");
+    md_call *c = call_get(ctx, conf, 1);
+    md_leg *l = c ? md_call_add_leg(c, dn ? dn : "", sip->sip_call_id->i_id) : NULL;
+    if (!l) {
+        md_params_clear(&p);
+        respond_text(nh, nua, 486, "Busy Here", "too many legs in this conference");
+        if (c && c->nlegs == 0)
+            md_sip_call_gone(ctx, c);
+        nua_handle_destroy(nh);
+        return;
+    }
+    l->uri = p;
+    l->nh = nh;
+    nua_handle_bind(nh, (nua_hmagic_t *)l);
+    LOG_INFO(sip, "conference %s: leg dn=%s (%d legs)", conf, l->dn, c->nlegs);
+    leg_invite(ctx, nua, nh, l, sip);
+}
+
+static void leg_ack(md_ctx *ctx, md_leg *l, const sip_t *sip)
+{
+    if (!l->offer_pending || !sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+        return;
+    l->offer_pending = 0;
+    ar_sdp *sdp = malloc(sizeof(*sdp));
+    if (!sdp)
+        return;
+    int rc = ar_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, sdp);
+    if (rc == AR_E_OK)
+        rc = md_leg_apply_sdp(l, sdp, sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+                              &ctx->env);
+    if (rc != AR_E_OK)
+        LOG_WARN(sip, "leg %s: answer in ACK refused: %s", l->dn, ar_strerror(rc));
+    else
+        md_call_rewire(l->call);
+    free(sdp);
+}
+
+static void info_reply(nua_t *nua, nua_handle_t *nh, int sip_status, int code, const char *desc)
+{
+    char *body = malloc(MSML_BUF);
+    if (!body || ar_msml_build_result(code, desc, body, MSML_BUF, NULL) != AR_E_OK) {
+        respond_text(nh, nua, 500, "Server Internal Error", NULL);
+        free(body);
+        return;
+    }
+    nua_respond(nh, sip_status, sip_status == 200 ? "OK" : "Bad Request", NUTAG_WITH_THIS(nua),
+                SIPTAG_CONTENT_TYPE_STR(CT_MSML), SIPTAG_PAYLOAD_STR(body), TAG_END());
+    free(body);
+}
+
+/* Check an MSML document against the call before anything happens: all or nothing. */
+static int msml_validate(md_call *c, const ar_msml *m, const char **why)
+{
+    for (int i = 0; i < m->nops; i++) {
+        const ar_msml_op *op = &m->ops[i];
+        switch (op->type) {
+        case AR_MSML_OP_CREATE:
+            if (c->recording) {
+                *why = "recording already underway";
+                return AR_E_ALREADY_RECORDING;
+            }
+            break;
+        case AR_MSML_OP_JOIN:
+        case AR_MSML_OP_UNJOIN:
+            if (!md_call_find_leg(c, op->id2) && !md_call_find_leg(c, op->id1)) {
+                *why = "join/unjoin names an unknown connection";
+                return AR_E_MSML_UNKNOWN_CONN;
+            }
+            break;
+        case AR_MSML_OP_PAUSE:
+        case AR_MSML_OP_RESUME:
+            if (!c->recording) {
+                *why = "no recording in this conference";
+                return AR_E_NOT_RECORDING;
+            }
+            break;
+        case AR_MSML_OP_EVENT:
+            *why = "events go from mediad to the gateway, not the other way";
+            return AR_E_MSML_UNKNOWN_OP;
+        default:
+            break;
+        }
+    }
+    return AR_E_OK;
+}
+
+static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const sip_t *sip)
+{
+    md_call *c = l->call;
+    ar_msml *m = calloc(1, sizeof(*m));
+    char *desc = calloc(1, MSML_BUF / 2);
+    if (!m || !desc) {
+        respond_text(nh, nua, 500, "Server Internal Error", NULL);
+        goto cleanup;
+    }
+    int rc = AR_E_MSML_NOT_XML;
+    if (sip->sip_payload && sip->sip_payload->pl_len)
+        rc = ar_msml_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, m);
+    const char *why = ar_strerror(rc);
+    if (rc == AR_E_OK)
+        rc = msml_validate(c, m, &why);
+    if (rc != AR_E_OK) {
+        LOG_WARN(sip, "conference %s: MSML refused: %s", c->conf, why);
+        snprintf(desc, MSML_BUF / 2, "%s: %s", ar_errname(rc), why);
+        info_reply(nua, nh, 400, rc, desc);
+        goto cleanup;
+    }
+    int create = 0;
+    snprintf(desc, MSML_BUF / 2, "ok");
+    for (int i = 0; i < m->nops; i++) {
+        ar_msml_op *op = &m->ops[i];
+        md_leg *jl = NULL;
+        LOG_INFO(sip, "conference %s: MSML %s", c->conf, ar_msml_op_name(op->type));
+        switch (op->type) {
+        case AR_MSML_OP_CREATE:
+            create = 1;
+            /* Request-URI parameters are defaults; gvp:param values override them. */
+            md_params_clear(&c->params);
+            for (int k = c->nlegs - 1; k >= 0; k--)
+                md_params_merge(&c->params, &c->legs[k]->uri);
+            md_params_merge(&c->params, &l->uri);
+            for (int k = 0; k < m->nparams; k++)
+                md_params_set(&c->params, m->params[k].name, m->params[k].value);
+            c->ctl = l;
+            break;
+        case AR_MSML_OP_JOIN:
+        case AR_MSML_OP_UNJOIN:
+            jl = md_call_find_leg(c, op->id2);
+            if (!jl)
+                jl = md_call_find_leg(c, op->id1);
+            jl->joined = op->type == AR_MSML_OP_JOIN;
+            break;
+        case AR_MSML_OP_PAUSE:
+        case AR_MSML_OP_RESUME:
+            c->paused = op->type == AR_MSML_OP_PAUSE;
+            md_sip_update_pause(ctx, c);
+            break;
+        case AR_MSML_OP_STOP:
+        case AR_MSML_OP_DESTROY:
+            md_recsess_event(ctx, c, MD_EV_STOP);
+            c->recording = 0;
+            c->paused = 0;
+            c->eff_paused = 0;
+            break;
+        case AR_MSML_OP_AUDIT:
+            md_call_stats_text(c, desc, MSML_BUF / 2);
+            break;
+        default:
+            break;
+        }
+    }
+    if (create) {
+        rc = md_call_plan_recording(c, &ctx->env);
+        if (rc != AR_E_OK) {
+            while (c->nrecs)
+                md_rec_release(c->recs[0], &ctx->env);
+            snprintf(desc, MSML_BUF / 2, "%s: %s", ar_errname(rc),
+                     rc == AR_E_MISSING_ATTRIBUTE ? "no dest parameter" : ar_strerror(rc));
+            LOG_WARN(sip, "conference %s: recording not started: %s", c->conf, desc);
+            info_reply(nua, nh, 400, rc, desc);
+            goto cleanup;
+        }
+        c->recording = 1;
+        md_sip_update_pause(ctx, c);
+    }
+    info_reply(nua, nh, 200, 200, desc);
+    if (create)
+        md_recsess_start_all(ctx, c);
+cleanup:
+    free(m);
+    free(desc);
+}
+
+/* A party whose audio is inactive or recvonly is not talking: the seed's "Mute". */
+static int leg_muted(const md_leg *l)
+{
+    for (int i = 0; l->sdp && i < l->nstreams; i++) {
+        if (l->ms[i].kind == 'a' && l->ms[i].port != 0)
+            return l->ms[i].dir == AR_SDP_DIR_INACTIVE || l->ms[i].dir == AR_SDP_DIR_RECVONLY;
+    }
+    return 0;
+}
+
+void md_sip_update_pause(md_ctx *ctx, md_call *c)
+{
+    c->muted = 0;
+    for (int i = 0; i < c->nlegs; i++)
+        c->muted |= leg_muted(c->legs[i]);
+    int eff = c->paused || c->muted;
+    if (eff == c->eff_paused)
+        return;
+    c->eff_paused = eff;
+    /* Sessions created later read the state from the call (md_recplan new_rec). */
+    if (c->recording)
+        md_recsess_event(ctx, c, eff ? MD_EV_PAUSE : MD_EV_RESUME);
+}
+
+void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const char *dest,
+                           int status, const char *reason)
+{
+    (void)ctx;
+    LOG_WARN(rec, "conference %s: recording %s to %s failed: %s", c->conf, record_id, dest, reason);
+    md_leg *to = c->ctl ? c->ctl : (c->nlegs ? c->legs[0] : NULL);
+    if (!to || !to->nh)
+        return;
+    ar_msml *m = calloc(1, sizeof(*m));
+    char *body = malloc(MSML_BUF);
+    if (m && body) {
+        ar_msml_init(m);
+        ar_msml_op *op = ar_msml_add_op(m, AR_MSML_OP_EVENT, "recorder");
+        snprintf(op->event, sizeof(op->event), "msml.recorder.error");
+        char st[16];
+        snprintf(st, sizeof(st), "%d", status);
+        ar_msml_add_param(m, "reason", reason);
+        ar_msml_add_param(m, "status", st);
+        ar_msml_add_param(m, "id", record_id);
+        ar_msml_add_param(m, "dest", dest);
+        ar_msml_add_param(m, "conference", c->conf);
+        if (ar_msml_build(m, body, MSML_BUF, NULL) == AR_E_OK)
+            nua_info((nua_handle_t *)to->nh, SIPTAG_CONTENT_TYPE_STR(CT_MSML),
+                     SIPTAG_PAYLOAD_STR(body), TAG_END());
+    }
+    free(m);
+    free(body);
+}
+
+/* Handle ended: drop the leg (and the call with its last leg). */
+static void leg_terminated(md_ctx *ctx, nua_handle_t *nh, md_leg *l)
+{
+    md_call *c = l->call;
+    LOG_INFO(sip, "conference %s: leg dn=%s ended", c->conf, l->dn);
+    nua_handle_bind(nh, NULL);
+    md_call_remove_leg(c, l, &ctx->env);
+    if (c->nlegs == 0)
+        md_sip_call_gone(ctx, c);
+    nua_handle_destroy(nh);
+}
+
+/* md_recsess.c handles events on recording-session handles. */
+void md_recsess_nua_event(md_ctx *ctx, int event, int status, const char *phrase, nua_handle_t *nh,
+                          md_rec *r, const sip_t *sip, tagi_t tags[]);
+
+static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua,
+                   nua_magic_t *magic, nua_handle_t *nh, nua_hmagic_t *hmagic, sip_t const *sip,
+                   tagi_t tags[])
+{
+    md_ctx *ctx = (md_ctx *)magic;
+    int kind = hmagic ? *(int *)hmagic : 0;
+    if (kind == MD_KIND_REC) {
+        md_recsess_nua_event(ctx, event, status, phrase, nh, (md_rec *)hmagic, sip, tags);
+        return;
+    }
+    md_leg *l = kind == MD_KIND_LEG ? (md_leg *)hmagic : NULL;
+    switch (event) {
+    case nua_i_invite:
+        if (l)
+            leg_invite(ctx, nua, nh, l, sip);
+        else
+            new_leg(ctx, nua, nh, sip);
+        break;
+    case nua_i_ack:
+        if (l)
+            leg_ack(ctx, l, sip);
+        break;
+    case nua_i_info:
+        if (l)
+            leg_info(ctx, nua, nh, l, sip);
+        else
+            respond_text(nh, nua, 481, "Call/Transaction Does Not Exist", NULL);
+        break;
+    case nua_i_state: {
+        int cs = -1;
+        tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+        if (cs == nua_callstate_terminated) {
+            if (l)
+                leg_terminated(ctx, nh, l);
+            else if (!hmagic)
+                nua_handle_destroy(nh);
+        }
+        break;
+    }
+    case nua_r_info:
+        if (status >= 300)
+            LOG_WARN(sip, "INFO to the gateway answered %d %s", status, phrase);
+        break;
+    case nua_r_shutdown:
+        if (status >= 200 && ctx->loop)
+            g_main_loop_quit(ctx->loop);
+        break;
+    case nua_i_options:
+        break; /* nua answers 200 with our capabilities: the health check */
+    default:
+        if (!hmagic && nh && (event == nua_i_bye || event == nua_i_cancel))
+            break;
+        break;
+    }
+}
+
+/* Find a free UDP port on addr for the SIP socket (nua needs a concrete one). */
+static int probe_port(const char *addr)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t sl = sizeof(sa);
+    int port = -1;
+    if (fd >= 0 && inet_pton(AF_INET, addr, &sa.sin_addr) == 1 &&
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+int md_sip_start(md_ctx *ctx)
+{
+    su_root_t *root = su_glib_root_create(ctx);
+    if (!root)
+        return AR_E_IO;
+    ctx->root = root;
+    g_source_attach(su_glib_root_gsource(root), NULL);
+    for (int attempt = 0; attempt < 8 && !ctx->nua; attempt++) {
+        int port = ctx->cfg.sip_port ? ctx->cfg.sip_port : probe_port(ctx->cfg.sip_addr);
+        if (port <= 0)
+            return AR_E_IO;
+        char url[128];
+        snprintf(url, sizeof(url), "sip:%s:%d;transport=udp", ctx->cfg.sip_addr, port);
+        ctx->nua =
+            nua_create(root, on_nua, (nua_magic_t *)ctx, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+                       NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_APPL_METHOD("INFO"),
+                       NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(ctx->cfg.session_timer),
+                       NUTAG_MIN_SE(90), NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
+                       SIPTAG_ACCEPT_STR("application/sdp, application/msml+xml"),
+                       SIPTAG_USER_AGENT_STR("arec-mediad"), TAG_END());
+        if (ctx->nua)
+            ctx->bound_port = port;
+        else if (ctx->cfg.sip_port)
+            break;
+    }
+    if (!ctx->nua)
+        return AR_E_IO;
+    LOG_INFO(sip, "listening on %s:%d (udp)", ctx->cfg.sip_addr, ctx->bound_port);
+    return AR_E_OK;
+}
+
+static void end_all(gpointer key, gpointer value, gpointer user)
+{
+    (void)key;
+    (void)user;
+    md_call *c = value;
+    for (int i = 0; i < c->nlegs; i++)
+        if (c->legs[i]->nh)
+            nua_bye((nua_handle_t *)c->legs[i]->nh, TAG_END());
+    for (int i = 0; i < c->nrecs; i++)
+        if (c->recs[i]->nh)
+            nua_bye((nua_handle_t *)c->recs[i]->nh, TAG_END());
+}
+
+void md_sip_stop(md_ctx *ctx)
+{
+    if (ctx->nua) {
+        g_hash_table_foreach(ctx->calls, end_all, NULL);
+        /* nua_shutdown completes through nua_r_shutdown, which quits the loop. */
+        nua_shutdown((nua_t *)ctx->nua);
+        g_main_loop_run(ctx->loop);
+        nua_destroy((nua_t *)ctx->nua);
+        ctx->nua = NULL;
+    }
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, ctx->calls);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        md_call *c = v;
+        g_hash_table_iter_remove(&it);
+        md_call_free(&c, &ctx->env);
+    }
+    if (ctx->root) {
+        su_root_destroy((su_root_t *)ctx->root);
+        ctx->root = NULL;
+    }
+}

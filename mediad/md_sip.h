@@ -1,0 +1,45 @@
+/* mediad's SIP side (sofia-sip nua on the GLib loop): the daemon context and its calls. */
+#ifndef MD_SIP_H
+#define MD_SIP_H
+
+#include "md_session.h"
+
+#include <glib.h>
+
+typedef struct {
+    char sip_addr[64]; /* listen address */
+    int sip_port;      /* 0 = any */
+    uint16_t rtp_lo, rtp_hi;
+    unsigned max_ports;      /* port pairs; 0 = the whole range */
+    unsigned session_timer;  /* seconds, RFC 4028 */
+    unsigned rec_timeout_ms; /* give up on a recorder that has not answered */
+} md_config;
+
+struct md_ctx {
+    md_config cfg;
+    GMainLoop *loop;
+    void *root; /* su_root_t * */
+    void *nua;  /* nua_t * */
+    md_media_env env;
+    GHashTable *calls; /* conf id -> md_call* */
+    int bound_port;    /* actual SIP port after bind */
+};
+
+/* Create the SIP stack on the GLib default context; AR_E_OK or AR_E_CONFIG/AR_E_IO. */
+int md_sip_start(md_ctx *ctx);
+/* Send BYE on everything and destroy the stack (runs the loop briefly for the BYEs). */
+void md_sip_stop(md_ctx *ctx);
+
+/* Recording-session side (md_recsess.c), driven by md_sip.c. */
+void md_recsess_start_all(md_ctx *ctx, md_call *c);
+void md_recsess_event(md_ctx *ctx, md_call *c, int ev); /* md_rec_event to every session */
+void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye);
+/* Report a failed recording to the controlling leg (INFO with an MSML event). */
+void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const char *dest,
+                           int status, const char *reason);
+/* Pause the sessions when MSML paused or a party muted, resume when neither holds. */
+void md_sip_update_pause(md_ctx *ctx, md_call *c);
+/* Drop a call whose last leg ended. */
+void md_sip_call_gone(md_ctx *ctx, md_call *c);
+
+#endif

@@ -1,0 +1,204 @@
+/* RTP/RTCP receive sockets for recorded streams, read from the GLib loop without allocation. */
+#include "rec_rtp.h"
+
+#include "ar_err.h"
+#include "ar_log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Datagrams read per wake-up before yielding back to the loop (fairness to SIP). */
+#define REC_RTP_BURST 64
+
+struct rec_rtp_sock {
+    int fd[2]; /* RTP, RTCP */
+    guint watch[2];
+    uint16_t port;
+    rec_rtp_packet_cb cb;
+    void *ctx;
+    rec_rtp_unprotect_fn unprotect;
+    void *uctx;
+    uint64_t unprotect_failed;
+};
+
+/* One receive buffer for every socket: the loop is single-threaded and callbacks
+ * consume the packet before returning. */
+static uint8_t rx_buf[65536];
+
+static int bind_udp(const char *addr, uint16_t port, int *fd_out)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+        return AR_E_CONFIG;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return AR_E_IO;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return AR_E_MEDIA_NO_PORTS;
+    }
+    *fd_out = fd;
+    return AR_E_OK;
+}
+
+static uint16_t local_port(int fd)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    if (getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
+        return 0;
+    return ntohs(sa.sin_port);
+}
+
+static gboolean on_readable(rec_rtp_sock *s, int which)
+{
+    for (int i = 0; i < REC_RTP_BURST; i++) {
+        ssize_t n = recv(s->fd[which], rx_buf, sizeof rx_buf, 0);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                LOG_WARN(rtp, "recv on port %u: %s", (unsigned)s->port + which, strerror(errno));
+            break;
+        }
+        int64_t now = g_get_monotonic_time();
+        size_t len = (size_t)n;
+        if (s->unprotect && s->unprotect(s->uctx, rx_buf, &len, which) != 0) {
+            s->unprotect_failed++;
+            continue;
+        }
+        s->cb(s->ctx, rx_buf, len, which, now);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_rtp(gint fd, GIOCondition cond, gpointer data)
+{
+    (void)fd;
+    (void)cond;
+    return on_readable(data, 0);
+}
+
+static gboolean on_rtcp(gint fd, GIOCondition cond, gpointer data)
+{
+    (void)fd;
+    (void)cond;
+    return on_readable(data, 1);
+}
+
+/* Tries to bind RTP on port (0 = any) and RTCP on the next port. */
+static int try_pair(rec_rtp_sock *s, const char *addr, uint16_t port)
+{
+    int rc = bind_udp(addr, port, &s->fd[0]);
+    if (rc != AR_E_OK)
+        return rc;
+    uint16_t p = local_port(s->fd[0]);
+    if (p == 0 || p == 65535 || (p & 1)) {
+        close(s->fd[0]);
+        s->fd[0] = -1;
+        return AR_E_MEDIA_NO_PORTS;
+    }
+    rc = bind_udp(addr, (uint16_t)(p + 1), &s->fd[1]);
+    if (rc != AR_E_OK) {
+        close(s->fd[0]);
+        s->fd[0] = -1;
+        return rc;
+    }
+    s->port = p;
+    return AR_E_OK;
+}
+
+int rec_rtp_open(rec_rtp_sock **out, const char *addr, const rec_port_range *range,
+                 rec_rtp_packet_cb cb, void *ctx)
+{
+    int rc = AR_E_MEDIA_NO_PORTS;
+    rec_rtp_sock *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return AR_E_NOMEM;
+    s->fd[0] = s->fd[1] = -1;
+    s->cb = cb;
+    s->ctx = ctx;
+    if (range && range->lo) {
+        /* Start at a random even port so concurrent sessions rarely collide. */
+        unsigned span = (unsigned)(range->hi - range->lo + 1) / 2;
+        unsigned start = span ? (unsigned)g_random_int_range(0, (gint32)span) : 0;
+        for (unsigned i = 0; i < span && rc != AR_E_OK; i++) {
+            unsigned port = ((unsigned)range->lo + 1) / 2 * 2 + 2 * ((start + i) % span);
+            if (port + 1 > range->hi)
+                continue;
+            rc = try_pair(s, addr, (uint16_t)port);
+            if (rc != AR_E_OK && rc != AR_E_MEDIA_NO_PORTS)
+                break;
+        }
+    } else {
+        /* Ephemeral even port whose successor is free; a few attempts suffice. */
+        for (int i = 0; i < 64 && rc != AR_E_OK; i++) {
+            rc = try_pair(s, addr, 0);
+            if (rc != AR_E_OK && rc != AR_E_MEDIA_NO_PORTS)
+                break;
+        }
+    }
+    if (rc != AR_E_OK)
+        goto cleanup;
+    s->watch[0] = g_unix_fd_add(s->fd[0], G_IO_IN, on_rtp, s);
+    s->watch[1] = g_unix_fd_add(s->fd[1], G_IO_IN, on_rtcp, s);
+    *out = s;
+    s = NULL;
+cleanup:
+    rec_rtp_free(&s);
+    return rc;
+}
+
+void rec_rtp_set_unprotect(rec_rtp_sock *s, rec_rtp_unprotect_fn fn, void *uctx)
+{
+    s->unprotect = fn;
+    s->uctx = uctx;
+}
+
+uint16_t rec_rtp_port(const rec_rtp_sock *s)
+{
+    return s->port;
+}
+
+uint64_t rec_rtp_unprotect_failed(const rec_rtp_sock *s)
+{
+    return s->unprotect_failed;
+}
+
+void rec_rtp_free(rec_rtp_sock **sp)
+{
+    rec_rtp_sock *s = *sp;
+    if (!s)
+        return;
+    *sp = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (s->watch[i])
+            g_source_remove(s->watch[i]);
+        if (s->fd[i] >= 0)
+            close(s->fd[i]);
+    }
+    free(s);
+}
+
+int rec_port_range_parse(const char *text, rec_port_range *out)
+{
+    char *end;
+    unsigned long lo = strtoul(text, &end, 10);
+    if (*end != '-')
+        return -1;
+    unsigned long hi = strtoul(end + 1, &end, 10);
+    if (*end != '\0' || lo < 1024 || hi > 65535 || lo >= hi)
+        return -1;
+    out->lo = (uint16_t)lo;
+    out->hi = (uint16_t)hi;
+    return 0;
+}

@@ -1,0 +1,117 @@
+# Stack component: gatewayd (T-Lib over TCP, JSON over WebSocket, HTTP) on ephemeral ports.
+# Sourced by tests/stack; defines gatewayd_up DIR, gatewayd_down DIR, gatewayd_status DIR.
+
+# The test configuration: every port 0 on loopback, short frame timeout, the demo
+# applications of config/gatewayd.conf. --gateway-opt KEY=VALUE lines go to [gateway].
+gatewayd_write_config() {
+    local dir="$1" conf="$1/gatewayd.conf" opt
+    {
+        echo "# Written by tests/stack for this stack only."
+        echo "[gateway]"
+        echo "site = stack"
+        echo "tlib-listen = 127.0.0.1:0"
+        echo "ws-listen = 127.0.0.1:0"
+        echo "frame-timeout = 2"
+        echo "web-root = $STACK_REPO/web"
+        for opt in "${STACK_GATEWAY_OPTS[@]+"${STACK_GATEWAY_OPTS[@]}"}"; do
+            echo "${opt%%=*} = ${opt#*=}"
+        done
+        echo
+        echo "[dn 5001-5020]"
+        echo "type = Extension"
+        echo
+        echo "[application demo]"
+        echo "password = demo"
+        echo "dns = *"
+        echo
+        echo "[application desk5001]"
+        echo "password = desk"
+        echo "dns = 5001"
+    } >"$conf"
+}
+
+# True once the ports file exists and names the T-Lib port.
+gatewayd_ports_ready() {
+    grep -q '^TLIB_PORT=[0-9]' "$1/gatewayd.ports" 2>/dev/null
+}
+
+gatewayd_answers() {
+    "$GATEWAYD_TLIBCTL" -a "127.0.0.1:$1" -u demo -p demo request \
+        '{"message":"RequestQueryServer"}' --timeout 2
+}
+
+gatewayd_up() {
+    local dir="$1" bin conf pid tlib_port ws_port http_port
+    bin="$(stack_bin gateway gatewayd)" || return 1
+    GATEWAYD_TLIBCTL="$(stack_bin client tlibctl)" || return 1
+    if [ -n "${STACK_GATEWAY_CONFIG:-}" ]; then
+        conf="$STACK_GATEWAY_CONFIG"
+    else
+        gatewayd_write_config "$dir"
+        conf="$dir/gatewayd.conf"
+    fi
+    rm -f "$dir/gatewayd.ports"
+    "$bin" -c "$conf" --check-config >"$dir/gatewayd.check.log" 2>&1 || {
+        echo "stack: gatewayd rejected $conf:" >&2
+        cat "$dir/gatewayd.check.log" >&2
+        return 1
+    }
+    # setsid: the daemon outlives the shell that started it (scripts/demo exits).
+    setsid "$bin" -c "$conf" --ports-file "$dir/gatewayd.ports" --log-file "$dir/gatewayd.log" \
+        </dev/null >"$dir/gatewayd.out" 2>&1 &
+    pid=$!
+    echo "$pid" >"$dir/gatewayd.pid"
+    stack_setenv "$dir" GATEWAY_PID "$pid"
+    if ! stack_wait "gatewayd ports file" "$STACK_TIMEOUT" gatewayd_ports_ready "$dir"; then
+        kill -0 "$pid" 2>/dev/null || echo "stack: gatewayd exited early" >&2
+        tail -n 20 "$dir/gatewayd.out" "$dir/gatewayd.log" >&2 2>/dev/null || true
+        return 1
+    fi
+    # The daemon's own word on its pid beats $! (setsid may have forked).
+    pid="$(sed -n 's/^PID=//p' "$dir/gatewayd.ports")"
+    [ -n "$pid" ] || pid=$!
+    echo "$pid" >"$dir/gatewayd.pid"
+    stack_setenv "$dir" GATEWAY_PID "$pid"
+    tlib_port="$(sed -n 's/^TLIB_PORT=//p' "$dir/gatewayd.ports")"
+    ws_port="$(sed -n 's/^WS_PORT=//p' "$dir/gatewayd.ports")"
+    http_port="$(sed -n 's/^HTTP_PORT=//p' "$dir/gatewayd.ports")"
+    : "${http_port:=$ws_port}"
+    if ! stack_wait "gatewayd to answer RequestQueryServer" "$STACK_TIMEOUT" \
+        gatewayd_answers "$tlib_port"; then
+        tail -n 20 "$dir/gatewayd.out" "$dir/gatewayd.log" >&2 2>/dev/null || true
+        return 1
+    fi
+    stack_setenv "$dir" TLIB_ADDR "127.0.0.1:$tlib_port"
+    stack_setenv "$dir" TLIB_APP demo
+    stack_setenv "$dir" TLIB_PASSWORD demo
+    stack_setenv "$dir" WS_URL "ws://127.0.0.1:$ws_port/tlib"
+    stack_setenv "$dir" WS_TOKEN ""
+    stack_setenv "$dir" HTTP_URL "http://127.0.0.1:$http_port/"
+    stack_setenv "$dir" GATEWAY_LOG "$dir/gatewayd.log"
+    echo "stack: gatewayd $pid: T-Lib 127.0.0.1:$tlib_port, WebSocket ws://127.0.0.1:$ws_port/tlib, HTTP http://127.0.0.1:$http_port/"
+}
+
+gatewayd_down() {
+    local dir="$1" pid rc=0
+    pid="$(cat "$dir/gatewayd.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] && stack_stop_pid "$pid" gatewayd
+    rm -f "$dir/gatewayd.pid"
+    # A sanitizer report means the daemon misbehaved even if every test passed.
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/gatewayd.out" 2>/dev/null; then
+        echo "stack: sanitizer report in $dir/gatewayd.out:" >&2
+        grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/gatewayd.out" | head -60 >&2
+        rc=1
+    fi
+    return $rc
+}
+
+gatewayd_status() {
+    local dir="$1" pid
+    pid="$(cat "$dir/gatewayd.pid" 2>/dev/null || true)"
+    if stack_pid_is "$pid" gatewayd; then
+        echo "gatewayd: running (pid $pid)"
+    else
+        echo "gatewayd: not running"
+        return 1
+    fi
+}
