@@ -100,7 +100,9 @@ static void print_msg(const tl_msg *m)
     }
     fputs(s, stdout);
     fputc('\n', stdout);
-    fflush(stdout);
+    /* A reader that went away (watch | head -1) ends the program like a signal. */
+    if (fflush(stdout) != 0)
+        stop_flag = 1;
     free(s);
 }
 

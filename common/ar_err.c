@@ -6,8 +6,8 @@
 const char *ar_strerror(int code)
 {
     switch (code) {
-#define AR_ERR_MSG(name, num, msg)                                                     \
-    case num:                                                                          \
+#define AR_ERR_MSG(name, num, msg)                                                                 \
+    case num:                                                                                      \
         return msg;
         AR_ERRORS(AR_ERR_MSG)
 #undef AR_ERR_MSG
@@ -18,8 +18,8 @@ const char *ar_strerror(int code)
 const char *ar_errname(int code)
 {
     switch (code) {
-#define AR_ERR_NAME(name, num, msg)                                                    \
-    case num:                                                                          \
+#define AR_ERR_NAME(name, num, msg)                                                                \
+    case num:                                                                                      \
         return #name;
         AR_ERRORS(AR_ERR_NAME)
 #undef AR_ERR_NAME

@@ -25,6 +25,12 @@ static _Atomic int levels[AR_LOG_NSUBSYS] = {
 };
 
 static char ident[32] = "arec";
+static _Atomic(ar_log_hook_fn) log_hook;
+
+void ar_log_set_hook(ar_log_hook_fn fn)
+{
+    atomic_store(&log_hook, fn);
+}
 
 void ar_log_set_level(int subsys, ar_log_level lvl)
 {
@@ -147,6 +153,11 @@ void ar_log_write(ar_log_subsys s, ar_log_level lvl, const char *fmt, ...)
     buf[total] = '\n';
     /* A single fwrite on unbuffered stderr is one write(2): threads never interleave. */
     fwrite(buf, 1, total + 1, stderr);
+    ar_log_hook_fn hook = atomic_load(&log_hook);
+    if (hook && lvl <= AR_LOG_WARN) {
+        buf[total] = '\0';
+        hook(s, lvl, buf + hn);
+    }
     if (buf != stack)
         free(buf);
 }

@@ -5,16 +5,16 @@
 typedef enum { AR_LOG_ERROR = 0, AR_LOG_WARN, AR_LOG_INFO, AR_LOG_DEBUG } ar_log_level;
 
 /* Subsystems, each with its own level. */
-#define AR_LOG_SUBSYS(X)                                                               \
-    X(core)                                                                            \
-    X(tlib)                                                                            \
-    X(ws)                                                                              \
-    X(config)                                                                          \
-    X(sip)                                                                             \
-    X(call)                                                                            \
-    X(rec)                                                                             \
-    X(db)                                                                              \
-    X(media)                                                                           \
+#define AR_LOG_SUBSYS(X)                                                                           \
+    X(core)                                                                                        \
+    X(tlib)                                                                                        \
+    X(ws)                                                                                          \
+    X(config)                                                                                      \
+    X(sip)                                                                                         \
+    X(call)                                                                                        \
+    X(rec)                                                                                         \
+    X(db)                                                                                          \
+    X(media)                                                                                       \
     X(rtp)
 
 typedef enum {
@@ -34,14 +34,22 @@ int ar_log_enabled(ar_log_subsys s, ar_log_level lvl);
 void ar_log_write(ar_log_subsys s, ar_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define AR_LOG(sub, lvl, ...)                                                          \
-    do {                                                                               \
-        if (ar_log_enabled(AR_LOG_##sub, lvl))                                         \
-            ar_log_write(AR_LOG_##sub, lvl, __VA_ARGS__);                              \
+/*
+ * Optional observer of WARN and ERROR records (the message without the line header),
+ * e.g. gatewayd's recent-errors list. Called on the logging thread: keep it cheap and
+ * thread-safe. NULL removes it.
+ */
+typedef void (*ar_log_hook_fn)(ar_log_subsys s, ar_log_level lvl, const char *msg);
+void ar_log_set_hook(ar_log_hook_fn fn);
+
+#define AR_LOG(sub, lvl, ...)                                                                      \
+    do {                                                                                           \
+        if (ar_log_enabled(AR_LOG_##sub, lvl))                                                     \
+            ar_log_write(AR_LOG_##sub, lvl, __VA_ARGS__);                                          \
     } while (0)
-#define LOG_ERR(sub, ...) AR_LOG(sub, AR_LOG_ERROR, __VA_ARGS__)
-#define LOG_WARN(sub, ...) AR_LOG(sub, AR_LOG_WARN, __VA_ARGS__)
-#define LOG_INFO(sub, ...) AR_LOG(sub, AR_LOG_INFO, __VA_ARGS__)
+#define LOG_ERR(sub, ...)   AR_LOG(sub, AR_LOG_ERROR, __VA_ARGS__)
+#define LOG_WARN(sub, ...)  AR_LOG(sub, AR_LOG_WARN, __VA_ARGS__)
+#define LOG_INFO(sub, ...)  AR_LOG(sub, AR_LOG_INFO, __VA_ARGS__)
 #define LOG_DEBUG(sub, ...) AR_LOG(sub, AR_LOG_DEBUG, __VA_ARGS__)
 
 #endif

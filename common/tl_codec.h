@@ -18,9 +18,9 @@
  *   KV layout (public, inferred): count(u16) then per pair type(u8) keylen(u16) key
  *     vallen(u16) value; INT 4 bytes signed BE; LIST nests the layout.
  */
-#define TL_FRAME_HDR 8
+#define TL_FRAME_HDR         8
 #define TL_FRAME_DEFAULT_MAX (1u << 20)
-#define TL_KV_MAX_DEPTH 8
+#define TL_KV_MAX_DEPTH      8
 
 /* Details of a decoding failure, enough to build the EventError. */
 typedef struct {

@@ -19,7 +19,7 @@ typedef struct {
         struct {
             char *p;
             uint32_t len;
-        } s;      /* TL_T_STR, TL_T_UNICODE, TL_T_BIN (p always NUL-terminated) */
+        } s;       /* TL_T_STR, TL_T_UNICODE, TL_T_BIN (p always NUL-terminated) */
         tl_kv *kv; /* TL_T_KV */
     } u;
 } tl_value;
@@ -81,7 +81,7 @@ int tl_kv_add_str(tl_kv *kv, const char *key, const char *val);
 int tl_kv_add_unicode(tl_kv *kv, const char *key, const char *val);
 int tl_kv_add_int(tl_kv *kv, const char *key, int32_t val);
 int tl_kv_add_bin(tl_kv *kv, const char *key, const void *p, size_t len);
-int tl_kv_add_kv(tl_kv *kv, const char *key, tl_kv *val); /* takes ownership */
+int tl_kv_add_kv(tl_kv *kv, const char *key, tl_kv *val);                    /* takes ownership */
 int tl_kv_add_value(tl_kv *kv, const char *key, size_t keylen, tl_value *v); /* moves */
 /* First pair with this key, or NULL. */
 const tl_value *tl_kv_get(const tl_kv *kv, const char *key);

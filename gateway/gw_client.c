@@ -83,6 +83,13 @@ void gw_client_queue(gw_client *c, const uint8_t *p, size_t n)
 {
     if (c->closing)
         return;
+    if (c->enc == GW_ENC_JSON && c->ops->queue_json) {
+        if (c->ops->queue_json(c, p, n))
+            goto nomem;
+        gw_server_mark_dirty(c->srv, c);
+        check_limit(c);
+        return;
+    }
     if (c->enc == GW_ENC_JSON) {
         uint32_t len = (uint32_t)n;
         uint8_t pad[GW_WS_PAD] = {0};
@@ -109,7 +116,16 @@ void gw_client_send(gw_client *c, tl_msg *m)
         return;
     }
     int rc;
-    if (c->enc == GW_ENC_BIN) {
+    if (c->enc == GW_ENC_JSON && c->ops->queue_json) {
+        /* Encoded aside, then numbered by the transport (one loop thread: static is safe). */
+        static ar_buf tmp;
+        ar_buf_reset(&tmp);
+        rc = tl_json_encode(m, &tmp);
+        if (rc == 0) {
+            gw_client_queue(c, ar_buf_head(&tmp), ar_buf_pending(&tmp));
+            return;
+        }
+    } else if (c->enc == GW_ENC_BIN) {
         rc = tl_bin_encode(m, c->version, &c->out);
     } else {
         /* Reserve the record header, encode in place, then patch the length. */

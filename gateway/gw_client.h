@@ -31,6 +31,12 @@ typedef struct {
     void (*close)(gw_client *c);
     /* Unit tests: receive each outgoing message instead of encoded bytes. */
     void (*capture)(gw_client *c, const tl_msg *m);
+    /*
+     * JSON transports that number messages per connection (WebSocket desktops): append
+     * the record for the encoded message p (one JSON object) to c->out themselves, e.g.
+     * with a per-connection "seq" spliced in. Returns 0, or -1 when out of memory.
+     */
+    int (*queue_json)(gw_client *c, const uint8_t *p, size_t n);
 } gw_client_ops;
 
 struct gw_client {

@@ -238,6 +238,17 @@ const opt_desc gw_gateway_opts[] = {
     O("max-clients", OPT_INT, gw_config, max_clients, 1, 1000000),
     O("log-level", OPT_LOGSPEC, gw_config, log_level, 0, 0),
     O("web-root", OPT_STR, gw_config, web_root, 0, 0),
+    O("max-connections-per-source", OPT_INT, gw_config, max_conns_per_source, 1, 1000000),
+    O("desktop-resume-bytes", OPT_INT, gw_config, resume_ring_bytes, 0, 16 << 20),
+    O("desktop-resume-window", OPT_INT, gw_config, resume_window, 0, 86400),
+    O("heartbeat-interval", OPT_INT, gw_config, heartbeat_interval, 0, 3600),
+    O("auth-timeout", OPT_INT, gw_config, auth_timeout, 1, 3600),
+    O("status-token", OPT_STR, gw_config, status_token, 0, 0),
+    O("sip-listen", OPT_LISTEN, gw_config, sip_listen, 0, 0),
+    O("trusted-networks", OPT_STR, gw_config, trusted_networks, 0, 0),
+    O("no-answer-timeout", OPT_INT, gw_config, no_answer_timeout, 1, 3600),
+    O("session-expires", OPT_INT, gw_config, session_expires, 0, 86400),
+    O("register-rate-limit", OPT_INT, gw_config, register_rate_limit, 1, 100000),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -270,7 +281,28 @@ const opt_desc gw_agent_opts[] = {
 const opt_desc gw_app_opts[] = {
     O("password", OPT_STR, gw_app_conf, password, 0, 0),
     O("dns", OPT_DNSET, gw_app_conf, dns, 0, 0),
+    O("agents", OPT_DNSET, gw_app_conf, agents, 0, 0),
     REC_OPTS(gw_app_conf, rec),
+    {NULL, 0, 0, 0, 0},
+};
+
+/* [desktop NAME]: a token instead of a password (same field), DN and agent scope. */
+const opt_desc gw_desktop_opts[] = {
+    O("token", OPT_STR, gw_app_conf, password, 0, 0),
+    O("dns", OPT_DNSET, gw_app_conf, dns, 0, 0),
+    O("agents", OPT_DNSET, gw_app_conf, agents, 0, 0),
+    {NULL, 0, 0, 0, 0},
+};
+
+/* [database]: the CDR writer (gw_db.c). */
+static const opt_desc gw_database_opts[] = {
+    O("dsn", OPT_STR, struct gw_db_conf, dsn, 0, 0),
+    O("journal", OPT_STR, struct gw_db_conf, journal, 0, 0),
+    O("journal-max-bytes", OPT_U64, struct gw_db_conf, journal_max_bytes, 65536, 1LL << 40),
+    O("journal-sync-ms", OPT_INT, struct gw_db_conf, journal_sync_ms, 0, 60000),
+    O("batch-rows", OPT_INT, struct gw_db_conf, batch_rows, 1, 100000),
+    O("queue-max-rows", OPT_INT, struct gw_db_conf, queue_max_rows, 1, 10000000),
+    O("migrate", OPT_BOOL, struct gw_db_conf, migrate, 0, 0),
     {NULL, 0, 0, 0, 0},
 };
 
@@ -427,6 +459,7 @@ static void app_clear(gw_app_conf *a)
     g_free(a->name);
     g_free(a->password);
     dn_set_clear(&a->dns);
+    dn_set_clear(&a->agents);
     rec_clear(&a->rec);
 }
 
@@ -440,8 +473,13 @@ void gw_config_free(gw_config **pcfg)
     g_free(c->application_name);
     g_free(c->tlib_listen.host);
     g_free(c->ws_listen.host);
+    g_free(c->sip_listen.host);
+    g_free(c->trusted_networks);
     g_free(c->log_level);
     g_free(c->web_root);
+    g_free(c->status_token);
+    g_free(c->db.dsn);
+    g_free(c->db.journal);
     rec_clear(&c->rec);
     for (size_t i = 0; i < c->n_dns; i++)
         dn_clear(&c->dns[i]);
@@ -458,7 +496,16 @@ void gw_config_free(gw_config **pcfg)
 
 /* ---- the parser ---------------------------------------------------------------- */
 
-typedef enum { SEC_NONE, SEC_GATEWAY, SEC_DN, SEC_AGENT, SEC_APP, SEC_BAD } sec_kind;
+typedef enum {
+    SEC_NONE,
+    SEC_GATEWAY,
+    SEC_DN,
+    SEC_AGENT,
+    SEC_APP,
+    SEC_DESKTOP,
+    SEC_DATABASE,
+    SEC_BAD
+} sec_kind;
 
 typedef struct {
     const char *file;
@@ -576,15 +623,23 @@ static void section_end(parser *ps)
         }
         break;
     case SEC_APP:
+    case SEC_DESKTOP:
         if (!ps->app.password) {
-            err_add(ps->errs, ps->file, ps->line,
-                    "[application %s]: missing mandatory key \"password\"", ps->name);
+            err_add(ps->errs, ps->file, ps->line, "[%s %s]: missing mandatory key \"%s\"",
+                    ps->kind == SEC_APP ? "application" : "desktop", ps->name,
+                    ps->kind == SEC_APP ? "password" : "token");
         }
         if (gw_config_find_app(c, ps->name)) {
-            err_add(ps->errs, ps->file, ps->line, "duplicate application %s (first at line %d)",
-                    ps->name, gw_config_find_app(c, ps->name)->line);
+            /* Applications and desktops share one name space (both are T-Lib clients). */
+            err_add(ps->errs, ps->file, ps->line, "duplicate %s %s (first at line %d)",
+                    ps->kind == SEC_APP ? "application" : "desktop", ps->name,
+                    gw_config_find_app(c, ps->name)->line);
             break;
         }
+        /* An application without "agents" keeps its old reach; a desktop gets none. */
+        ps->app.desktop = ps->kind == SEC_DESKTOP;
+        if (ps->kind == SEC_APP && !g_hash_table_contains(ps->keys, "agents"))
+            ps->app.agents.all = true;
         c->apps = g_renew(gw_app_conf, c->apps, c->n_apps + 1);
         ps->app.name = g_strdup(ps->name);
         ps->app.line = ps->line;
@@ -629,10 +684,15 @@ static void section_begin(parser *ps, char *hdr, int line)
     } else if (strcmp(kind, "application") == 0 && *arg) {
         ps->kind = SEC_APP;
         rec_init(&ps->app.rec);
+    } else if (strcmp(kind, "desktop") == 0 && *arg) {
+        ps->kind = SEC_DESKTOP;
+        rec_init(&ps->app.rec);
+    } else if (strcmp(kind, "database") == 0 && !*arg) {
+        ps->kind = SEC_DATABASE;
     } else {
         err_add(ps->errs, ps->file, line,
-                "unknown section [%s]: expected [gateway], [dn NUMBER], [agent LOGIN] or "
-                "[application NAME]",
+                "unknown section [%s]: expected [gateway], [dn NUMBER], [agent LOGIN], "
+                "[application NAME], [desktop NAME] or [database]",
                 hdr);
         ps->kind = SEC_BAD;
     }
@@ -674,6 +734,12 @@ static void parse_kv(parser *ps, char *text, int line)
     case SEC_APP:
         tab = gw_app_opts, base = &ps->app, where = "[application]";
         break;
+    case SEC_DESKTOP:
+        tab = gw_desktop_opts, base = &ps->app, where = "[desktop]";
+        break;
+    case SEC_DATABASE:
+        tab = gw_database_opts, base = &ps->cfg->db, where = "[database]";
+        break;
     case SEC_BAD:
         return; /* the section header was already reported */
     default:
@@ -705,6 +771,19 @@ static void config_defaults(gw_config *c)
     c->client_queue_limit = 4u << 20;
     c->frame_timeout = 30;
     c->max_clients = 10000;
+    c->max_conns_per_source = 256;
+    c->resume_ring_bytes = 32768;
+    c->resume_window = 60;
+    c->heartbeat_interval = 30;
+    c->auth_timeout = 10;
+    c->no_answer_timeout = 20;
+    c->session_expires = 1800;
+    c->register_rate_limit = 20;
+    c->db.journal_max_bytes = 256ull << 20;
+    c->db.journal_sync_ms = 200;
+    c->db.batch_rows = 256;
+    c->db.queue_max_rows = 20000;
+    c->db.migrate = true;
     rec_init(&c->rec);
 }
 
@@ -792,6 +871,14 @@ gw_config *gw_config_load(const char *path, gw_config_errors *errs)
     }
     gw_config *c = gw_config_parse(path, text, errs);
     g_free(text);
+    /* A relative journal path is relative to the configuration file's folder. */
+    if (c && c->db.journal && !g_path_is_absolute(c->db.journal)) {
+        char *dir = g_path_get_dirname(path);
+        char *abs = g_build_filename(dir, c->db.journal, NULL);
+        g_free(c->db.journal);
+        c->db.journal = abs;
+        g_free(dir);
+    }
     /* A relative web-root is relative to the configuration file's folder. */
     if (c && c->web_root && !g_path_is_absolute(c->web_root)) {
         char *dir = g_path_get_dirname(path);

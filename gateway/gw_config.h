@@ -73,8 +73,10 @@ typedef struct {
 
 typedef struct {
     char *name;
-    char *password;
+    char *password; /* a [desktop]'s token */
     gw_dn_set dns;
+    gw_dn_set agents; /* agent logins it may use; [application] without the key: all */
+    bool desktop;     /* from a [desktop NAME] section (token authentication) */
     gw_rec_opts rec;
     int line;
 } gw_app_conf;
@@ -97,7 +99,20 @@ typedef struct gw_config {
     int max_clients;
     char *log_level; /* NULL = leave the command line's level */
     char *web_root;  /* absolute or relative to the config file; NULL = no files */
+    /* WebSocket desktops and the status page (docs/websocket-api.md, status-page.md). */
+    int max_conns_per_source; /* WebSocket sessions from one IP address */
+    int resume_ring_bytes;    /* replay ring per desktop session, 0 = no resume */
+    int resume_window;        /* seconds a closed desktop session stays resumable */
+    int heartbeat_interval;   /* seconds idle before a WebSocket PING, 0 = off */
+    int auth_timeout;         /* seconds a /status stream has to authenticate */
+    char *status_token;       /* /status and /metrics credential, NULL = refused */
     gw_rec_opts rec;
+    /* SIP side (gw_sip.c): sip-listen unset (host NULL) = no SIP stack. */
+    gw_listen sip_listen;
+    char *trusted_networks;  /* "127.0.0.0/8, ::1/128": REGISTER without digest auth */
+    int no_answer_timeout;   /* seconds a leg may ring before NoAnswer */
+    int session_expires;     /* RFC 4028 Session-Expires we ask for, 0 = no timer */
+    int register_rate_limit; /* REGISTERs per second from one source address */
 
     gw_dn_conf *dns;
     size_t n_dns;
@@ -105,6 +120,16 @@ typedef struct gw_config {
     size_t n_agents;
     gw_app_conf *apps;
     size_t n_apps;
+    /* [database] (docs/database.md): dsn unset = no database writer. */
+    struct gw_db_conf {
+        char *dsn;
+        char *journal; /* journal file; relative = to the configuration file's folder */
+        uint64_t journal_max_bytes;
+        int journal_sync_ms;
+        int batch_rows;
+        int queue_max_rows;
+        bool migrate; /* apply schema/ migrations when connecting */
+    } db;
 } gw_config;
 
 /* Error list: each entry "FILE:LINE: message". */

@@ -58,8 +58,9 @@ static size_t diff_opts(const opt_desc *tab, const void *a, const void *b, const
     for (; tab->name; tab++) {
         char *va = opt_format(tab, a), *vb = opt_format(tab, b);
         if (strcmp(va, vb) != 0) {
-            char *line = strcmp(tab->name, "password") == 0
-                             ? g_strdup_printf("%s: password changed", what)
+            /* Secrets are never logged, only that they changed. */
+            bool secret = strstr(tab->name, "password") || strstr(tab->name, "token");
+            char *line = secret ? g_strdup_printf("%s: %s changed", what, tab->name)
                              : g_strdup_printf("%s: %s %s -> %s", what, tab->name, va, vb);
             fn(ud, line);
             g_free(line);

@@ -32,5 +32,6 @@ extern const opt_desc gw_gateway_opts[];
 extern const opt_desc gw_dn_opts[];
 extern const opt_desc gw_agent_opts[];
 extern const opt_desc gw_app_opts[];
+extern const opt_desc gw_desktop_opts[];
 
 #endif

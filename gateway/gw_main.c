@@ -12,8 +12,11 @@
 #include <unistd.h>
 
 #include "ar_log.h"
+#include "gw_call.h"
 #include "gw_config.h"
+#include "gw_db_cfg.h"
 #include "gw_server.h"
+#include "gw_sip.h"
 #include "gw_tcp.h"
 #include "gw_ws.h"
 
@@ -23,6 +26,8 @@ typedef struct {
     const char *log_level;
     const char *log_file;
     bool check_only;
+    bool migrate;
+    const char *db_dsn, *db_journal; /* override [database] dsn / journal */
 } gw_opts;
 
 typedef struct {
@@ -37,7 +42,10 @@ static void usage(FILE *f)
                "[--log-level SPEC] [--log-file FILE]\n"
                "  -c, --config FILE      configuration file (docs/configuration.md)\n"
                "      --check-config     validate the configuration and exit (0 = valid)\n"
-               "      --ports-file FILE  once listening, write TLIB_PORT, WS_PORT, HTTP_PORT, PID\n"
+               "      --migrate          apply schema/ migrations to [database] dsn and exit\n"
+               "      --db-dsn DSN       PostgreSQL to use instead of [database] dsn\n"
+               "      --db-journal FILE  database journal instead of [database] journal\n"
+               "      --ports-file FILE  when listening, write TLIB/WS/HTTP/SIP_PORT and PID\n"
                "      --log-level SPEC   \"info\" or \"tlib=debug,ws=info\" (overrides the file)\n"
                "      --log-file FILE    append the log to FILE instead of stderr\n");
 }
@@ -47,6 +55,9 @@ static int parse_args(int argc, char **argv, gw_opts *o)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, 'k'},
+        {"migrate", no_argument, NULL, 'm'},
+        {"db-dsn", required_argument, NULL, 'D'},
+        {"db-journal", required_argument, NULL, 'J'},
         {"ports-file", required_argument, NULL, 'p'},
         {"log-level", required_argument, NULL, 'l'},
         {"log-file", required_argument, NULL, 'f'},
@@ -61,6 +72,15 @@ static int parse_args(int argc, char **argv, gw_opts *o)
             break;
         case 'k':
             o->check_only = true;
+            break;
+        case 'm':
+            o->migrate = true;
+            break;
+        case 'D':
+            o->db_dsn = optarg;
+            break;
+        case 'J':
+            o->db_journal = optarg;
             break;
         case 'p':
             o->ports_file = optarg;
@@ -106,11 +126,14 @@ static void raise_nofile(void)
 }
 
 /* Shell-sourcable port file, written atomically so a reader never sees half of it. */
-static int write_ports_file(const char *path, int tlib_port, int ws_port)
+static int write_ports_file(const char *path, int tlib_port, int ws_port, int sip_port)
 {
     char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
-    char *text = g_strdup_printf("TLIB_PORT=%d\nWS_PORT=%d\nHTTP_PORT=%d\nPID=%d\n", tlib_port,
-                                 ws_port, ws_port, (int)getpid());
+    char sip[32] = "";
+    if (sip_port > 0)
+        snprintf(sip, sizeof sip, "SIP_PORT=%d\n", sip_port);
+    char *text = g_strdup_printf("TLIB_PORT=%d\nWS_PORT=%d\nHTTP_PORT=%d\n%sPID=%d\n", tlib_port,
+                                 ws_port, ws_port, sip, (int)getpid());
     GError *ge = NULL;
     int rc = 0;
     if (!g_file_set_contents(tmp, text, -1, &ge) || rename(tmp, path) != 0) {
@@ -186,6 +209,7 @@ int main(int argc, char **argv)
     gw_server *srv = NULL;
     gw_tcp *tcp = NULL;
     gw_ws *ws = NULL;
+    gw_sip *sip = NULL;
     GMainLoop *loop = NULL;
     char *err = NULL;
     int rc = 1;
@@ -219,6 +243,14 @@ int main(int argc, char **argv)
         print_errors(&errs, stderr);
         goto cleanup;
     }
+    if (opts.db_dsn)
+        g_free(cfg->db.dsn), cfg->db.dsn = g_strdup(opts.db_dsn);
+    if (opts.db_journal)
+        g_free(cfg->db.journal), cfg->db.journal = g_strdup(opts.db_journal);
+    if (opts.migrate) {
+        rc = gw_db_migrate_config(cfg);
+        goto cleanup;
+    }
     if (!opts.log_level && cfg->log_level)
         ar_log_parse(cfg->log_level);
     raise_nofile();
@@ -226,6 +258,13 @@ int main(int argc, char **argv)
     loop = g_main_loop_new(NULL, FALSE);
     srv = gw_server_new(cfg);
     cfg = NULL;
+    srv->calls = gw_calls_new(srv);
+    /* The CDR writer never blocks the loop: it connects (and migrates) in the background. */
+    srv->db = gw_db_from_config(srv->cfg, &err);
+    if (!srv->db && err) {
+        LOG_ERR(core, "%s", err);
+        goto cleanup;
+    }
     tcp = gw_tcp_new(srv, &srv->cfg->tlib_listen, &err);
     if (tcp)
         ws = gw_ws_new(srv, loop, &srv->cfg->ws_listen, srv->cfg->web_root, &err);
@@ -233,7 +272,17 @@ int main(int argc, char **argv)
         LOG_ERR(core, "%s", err);
         goto cleanup;
     }
-    if (opts.ports_file && write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws)))
+    /* SIP (sip-listen set): the B2BUA reports to the call model, which drives it back. */
+    if (srv->cfg->sip_listen.host) {
+        sip = gw_sip_new(srv, srv->calls, &err);
+        if (!sip) {
+            LOG_ERR(core, "%s", err);
+            goto cleanup;
+        }
+        gw_calls_set_sip(srv->calls, gw_sip_ops_table(), sip);
+    }
+    if (opts.ports_file && write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws),
+                                            gw_sip_port(sip)))
         goto cleanup;
 
     gw_app app = {.loop = loop, .srv = srv, .opts = &opts};
@@ -256,6 +305,11 @@ cleanup:
         close(sig_fd);
     gw_ws_free(&ws);
     gw_tcp_free(&tcp);
+    if (srv)
+        gw_calls_free(&srv->calls); /* releases every leg while the SIP layer still exists */
+    gw_sip_free(&sip);
+    if (srv)
+        gw_db_free(&srv->db); /* unwritten rows stay in the journal for the next start */
     gw_server_free(&srv);
     gw_config_free(&cfg);
     gw_config_errors_clear(&errs);

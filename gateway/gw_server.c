@@ -5,6 +5,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_desk_call.h"
 #include "tl_codec.h"
 
 int64_t gw_now_us(void)
@@ -91,6 +92,8 @@ size_t gw_server_publish(gw_server *srv, gw_dn *dn, tl_msg *m)
         }
         gw_client_queue(c, ar_buf_head(enc), ar_buf_pending(enc));
     }
+    /* Desktops that asked for the call view get the call's new state after the event. */
+    gw_desk_call_event(srv, dn, m);
     return n;
 
 encode_failed:

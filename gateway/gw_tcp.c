@@ -18,7 +18,7 @@
 #include "gw_tlib.h"
 #include "tl_codec.h"
 
-#define READ_CHUNK  (64 * 1024)
+#define READ_CHUNK (64 * 1024)
 /* Input handled per wakeup: bounds one batch, so the output it fans out stays well
  * under client-queue-limit before the flush, and other sources get their turn. */
 #define READ_BUDGET (256 * 1024)

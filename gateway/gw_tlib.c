@@ -7,6 +7,9 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_db.h"
+#include "gw_desk.h"
+#include "gw_callreq.h"
 #include "gw_dn.h"
 #include "gw_server.h"
 
@@ -24,6 +27,7 @@ void gw_tlib_send_error(gw_client *c, int code, int64_t reference_id, const char
     }
     LOG_DEBUG(tlib, "client #%llu (%s): EventError %d %s: %s", (unsigned long long)c->id, c->peer,
               code, ar_errname(code) ? ar_errname(code) : "?", text);
+    gw_db_audit(c->srv->db, "EventError", c->app_name, NULL, NULL, code, text);
     gw_client_send(c, e);
     tl_msg_free(&e);
 }
@@ -92,6 +96,7 @@ static void on_register_client(gw_client *c, const tl_msg *m, int64_t ref)
     if (!app || !pw || !ok) {
         LOG_WARN(tlib, "client #%llu (%s): registration as \"%s\" rejected",
                  (unsigned long long)c->id, c->peer, name ? name : "");
+        gw_db_audit(srv->db, "ClientRejected", name, NULL, NULL, AR_E_AUTH_FAILED, c->peer);
         gw_tlib_send_error(c, AR_E_AUTH_FAILED, ref, "application name or password rejected");
         return;
     }
@@ -107,6 +112,7 @@ static void on_register_client(gw_client *c, const tl_msg *m, int64_t ref)
     c->app_name = g_strdup(app->name);
     LOG_INFO(tlib, "client #%llu (%s over %s) registered as application %s, protocol %u",
              (unsigned long long)c->id, c->peer, c->ops->name, c->app_name, c->version);
+    gw_db_audit(srv->db, "ClientRegistered", c->app_name, NULL, NULL, -1, c->peer);
 
     tl_msg *r = reply_new(TL_M_EventServerConnected, ref);
     if (r) {
@@ -220,6 +226,20 @@ static void on_user_event(gw_client *c, const tl_msg *m, int64_t ref)
     }
     gw_server_publish(c->srv, dn, ev);
     tl_msg_free(&ev);
+    if (c->srv->db) {
+        /* Audit trail, plus the screen-capture table for desktop screen capture requests. */
+        char cid[17] = "";
+        if (has_connid)
+            snprintf(cid, sizeof cid, "%016llx", (unsigned long long)connid);
+        const char *sc = ud ? tl_kv_get_str(ud, "screen-capture") : NULL;
+        gw_db_audit(c->srv->db, "EventUserEvent", c->app_name, dn->number,
+                    has_connid ? cid : NULL, -1, sc);
+        if (sc) {
+            gw_db_screen s = {dn->number, has_connid ? cid : NULL, NULL, sc, c->app_name,
+                              g_get_real_time()};
+            gw_db_write_screen(c->srv->db, &s);
+        }
+    }
 }
 
 /* Recording Extensions keys and whether an int is also accepted. */
@@ -302,6 +322,9 @@ void gw_tlib_handle(gw_client *c, const tl_msg *m)
                            mi->name);
         return;
     }
+    /* Desktop tokens and agent lists limit what a client may act on (gw_desk.c). */
+    if (!gw_desk_scope_ok(c, m, ref))
+        return;
     switch (m->type) {
     case TL_M_RequestRegisterClient:
         on_register_client(c, m, ref);
@@ -326,6 +349,8 @@ void gw_tlib_handle(gw_client *c, const tl_msg *m)
         on_private_service(c, m, ref);
         break;
     default:
+        if (gw_callreq_handle(c, m, ref))
+            break;
         gw_tlib_send_error(c, AR_E_UNSUPPORTED_OPERATION, ref,
                            "%s is not available: this gateway has no call model", mi->name);
         break;

@@ -1,4 +1,4 @@
-/* WebSocket (JSON T-Lib on /tlib) and HTTP (/healthz, web-root files) on one lws vhost. */
+/* WebSocket (JSON T-Lib on /tlib, status stream on /status) and HTTP on one lws vhost. */
 #include "gw_ws.h"
 
 #include <json-c/json.h>
@@ -8,10 +8,16 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_desk.h"
+#include "gw_http.h"
+#include "gw_http_status.h"
+#include "gw_metrics.h"
 #include "gw_tcp.h"
 #include "gw_tlib.h"
 
 #define WS_WRITE_BUDGET (1024 * 1024) /* bytes written per WRITEABLE callback at most */
+#define WS_RX_CHUNK     8192          /* lws receive buffer per connection */
+#define STATUS_RX_MAX   4096          /* the status stream only ever receives Authenticate */
 
 _Static_assert(GW_WS_PAD >= LWS_PRE, "GW_WS_PAD must leave room for the lws header");
 
@@ -21,18 +27,32 @@ struct gw_ws {
     struct lws_vhost *vh;
     void *loops[1];
     char *web_root;
-    struct lws_http_mount mount_files, mount_health;
+    struct lws_http_mount mount_files, mount_health, mount_metrics;
+    lws_retry_bo_t idle_policy;
     int port;
+    gw_desk *desk;
+    gw_status *status;
+    GHashTable *per_source; /* peer address -> open WebSocket sessions (GINT) */
+    uint64_t refused_logged;
+    bool shutting_down;
 };
 
-/* Per connection: an HTTP request (/healthz) or a WebSocket session. */
+typedef enum { K_HTTP = 0, K_TLIB, K_STATUS } ws_kind;
+
+/* Per lws connection: an HTTP request, a T-Lib WebSocket or a status stream. */
 typedef struct {
+    ws_kind kind;
     struct lws *wsi;
-    gw_client *client; /* WebSocket sessions only */
-    ar_buf rx;         /* fragments of the message being received */
+    gw_client *client;   /* K_TLIB; NULL once the session moved away or closed */
+    gw_status_sub *stat; /* K_STATUS */
+    ar_buf rx;           /* fragments of the message being received */
     bool rx_overflow;
-    char body[512]; /* /healthz response */
-    size_t body_len;
+    int kick_code; /* K_TLIB without client: close with this code */
+    char source[48];
+    bool counted; /* counted in per_source */
+    int64_t last_rx_us;
+    bool normal_close; /* the peer closed with 1000: the desktop is done, no resume */
+    gw_http_resp resp;
 } ws_sess;
 
 static void ws_flush(gw_client *c);
@@ -42,101 +62,143 @@ static const gw_client_ops ws_ops = {
     .name = "ws",
     .flush = ws_flush,
     .close = ws_close,
+    .queue_json = gw_desk_queue_json,
 };
-
-static void ws_flush(gw_client *c)
-{
-    ws_sess *s = c->tp;
-    lws_callback_on_writable(s->wsi);
-}
-
-static void ws_close(gw_client *c)
-{
-    /*
-     * The WRITEABLE callback sees `closing`, sends what is left and closes. A peer that
-     * stopped reading may never become writable: the timeout closes it anyway.
-     */
-    ws_sess *s = c->tp;
-    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, 5);
-    lws_callback_on_writable(s->wsi);
-}
 
 static gw_ws *ws_of(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
 }
 
-static int http_health(struct lws *wsi, ws_sess *s)
+static void ws_flush(gw_client *c)
 {
-    gw_ws *w = ws_of(wsi);
-    gw_server *srv = w->srv;
-    int64_t uptime = (g_get_monotonic_time() - srv->start_mono_us) / G_USEC_PER_SEC;
-    /* json-c does the escaping: site comes from the configuration file. */
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "status", json_object_new_string("ok"));
-    json_object_object_add(o, "version", json_object_new_string(GW_SERVER_VERSION));
-    json_object_object_add(o, "site", json_object_new_string(srv->cfg->site));
-    json_object_object_add(o, "uptime", json_object_new_int64(uptime));
-    json_object_object_add(o, "clients", json_object_new_int64((int64_t)srv->n_clients));
-    json_object_object_add(o, "dns", json_object_new_int64((int64_t)gw_dn_table_size(srv->dns)));
-    int n = snprintf(s->body, sizeof s->body, "%s\n",
-                     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-    json_object_put(o);
-    s->body_len = n > 0 && (size_t)n < sizeof s->body ? (size_t)n : 0;
-    uint8_t buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-    if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "application/json", s->body_len, &p,
-                                    end) ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                     (const unsigned char *)"no-store", 8, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return 1;
+    gw_desk_sess *d = c->tp;
+    if (d->wsi)
+        lws_callback_on_writable(d->wsi);
+    else
+        ar_buf_reset(&c->out); /* detached: the replay ring keeps what matters */
+}
+
+static void free_client(gw_client *c)
+{
+    gw_desk_sess *d = c->tp;
+    gw_desk_sess_free(&d);
+    gw_client_free(&c);
+}
+
+static void ws_close(gw_client *c)
+{
+    gw_desk_sess *d = c->tp;
+    if (!d->wsi) { /* detached session ended: nothing to tear down but the session */
+        free_client(c);
+        return;
+    }
+    /*
+     * The WRITEABLE callback sees `closing`, sends what is left and closes. A peer that
+     * stopped reading may never become writable: the timeout closes it anyway.
+     */
+    lws_set_timeout(d->wsi, PENDING_TIMEOUT_USER_OK, 5);
+    lws_callback_on_writable(d->wsi);
+}
+
+void gw_ws_kick(struct lws *wsi, int code, const char *why)
+{
+    ws_sess *s = lws_wsi_user(wsi);
+    if (!s)
+        return;
+    LOG_INFO(ws, "closing WebSocket of client #%llu with %d: %s",
+             s->client ? (unsigned long long)s->client->id : 0ULL, code, why);
+    s->client = NULL;
+    s->kick_code = code;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
     lws_callback_on_writable(wsi);
-    return 0;
 }
 
-static int http_writeable(struct lws *wsi, ws_sess *s)
+/* ---- per-source limit ----------------------------------------------------------- */
+
+static bool source_admit(gw_ws *w, struct lws *wsi)
 {
-    uint8_t buf[LWS_PRE + sizeof s->body];
-    memcpy(buf + LWS_PRE, s->body, s->body_len);
-    if (lws_write(wsi, buf + LWS_PRE, s->body_len, LWS_WRITE_HTTP_FINAL) != (int)s->body_len)
-        return 1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    char src[48] = "?";
+    lws_get_peer_simple(wsi, src, sizeof src);
+    int n = GPOINTER_TO_INT(g_hash_table_lookup(w->per_source, src));
+    int max = w->srv->cfg->max_conns_per_source;
+    if (n < max)
+        return true;
+    gw_ctr.ws_refused_source++;
+    /* One line per burst is enough: the counter has the rest. */
+    if (w->refused_logged++ % 100 == 0)
+        LOG_WARN(ws,
+                 "refused WebSocket from %s: %d sessions open from this source "
+                 "(max-connections-per-source %d; %llu refused so far)",
+                 src, n, max, (unsigned long long)gw_ctr.ws_refused_source);
+    return false;
 }
 
-static void ws_established(struct lws *wsi, ws_sess *s)
+static void source_count(gw_ws *w, ws_sess *s, int delta)
 {
-    gw_ws *w = ws_of(wsi);
+    if (delta > 0) {
+        lws_get_peer_simple(s->wsi, s->source, sizeof s->source);
+        s->counted = true;
+    } else if (!s->counted) {
+        return;
+    }
+    int n = GPOINTER_TO_INT(g_hash_table_lookup(w->per_source, s->source)) + delta;
+    if (n > 0)
+        g_hash_table_insert(w->per_source, g_strdup(s->source), GINT_TO_POINTER(n));
+    else
+        g_hash_table_remove(w->per_source, s->source);
+    s->counted = delta > 0;
+}
+
+/* ---- /tlib ---------------------------------------------------------------------- */
+
+static void tlib_established(gw_ws *w, struct lws *wsi, ws_sess *s)
+{
     char peer[64];
     gw_peer_name(lws_get_socket_fd(wsi), peer, sizeof peer);
-    s->wsi = wsi;
     bool full = w->srv->n_clients >= (size_t)w->srv->cfg->max_clients;
-    s->client = gw_client_new(w->srv, &ws_ops, s, GW_ENC_JSON, peer);
+    gw_desk_sess *d = gw_desk_sess_new(w->desk, wsi);
+    s->client = gw_client_new(w->srv, &ws_ops, d, GW_ENC_JSON, peer);
+    d->c = s->client;
     LOG_INFO(ws, "client #%llu connected from %s", (unsigned long long)s->client->id, peer);
     if (full) {
         gw_tlib_send_error(s->client, AR_E_TOO_MANY_CLIENTS, -1, "too many clients");
         gw_client_drop(s->client, "max-clients %d reached", w->srv->cfg->max_clients);
+    } else {
+        /* A token in the upgrade's Authorization header authenticates at once. */
+        char auth[512];
+        int n = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+        if (n > 0) {
+            bool bearer = n > 7 && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0;
+            gw_desk_authenticate(s->client, bearer ? g_strstrip(auth + 7) : NULL, -1);
+        }
     }
     gw_server_flush(w->srv);
 }
 
-static void ws_receive(struct lws *wsi, ws_sess *s, const void *in, size_t len)
+static void tlib_receive(gw_ws *w, struct lws *wsi, ws_sess *s, const void *in, size_t len)
 {
-    gw_server *srv = ws_of(wsi)->srv;
+    gw_server *srv = w->srv;
     gw_client *c = s->client;
     if (!c || c->closing)
         return;
     size_t max = srv->cfg->max_frame_size;
     if (!s->rx_overflow && ar_buf_pending(&s->rx) + len > max) {
         s->rx_overflow = true;
-        ar_buf_reset(&s->rx);
+        ar_buf_free(&s->rx);
+        gw_ctr.ws_too_large++;
+        ((gw_desk_sess *)c->tp)->close_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
         gw_tlib_send_error(c, AR_E_FRAME_TOO_LARGE, -1,
                            "WebSocket message larger than max-frame-size %zu", max);
-        gw_client_drop(c, "WebSocket message larger than max-frame-size %zu", max);
+        gw_client_drop(c, "WebSocket message larger than max-frame-size %zu (close 1009)", max);
     } else if (!s->rx_overflow && ar_buf_append(&s->rx, in, len)) {
         gw_client_drop(c, "out of memory receiving");
     }
     if (!c->closing && lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-        gw_tlib_input_json(c, (const char *)ar_buf_head(&s->rx), ar_buf_pending(&s->rx));
+        const char *p = (const char *)ar_buf_head(&s->rx);
+        size_t n = ar_buf_pending(&s->rx);
+        if (!gw_desk_control(&s->client, p, n))
+            gw_tlib_input_json(s->client, p, n);
         ar_buf_reset(&s->rx);
     }
     gw_server_flush(srv);
@@ -147,11 +209,16 @@ static void ws_receive(struct lws *wsi, ws_sess *s, const void *in, size_t len)
  * queued (bounded so one busy desktop cannot hog the loop); close once a dropped
  * client's queue is done.
  */
-static int ws_writeable(struct lws *wsi, ws_sess *s)
+static int tlib_writeable(struct lws *wsi, ws_sess *s)
 {
     gw_client *c = s->client;
-    if (!c)
-        return 0;
+    if (!c) {
+        if (!s->kick_code)
+            return 0;
+        lws_close_reason(wsi, (enum lws_close_status)s->kick_code,
+                         (unsigned char *)"session resumed elsewhere", 25);
+        return -1;
+    }
     ar_buf *out = &c->out;
     size_t budget = WS_WRITE_BUDGET;
     for (int i = 0; budget > 0 && ar_buf_pending(out) >= sizeof(uint32_t) + GW_WS_PAD; i++) {
@@ -175,43 +242,121 @@ static int ws_writeable(struct lws *wsi, ws_sess *s)
     }
     if (c->closing) {
         const char *why = c->close_reason ? c->close_reason : "closing";
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why,
-                         strlen(why) > 120 ? 120 : strlen(why));
+        int code = ((gw_desk_sess *)c->tp)->close_code;
+        lws_close_reason(wsi,
+                         code ? (enum lws_close_status)code : LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                         (unsigned char *)why, strlen(why) > 120 ? 120 : strlen(why));
         return -1;
     }
     return 0;
 }
+
+static void tlib_closed(gw_ws *w, ws_sess *s)
+{
+    gw_client *c = s->client;
+    s->client = NULL;
+    if (!c)
+        return;
+    /* Silent for the whole hangup period: the idle policy is what closed it. */
+    int hangup = w->idle_policy.secs_since_valid_hangup;
+    if (hangup > 0 && !c->closing &&
+        g_get_monotonic_time() - s->last_rx_us >= (int64_t)hangup * 1000000) {
+        gw_ctr.ws_heartbeat_timeout++;
+        LOG_WARN(ws, "client #%llu (%s): no traffic or pong for %d s: closed by the heartbeat",
+                 (unsigned long long)c->id, c->peer, hangup);
+    }
+    LOG_DEBUG(ws, "client #%llu (%s) closed", (unsigned long long)c->id, c->peer);
+    if (!w->shutting_down && !s->normal_close && gw_desk_detach(c))
+        return;
+    free_client(c);
+}
+
+/* ---- /status -------------------------------------------------------------------- */
+
+static void status_receive(struct lws *wsi, ws_sess *s, const void *in, size_t len)
+{
+    if (s->rx_overflow)
+        return;
+    if (ar_buf_pending(&s->rx) + len > STATUS_RX_MAX) {
+        s->rx_overflow = true;
+        ar_buf_free(&s->rx);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    ar_buf_append(&s->rx, in, len);
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        gw_status_receive(s->stat, (const char *)ar_buf_head(&s->rx), ar_buf_pending(&s->rx));
+        ar_buf_reset(&s->rx);
+    }
+}
+
+/* ---- the callback --------------------------------------------------------------- */
 
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
     ws_sess *s = user;
     char uri[64];
+    gw_ws *w;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return http_health(wsi, s);
+        w = ws_of(wsi);
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
+            return 1;
+        return gw_http_request(w->srv, wsi, uri, &s->resp);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return http_writeable(wsi, s);
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        /* T-Lib JSON lives on /tlib only. */
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/tlib") != 0)
-            return -1;
+        return gw_http_writeable(wsi, &s->resp);
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (s)
+            gw_http_resp_clear(&s->resp);
         return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* T-Lib JSON lives on /tlib, the status stream on /status. */
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
+            (strcmp(uri, "/tlib") != 0 && strcmp(uri, "/status") != 0))
+            return -1;
+        return source_admit(ws_of(wsi), wsi) ? 0 : -1;
     case LWS_CALLBACK_ESTABLISHED:
+        w = ws_of(wsi);
         memset(s, 0, sizeof *s);
-        ws_established(wsi, s);
+        s->wsi = wsi;
+        s->last_rx_us = g_get_monotonic_time();
+        source_count(w, s, +1);
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
+            strcmp(uri, "/status") == 0) {
+            s->kind = K_STATUS;
+            s->stat = gw_status_sub_new(w->status, wsi, gw_http_token_ok(w->srv, wsi));
+            return 0;
+        }
+        s->kind = K_TLIB;
+        tlib_established(w, wsi, s);
         return 0;
     case LWS_CALLBACK_RECEIVE:
-        ws_receive(wsi, s, in, len);
+        s->last_rx_us = g_get_monotonic_time();
+        if (s->kind == K_STATUS)
+            status_receive(wsi, s, in, len);
+        else
+            tlib_receive(ws_of(wsi), wsi, s, in, len);
+        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        s->normal_close = len >= 2 && ((const uint8_t *)in)[0] == 0x03 &&
+                          ((const uint8_t *)in)[1] == 0xe8; /* 1000, network order */
+        return 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        s->last_rx_us = g_get_monotonic_time();
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ws_writeable(wsi, s);
+        if (s->kind == K_STATUS)
+            return gw_status_writeable(s->stat);
+        return tlib_writeable(wsi, s);
     case LWS_CALLBACK_CLOSED:
-        if (s->client) {
-            LOG_DEBUG(ws, "client #%llu (%s) closed", (unsigned long long)s->client->id,
-                      s->client->peer);
-            gw_client_free(&s->client);
-        }
+        w = ws_of(wsi);
+        if (s->kind == K_STATUS)
+            gw_status_sub_free(&s->stat);
+        else
+            tlib_closed(w, s);
+        source_count(w, s, -1);
         ar_buf_free(&s->rx);
         return 0;
     default:
@@ -220,7 +365,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 }
 
 static const struct lws_protocols protocols[] = {
-    {"tlib", ws_callback, sizeof(ws_sess), 65536, 0, NULL, 0},
+    {"tlib", ws_callback, sizeof(ws_sess), WS_RX_CHUNK, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -237,6 +382,14 @@ static void lws_log(int level, const char *line)
         LOG_DEBUG(ws, "lws: %.*s", (int)n, line);
 }
 
+static void mount_callback(struct lws_http_mount *m, const char *path)
+{
+    m->mountpoint = path;
+    m->mountpoint_len = (unsigned char)strlen(path);
+    m->origin = "tlib";
+    m->origin_protocol = LWSMPRO_CALLBACK;
+}
+
 gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char *web_root,
                  char **err)
 {
@@ -244,20 +397,27 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
     w->srv = srv;
     w->loops[0] = loop;
     w->web_root = g_strdup(web_root);
+    w->desk = gw_desk_new(srv);
+    w->status = gw_status_new(srv);
+    w->per_source = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    gw_metrics_start(srv);
 
-    /* Longest mountpoint wins: /healthz goes to the callback, the rest to files. */
-    w->mount_health.mountpoint = "/healthz";
-    w->mount_health.mountpoint_len = 8;
-    w->mount_health.origin = "tlib";
-    w->mount_health.origin_protocol = LWSMPRO_CALLBACK;
+    /* Longest mountpoint wins: /healthz and /metrics go to the callback, the rest to files. */
+    mount_callback(&w->mount_health, "/healthz");
+    mount_callback(&w->mount_metrics, "/metrics");
+    w->mount_health.mount_next = &w->mount_metrics;
     if (w->web_root) {
-        w->mount_health.mount_next = &w->mount_files;
+        w->mount_metrics.mount_next = &w->mount_files;
         w->mount_files.mountpoint = "/";
         w->mount_files.mountpoint_len = 1;
         w->mount_files.origin = w->web_root;
         w->mount_files.def = "index.html";
         w->mount_files.origin_protocol = LWSMPRO_FILE;
     }
+    /* Heartbeat: lws pings a WebSocket idle this long and hangs up if nothing answers. */
+    int hb = srv->cfg->heartbeat_interval;
+    w->idle_policy.secs_since_valid_ping = (uint16_t)(hb > 0 ? hb : 0);
+    w->idle_policy.secs_since_valid_hangup = (uint16_t)(hb > 0 ? 2 * hb + 1 : 0);
 
     lws_set_log_level(ar_log_enabled(AR_LOG_ws, AR_LOG_DEBUG) ? LLL_ERR | LLL_WARN | LLL_NOTICE
                                                               : LLL_ERR | LLL_WARN,
@@ -272,6 +432,8 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
     info.foreign_loops = w->loops;
     info.user = w;
     info.vhost_name = "gatewayd";
+    if (hb > 0)
+        info.retry_and_idle_policy = &w->idle_policy;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
         *err = g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
@@ -285,8 +447,8 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
         *err = g_strdup_printf("ws-listen %s:%d: not listening", l->host, l->port);
         goto fail;
     }
-    LOG_INFO(ws, "WebSocket /tlib and HTTP listening on %s:%d%s%s", l->host, w->port,
-             w->web_root ? ", files from " : "", w->web_root ? w->web_root : "");
+    LOG_INFO(ws, "WebSocket /tlib and /status, HTTP /healthz and /metrics on %s:%d%s%s", l->host,
+             w->port, w->web_root ? ", files from " : "", w->web_root ? w->web_root : "");
     return w;
 fail:
     gw_ws_free(&w);
@@ -303,8 +465,19 @@ void gw_ws_free(gw_ws **pw)
     gw_ws *w = *pw;
     if (!w)
         return;
+    w->shutting_down = true;
     if (w->ctx)
         lws_context_destroy(w->ctx);
+    /* Desktop sessions waiting for a resume have no connection left to close. */
+    for (gw_client *c = w->srv->clients, *next; c; c = next) {
+        next = c->next;
+        if (c->ops == &ws_ops)
+            free_client(c);
+    }
+    gw_metrics_stop();
+    gw_status_free(&w->status);
+    gw_desk_free(&w->desk);
+    g_hash_table_destroy(w->per_source);
     g_free(w->web_root);
     g_free(w);
     *pw = NULL;

@@ -1,4 +1,4 @@
-/* WebSocket (JSON T-Lib on /tlib) and HTTP (/healthz, web-root files) on one lws vhost. */
+/* WebSocket (JSON T-Lib on /tlib, status stream on /status) and HTTP on one lws vhost. */
 #ifndef GW_WS_H
 #define GW_WS_H
 

@@ -18,6 +18,7 @@ void md_params_clear(md_params *p)
         free(p->kv[i].name);
         free(p->kv[i].value);
     }
+    free(p->kv);
     memset(p, 0, sizeof(*p));
 }
 
@@ -37,7 +38,17 @@ int md_params_set(md_params *p, const char *name, const char *value)
             return 0;
         }
     }
-    char *n = p->n < MD_PARAMS_MAX ? strdup(name) : NULL;
+    if (p->n == p->cap && p->cap < MD_PARAMS_MAX) {
+        int ncap = p->cap ? p->cap * 2 : 4;
+        if (ncap > MD_PARAMS_MAX)
+            ncap = MD_PARAMS_MAX;
+        md_param *nkv = realloc(p->kv, (size_t)ncap * sizeof(*nkv));
+        if (nkv) {
+            p->kv = nkv;
+            p->cap = ncap;
+        }
+    }
+    char *n = p->n < p->cap ? strdup(name) : NULL;
     if (!n) {
         free(v);
         return -1;

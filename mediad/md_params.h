@@ -11,11 +11,13 @@
 /* A small owned list (heap strings sized to their content: a call keeps a few of
  * these, so fixed 256-byte slots would dominate its memory). */
 typedef struct {
-    int n;
-    struct {
-        char *name;
-        char *value;
-    } kv[MD_PARAMS_MAX];
+    char *name;
+    char *value;
+} md_param;
+
+typedef struct {
+    int n, cap;
+    md_param *kv; /* grown on demand, at most MD_PARAMS_MAX entries */
 } md_params;
 
 void md_params_init(md_params *p);

@@ -1,5 +1,7 @@
-/* Recording session transitions: pause/resume/updates are serialised behind pending
- * transactions, failures are reported once, media follows the recorder's view. */
+/* Recording-session transitions: serialised re-INVITEs, one failure report, media on/off. */
+
+/* Pause/resume/updates wait behind a pending transaction; a failure is reported once;
+ * media follows what the recorder was last told. */
 #include "md_recfsm.h"
 
 /* After a transaction completed: start another one if the wanted state moved on. */

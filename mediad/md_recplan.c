@@ -29,7 +29,8 @@ static int dest_hostport(const char *dest, char *out, size_t cap)
 }
 
 /* sip:record=<id>@<hostport>;calluuid=..;dn=..;recordDN=..[;otherDN=..][;extra...] */
-static int build_ruri(md_rec *r, const md_params *p, const char *hostport)
+static int build_ruri_into(md_rec *r, const md_params *p, const char *hostport, char *ruri,
+                           size_t cap)
 {
     md_call *c = r->call;
     const char *uuid = md_params_get(p, "calluuid");
@@ -39,17 +40,30 @@ static int build_ruri(md_rec *r, const md_params *p, const char *hostport)
     char user[MD_ID_LEN * 3 + 16] = "";
     if (md_params_append_uri(user, sizeof(user), "record", r->record_id))
         return -1;
-    snprintf(r->ruri, sizeof(r->ruri), "sip:%s@%s", user + 1, hostport);
-    size_t cap = sizeof(r->ruri);
-    int rc = md_params_append_uri(r->ruri, cap, "calluuid", uuid && *uuid ? uuid : c->conf);
-    rc |= md_params_append_uri(r->ruri, cap, "dn", dn ? dn->dn : "");
-    rc |= md_params_append_uri(r->ruri, cap, "recordDN", recdn && *recdn ? recdn : dn->dn);
+    snprintf(ruri, cap, "sip:%s@%s", user + 1, hostport);
+    int rc = md_params_append_uri(ruri, cap, "calluuid", uuid && *uuid ? uuid : c->conf);
+    rc |= md_params_append_uri(ruri, cap, "dn", dn ? dn->dn : "");
+    rc |= md_params_append_uri(ruri, cap, "recordDN", recdn && *recdn ? recdn : dn->dn);
     if (other)
-        rc |= md_params_append_uri(r->ruri, cap, "otherDN", other->dn);
+        rc |= md_params_append_uri(ruri, cap, "otherDN", other->dn);
     for (int i = 0; i < p->n; i++)
         if (!md_params_is_known(p->kv[i].name))
-            rc |= md_params_append_uri(r->ruri, cap, p->kv[i].name, p->kv[i].value);
+            rc |= md_params_append_uri(ruri, cap, p->kv[i].name, p->kv[i].value);
     return rc ? -1 : 0;
+}
+
+/* The Request-URI is kept on the heap at its real length (usually ~120 bytes). */
+static int build_ruri(md_rec *r, const md_params *p, const char *hostport)
+{
+    char *buf = malloc(2048);
+    int rc = buf ? build_ruri_into(r, p, hostport, buf, 2048) : -1;
+    if (rc == 0) {
+        free(r->ruri);
+        r->ruri = strdup(buf);
+        rc = r->ruri ? 0 : -1;
+    }
+    free(buf);
+    return rc;
 }
 
 /* Add the party's recordable m= lines (audio, plus video unless audio-only). */
@@ -265,7 +279,7 @@ void md_rec_set_media(md_rec *r, int on)
 }
 
 static void stats_line(char *buf, size_t cap, size_t *off, const char *who, const char *dn, int m,
-                       const md_stream *st)
+                       const md_stream *st, const char *state)
 {
     md_stream_stats s;
     md_stream_get_stats(st, &s);
@@ -273,12 +287,13 @@ static void stats_line(char *buf, size_t cap, size_t *off, const char *who, cons
         return;
     int n = snprintf(buf + *off, cap - *off,
                      "%s=%s m=%d port=%u rx_packets=%llu rx_bytes=%llu lost=%llu jitter_us=%llu "
-                     "foreign=%llu malformed=%llu rtcp=%llu tx_packets=%llu tx_bytes=%llu\n",
+                     "foreign=%llu malformed=%llu rtcp=%llu tx_packets=%llu tx_bytes=%llu%s%s\n",
                      who, dn, m, md_stream_port(st), (unsigned long long)s.rx_packets,
                      (unsigned long long)s.rx_bytes, (unsigned long long)s.rx_lost,
                      (unsigned long long)s.jitter_us, (unsigned long long)s.dropped_foreign,
                      (unsigned long long)s.malformed, (unsigned long long)s.rtcp_rx,
-                     (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes);
+                     (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes,
+                     state ? " state=" : "", state ? state : "");
     if (n > 0)
         *off += (size_t)n;
 }
@@ -291,9 +306,10 @@ void md_call_stats_text(md_call *c, char *buf, size_t cap)
     for (int i = 0; i < c->nlegs; i++)
         for (int k = 0; k < c->legs[i]->nstreams; k++)
             if (c->legs[i]->st[k])
-                stats_line(buf, cap, &off, "leg", c->legs[i]->dn, k, c->legs[i]->st[k]);
+                stats_line(buf, cap, &off, "leg", c->legs[i]->dn, k, c->legs[i]->st[k], NULL);
     for (int i = 0; i < c->nrecs; i++)
         for (int k = 0; k < c->recs[i]->nm; k++)
             if (c->recs[i]->m[k].st)
-                stats_line(buf, cap, &off, "rec", c->recs[i]->record_id, k, c->recs[i]->m[k].st);
+                stats_line(buf, cap, &off, "rec", c->recs[i]->record_id, k, c->recs[i]->m[k].st,
+                           md_rec_state_name(c->recs[i]->fsm.state));
 }

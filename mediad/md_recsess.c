@@ -1,5 +1,4 @@
-/* Recording sessions toward recorders (UAC): INVITE, pause/resume re-INVITEs, BYE,
- * failure detection and reporting, driven by md_recfsm. */
+/* Recording sessions toward recorders (UAC): INVITE, re-INVITEs, BYE, failure reports. */
 #include "ar_err.h"
 #include "ar_log.h"
 #include "md_sip.h"
@@ -178,11 +177,15 @@ static void on_answer(md_ctx *ctx, md_rec *r, int status, const char *phrase, co
         rec_run(ctx, r, act, status, reason);
         return;
     }
-    for (int i = 0; i < r->nm; i++)
-        if (r->m[i].rejected)
-            LOG_INFO(rec, "%s: recorder rejected stream %d (%s)", r->record_id, i,
-                     r->m[i].leg && r->m[i].leg->ms[r->m[i].leg_m].kind == 'v' ? "video"
-                                                                                  : "audio");
+    for (int i = 0; i < r->nm; i++) {
+        md_rec_media *m = &r->m[i];
+        if (m->rejected && !m->reported) {
+            m->reported = 1;
+            md_sip_report_stream_off(ctx, r->call, r->record_id, i,
+                                     m->leg && m->leg->ms[m->leg_m].kind == 'v' ? "video" : "audio",
+                                     m->leg ? m->leg->dn : "");
+        }
+    }
     rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_OK), status, NULL);
 }
 

@@ -39,13 +39,16 @@ struct md_stream {
     md_engine *eng;
     uint32_t idx;
     atomic_int in_use; /* set by control on alloc, cleared by the worker on release */
+    /* Worker-only, and outside the region the control side resets on reuse, so the
+     * worker may test it for any slot without racing a reallocation. */
+    uint8_t registered;
     /* Set at creation, read-only afterwards. */
     int rtp_fd, rtcp_fd;
     uint16_t port;
     uint32_t clock;
     uint8_t latch;
     /* Worker-owned from here on. */
-    uint8_t registered, sending, resync, tx_started, have_remote, latched, rtcp_latched;
+    uint8_t sending, resync, tx_started, have_remote, latched, rtcp_latched;
     struct sockaddr_in rem_rtp, rem_rtcp; /* where we send */
     struct sockaddr_in src_rtp, src_rtcp; /* latched sources */
     int nsinks;
@@ -129,6 +132,14 @@ md_engine *md_engine_new(unsigned max_streams)
     for (unsigned i = 0; i < e->max_streams; i++) {
         e->pool[i].eng = e;
         e->pool[i].idx = i;
+    }
+    for (int i = 0; i < BATCH; i++) {
+        e->riov[i].iov_base = e->buf[i];
+        e->riov[i].iov_len = PKT_MAX;
+        e->rmsg[i].msg_hdr.msg_iov = &e->riov[i];
+        e->rmsg[i].msg_hdr.msg_iovlen = 1;
+        e->rmsg[i].msg_hdr.msg_name = &e->rsrc[i];
+        e->rmsg[i].msg_hdr.msg_namelen = sizeof(e->rsrc[i]);
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
     epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->evfd, &ev);
@@ -455,6 +466,13 @@ static int w_check_src(md_stream *s, const struct sockaddr_in *src, int rtcp)
         return 0; /* recorder legs: nothing inbound is relayed */
     struct sockaddr_in *l = rtcp ? &s->src_rtcp : &s->src_rtp;
     uint8_t *flag = rtcp ? &s->rtcp_latched : &s->latched;
+    /* The address the party declared in SDP always wins: after a re-INVITE to a new
+     * address, stragglers from the old one must not keep (or take) the latch. */
+    if (s->have_remote && same_addr(src, rtcp ? &s->rem_rtcp : &s->rem_rtp)) {
+        *l = *src;
+        *flag = 1;
+        return 1;
+    }
     if (!*flag) {
         *l = *src;
         *flag = 1;
@@ -482,18 +500,13 @@ static void w_read(md_engine *e, md_stream *s, int is_rtcp)
 {
     int fd = is_rtcp ? s->rtcp_fd : s->rtp_fd;
     for (int round = 0; round < 8; round++) {
-        for (int i = 0; i < BATCH; i++) {
-            e->riov[i].iov_base = e->buf[i];
-            e->riov[i].iov_len = PKT_MAX;
-            memset(&e->rmsg[i].msg_hdr, 0, sizeof(struct msghdr));
-            e->rmsg[i].msg_hdr.msg_iov = &e->riov[i];
-            e->rmsg[i].msg_hdr.msg_iovlen = 1;
-            e->rmsg[i].msg_hdr.msg_name = &e->rsrc[i];
-            e->rmsg[i].msg_hdr.msg_namelen = sizeof(e->rsrc[i]);
-        }
+        /* The receive vector is set up once (md_engine_new); the kernel only changes
+         * msg_namelen, msg_flags and msg_len of the entries it fills. */
         int n = recvmmsg(fd, e->rmsg, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
             return;
+        for (int i = 0; i < n; i++)
+            e->rmsg[i].msg_hdr.msg_namelen = sizeof(e->rsrc[i]);
         uint64_t now = now_ns();
         uint32_t arrival = (uint32_t)(now / 1000 * s->clock / 1000000);
         int valid = 0;
@@ -501,6 +514,10 @@ static void w_read(md_engine *e, md_stream *s, int is_rtcp)
             e->ok[i] = 0;
             size_t len = e->rmsg[i].msg_len;
             const struct sockaddr_in *src = &e->rsrc[i];
+            if (e->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                cnt_add(s, C_MALFORMED, 1); /* larger than any RTP we relay: cut, so drop */
+                continue;
+            }
             if (is_rtcp || ar_rtp_is_rtcp(e->buf[i], len)) {
                 w_handle_rtcp(s, e->buf[i], len, src);
                 continue;

@@ -59,6 +59,7 @@ void md_rec_release(md_rec *r, const md_media_env *env)
             md_ports_release(env->ports, r->m[i].port);
         }
     }
+    free(r->ruri);
     free(r);
 }
 
@@ -250,9 +251,8 @@ int md_leg_build_sdp(md_leg *l, int as_answer, const md_media_env *env, char *bu
                        as_answer ? AR_SDP_DIR_UNSET : AR_SDP_DIR_SENDRECV, s);
     if (!as_answer)
         for (int i = 0; i < s->nmedia; i++)
-            s->media[i].dir = l->ms[i].dir == AR_SDP_DIR_INACTIVE
-                                  ? AR_SDP_DIR_INACTIVE
-                                  : AR_SDP_DIR_SENDRECV;
+            s->media[i].dir =
+                l->ms[i].dir == AR_SDP_DIR_INACTIVE ? AR_SDP_DIR_INACTIVE : AR_SDP_DIR_SENDRECV;
     size_t len;
     int rc = ar_sdp_build(s, buf, cap, &len);
     free(s);

@@ -36,13 +36,13 @@ typedef struct md_leg {
     md_call *call;
     char dn[64];
     char callid[MD_ID_LEN];
-    void *nh;                        /* nua_handle_t * (opaque here so this module has no SIP) */
-    md_params uri;                   /* Request-URI parameters */
-    char *sdp;                       /* the party's last SDP text; NULL until one came */
+    void *nh;                          /* nua_handle_t * (opaque here so this module has no SIP) */
+    md_params uri;                     /* Request-URI parameters */
+    char *sdp;                         /* the party's last SDP text; NULL until one came */
     md_media_sum ms[AR_SDP_MAX_MEDIA]; /* what the data path and planning need of it */
-    uint64_t sess_id, version;       /* our o= line toward this leg */
-    int nstreams;                    /* m= lines seen (streams or rejected slots) */
-    md_stream *st[AR_SDP_MAX_MEDIA]; /* NULL for rejected/unsupported m= lines */
+    uint64_t sess_id, version;         /* our o= line toward this leg */
+    int nstreams;                      /* m= lines seen (streams or rejected slots) */
+    md_stream *st[AR_SDP_MAX_MEDIA];   /* NULL for rejected/unsupported m= lines */
     uint16_t port[AR_SDP_MAX_MEDIA];
     int joined;        /* named in an MSML <join> */
     int offer_pending; /* we offered in a 2xx, the ACK carries the answer */
@@ -55,6 +55,7 @@ typedef struct {
     md_stream *st; /* our sending stream toward the recorder */
     uint16_t port;
     int rejected; /* port 0 in the recorder's answer */
+    int reported; /* the rejection was reported to the gateway */
     char label[16];
 } md_rec_media;
 
@@ -64,8 +65,8 @@ typedef struct md_rec {
     md_call *call;
     int dest_index; /* 0 = dest, 1 = dest2 */
     char record_id[MD_ID_LEN];
-    char dest[256];   /* recorder URI as given */
-    char ruri[1024];  /* Request-URI sent */
+    char dest[128];   /* recorder URI as given (truncated in reports) */
+    char *ruri;       /* Request-URI sent (heap) */
     int siprec;       /* RFC 7866 dialect */
     md_leg *party[2]; /* recorded parties, in m= order (dn, otherDN) */
     int nparty;

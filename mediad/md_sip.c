@@ -125,10 +125,8 @@ static void leg_invite(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, con
     nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR(CT_SDP),
                 SIPTAG_PAYLOAD_STR(buf), TAG_END());
     /* A party's media changed under a running recording: re-offer to the recorders. */
-    if (l->call->recording) {
-        md_recsess_event(ctx, l->call, MD_EV_UPDATE);
-        md_sip_update_pause(ctx, l->call);
-    }
+    if (l->call->recording && !md_sip_update_pause(ctx, l->call))
+        md_recsess_event(ctx, l->call, MD_EV_UPDATE); /* a pause/resume re-offers anyway */
 cleanup:
     free(buf);
     free(sdp);
@@ -256,7 +254,10 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
     for (int i = 0; i < m->nops; i++) {
         ar_msml_op *op = &m->ops[i];
         md_leg *jl = NULL;
-        LOG_INFO(sip, "conference %s: MSML %s", c->conf, ar_msml_op_name(op->type));
+        if (op->type == AR_MSML_OP_AUDIT) /* polled by monitoring: keep it out of INFO */
+            LOG_DEBUG(sip, "conference %s: MSML %s", c->conf, ar_msml_op_name(op->type));
+        else
+            LOG_INFO(sip, "conference %s: MSML %s", c->conf, ar_msml_op_name(op->type));
         switch (op->type) {
         case AR_MSML_OP_CREATE:
             create = 1;
@@ -327,25 +328,25 @@ static int leg_muted(const md_leg *l)
     return 0;
 }
 
-void md_sip_update_pause(md_ctx *ctx, md_call *c)
+int md_sip_update_pause(md_ctx *ctx, md_call *c)
 {
     c->muted = 0;
     for (int i = 0; i < c->nlegs; i++)
         c->muted |= leg_muted(c->legs[i]);
     int eff = c->paused || c->muted;
     if (eff == c->eff_paused)
-        return;
+        return 0;
     c->eff_paused = eff;
     /* Sessions created later read the state from the call (md_recplan new_rec). */
     if (c->recording)
         md_recsess_event(ctx, c, eff ? MD_EV_PAUSE : MD_EV_RESUME);
+    return 1;
 }
 
-void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const char *dest,
-                           int status, const char *reason)
+/* INFO with <event name=..> and name/value pairs (NULL-terminated list) to the leg that
+ * controls the recording (or the first leg). */
+static void send_event(md_call *c, const char *event, const char *const *kv)
 {
-    (void)ctx;
-    LOG_WARN(rec, "conference %s: recording %s to %s failed: %s", c->conf, record_id, dest, reason);
     md_leg *to = c->ctl ? c->ctl : (c->nlegs ? c->legs[0] : NULL);
     if (!to || !to->nh)
         return;
@@ -354,13 +355,9 @@ void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const
     if (m && body) {
         ar_msml_init(m);
         ar_msml_op *op = ar_msml_add_op(m, AR_MSML_OP_EVENT, "recorder");
-        snprintf(op->event, sizeof(op->event), "msml.recorder.error");
-        char st[16];
-        snprintf(st, sizeof(st), "%d", status);
-        ar_msml_add_param(m, "reason", reason);
-        ar_msml_add_param(m, "status", st);
-        ar_msml_add_param(m, "id", record_id);
-        ar_msml_add_param(m, "dest", dest);
+        snprintf(op->event, sizeof(op->event), "%s", event);
+        for (int i = 0; kv[i] && kv[i + 1]; i += 2)
+            ar_msml_add_param(m, kv[i], kv[i + 1]);
         ar_msml_add_param(m, "conference", c->conf);
         if (ar_msml_build(m, body, MSML_BUF, NULL) == AR_E_OK)
             nua_info((nua_handle_t *)to->nh, SIPTAG_CONTENT_TYPE_STR(CT_MSML),
@@ -368,6 +365,30 @@ void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const
     }
     free(m);
     free(body);
+}
+
+void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const char *dest,
+                           int status, const char *reason)
+{
+    (void)ctx;
+    LOG_WARN(rec, "conference %s: recording %s to %s failed: %s", c->conf, record_id, dest, reason);
+    char st[16];
+    snprintf(st, sizeof(st), "%d", status);
+    const char *kv[] = {"reason", reason, "status", st, "id", record_id, "dest", dest, NULL};
+    send_event(c, "msml.recorder.error", kv);
+}
+
+void md_sip_report_stream_off(md_ctx *ctx, md_call *c, const char *record_id, int index,
+                              const char *media, const char *dn)
+{
+    (void)ctx;
+    LOG_INFO(rec, "conference %s: recorder refused %s stream %d of %s (dn %s)", c->conf, media,
+             index, record_id, dn);
+    char idx[16];
+    snprintf(idx, sizeof(idx), "%d", index);
+    const char *kv[] = {"id", record_id, "stream", idx,   "media", media,
+                        "dn", dn,        "state",  "off", NULL};
+    send_event(c, "msml.recorder.stream", kv);
 }
 
 /* Handle ended: drop the leg (and the call with its last leg). */
@@ -464,6 +485,8 @@ int md_sip_start(md_ctx *ctx)
     if (!root)
         return AR_E_IO;
     ctx->root = root;
+    /* Keep nua's stack on this thread too: one control thread, no hidden SIP thread. */
+    su_root_threading(root, 0);
     g_source_attach(su_glib_root_gsource(root), NULL);
     for (int attempt = 0; attempt < 8 && !ctx->nua; attempt++) {
         int port = ctx->cfg.sip_port ? ctx->cfg.sip_port : probe_port(ctx->cfg.sip_addr);

@@ -37,8 +37,13 @@ void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye);
 /* Report a failed recording to the controlling leg (INFO with an MSML event). */
 void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const char *dest,
                            int status, const char *reason);
-/* Pause the sessions when MSML paused or a party muted, resume when neither holds. */
-void md_sip_update_pause(md_ctx *ctx, md_call *c);
+/* Pause the sessions when MSML paused or a party muted, resume when neither holds.
+ * Returns 1 when that changed (the sessions were told), 0 otherwise. */
+int md_sip_update_pause(md_ctx *ctx, md_call *c);
+/* Tell the controlling side one stream is not recorded (recorder answered port 0):
+ * the seed's "indicate video recording state as off"; the session goes on. */
+void md_sip_report_stream_off(md_ctx *ctx, md_call *c, const char *record_id, int index,
+                              const char *media, const char *dn);
 /* Drop a call whose last leg ended. */
 void md_sip_call_gone(md_ctx *ctx, md_call *c);
 

@@ -3,6 +3,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "ar_rtp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +27,9 @@ struct rec_rtp_sock {
     rec_rtp_unprotect_fn unprotect;
     void *uctx;
     uint64_t unprotect_failed;
+    int latched;
+    struct sockaddr_in peer; /* RTP source once latched */
+    uint64_t foreign;
 };
 
 /* One receive buffer for every socket: the loop is single-threaded and callbacks
@@ -63,17 +67,34 @@ static uint16_t local_port(int fd)
 static gboolean on_readable(rec_rtp_sock *s, int which)
 {
     for (int i = 0; i < REC_RTP_BURST; i++) {
-        ssize_t n = recv(s->fd[which], rx_buf, sizeof rx_buf, 0);
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(s->fd[which], rx_buf, sizeof rx_buf, 0, (struct sockaddr *)&from, &fl);
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 LOG_WARN(rtp, "recv on port %u: %s", (unsigned)s->port + which, strerror(errno));
             break;
+        }
+        int check = which == 0 && fl == sizeof from;
+        if (check && s->latched &&
+            (from.sin_addr.s_addr != s->peer.sin_addr.s_addr ||
+             from.sin_port != s->peer.sin_port)) {
+            s->foreign++; /* dropped before any decryption work */
+            continue;
         }
         int64_t now = g_get_monotonic_time();
         size_t len = (size_t)n;
         if (s->unprotect && s->unprotect(s->uctx, rx_buf, &len, which) != 0) {
             s->unprotect_failed++;
             continue;
+        }
+        /* Only a packet that is RTP (and, with SRTP, authentic) may fix the peer, so
+         * garbage sent first cannot lock the real sender out. */
+        ar_rtp_hdr h;
+        if (check && !s->latched && !ar_rtp_is_rtcp(rx_buf, len) &&
+            ar_rtp_parse(rx_buf, len, &h) == AR_E_OK) {
+            s->latched = 1;
+            s->peer = from;
         }
         s->cb(s->ctx, rx_buf, len, which, now);
     }
@@ -162,6 +183,16 @@ void rec_rtp_set_unprotect(rec_rtp_sock *s, rec_rtp_unprotect_fn fn, void *uctx)
 {
     s->unprotect = fn;
     s->uctx = uctx;
+}
+
+void rec_rtp_relatch(rec_rtp_sock *s)
+{
+    s->latched = 0;
+}
+
+uint64_t rec_rtp_foreign(const rec_rtp_sock *s)
+{
+    return s->foreign;
 }
 
 uint16_t rec_rtp_port(const rec_rtp_sock *s)

@@ -27,6 +27,14 @@ typedef void (*rec_rtp_packet_cb)(void *ctx, uint8_t *pkt, size_t len, int is_rt
  */
 typedef int (*rec_rtp_unprotect_fn)(void *uctx, uint8_t *pkt, size_t *len, int is_rtcp);
 
+/*
+ * Source latching: the first RTP datagram fixes the peer address; datagrams from any
+ * other address are dropped and counted (a stray sender cannot splice into a
+ * recording). rec_rtp_relatch forgets the peer, for a re-INVITE that may move it.
+ */
+void rec_rtp_relatch(rec_rtp_sock *s);
+uint64_t rec_rtp_foreign(const rec_rtp_sock *s);
+
 /* Binds an RTP/RTCP pair on addr inside range and starts watching both sockets on
  * the default GLib main context. Returns AR_E_OK, AR_E_MEDIA_NO_PORTS or AR_E_IO. */
 int rec_rtp_open(rec_rtp_sock **out, const char *addr, const rec_port_range *range,

@@ -267,6 +267,12 @@ int rec_session_offer(rec_session *s, const char *sdp, size_t len, const rec_sip
         }
         st->active = is_active_dir(m->dir);
         ports[i] = rec_rtp_port(st->sock);
+        /* The offerer's address moved (failover, another media server): so may its
+         * RTP source, so the next valid packet may latch again. */
+        if (!initial && (strcmp(st->remote_addr, m->addr) != 0 || st->remote_port != m->port))
+            rec_rtp_relatch(st->sock);
+        snprintf(st->remote_addr, sizeof st->remote_addr, "%s", m->addr);
+        st->remote_port = m->port;
     }
     label_parties(s);
 
@@ -362,8 +368,12 @@ void rec_session_end(rec_session *s, const char *reason)
         g_source_remove(s->tick);
         s->tick = 0;
     }
-    for (int i = 0; i < s->nstreams; i++)
-        rec_rtp_free(&s->streams[i].sock);
+    for (int i = 0; i < s->nstreams; i++) {
+        rec_stream *st = &s->streams[i];
+        if (st->sock)
+            st->foreign = rec_rtp_foreign(st->sock);
+        rec_rtp_free(&st->sock);
+    }
     if (s->wav) {
         uint64_t end = (uint64_t)mono_to_pos(s, g_get_monotonic_time());
         if (ar_wav_writer_end(s->wav) > end)

@@ -24,7 +24,9 @@ typedef struct {
     int audio_ordinal;               /* 0 for the first audio m= line, 1 for the second... */
     int active;                      /* offer direction lets media flow to us */
     rec_rtp_sock *sock;
-    uint16_t port;    /* RTP port answered, 0 when declined */
+    uint16_t port;                     /* RTP port answered, 0 when declined */
+    char remote_addr[AR_SDP_ADDR_LEN]; /* offerer's c= and port for this m= line */
+    uint16_t remote_port;
     uint8_t law[128]; /* per payload type: AR_WAV_MULAW / AR_WAV_ALAW / 0 */
     int pt;           /* first payload type offered */
     char enc[AR_SDP_TOKEN_LEN];
@@ -32,6 +34,7 @@ typedef struct {
     uint64_t lost_before; /* losses of earlier SSRCs */
     uint64_t packets, bytes, malformed, out_of_order, duplicates, other_pt, paused_packets;
     uint64_t early, late_samples, rtcp_packets, rtcp_malformed, reanchors;
+    uint64_t foreign; /* final count of datagrams from other sources (socket closed) */
     uint32_t last_ssrc;
     int64_t first_us, last_us; /* monotonic; 0 = none yet */
     int anchored;

@@ -106,6 +106,7 @@ static json_object *stream_json(const rec_session *s, const rec_stream *st)
     add_int(j, "out_of_order", (int64_t)st->out_of_order);
     add_int(j, "duplicates", (int64_t)st->duplicates);
     add_int(j, "malformed", (int64_t)st->malformed);
+    add_int(j, "foreign_source", (int64_t)(st->sock ? rec_rtp_foreign(st->sock) : st->foreign));
     add_int(j, "other_payload", (int64_t)st->other_pt);
     add_int(j, "while_paused", (int64_t)st->paused_packets);
     add_int(j, "before_start", (int64_t)st->early);

@@ -119,12 +119,14 @@ static gboolean on_answer_delay(gpointer data)
 
 static void respond_error(nua_handle_t *nh, int status, const char *why)
 {
-    char warning[256];
+    char text[160], warning[200];
+    size_t o = 0;
+    /* The reason goes into a quoted-string: no quotes, backslashes or control bytes. */
+    for (; *why && o + 1 < sizeof text; why++)
+        text[o++] = (*why == '"' || *why == '\\' || (unsigned char)*why < 0x20) ? '\'' : *why;
+    text[o] = '\0';
     /* Warning 399 carries the specific reason to the offerer (RFC 3261 20.43). */
-    snprintf(warning, sizeof warning, "399 arec-recorder \"%s\"", why);
-    for (char *p = warning + 22; *p; p++)
-        if (p[1] && *p == '"')
-            *p = '\'';
+    snprintf(warning, sizeof warning, "399 arec-recorder \"%s\"", text);
     nua_respond(nh, status, sip_status_phrase(status) ? sip_status_phrase(status) : "Error",
                 SIPTAG_WARNING_STR(warning), TAG_END());
 }

@@ -12,6 +12,8 @@ AREC_PACKAGES=(
   libcmocka-dev
   # runtime peers and test tools
   postgresql sip-tester python3 python3-websockets python3-pytest sox procps iproute2
+  # status page test (headless, driven over the DevTools protocol)
+  chromium
 )
 
 missing=()

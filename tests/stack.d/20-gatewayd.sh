@@ -3,6 +3,10 @@
 
 # The test configuration: every port 0 on loopback, short frame timeout, the demo
 # applications of config/gatewayd.conf. --gateway-opt KEY=VALUE lines go to [gateway].
+# Demo credentials of the generated configuration (docs/websocket-api.md, status-page.md).
+GATEWAYD_WS_TOKEN="demo-desktop-token"
+GATEWAYD_STATUS_TOKEN="demo-status-token"
+
 gatewayd_write_config() {
     local dir="$1" conf="$1/gatewayd.conf" opt
     {
@@ -13,12 +17,37 @@ gatewayd_write_config() {
         echo "ws-listen = 127.0.0.1:0"
         echo "frame-timeout = 2"
         echo "web-root = $STACK_REPO/web"
+        echo "status-token = $GATEWAYD_STATUS_TOKEN"
+        echo "sip-listen = 127.0.0.1:0"
+        # Phones on loopback register without digest auth unless a test overrides it.
+        case " ${STACK_GATEWAY_OPTS[*]-} " in
+        *" trusted-networks="*) ;;
+        *) echo "trusted-networks = 127.0.0.0/8" ;;
+        esac
         for opt in "${STACK_GATEWAY_OPTS[@]+"${STACK_GATEWAY_OPTS[@]}"}"; do
             echo "${opt%%=*} = ${opt#*=}"
         done
         echo
-        echo "[dn 5001-5020]"
+        echo "[dn 5001-5009]"
         echo "type = Extension"
+        echo
+        echo "[dn 5010]"
+        echo "type = Extension"
+        echo "record = true"
+        echo
+        echo "[dn 5011-5020]"
+        echo "type = Extension"
+        echo
+        echo "[dn 7001]"
+        echo "type = Routing Point"
+        echo "default-dn = 5001"
+        echo "router-timeout = 5"
+        echo
+        echo "[dn trunk-in]"
+        echo "type = Trunk"
+        echo "contact = sip:127.0.0.1:5070"
+        echo
+        echo "[agent 9001-9020]"
         echo
         echo "[application demo]"
         echo "password = demo"
@@ -27,6 +56,11 @@ gatewayd_write_config() {
         echo "[application desk5001]"
         echo "password = desk"
         echo "dns = 5001"
+        echo
+        echo "[desktop demo-desktop]"
+        echo "token = $GATEWAYD_WS_TOKEN"
+        echo "dns = 5001-5005"
+        echo "agents = 9001-9005"
     } >"$conf"
 }
 
@@ -41,7 +75,7 @@ gatewayd_answers() {
 }
 
 gatewayd_up() {
-    local dir="$1" bin conf pid tlib_port ws_port http_port
+    local dir="$1" bin conf pid tlib_port ws_port http_port sip_port
     bin="$(stack_bin gateway gatewayd)" || return 1
     GATEWAYD_TLIBCTL="$(stack_bin client tlibctl)" || return 1
     if [ -n "${STACK_GATEWAY_CONFIG:-}" ]; then
@@ -57,7 +91,9 @@ gatewayd_up() {
         return 1
     }
     # setsid: the daemon outlives the shell that started it (scripts/demo exits).
+    # 10-postgres.sh exported STACK_PGURL: gatewayd writes its CDR rows there.
     setsid "$bin" -c "$conf" --ports-file "$dir/gatewayd.ports" --log-file "$dir/gatewayd.log" \
+        ${STACK_PGURL:+--db-dsn "$STACK_PGURL" --db-journal "$dir/gatewayd.journal"} \
         </dev/null >"$dir/gatewayd.out" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/gatewayd.pid"
@@ -85,9 +121,12 @@ gatewayd_up() {
     stack_setenv "$dir" TLIB_APP demo
     stack_setenv "$dir" TLIB_PASSWORD demo
     stack_setenv "$dir" WS_URL "ws://127.0.0.1:$ws_port/tlib"
-    stack_setenv "$dir" WS_TOKEN ""
+    stack_setenv "$dir" WS_TOKEN "$GATEWAYD_WS_TOKEN"
+    stack_setenv "$dir" STATUS_TOKEN "$GATEWAYD_STATUS_TOKEN"
     stack_setenv "$dir" HTTP_URL "http://127.0.0.1:$http_port/"
     stack_setenv "$dir" GATEWAY_LOG "$dir/gatewayd.log"
+    sip_port="$(sed -n 's/^SIP_PORT=//p' "$dir/gatewayd.ports")"
+    [ -z "$sip_port" ] || stack_setenv "$dir" SIP_ADDR "127.0.0.1:$sip_port"
     echo "stack: gatewayd $pid: T-Lib 127.0.0.1:$tlib_port, WebSocket ws://127.0.0.1:$ws_port/tlib, HTTP http://127.0.0.1:$http_port/"
 }
 

@@ -49,6 +49,8 @@ class Daemon:
 
     def __init__(self, argv, ports_file, log_path):
         self.ports_file = ports_file
+        if os.path.exists(ports_file):
+            os.unlink(ports_file)  # a stale file must not pass for readiness
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         kv = read_ports_file(ports_file)
@@ -205,10 +207,12 @@ class RtpParty:
         return out
 
 
-def party_sdp(port, video_port=None, addr="127.0.0.1", version=1, direction=None):
+def party_sdp(port, video_port=None, addr="127.0.0.1", version=1, direction=None, rtcp=None):
     s = (f"v=0\r\no=party 4711 {version} IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
          f"m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
          f"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n")
+    if rtcp:
+        s += f"a=rtcp:{rtcp}\r\n"
     if direction:
         s += f"a={direction}\r\n"
     if video_port:
@@ -274,6 +278,7 @@ class SipUA:
         self.sock.settimeout(0.05)
         self.responses = []
         self.requests = []  # requests received from mediad (INFO, BYE ...)
+        self.invite_answer = None  # (content-type, body) to answer INVITEs with, as a recorder
         self.lock = threading.Lock()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._loop, daemon=True)
@@ -290,6 +295,8 @@ class SipUA:
                 data, addr = self.sock.recvfrom(65535)
             except (socket.timeout, OSError):
                 continue
+            if not (data[:3].isalpha() and data[:8].isascii()):
+                continue  # RTP or junk on the SIP port
             try:
                 m = SipMsg(data)
             except Exception:
@@ -308,11 +315,18 @@ class SipUA:
             return
         hdrs = [f"Via: {v}" for v in m.all("via", "v")]
         to = m.get("to", "t")
+        if to is None:
+            return  # not a SIP request we can answer (e.g. stray RTP)
         if ";tag=" not in to:
             to += ";tag=ua"
+        body, extra = "", ""
+        if m.method == "INVITE" and self.invite_answer:
+            ctype, body = self.invite_answer
+            extra = (f"Content-Type: {ctype}\r\n"
+                     f"Contact: <sip:fake@127.0.0.1:{self.port}>\r\n")
         out = ("SIP/2.0 200 OK\r\n" + "\r\n".join(hdrs) + "\r\n"
                f"From: {m.get('from', 'f')}\r\nTo: {to}\r\nCall-ID: {m.get('call-id', 'i')}\r\n"
-               f"CSeq: {m.get('cseq')}\r\nContent-Length: 0\r\n\r\n")
+               f"CSeq: {m.get('cseq')}\r\n{extra}Content-Length: {len(body.encode())}\r\n\r\n{body}")
         self.sock.sendto(out.encode(), addr)
 
     def _send(self, text):

@@ -60,14 +60,16 @@ def recorder(tmp_path):
 class Call:
     """Two party legs INVITEd to mediad by the 'gateway', with their RTP running."""
 
-    def __init__(self, md, conf="c1", dn_a="1001", dn_b="1002", video=False, ruri_extra=""):
+    def __init__(self, md, conf="c1", dn_a="1001", dn_b="1002", video=False, ruri_extra="",
+                 rtcp=None):
         self.ua = SipUA(md.port)
         self.a, self.b = RtpParty(FREQ_A), RtpParty(FREQ_B)
         self.legs = {}
         for dn, party in ((dn_a, self.a), (dn_b, self.b)):
             dlg = Dialog(self.ua, f"sip:msml={conf}@127.0.0.1:{md.port};dn={dn};record{ruri_extra}")
             vport = party.port + 2 if video else None
-            r, cseq = self.ua.invite(dlg, party_sdp(party.port, vport))
+            r, cseq = self.ua.invite(dlg, party_sdp(party.port, vport,
+                                                    rtcp=rtcp.get(dn) if rtcp else None))
             assert r.status == 200, r.first
             self.ua.ack(dlg, cseq)
             self.legs[dn] = dlg
@@ -188,7 +190,12 @@ def test_one_session_two_streams_and_video_rejected(mediad, recorder):
     assert ch == 2
     assert tone_of([_dec(b) for b in data[0][-8000:]]) == FREQ_A
     assert tone_of([_dec(b) for b in data[1][-8000:]]) == FREQ_B
-    assert not call.ua.infos_from_mediad()  # a rejected video stream is not a failure
+    # A rejected video stream is not a failure: one "stream off" event per video line.
+    events = [i.body for i in call.ua.infos_from_mediad()]
+    assert not [b for b in events if "msml.recorder.error" in b]
+    off = [b for b in events if "msml.recorder.stream" in b]
+    assert len(off) == 2 and all("<value>video</value>" in b and "<value>off</value>" in b
+                                 for b in off)
 
 
 def test_pause_resume_and_siprec(mediad, recorder):
@@ -372,3 +379,173 @@ def test_party_mute_pauses_and_reinvite_keeps_continuity(mediad, recorder):
     j = wait_sidecar(rec, "mute")
     assert len(j["pauses"]) >= 1
     assert j["sdp_version_changes"] >= 2
+
+
+def test_garbage_sdp_from_recorder_reported(mediad):
+    md = mediad()
+    fake = SipUA(md.port)  # plays a broken recorder: 200 OK with garbage "SDP"
+    fake.invite_answer = ("application/sdp", "this is not SDP\r\nm=audio 99999999 RTP/AVP 0\r\n")
+    call = Call(md)
+    call.start_media()
+    try:
+        r = call.info(msml_create({"id": "garb", "dest": f"sip:127.0.0.1:{fake.port}",
+                                   "recmediactl": "1"}, ["1001", "1002"]))
+        assert r.status == 200
+        infos = wait_for(call.ua.infos_from_mediad, what="failure INFO for garbage SDP")
+        assert "unusable SDP" in infos[0].body and "<value>garb</value>" in infos[0].body
+        # mediad ended the dialog it had accepted.
+        wait_for(lambda: [q for q in fake.requests if q.method == "BYE"], what="BYE to the recorder")
+        n = len(call.b.received)
+        wait_for(lambda: len(call.b.received) > n + 25, what="media after the failure")
+    finally:
+        call.hangup()
+        fake.close()
+
+
+def test_garbage_on_one_call_leaves_another_untouched(mediad):
+    md = mediad()
+    victim, healthy = Call(md, conf="v"), Call(md, conf="h", dn_a="2001", dn_b="2002")
+    victim.start_media()
+    healthy.start_media()
+    wait_for(lambda: len(healthy.b.received) > 10, what="healthy call media")
+    junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(200):
+        junk.sendto(bytes([i % 256]) * (i % 40), victim.a.mediad)
+        junk.sendto(b"\x80" + bytes(11) + b"x" * 3000, victim.b.mediad)
+    junk.close()
+    n = len(healthy.a.received)
+    wait_for(lambda: len(healthy.a.received) > n + 50, what="healthy media after the junk")
+    for s in healthy.stats():
+        assert s["foreign"] == 0 and s["malformed"] == 0
+    v = {s["leg"]: s for s in victim.stats()}
+    assert v["1001"]["malformed"] + v["1001"]["foreign"] >= 150
+    assert v["1002"]["malformed"] >= 100  # oversized datagrams are cut by recvmmsg: dropped
+    victim.hangup()
+    healthy.hangup()
+
+
+def test_uri_defaults_and_gvp_override(mediad, recorder):
+    rec = recorder()
+    md = mediad()
+    # The Request-URI asks for one session and a bogus recorder; gvp:param fixes the dest.
+    call = Call(md, ruri_extra=";recmediactl=1;dest=sip:127.0.0.1:9;custom=fromuri")
+    call.start_media()
+    r = call.info(msml_create({"id": "ovr", "dest": f"sip:127.0.0.1:{rec.port}"}, ["1001", "1002"]))
+    assert r.status == 200, r.body
+    call.wait_rec_packets(50, count=2)
+    call.hangup()
+    j = wait_sidecar(rec, "ovr")  # one session (recmediactl=1 from the URI) at the real dest
+    assert j["params"]["otherDN"] == "1002"
+    assert ";custom=fromuri" in j["request_uri"]  # unknown params reach the recorder
+
+
+def test_rtcp_passed_to_the_other_party(mediad):
+    md = mediad()
+    rtcp_b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtcp_b.bind(("127.0.0.1", 0))
+    rtcp_b.settimeout(5)
+    call = Call(md, rtcp={"1002": rtcp_b.getsockname()[1]})
+    call.start_media()
+    wait_for(lambda: len(call.b.received) > 5 and len(call.a.received) > 5, what="media both ways")
+    a_rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rr = struct.pack("!BBHI", 0x80, 201, 1, 0xA11CE)  # RR, no report blocks
+    a_rtcp.sendto(rr, (call.a.mediad[0], call.a.mediad[1] + 1))
+    data = rtcp_b.recv(1500)
+    assert data[1] == 201 and len(data) == 8
+    ssrc_b_sees = {p[2] for p in call.b.received}
+    assert struct.unpack("!I", data[4:8])[0] in ssrc_b_sees  # sender SSRC = the relayed stream's
+    st = [s for s in call.stats() if s["leg"] == "1001"][0]
+    assert st["rtcp"] == 1
+    a_rtcp.close()
+    rtcp_b.close()
+    call.hangup()
+
+
+def test_siprec_wire_format_and_session_timer(mediad):
+    md = mediad()
+    fake = SipUA(md.port)  # a recorder that shows us the raw INVITE
+    sink = RtpParty(FREQ_A)  # only its socket is used, as the media sink
+    fake.invite_answer = ("application/sdp",
+                          "v=0\r\no=r 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                          f"m=audio {sink.port} RTP/AVP 0\r\na=recvonly\r\n"
+                          f"m=audio {sink.port} RTP/AVP 0\r\na=recvonly\r\n")
+    call = Call(md)
+    call.start_media()
+    try:
+        r = call.info(msml_create({"id": "wire", "dest": f"sip:127.0.0.1:{fake.port}",
+                                   "recmediactl": "1", "dialect": "siprec",
+                                   "calluuid": "UUID-1"}, ["1001", "1002"]))
+        assert r.status == 200
+        inv = wait_for(lambda: [q for q in fake.requests if q.method == "INVITE"],
+                       what="recording INVITE")[0]
+        assert inv.uri.startswith("sip:record=wire@127.0.0.1:")
+        assert ";calluuid=UUID-1;dn=1001;recordDN=1001;otherDN=1002" in inv.uri
+        assert "siprec" in inv.get("require")
+        assert "+sip.src" in inv.get("contact", "m")
+        assert inv.get("session-expires", "x") is not None
+        ctype = inv.get("content-type", "c")
+        assert ctype.startswith("multipart/mixed") and "boundary=" in ctype
+        body = inv.body
+        assert "Content-Type: application/sdp" in body
+        assert "Content-Type: application/rs-metadata+xml" in body
+        assert "Content-Disposition: recording-session" in body
+        assert body.count("a=sendonly") == 2 and "a=label:1" in body and "a=label:2" in body
+        assert "<label>1</label>" in body and '<nameID aor="sip:1002@mediad">' in body
+        # Pause: a re-INVITE with every stream inactive and a higher o= version.
+        assert call.info(msml_state("pause")).status == 200
+        re_inv = wait_for(lambda: [q for q in fake.requests if q.method == "INVITE"][1:],
+                          what="pause re-INVITE")[0]
+        assert re_inv.body.count("a=inactive") == 2 and "a=sendonly" not in re_inv.body
+        v1 = int(body.split("o=mediad ")[1].split()[1])
+        v2 = int(re_inv.body.split("o=mediad ")[1].split()[1])
+        assert v2 == v1 + 1
+        assert len(sink.received) > 0  # replicated media arrived before the pause
+    finally:
+        call.hangup()
+        fake.close()
+        sink.stop()
+
+
+def test_pause_while_invite_pending_is_applied_after(mediad, recorder):
+    rec = recorder("slow", "--answer-delay", "400")
+    md = mediad()
+    call = Call(md)
+    call.start_media()
+    r = call.info(msml_create({"id": "q", "dest": f"sip:127.0.0.1:{rec.port}",
+                               "recmediactl": "1"}, ["1001", "1002"]))
+    assert r.status == 200
+    # Pause and resume while the INVITE is still unanswered, then pause again.
+    assert call.info(msml_state("pause")).status == 200
+    assert call.info(msml_state("resume")).status == 200
+    assert call.info(msml_state("pause")).status == 200
+    # Once the INVITE completes, the pending pause follows as a re-INVITE; at rest the
+    # session is active (no transaction pending) and no media went to the recorder.
+    def settled():
+        s = [x for x in call.stats() if "rec" in x]
+        return s if s and all(x["state"] == "active" for x in s) else None
+    s = wait_for(settled, what="session settled", step=0.05)
+    assert all(x["tx_packets"] == 0 for x in s)
+    assert call.info(msml_state("resume")).status == 200
+    call.wait_rec_packets(25)
+    call.hangup()
+    j = wait_sidecar(rec, "q")
+    assert len(j["pauses"]) >= 1
+
+
+def test_sigterm_ends_every_dialog(mediad, recorder):
+    rec = recorder()
+    md = mediad()
+    call = Call(md)
+    call.start_media()
+    r = call.info(msml_create({"id": "term", "dest": f"sip:127.0.0.1:{rec.port}"},
+                              ["1001", "1002"]))
+    assert r.status == 200
+    call.wait_rec_packets(20, count=2)
+    assert md.stop() == 0  # clean exit (and, in sanitizer builds, no leak reports)
+    for dn in ("1001", "1002"):
+        assert wait_sidecar(rec, f"term-{dn}")["state"] == "ended"  # BYE reached the recorder
+    wait_for(lambda: len({q.get("call-id", "i") for q in call.ua.requests
+                          if q.method == "BYE"}) == 2, what="a BYE on each leg")
+    call.a.stop()
+    call.b.stop()
+    call.ua.close()

@@ -137,13 +137,19 @@ def test_one_stream_is_mono_with_loss_and_garbage(make_recorder, tmp_path):
 
     sender = RtpSender(port, FREQ_A, drop_every=25, extra=inject)
     sender.start()
+    # Once the real sender is latched, a second source (another tone) must not get in.
+    wait_for(lambda: sender.sent >= 5, 10, "the first packets")
+    intruder = RtpSender(port, FREQ_B, ssrc=0x666)
+    intruder.start()
     try:
         assert sipp.wait(timeout=30) == 0, "SIPp scenario failed"
     finally:
         sender.stop()
+        intruder.stop()
     d = rec.wait_sidecar("mono1", lambda d: d["state"] == "ended", what="end")
     s = d["streams"][0]
     assert s["malformed"] > 0 and s["rtcp_malformed"] > 0
+    assert s["foreign_source"] > 50 and s["ssrc"] == 0x1234
     # Loss is counted from sequence numbers; the sender outlives the session a little,
     # so it may have skipped a few more packets than the recorder saw missing.
     assert 0 < s["lost"] <= sender.dropped

@@ -49,6 +49,7 @@ static void fake_close(gw_client *c)
 
 static const gw_client_ops cap_ops = {.name = "test", .close = fake_close, .capture = cap};
 static const gw_client_ops raw_ops = {.name = "raw", .close = fake_close};
+static const gw_client_ops raw_json_ops = {.name = "rawjson", .close = fake_close};
 
 static void free_msg(gpointer p)
 {
@@ -524,6 +525,82 @@ static void test_wire_input(void **state)
     gw_server_free(&srv);
 }
 
+/* Decode everything queued for a raw client (binary frames or JSON records). */
+static GPtrArray *drain(fake *f)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(free_msg);
+    ar_buf *b = &f->c->out;
+    while (ar_buf_pending(b) > 0) {
+        tl_msg *m = NULL;
+        tl_decode_err err;
+        if (f->c->enc == GW_ENC_BIN) {
+            size_t used = 0;
+            assert_int_equal(
+                tl_bin_decode(ar_buf_head(b), ar_buf_pending(b), 1u << 20, &m, &used, &err),
+                TL_DEC_OK);
+            ar_buf_consume(b, used);
+        } else {
+            uint32_t len;
+            assert_true(ar_buf_pending(b) >= sizeof len + GW_WS_PAD);
+            memcpy(&len, ar_buf_head(b), sizeof len);
+            const char *json = (const char *)ar_buf_head(b) + sizeof len + GW_WS_PAD;
+            assert_int_equal(tl_json_decode(json, len, &m, &err), TL_DEC_OK);
+            ar_buf_consume(b, sizeof len + GW_WS_PAD + len);
+        }
+        g_ptr_array_add(out, m);
+    }
+    return out;
+}
+
+/* The shared encodings reach binary and JSON subscribers intact, one record each. */
+static void test_wire_fanout(void **state)
+{
+    (void)state;
+    gw_server *srv = srv_new(conf_text);
+    fake *bin = fake_new(srv, &raw_ops), *js = fake_new(srv, &raw_json_ops);
+    fake *bin2 = fake_new(srv, &raw_ops), *snd = fake_new(srv, &cap_ops);
+    do_register(snd, "demo", "demo");
+    fake *subs[] = {bin, js, bin2};
+    for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) {
+        tl_msg *m = req(TL_M_RequestRegisterClient, 1);
+        tl_msg_set_str(m, TL_A_ApplicationName, "demo");
+        tl_msg_set_str(m, TL_A_ApplicationPassword, "demo");
+        send(subs[i], m);
+        send(subs[i], req_dn(TL_M_RequestRegisterAddress, 2, "5002"));
+    }
+    send(snd, user_event(3, "5002", true));
+    send(snd, user_event(4, "5002", false));
+    expect_ref(snd, TL_M_EventACK, 3);
+    expect_ref(snd, TL_M_EventACK, 4);
+    int64_t seq[G_N_ELEMENTS(subs)][2];
+    for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) {
+        GPtrArray *got = drain(subs[i]);
+        assert_int_equal(got->len, 5); /* ServerConnected, LinkConnected, Registered, 2 events */
+        assert_int_equal(((tl_msg *)got->pdata[2])->type, TL_M_EventRegistered);
+        for (int k = 0; k < 2; k++) {
+            tl_msg *e = got->pdata[3 + k];
+            assert_int_equal(e->type, TL_M_EventUserEvent);
+            assert_string_equal(tl_msg_get_str(e, TL_A_ThisDN), "5002");
+            assert_int_equal(tl_kv_get(tl_msg_get_kv(e, TL_A_UserData), "n")->u.i, 42);
+            assert_true(tl_msg_get_int(e, TL_A_EventSequenceNumber, &seq[i][k]));
+        }
+        uint64_t connid;
+        assert_true(tl_msg_get_connid(got->pdata[3], TL_A_ConnID, &connid));
+        assert_int_equal(connid, 0x1234);
+        g_ptr_array_free(got, TRUE);
+    }
+    for (size_t i = 1; i < G_N_ELEMENTS(subs); i++) {
+        assert_int_equal(seq[i][0], seq[0][0]);
+        assert_int_equal(seq[i][1], seq[0][1]);
+    }
+    assert_true(seq[0][1] > seq[0][0]);
+    fake_free(bin);
+    fake_free(js);
+    fake_free(bin2);
+    fake_free(snd);
+    gw_server_free(&srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_slow_client_dropped),
         cmocka_unit_test(test_reload_keeps_clients),
         cmocka_unit_test(test_wire_input),
+        cmocka_unit_test(test_wire_fanout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,9 @@
 #include "md_ports.h"
 #include "md_recfsm.h"
 #include "md_session.h"
+#include "md_siprec.h"
+
+#include <libxml/parser.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +125,43 @@ static void test_plan_per_party_and_duplicate(void **state)
 
     c = two_leg_call(&env);
     assert_int_equal(md_call_plan_recording(c, &env), AR_E_MISSING_ATTRIBUTE);
+    md_call_free(&c, &env);
+    md_engine_free(&env.engine);
+    md_ports_free(&env.ports);
+}
+
+static void test_siprec_bodies(void **state)
+{
+    (void)state;
+    md_media_env env;
+    md_call *c = two_leg_call(&env);
+    md_params_set(&c->params, "dest", "sip:127.0.0.1:5070");
+    md_params_set(&c->params, "recmediactl", "1");
+    md_params_set(&c->params, "audio-only", "1");
+    md_params_set(&c->params, "dialect", "siprec");
+    snprintf(c->legs[0]->dn, sizeof(c->legs[0]->dn), "%s", "<&1001>");
+    assert_int_equal(md_call_plan_recording(c, &env), AR_E_OK);
+    md_rec *r = c->recs[0];
+    assert_true(r->siprec);
+    char xml[8192], sdp[4096], body[16384];
+    assert_int_equal(md_siprec_metadata(r, xml, sizeof(xml)), 0);
+    /* Well-formed (the DN is escaped) and complete. */
+    xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "m.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    xmlFreeDoc(doc);
+    assert_non_null(strstr(xml, "urn:ietf:params:xml:ns:recording:1"));
+    assert_non_null(strstr(xml, "<sipSessionID>conf1</sipSessionID>"));
+    assert_non_null(strstr(xml, "aor=\"sip:&lt;&amp;1001&gt;@mediad\""));
+    assert_non_null(strstr(xml, "<label>2</label>"));
+    assert_non_null(strstr(xml, "<participantstreamassoc participant_id=\"p1\"><send>st1</send>"
+                                "<recv>st2</recv>"));
+    assert_int_equal(md_siprec_metadata(r, xml, 100), -1);
+    assert_int_equal(md_rec_build_sdp(r, &env, sdp, sizeof(sdp)), AR_E_OK);
+    assert_int_equal(md_siprec_body(sdp, xml, body, sizeof(body)), 0);
+    assert_non_null(strstr(body, "--" MD_SIPREC_BOUNDARY "\r\nContent-Type: application/sdp"));
+    assert_non_null(strstr(body, "Content-Disposition: recording-session"));
+    assert_non_null(strstr(body, "--" MD_SIPREC_BOUNDARY "--\r\n"));
+    assert_int_equal(md_siprec_body(sdp, xml, body, 64), -1);
     md_call_free(&c, &env);
     md_engine_free(&env.engine);
     md_ports_free(&env.ports);
@@ -277,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_plan_one_session),
         cmocka_unit_test(test_plan_per_party_and_duplicate),
+        cmocka_unit_test(test_siprec_bodies),
         cmocka_unit_test(test_ports_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,10 +179,33 @@ static void test_reject_video_and_bad_offers(void **state)
                      488);
     assert_string_equal(why, "no G.711 audio stream to record");
     rec_session_free(&s);
+    /* A hostile offer: 50 m= lines. */
+    s = new_session(0);
+    GString *many = g_string_new("v=0\r\no=m 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                                 "t=0 0\r\n");
+    for (int i = 0; i < 50; i++)
+        g_string_append_printf(many, "m=audio %d RTP/AVP 0\r\n", 40000 + 2 * i);
+    assert_int_equal(rec_session_offer(s, many->str, many->len, NULL, answer, sizeof answer, &why),
+                     488);
+    g_string_free(many, TRUE);
+    rec_session_free(&s);
     /* Refused sessions leave no files. */
     char path[128];
     snprintf(path, sizeof path, "%s/u1.json", dir);
     assert_int_not_equal(access(path, F_OK), 0);
+}
+
+static void test_port_range(void **state)
+{
+    (void)state;
+    rec_port_range r;
+    assert_int_equal(rec_port_range_parse("30000-30100", &r), 0);
+    assert_int_equal(r.lo, 30000);
+    assert_int_equal(r.hi, 30100);
+    const char *bad[] = {"",           "30000",        "30000-", "-1", "100-200", "30000-20000",
+                         "1024-70000", "30000-30100x", "a-b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(rec_port_range_parse(bad[i], &r), -1);
 }
 
 int main(void)
@@ -190,6 +213,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_offer_pause_resume_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reject_video_and_bad_offers, setup, teardown),
+        cmocka_unit_test(test_port_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,759 @@
+/* B2BUA: one nua dialog per call leg, SDP passed through, the gw_sipif.h ops for the model. */
+#include "gw_b2bua.h"
+
+#include <arpa/inet.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/su_tagarg.h>
+
+#include "ar_err.h"
+#include "ar_log.h"
+#include "ar_sdp.h"
+#include "gw_reg.h"
+#include "gw_sdpx.h"
+
+#define CT_SDP         "application/sdp"
+#define LOOP_HEADER    "X-Arec-Leg"
+#define DEFAULT_MAX_FW 70
+
+/* One SIP dialog (INVITE usage) of the gateway with a phone, trunk or media server. */
+struct gw_leg {
+    gw_b2bua *b;
+    nua_handle_t *nh;
+    gw_party *party; /* NULL once either side has ended the leg for the model */
+    char *peer;      /* DN or URI, for logs */
+    bool incoming;
+    bool answered;     /* initial INVITE got its 2xx */
+    bool ending;       /* final response / CANCEL / BYE sent: waiting for nua to finish */
+    bool late_offer;   /* initial INVITE without a body (ours or theirs) */
+    bool ack_pending;  /* we received a 2xx carrying an offer: ACK waits for the answer */
+    bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
+    bool reinv_out;    /* our re-INVITE is pending */
+    bool reinv_out_offerless;
+    bool reinv_in;     /* a received re-INVITE waits for the model's answer */
+    gw_media_dir reinv_in_dir;
+    bool queued;       /* a reinvite op arrived while another offer was pending */
+    char *queued_sdp;
+    char *hold_saved; /* the body we sent before a gateway hold */
+    guint noanswer_timer, retry_timer;
+    gw_sdpx_origin org; /* what we sent on this dialog */
+    char *remote_sdp;   /* the last body the peer sent */
+};
+
+struct gw_b2bua {
+    gw_sip *sip;
+    GHashTable *legs; /* gw_leg * set */
+    char token[17];   /* this process's loop-detection token */
+    uint64_t serial;
+    int cur_max_forwards; /* of the INVITE being handed to the model, -1 otherwise */
+    bool down;            /* shutting down: no more reports to the model */
+};
+
+static const gw_sip_ops b2b_ops;
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static gw_calls *model(gw_b2bua *b)
+{
+    return b->down ? NULL : b->sip->calls;
+}
+
+static char *body_of(const sip_t *sip)
+{
+    if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+        return NULL;
+    return g_strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+static gw_leg *leg_new(gw_b2bua *b, bool incoming, const char *peer)
+{
+    gw_leg *l = g_new0(gw_leg, 1);
+    l->b = b;
+    l->incoming = incoming;
+    l->peer = g_strdup(peer ? peer : "?");
+    g_hash_table_add(b->legs, l);
+    return l;
+}
+
+static void leg_stop_timers(gw_leg *l)
+{
+    if (l->noanswer_timer)
+        g_source_remove(l->noanswer_timer);
+    if (l->retry_timer)
+        g_source_remove(l->retry_timer);
+    l->noanswer_timer = l->retry_timer = 0;
+}
+
+static void leg_free(gw_leg *l)
+{
+    leg_stop_timers(l);
+    g_hash_table_remove(l->b->legs, l);
+    if (l->nh) {
+        nua_handle_bind(l->nh, NULL);
+        nua_handle_destroy(l->nh);
+    }
+    gw_sdpx_origin_clear(&l->org);
+    g_free(l->remote_sdp);
+    g_free(l->queued_sdp);
+    g_free(l->hold_saved);
+    g_free(l->peer);
+    g_free(l);
+}
+
+/* Tags for a body: content type + payload, or nothing. */
+#define BODY_TAGS(sdp)                                                                             \
+    TAG_IF((sdp) != NULL, SIPTAG_CONTENT_TYPE_STR(CT_SDP)), TAG_IF((sdp) != NULL, SIPTAG_PAYLOAD_STR(sdp))
+
+static void respond_error(nua_t *nua, nua_handle_t *nh, int status, const char *why, bool with_this)
+{
+    char w[256];
+    snprintf(w, sizeof w, "399 gatewayd \"%s\"", why ? why : sip_status_phrase(status));
+    const char *phrase = sip_status_phrase(status);
+    if (with_this)
+        nua_respond(nh, status, phrase ? phrase : "Error", NUTAG_WITH_THIS(nua),
+                    TAG_IF(why != NULL, SIPTAG_WARNING_STR(w)), TAG_END());
+    else
+        nua_respond(nh, status, phrase ? phrase : "Error",
+                    TAG_IF(why != NULL, SIPTAG_WARNING_STR(w)), TAG_END());
+}
+
+/* The model is told at most once that a leg ended; afterwards the leg is ours alone. */
+static gw_party *detach(gw_leg *l)
+{
+    gw_party *p = l->party;
+    l->party = NULL;
+    leg_stop_timers(l);
+    return p;
+}
+
+static void report_released(gw_leg *l, int cause)
+{
+    gw_party *p = detach(l);
+    gw_calls *c = model(l->b);
+    if (p && c)
+        gw_sipif_released(c, p, l, cause);
+}
+
+static void report_failed(gw_leg *l, int status)
+{
+    gw_party *p = detach(l);
+    gw_calls *c = model(l->b);
+    if (p && c)
+        gw_sipif_failed(c, p, l, status);
+}
+
+/* ---- outgoing offers ----------------------------------------------------------------- */
+
+static void send_reinvite(gw_leg *l, const char *sdp)
+{
+    const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
+    l->reinv_out = true;
+    l->reinv_out_offerless = body == NULL;
+    LOG_DEBUG(sip, "leg %s: re-INVITE%s", l->peer, body ? "" : " without offer");
+    nua_invite(l->nh, BODY_TAGS(body), TAG_END());
+}
+
+/* An offer exchange ended: start the one the model queued meanwhile. */
+static void run_queued(gw_leg *l)
+{
+    if (!l->queued || l->reinv_out || l->reinv_in || l->ending || !l->answered)
+        return;
+    char *sdp = l->queued_sdp;
+    l->queued = false;
+    l->queued_sdp = NULL;
+    send_reinvite(l, sdp);
+    g_free(sdp);
+}
+
+static gboolean on_retry(gpointer ud)
+{
+    gw_leg *l = ud;
+    l->retry_timer = 0;
+    run_queued(l);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_noanswer(gpointer ud)
+{
+    gw_leg *l = ud;
+    l->noanswer_timer = 0;
+    LOG_INFO(sip, "leg %s: no answer after %d s, cancelling", l->peer,
+             l->b->sip->srv->cfg->no_answer_timeout);
+    l->ending = true;
+    nua_cancel(l->nh, TAG_END());
+    report_failed(l, 408);
+    return G_SOURCE_REMOVE;
+}
+
+/* ---- ops (called by the model) -------------------------------------------------------- */
+
+/* "sip:host:port;x" + number -> "sip:number@host:port;x" (a trunk's static contact). */
+static char *uri_with_user(const char *contact, const char *number)
+{
+    const char *colon = strchr(contact, ':');
+    if (!number || !*number || !colon || strchr(contact, '@'))
+        return g_strdup(contact);
+    return g_strdup_printf("%.*s%s@%s", (int)(colon - contact + 1), contact, number, colon + 1);
+}
+
+static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t, const char *sdp,
+                            int *sip_status)
+{
+    gw_sip *sip = sipv;
+    gw_b2bua *b = sip->b2b;
+    char *ruri = NULL;
+    *sip_status = 0;
+    const char *number = t->number ? t->number : t->dn;
+    if (t->uri) {
+        ruri = g_strdup(t->uri);
+    } else {
+        if (!t->dn || !gw_config_find_dn(sip->srv->cfg, t->dn)) {
+            *sip_status = 404;
+            return NULL;
+        }
+        const char *contact = gw_reg_contact(sip->reg, t->dn);
+        if (!contact) {
+            *sip_status = 480;
+            return NULL;
+        }
+        ruri = gw_reg_is_registered(sip->reg, t->dn) ? g_strdup(contact)
+                                                       : uri_with_user(contact, number);
+    }
+    gw_leg *l = leg_new(b, false, t->dn ? t->dn : ruri);
+    l->party = party;
+    bool v6 = strchr(sip->host, ':') != NULL;
+    char *from = g_strdup_printf(v6 ? "%s%s%s<sip:%s@[%s]:%d>" : "%s%s%s<sip:%s@%s:%d>",
+                                 t->from_display ? "\"" : "",
+                                 t->from_display ? t->from_display : "",
+                                 t->from_display ? "\" " : "", t->from_user ? t->from_user : "anonymous",
+                                 sip->host, sip->port);
+    char *to = g_strdup_printf(v6 ? "<sip:%s@[%s]:%d>" : "<sip:%s@%s:%d>", number ? number : "",
+                               sip->host, sip->port);
+    int mf = b->cur_max_forwards >= 0 ? b->cur_max_forwards - 1 : DEFAULT_MAX_FW;
+    char mfs[16];
+    snprintf(mfs, sizeof mfs, "%d", mf < 0 ? 0 : mf);
+    GString *hdr = g_string_new(NULL);
+    g_string_append_printf(hdr, LOOP_HEADER ": %s-%" G_GUINT64_FORMAT, b->token, ++b->serial);
+    if (t->call_uuid)
+        g_string_append_printf(hdr, "\r\nX-Genesys-CallUUID: %s", t->call_uuid);
+    if (t->auto_answer)
+        g_string_append_printf(hdr, "\r\nAnswer-Mode: Auto\r\nCall-Info: <sip:%s>;answer-after=0",
+                               sip->host);
+    l->nh = nua_handle(sip->nua, (nua_hmagic_t *)l, SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
+                       TAG_END());
+    const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
+    l->late_offer = body == NULL;
+    if (l->nh)
+        nua_invite(l->nh, NUTAG_URL(ruri), SIPTAG_MAX_FORWARDS_STR(mfs),
+                   SIPTAG_HEADER_STR(hdr->str), BODY_TAGS(body), TAG_END());
+    LOG_INFO(sip, "leg %s: INVITE %s%s", l->peer, ruri, body ? "" : " (late offer)");
+    g_string_free(hdr, TRUE);
+    g_free(from);
+    g_free(to);
+    g_free(ruri);
+    if (!l->nh) {
+        l->party = NULL;
+        leg_free(l);
+        *sip_status = 503;
+        return NULL;
+    }
+    l->noanswer_timer =
+        g_timeout_add_seconds((guint)sip->srv->cfg->no_answer_timeout, on_noanswer, l);
+    return l;
+}
+
+static int op_ringing(void *sipv, gw_leg *l, const char *sdp)
+{
+    (void)sipv;
+    if (!l->incoming || l->answered || l->ending)
+        return AR_E_INVALID_CALL_STATE;
+    const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
+    nua_respond(l->nh, body ? 183 : 180, body ? "Session Progress" : "Ringing", BODY_TAGS(body),
+                TAG_END());
+    return AR_E_OK;
+}
+
+static int op_answer(void *sipv, gw_leg *l, const char *sdp)
+{
+    (void)sipv;
+    if (!l->incoming || l->answered || l->ending)
+        return AR_E_INVALID_CALL_STATE;
+    const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
+    l->answered = true;
+    l->answer_in_ack = l->late_offer && body;
+    nua_respond(l->nh, 200, "OK", BODY_TAGS(body), TAG_END());
+    return AR_E_OK;
+}
+
+static int op_sdp_answer(void *sipv, gw_leg *l, const char *sdp)
+{
+    (void)sipv;
+    if (l->ending)
+        return AR_E_INVALID_CALL_STATE;
+    if (l->ack_pending) {
+        const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
+        l->ack_pending = false;
+        nua_ack(l->nh, BODY_TAGS(body), TAG_END());
+        run_queued(l);
+        return AR_E_OK;
+    }
+    if (!l->reinv_in)
+        return AR_E_INVALID_CALL_STATE;
+    char *mirrored = NULL;
+    if (!sdp && l->org.last_out)
+        sdp = mirrored = gw_sdpx_set_dir(l->org.last_out, gw_sdpx_mirror(l->reinv_in_dir));
+    const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
+    l->reinv_in = false;
+    nua_respond(l->nh, 200, "OK", BODY_TAGS(body), TAG_END());
+    g_free(mirrored);
+    run_queued(l);
+    return AR_E_OK;
+}
+
+static int op_reinvite(void *sipv, gw_leg *l, const char *sdp)
+{
+    (void)sipv;
+    if (l->ending || !l->answered)
+        return AR_E_INVALID_CALL_STATE;
+    if (l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer) {
+        /* One offer at a time per dialog (RFC 3261 14.1): send it when this one ends. */
+        g_free(l->queued_sdp);
+        l->queued_sdp = g_strdup(sdp);
+        l->queued = true;
+        return AR_E_OK;
+    }
+    send_reinvite(l, sdp);
+    return AR_E_OK;
+}
+
+static int op_hold(void *sipv, gw_leg *l, bool on)
+{
+    if (!l->org.last_out)
+        return AR_E_INVALID_CALL_STATE;
+    int rc;
+    if (on) {
+        if (!l->hold_saved)
+            l->hold_saved = g_strdup(l->org.last_in);
+        char *inactive = gw_sdpx_set_dir(l->org.last_out, GW_DIR_INACTIVE);
+        rc = op_reinvite(sipv, l, inactive);
+        g_free(inactive);
+        return rc;
+    }
+    if (!l->hold_saved)
+        return AR_E_CALL_NOT_HELD;
+    char *saved = l->hold_saved;
+    l->hold_saved = NULL;
+    rc = op_reinvite(sipv, l, saved);
+    g_free(saved);
+    return rc;
+}
+
+static void op_release(void *sipv, gw_leg *l, int sip_status, const char *reason)
+{
+    (void)sipv;
+    detach(l);
+    if (l->ending)
+        return;
+    l->ending = true;
+    LOG_INFO(sip, "leg %s: release (%d%s%s)", l->peer, sip_status, reason ? ", " : "",
+             reason ? reason : "");
+    if (l->incoming && !l->answered) {
+        int st = sip_status >= 300 && sip_status < 700 ? sip_status : 480;
+        respond_error(l->b->sip->nua, l->nh, st, reason, false);
+    } else if (!l->incoming && !l->answered) {
+        nua_cancel(l->nh, TAG_END());
+    } else {
+        if (l->ack_pending) /* a 2xx must be ACKed before the BYE */
+            nua_ack(l->nh, TAG_END());
+        nua_bye(l->nh, TAG_END());
+    }
+}
+
+static const gw_sip_ops b2b_ops = {
+    .originate = op_originate,
+    .ringing = op_ringing,
+    .answer = op_answer,
+    .sdp_answer = op_sdp_answer,
+    .reinvite = op_reinvite,
+    .hold = op_hold,
+    .remote_answer = NULL, /* no phone here takes a remote "answer" (NOTIFY talk) */
+    .release = op_release,
+};
+
+const gw_sip_ops *gw_sip_ops_table(void)
+{
+    return &b2b_ops;
+}
+
+/* ---- incoming INVITE ------------------------------------------------------------------- */
+
+/* Caller attribution (the brief's dial plan): the From DN, else the inbound trunk. */
+static const gw_dn_conf *attribute_caller(gw_b2bua *b, const char *from_user,
+                                          const struct sockaddr *src)
+{
+    const gw_config *cfg = b->sip->srv->cfg;
+    const gw_dn_conf *d = from_user ? gw_config_find_dn(cfg, from_user) : NULL;
+    if (d && (d->type == GW_DN_EXTENSION || d->type == GW_DN_ACD_POSITION) &&
+        gw_reg_source_ok(b->sip->reg, from_user, src))
+        return d;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (src && src->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)src)->sin_addr, host, sizeof host);
+    else if (src && src->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)src)->sin6_addr, host, sizeof host);
+    const gw_dn_conf *first = NULL;
+    for (size_t i = 0; i < cfg->n_dns; i++) {
+        const gw_dn_conf *t = &cfg->dns[i];
+        if (t->type != GW_DN_TRUNK)
+            continue;
+        if (!first)
+            first = t;
+        if (host[0] && t->contact && strstr(t->contact, host))
+            return t;
+    }
+    return first;
+}
+
+/* Reasons to refuse an INVITE before the model sees it; 0 = acceptable. */
+static int check_invite(gw_b2bua *b, const sip_t *sip, char *why, size_t cap)
+{
+    if (!sip->sip_contact) {
+        snprintf(why, cap, "Contact header missing");
+        return 400;
+    }
+    if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+        snprintf(why, cap, "Max-Forwards reached 0");
+        return 483;
+    }
+    for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+        if (u->un_name && strcasecmp(u->un_name, LOOP_HEADER) == 0 && u->un_value &&
+            strncmp(u->un_value, b->token, strlen(b->token)) == 0) {
+            snprintf(why, cap, "INVITE came back to this gateway");
+            return 482;
+        }
+    if (!sip->sip_request->rq_url->url_user || !*sip->sip_request->rq_url->url_user) {
+        snprintf(why, cap, "Request-URI has no user part");
+        return 404;
+    }
+    if (sip->sip_payload && sip->sip_payload->pl_len) {
+        if (sip->sip_content_type && sip->sip_content_type->c_type &&
+            strcasecmp(sip->sip_content_type->c_type, CT_SDP) != 0) {
+            snprintf(why, cap, "body is not application/sdp");
+            return 415;
+        }
+        if (sip->sip_payload->pl_len > AR_SDP_MAX_LEN) {
+            snprintf(why, cap, "%s", ar_strerror(AR_E_SDP_TOO_LARGE));
+            return 488;
+        }
+        char *body = body_of(sip);
+        gw_media_dir d;
+        int rc = gw_sdpx_dir(body, &d);
+        g_free(body);
+        if (rc != AR_E_OK) {
+            snprintf(why, cap, "%s", ar_strerror(rc));
+            return 488;
+        }
+    }
+    return 0;
+}
+
+static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
+                          const struct sockaddr *src)
+{
+    nua_t *nua = b->sip->nua;
+    char why[128];
+    int st = check_invite(b, sip, why, sizeof why);
+    const char *from_user = sip->sip_from ? sip->sip_from->a_url->url_user : NULL;
+    const gw_dn_conf *caller = st ? NULL : attribute_caller(b, from_user, src);
+    if (!st && !caller) {
+        snprintf(why, sizeof why, "caller is not a configured DN and no Trunk DN exists");
+        st = 403;
+    }
+    if (!st && !model(b)) {
+        snprintf(why, sizeof why, "call model not running");
+        st = 503;
+    }
+    if (st) {
+        LOG_WARN(sip, "INVITE %s refused: %d %s", sip->sip_call_id ? sip->sip_call_id->i_id : "?",
+                 st, why);
+        respond_error(nua, nh, st, why, true);
+        nua_handle_destroy(nh);
+        return;
+    }
+    gw_leg *l = leg_new(b, true, caller->number);
+    l->nh = nh;
+    nua_handle_bind(nh, (nua_hmagic_t *)l);
+    l->remote_sdp = body_of(sip);
+    l->late_offer = l->remote_sdp == NULL;
+    gw_sip_incoming in = {
+        .caller_dn = caller->number,
+        .from_trunk = caller->type == GW_DN_TRUNK,
+        .from_user = from_user,
+        .from_display = sip->sip_from->a_display,
+        .called = sip->sip_request->rq_url->url_user,
+        .sdp = l->remote_sdp,
+        .call_id = sip->sip_call_id ? sip->sip_call_id->i_id : NULL,
+    };
+    LOG_INFO(sip, "INVITE %s from %s (%s) to %s", in.call_id ? in.call_id : "?", in.caller_dn,
+             in.from_trunk ? "trunk" : "extension", in.called);
+    b->cur_max_forwards = sip->sip_max_forwards ? (int)sip->sip_max_forwards->mf_count
+                                                : DEFAULT_MAX_FW;
+    int status = 0;
+    gw_party *p = gw_sipif_incoming(model(b), l, &in, &status);
+    b->cur_max_forwards = -1;
+    if (p && !l->ending) {
+        l->party = p;
+        return;
+    }
+    if (!l->ending) {
+        l->ending = true;
+        respond_error(nua, nh, status >= 300 ? status : 500, NULL, false);
+    }
+}
+
+/* A re-INVITE on a confirmed leg: session refresh, offerless, or a real new offer. */
+static void on_reinvite(gw_b2bua *b, gw_leg *l, const sip_t *sip)
+{
+    nua_t *nua = b->sip->nua;
+    if (l->ending) {
+        respond_error(nua, l->nh, 481, NULL, true);
+        return;
+    }
+    if (l->reinv_out || l->reinv_in || l->ack_pending) {
+        nua_respond(l->nh, 491, "Request Pending", NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+    }
+    char *body = body_of(sip);
+    if (!body || (l->remote_sdp && strcmp(body, l->remote_sdp) == 0)) {
+        /* Refresh (same body) or a request for our offer: the current session again. */
+        const char *ours = l->org.last_out;
+        l->answer_in_ack = body == NULL && ours;
+        nua_respond(l->nh, 200, "OK", NUTAG_WITH_THIS(nua), BODY_TAGS(ours), TAG_END());
+        g_free(body);
+        return;
+    }
+    gw_media_dir dir;
+    int rc = gw_sdpx_dir(body, &dir);
+    if (rc != AR_E_OK) {
+        respond_error(nua, l->nh, 488, ar_strerror(rc), true);
+        g_free(body);
+        return;
+    }
+    g_free(l->remote_sdp);
+    l->remote_sdp = body;
+    l->reinv_in = true;
+    l->reinv_in_dir = dir;
+    LOG_INFO(sip, "leg %s: re-INVITE (%s)", l->peer,
+             dir == GW_DIR_SENDRECV ? "sendrecv" : dir == GW_DIR_INACTIVE ? "inactive"
+                                                : dir == GW_DIR_SENDONLY ? "sendonly" : "recvonly");
+    if (l->party && model(b))
+        gw_sipif_reinvite(model(b), l->party, l, body, dir);
+    else
+        op_sdp_answer(b->sip, l, NULL);
+}
+
+/* ---- responses to our INVITEs ------------------------------------------------------------ */
+
+static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
+{
+    if (status < 180)
+        return;
+    char *body = body_of(sip);
+    gw_calls *c = model(b);
+    if (!l->answered) {
+        if (status < 200) {
+            if (l->party && c)
+                gw_sipif_progress(c, l->party, l, body ? 183 : 180, body);
+        } else if (status < 300) {
+            l->answered = true;
+            if (l->noanswer_timer)
+                g_source_remove(l->noanswer_timer);
+            l->noanswer_timer = 0;
+            g_free(l->remote_sdp);
+            l->remote_sdp = g_strdup(body);
+            if (l->late_offer && body)
+                l->ack_pending = true; /* the model's answer goes in the ACK */
+            else
+                nua_ack(l->nh, TAG_END());
+            if (l->ending) {
+                /* We had cancelled it (no-answer timer, release) but the 2xx crossed. */
+                if (l->ack_pending)
+                    nua_ack(l->nh, TAG_END());
+                l->ack_pending = false;
+                nua_bye(l->nh, TAG_END());
+            } else if (l->party && c) {
+                gw_sipif_answered(c, l->party, l, body);
+            }
+        } else if (!l->ending) {
+            l->ending = true;
+            LOG_INFO(sip, "leg %s: INVITE failed %d", l->peer, status);
+            report_failed(l, status);
+        }
+        g_free(body);
+        return;
+    }
+    if (!l->reinv_out || status < 200) {
+        g_free(body);
+        return;
+    }
+    l->reinv_out = false;
+    if (status < 300) {
+        if (body) {
+            g_free(l->remote_sdp);
+            l->remote_sdp = g_strdup(body);
+        }
+        if (l->reinv_out_offerless && body) {
+            l->ack_pending = true;
+            if (l->party && c)
+                gw_sipif_sdp_offer(c, l->party, l, body);
+        } else {
+            nua_ack(l->nh, TAG_END());
+            if (l->party && c)
+                gw_sipif_sdp_answer(c, l->party, l, body);
+        }
+    } else if (status == 491 && !l->ending) {
+        /* Glare: try again after 2.1-4 s as RFC 3261 14.1 asks of the dialog's owner. */
+        if (!l->queued) {
+            l->queued = true;
+            l->queued_sdp = g_strdup(l->org.last_in);
+        }
+        l->retry_timer = g_timeout_add(2100 + g_random_int_range(0, 1900), on_retry, l);
+    } else if (l->party && c) {
+        gw_sipif_sdp_answer(c, l->party, l, NULL);
+    }
+    g_free(body);
+    run_queued(l);
+}
+
+static void on_state(gw_b2bua *b, gw_leg *l, tagi_t tags[])
+{
+    int cs = -1;
+    tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+    (void)b;
+    if (cs != nua_callstate_terminated)
+        return;
+    if (l->party) {
+        /* Ended without a BYE we saw: session timer, transport failure, 408 / 481. */
+        if (l->answered)
+            report_released(l, 408);
+        else if (l->incoming)
+            report_released(l, 487);
+        else
+            report_failed(l, 503);
+    }
+    LOG_DEBUG(sip, "leg %s: dialog terminated", l->peer);
+    leg_free(l);
+}
+
+bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phrase,
+                       nua_handle_t *nh, gw_leg *l, const sip_t *sip, tagi_t tags[],
+                       const struct sockaddr *src)
+{
+    (void)phrase;
+    switch (ev) {
+    case nua_i_invite:
+        if (!l)
+            on_new_invite(b, nh, sip, src);
+        else
+            on_reinvite(b, l, sip);
+        return true;
+    case nua_i_ack:
+        if (l && l->answer_in_ack) {
+            char *body = body_of(sip);
+            l->answer_in_ack = false;
+            if (body) {
+                g_free(l->remote_sdp);
+                l->remote_sdp = g_strdup(body);
+            }
+            if (l->party && model(b))
+                gw_sipif_sdp_answer(model(b), l->party, l, body);
+            g_free(body);
+        }
+        return true;
+    case nua_i_cancel:
+        if (l) {
+            LOG_INFO(sip, "leg %s: CANCEL received", l->peer);
+            l->ending = true;
+            report_released(l, 487);
+        }
+        return true;
+    case nua_i_bye:
+        if (l) {
+            LOG_INFO(sip, "leg %s: BYE received", l->peer);
+            l->ending = true;
+            report_released(l, 0);
+        }
+        return true;
+    case nua_r_invite:
+        if (l)
+            on_r_invite(b, l, status, sip);
+        return true;
+    case nua_i_state:
+        if (l)
+            on_state(b, l, tags);
+        return true;
+    case nua_r_bye:
+    case nua_r_cancel:
+    case nua_r_ack:
+    case nua_i_update:
+    case nua_r_update:
+    case nua_i_prack:
+    case nua_i_active:
+    case nua_i_terminated:
+        return l != NULL;
+    default:
+        return false;
+    }
+}
+
+gw_b2bua *gw_b2bua_new(gw_sip *sip)
+{
+    gw_b2bua *b = g_new0(gw_b2bua, 1);
+    b->sip = sip;
+    b->legs = g_hash_table_new(g_direct_hash, g_direct_equal);
+    b->cur_max_forwards = -1;
+    snprintf(b->token, sizeof b->token, "%08x%08x", g_random_int(), g_random_int());
+    return b;
+}
+
+size_t gw_b2bua_nlegs(const gw_b2bua *b)
+{
+    return b ? g_hash_table_size(b->legs) : 0;
+}
+
+void gw_b2bua_shutdown(gw_b2bua *b)
+{
+    b->down = true;
+    GList *legs = g_hash_table_get_keys(b->legs);
+    for (GList *i = legs; i; i = i->next)
+        op_release(b->sip, i->data, 503, "gatewayd shutting down");
+    g_list_free(legs);
+}
+
+void gw_b2bua_free(gw_b2bua **pb)
+{
+    gw_b2bua *b = *pb;
+    if (!b)
+        return;
+    /* nua_destroy has already freed the handles of legs nua did not finish. */
+    GList *legs = g_hash_table_get_keys(b->legs);
+    for (GList *i = legs; i; i = i->next) {
+        gw_leg *l = i->data;
+        l->nh = NULL;
+        leg_free(l);
+    }
+    g_list_free(legs);
+    g_hash_table_destroy(b->legs);
+    g_free(b);
+    *pb = NULL;
+}

@@ -1,0 +1,961 @@
+/* The T-Server call model: call table, parties, and the SIP entry points (gw_sipif.h). */
+#include "gw_call.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "ar_err.h"
+#include "ar_log.h"
+#include "gw_agent.h"
+#include "gw_call_int.h"
+#include "gw_callev.h"
+
+const char *gw_party_state_name(gw_party_state s)
+{
+    switch (s) {
+    case GW_PS_DIALING:
+        return "Dialing";
+    case GW_PS_RINGING:
+        return "Ringing";
+    case GW_PS_QUEUED:
+        return "Queued";
+    case GW_PS_ESTABLISHED:
+        return "Established";
+    case GW_PS_HELD:
+        return "Held";
+    case GW_PS_RELEASED:
+        return "Released";
+    }
+    return "Unknown";
+}
+
+/* --- timers: GLib by default, replaceable by unit tests --- */
+
+typedef struct {
+    bool (*fn)(void *arg);
+    void *arg;
+} timer_ctx;
+
+static gboolean timer_fire(gpointer ud)
+{
+    timer_ctx *t = ud;
+    return t->fn(t->arg) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static unsigned glib_timer_add(void *ud, unsigned ms, bool (*fn)(void *arg), void *arg)
+{
+    (void)ud;
+    timer_ctx *t = g_new(timer_ctx, 1);
+    t->fn = fn;
+    t->arg = arg;
+    return g_timeout_add_full(G_PRIORITY_DEFAULT, ms, timer_fire, t, g_free);
+}
+
+static void glib_timer_cancel(void *ud, unsigned id)
+{
+    (void)ud;
+    if (id)
+        g_source_remove(id);
+}
+
+static const gw_timer_ops glib_timers = {.add = glib_timer_add, .cancel = glib_timer_cancel};
+
+/* --- table --- */
+
+gw_calls *gw_calls_new(gw_server *srv)
+{
+    gw_calls *calls = g_new0(gw_calls, 1);
+    calls->srv = srv;
+    calls->timers = glib_timers;
+    calls->by_connid = g_hash_table_new(g_int64_hash, g_int64_equal);
+    calls->ids = gw_ids_new(srv->cfg->site, srv->start_us, (uint32_t)getpid() ^ g_random_int());
+    calls->agents = gw_agents_new();
+    calls->req_ref = -1;
+    return calls;
+}
+
+void gw_calls_free(gw_calls **pcalls)
+{
+    gw_calls *calls = *pcalls;
+    if (!calls)
+        return;
+    GList *all = g_hash_table_get_values(calls->by_connid);
+    for (GList *l = all; l; l = l->next)
+        gw_call_delete(l->data);
+    g_list_free(all);
+    g_hash_table_destroy(calls->by_connid);
+    gw_ids_free(&calls->ids);
+    gw_agents_free(&calls->agents);
+    g_free(calls);
+    *pcalls = NULL;
+}
+
+void gw_calls_set_sip(gw_calls *calls, const gw_sip_ops *ops, void *sip)
+{
+    calls->ops = ops;
+    calls->sip = sip;
+}
+
+void gw_calls_set_timers(gw_calls *calls, const gw_timer_ops *t)
+{
+    calls->timers = t ? *t : glib_timers;
+}
+
+gw_call *gw_calls_find(const gw_calls *calls, uint64_t connid)
+{
+    return g_hash_table_lookup(calls->by_connid, &connid);
+}
+
+size_t gw_calls_count(const gw_calls *calls)
+{
+    return g_hash_table_size(calls->by_connid);
+}
+
+static gint newest_first(gconstpointer a, gconstpointer b)
+{
+    const gw_call *x = *(gw_call *const *)a, *y = *(gw_call *const *)b;
+    /* Counters grow within an instance: a larger ConnID is a newer call. */
+    return x->connid < y->connid ? 1 : x->connid > y->connid ? -1 : 0;
+}
+
+size_t gw_calls_of_dn(const gw_calls *calls, const char *dn, gw_call **out, size_t max)
+{
+    GPtrArray *found = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, calls->by_connid);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (gw_call_find_party(v, dn))
+            g_ptr_array_add(found, v);
+    g_ptr_array_sort(found, newest_first);
+    size_t n = found->len < max ? found->len : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = found->pdata[i];
+    g_ptr_array_free(found, TRUE);
+    return n;
+}
+
+/* --- accessors --- */
+
+uint64_t gw_call_connid(const gw_call *call)
+{
+    return call->connid;
+}
+const char *gw_call_uuid(const gw_call *call)
+{
+    return call->uuid;
+}
+tl_call_type gw_call_type(const gw_call *call)
+{
+    return call->type;
+}
+const char *gw_call_ani(const gw_call *call)
+{
+    return call->ani[0] ? call->ani : NULL;
+}
+const char *gw_call_dnis(const gw_call *call)
+{
+    return call->dnis[0] ? call->dnis : NULL;
+}
+const tl_kv *gw_call_user_data(const gw_call *call)
+{
+    return call->ud;
+}
+size_t gw_call_nparties(const gw_call *call)
+{
+    return call->nparties;
+}
+
+static const gw_party *party_at(const gw_call *call, size_t i)
+{
+    const gw_party *p = call->parties;
+    while (p && i--)
+        p = p->next;
+    return p;
+}
+
+const char *gw_call_party_dn(const gw_call *call, size_t i)
+{
+    const gw_party *p = party_at(call, i);
+    return p ? p->dn : NULL;
+}
+tl_dn_role gw_call_party_role(const gw_call *call, size_t i)
+{
+    const gw_party *p = party_at(call, i);
+    return p ? p->role : TL_ROLE_UNKNOWN;
+}
+gw_party_state gw_call_party_state(const gw_call *call, size_t i)
+{
+    const gw_party *p = party_at(call, i);
+    return p ? p->state : GW_PS_RELEASED;
+}
+
+bool gw_call_dn_state(const gw_call *call, const char *dn, gw_party_state *out)
+{
+    gw_party *p = gw_call_find_party(call, dn);
+    if (p && out)
+        *out = p->state;
+    return p != NULL;
+}
+
+/* Heap bytes of a KV list (pairs array estimated at one slot per pair). */
+static size_t kv_memory(const tl_kv *kv)
+{
+    size_t n = 64;
+    for (size_t i = 0; kv && i < tl_kv_count(kv); i++) {
+        const tl_kv_pair *p = tl_kv_at(kv, i);
+        n += sizeof *p + strlen(p->key) + 1;
+        if (p->v.type == TL_T_KV)
+            n += kv_memory(p->v.u.kv);
+        else if (p->v.type == TL_T_STR || p->v.type == TL_T_UNICODE || p->v.type == TL_T_BIN)
+            n += p->v.u.s.len + 1;
+    }
+    return n;
+}
+
+size_t gw_call_memory(const gw_call *call)
+{
+    size_t n = sizeof *call + kv_memory(call->ud);
+    if (call->monitors)
+        n += sizeof(GArray) + call->monitors->len * sizeof(uint64_t);
+    for (const gw_party *p = call->parties; p; p = p->next) {
+        n += sizeof *p + (p->sdp ? strlen(p->sdp) + 1 : 0);
+        if (p->ring_ext)
+            n += kv_memory(p->ring_ext);
+    }
+    return n;
+}
+
+/* --- calls and parties --- */
+
+static void copy_num(char *dst, const char *src)
+{
+    g_strlcpy(dst, src ? src : "", GW_NUM_MAX);
+}
+
+gw_call *gw_call_new(gw_calls *calls, tl_call_type type)
+{
+    gw_call *call = g_new0(gw_call, 1);
+    call->calls = calls;
+    call->type = type;
+    call->connid = gw_ids_next_connid(calls->ids);
+    call->call_id = (uint32_t)(call->connid & 0x7fffffff);
+    gw_ids_next_uuid(calls->ids, call->uuid);
+    call->ud = tl_kv_new();
+    call->created_us = gw_now_us();
+    g_hash_table_insert(calls->by_connid, &call->connid, call);
+    LOG_DEBUG(call, "call %016llx created (%s)", (unsigned long long)call->connid, call->uuid);
+    return call;
+}
+
+gw_party *gw_call_add_party(gw_call *call, const char *dn, const char *number, tl_dn_role role,
+                            gw_party_state state)
+{
+    gw_party *p = g_new0(gw_party, 1);
+    p->call = call;
+    copy_num(p->dn, dn);
+    copy_num(p->number, number ? number : dn);
+    p->role = role;
+    p->state = state;
+    const gw_dn_conf *conf = gw_config_find_dn(call->calls->srv->cfg, dn);
+    p->trunk = conf && (conf->type == GW_DN_TRUNK || conf->type == GW_DN_TRUNK_GROUP);
+    p->routing = conf && conf->type == GW_DN_ROUTING_POINT;
+    gw_party **tail = &call->parties;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = p;
+    call->nparties++;
+    gw_callev_mon_party(call, p, TL_M_EventCallPartyAdded);
+    return p;
+}
+
+static void unlink_party(gw_call *call, gw_party *p)
+{
+    for (gw_party **pp = &call->parties; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            call->nparties--;
+            break;
+        }
+    }
+    p->next = NULL;
+    /* Nobody may keep pointing at a party that leaves this call. */
+    for (gw_party *q = call->parties; q; q = q->next) {
+        if (q->offer_from == p) {
+            q->offer_from = NULL;
+            if (!q->answered)
+                q->need_bridge = true;
+        }
+        if (q->pend_peer == p) {
+            q->pend_peer = NULL;
+            if (q->pend == GW_PEND_FWD)
+                q->pend = GW_PEND_LOCAL;
+        }
+    }
+}
+
+static void release_leg(gw_calls *calls, gw_party *p, int status, const char *reason)
+{
+    if (!p->leg)
+        return;
+    gw_leg *leg = p->leg;
+    p->leg = NULL;
+    if (calls->ops && calls->ops->release)
+        calls->ops->release(calls->sip, leg, status, reason);
+}
+
+void gw_call_free_party(gw_call *call, gw_party *p)
+{
+    /* The SIP layer keeps the party pointer with its leg: never leave it dangling. */
+    release_leg(call->calls, p, p->answered ? 0 : 480, "party removed");
+    p->state = GW_PS_RELEASED;
+    copy_num(call->gone, p->number);
+    call->gone_role = p->role;
+    gw_callev_mon_party(call, p, TL_M_EventCallPartyDeleted);
+    unlink_party(call, p);
+    tl_kv_free(&p->ring_ext);
+    g_free(p->sdp);
+    g_free(p);
+}
+
+void gw_call_move_party(gw_party *p, gw_call *to)
+{
+    gw_call *from = p->call;
+    gw_callev_mon_party(from, p, TL_M_EventCallPartyDeleted);
+    unlink_party(from, p);
+    /* Its offer / re-INVITE bookkeeping pointed into the old call. */
+    p->offer_from = NULL;
+    p->pend_peer = NULL;
+    if (p->pend == GW_PEND_FWD || p->pend == GW_PEND_OFFERLESS)
+        p->pend = GW_PEND_LOCAL;
+    p->call = to;
+    gw_party **tail = &to->parties;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = p;
+    to->nparties++;
+    gw_callev_mon_party(to, p, TL_M_EventCallPartyAdded);
+}
+
+void gw_call_delete(gw_call *call)
+{
+    gw_calls *calls = call->calls;
+    call->ending = true;
+    gw_route_cancel(call);
+    while (call->parties) {
+        gw_party *p = call->parties;
+        release_leg(calls, p, p->answered ? 0 : 480, "call ended");
+        gw_call_free_party(call, p);
+    }
+    if (call->consult)
+        call->consult->main = NULL;
+    if (call->main)
+        call->main->consult = NULL;
+    gw_callev_mon_deleted(call);
+    g_hash_table_remove(calls->by_connid, &call->connid);
+    LOG_DEBUG(call, "call %016llx deleted", (unsigned long long)call->connid);
+    if (call->monitors)
+        g_array_free(call->monitors, TRUE);
+    tl_kv_free(&call->ud);
+    g_free(call->dest);
+    g_free(call);
+}
+
+gw_party *gw_call_find_party(const gw_call *call, const char *dn)
+{
+    for (gw_party *p = call->parties; p; p = p->next)
+        if (strcmp(p->dn, dn) == 0)
+            return p;
+    return NULL;
+}
+
+gw_party *gw_call_peer(const gw_call *call, const gw_party *p)
+{
+    for (gw_party *q = call->parties; q; q = q->next)
+        if (q != p)
+            return q;
+    return NULL;
+}
+
+gw_party *gw_call_media_peer(const gw_call *call, const gw_party *p)
+{
+    for (gw_party *q = call->parties; q; q = q->next)
+        if (q != p && q->leg && q->answered)
+            return q;
+    return NULL;
+}
+
+void gw_party_set_sdp(gw_party *p, const char *sdp)
+{
+    if (!sdp)
+        return;
+    g_free(p->sdp);
+    p->sdp = g_strdup(sdp);
+}
+
+int gw_call_state_of_sip(int st)
+{
+    if (st == 486 || st == 600 || st == 603)
+        return TL_CS_BUSY;
+    if (st == 408 || st == 480 || st == 487)
+        return TL_CS_NO_ANSWER;
+    if (st >= 500)
+        return TL_CS_SYSTEM_ERROR;
+    return TL_CS_GENERAL_ERROR;
+}
+
+/* --- media --- */
+
+static void send_reinvite(gw_calls *calls, gw_party *p, const char *sdp, gw_pend pend,
+                          gw_party *peer)
+{
+    if (!p->leg || !calls->ops || !calls->ops->reinvite)
+        return;
+    if (calls->ops->reinvite(calls->sip, p->leg, sdp) != 0) {
+        LOG_WARN(call, "re-INVITE toward %s failed to start", p->dn);
+        return;
+    }
+    p->pend = pend;
+    p->pend_peer = peer;
+}
+
+void gw_call_bridge(gw_party *p, gw_party *q)
+{
+    send_reinvite(p->call->calls, p, NULL, GW_PEND_OFFERLESS, q);
+}
+
+void gw_call_media_hold(gw_call *call, const gw_party *holder, bool on)
+{
+    gw_calls *calls = call->calls;
+    if (!calls->ops || !calls->ops->hold)
+        return;
+    for (gw_party *p = call->parties; p; p = p->next) {
+        if (p == holder || !p->leg || !p->answered)
+            continue;
+        if (calls->ops->hold(calls->sip, p->leg, on) == 0) {
+            p->pend = GW_PEND_LOCAL;
+            p->pend_peer = NULL;
+        }
+    }
+}
+
+/* Deliver an SDP answer to the party whose offer it answers. */
+static void deliver_answer(gw_calls *calls, gw_party *x, const char *sdp)
+{
+    if (!x->leg || !calls->ops)
+        return;
+    if (x->incoming && !x->answered) {
+        x->answered = true;
+        if (calls->ops->answer)
+            calls->ops->answer(calls->sip, x->leg, sdp);
+    } else if (x->late_ack) {
+        x->late_ack = false;
+        if (calls->ops->sdp_answer)
+            calls->ops->sdp_answer(calls->sip, x->leg, sdp);
+    }
+}
+
+/* --- placing and ending --- */
+
+typedef enum { DEST_NONE, DEST_DN, DEST_RP, DEST_TRUNK } dest_kind;
+
+/* Find how to reach number: configured DN, routing point, or a trunk by prefix. */
+static dest_kind dest_resolve(gw_calls *calls, const char *number, const gw_dn_conf **out)
+{
+    const gw_config *cfg = calls->srv->cfg;
+    const gw_dn_conf *d = gw_config_find_dn(cfg, number);
+    *out = d;
+    if (d) {
+        if (d->type == GW_DN_ROUTING_POINT)
+            return DEST_RP;
+        if (d->type == GW_DN_TRUNK || d->type == GW_DN_TRUNK_GROUP)
+            return d->contact ? DEST_TRUNK : DEST_NONE;
+        if (d->type == GW_DN_VOIP_SERVICE)
+            return DEST_NONE;
+        return DEST_DN;
+    }
+    /* External number: the trunk with the longest matching prefix, else one without. */
+    const gw_dn_conf *best = NULL, *any = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < cfg->n_dns; i++) {
+        const gw_dn_conf *t = &cfg->dns[i];
+        if ((t->type != GW_DN_TRUNK && t->type != GW_DN_TRUNK_GROUP) || !t->contact)
+            continue;
+        if (!t->prefix) {
+            if (!any)
+                any = t;
+            continue;
+        }
+        size_t n = strlen(t->prefix);
+        if (n > best_len && strncmp(number, t->prefix, n) == 0) {
+            best = t;
+            best_len = n;
+        }
+    }
+    *out = best ? best : any;
+    return *out ? DEST_TRUNK : DEST_NONE;
+}
+
+/* Send the INVITE for a destination party. Returns 0 or a SIP status. */
+static int start_leg(gw_call *call, gw_party *p, gw_party *offerer, bool auto_answer)
+{
+    gw_calls *calls = call->calls;
+    if (!calls->ops || !calls->ops->originate)
+        return 503;
+    gw_party *from = offerer ? offerer : gw_call_peer(call, p);
+    gw_sip_target t = {
+        .dn = p->dn,
+        .number = p->number,
+        /* The requester's own phone shows whom it is about to call. */
+        .from_user = auto_answer ? call->dnis
+                     : from      ? from->number
+                                 : call->ani,
+        .call_uuid = call->uuid,
+        .auto_answer = auto_answer,
+    };
+    int st = 500;
+    p->offer_from = offerer;
+    p->leg = calls->ops->originate(calls->sip, p, &t, offerer ? offerer->sdp : NULL, &st);
+    if (!p->leg)
+        return st ? st : 500;
+    p->incoming = false;
+    return 0;
+}
+
+int gw_call_dest_type(gw_calls *calls, const char *number)
+{
+    const gw_dn_conf *d;
+    switch (dest_resolve(calls, number, &d)) {
+    case DEST_DN:
+    case DEST_RP:
+        return TL_CALLTYPE_INTERNAL;
+    case DEST_TRUNK:
+        return TL_CALLTYPE_OUTBOUND;
+    default:
+        return -1;
+    }
+}
+
+int gw_call_start_first_leg(gw_call *call, gw_party *a)
+{
+    a->first_leg = true;
+    return start_leg(call, a, NULL, true);
+}
+
+gw_party *gw_call_place(gw_call *call, gw_party *offerer, const char *number, const tl_kv *ext,
+                        int *err, int *sip_status)
+{
+    const gw_dn_conf *d = NULL;
+    dest_kind k = dest_resolve(call->calls, number, &d);
+    *err = AR_E_OK;
+    *sip_status = 0;
+    if (k == DEST_NONE) {
+        *err = AR_E_DEST_UNREACHABLE;
+        *sip_status = 404;
+        return NULL;
+    }
+    if (k == DEST_RP) {
+        gw_party *rp = gw_call_add_party(call, d->number, NULL, TL_ROLE_DESTINATION, GW_PS_QUEUED);
+        rp->offer_from = offerer;
+        gw_route_start(call, rp);
+        return rp;
+    }
+    gw_party *p = gw_call_add_party(call, d->number, number, TL_ROLE_DESTINATION, GW_PS_RINGING);
+    int st = start_leg(call, p, offerer, false);
+    if (st) {
+        gw_call_free_party(call, p);
+        *err = AR_E_DEST_UNREACHABLE;
+        *sip_status = st;
+        return NULL;
+    }
+    p->ring_ext = ext ? tl_kv_copy(ext) : NULL;
+    return p;
+}
+
+/* A destination starts ringing: EventRinging once, with the routing Extensions if any. */
+static void party_alerting(gw_call *call, gw_party *p)
+{
+    if (p->alerted)
+        return;
+    p->alerted = true;
+    gw_callev_party(call, p, TL_M_EventRinging,
+                    &(gw_evopt){.ext = p->ring_ext, .queue = p->queue[0] ? p->queue : NULL});
+    tl_kv_free(&p->ring_ext);
+}
+
+void gw_call_fail(gw_call *call, int cs, int sip_status)
+{
+    for (gw_party *p = call->parties; p; p = p->next) {
+        release_leg(call->calls, p, sip_status, "call failed");
+        if (p->routing || (p->role == TL_ROLE_DESTINATION && !p->alerted))
+            continue;
+        gw_callev_party(call, p, TL_M_EventReleased, &(gw_evopt){.has_cs = true, .cs = cs});
+    }
+    gw_call_delete(call);
+}
+
+/* The caller left before anyone answered: EventReleased for it, EventAbandoned elsewhere. */
+static void call_abandoned(gw_call *call, gw_party *caller)
+{
+    gw_calls *calls = call->calls;
+    release_leg(calls, caller, 487, "abandoned");
+    gw_callev_party(call, caller, TL_M_EventReleased, &(gw_evopt){.has_cs = true, .cs = TL_CS_OK});
+    for (gw_party *p = call->parties; p; p = p->next) {
+        if (p == caller)
+            continue;
+        release_leg(calls, p, 487, "abandoned");
+        if (p->alerted || p->routing)
+            gw_callev_party(call, p, TL_M_EventAbandoned,
+                            &(gw_evopt){.other = caller, .queue = p->routing ? p->dn : NULL});
+    }
+    gw_call_delete(call);
+}
+
+static bool call_answered(const gw_call *call)
+{
+    return call->answered_us != 0;
+}
+
+void gw_call_party_leave(gw_call *call, gw_party *p, int cs, bool release_leg_too)
+{
+    gw_calls *calls = call->calls;
+    if (!call_answered(call) && p->role == TL_ROLE_ORIGINATION) {
+        call_abandoned(call, p);
+        return;
+    }
+    if (release_leg_too)
+        release_leg(calls, p, p->answered ? 0 : 487, "released");
+    p->leg = NULL;
+    gw_callev_party(call, p, TL_M_EventReleased, &(gw_evopt){.has_cs = true, .cs = cs});
+    gw_call_free_party(call, p);
+    if (call->nparties >= 2)
+        return;
+    /* A two-party call ends with its first hang-up. */
+    while (call->parties) {
+        gw_party *q = call->parties;
+        release_leg(calls, q, q->answered ? 0 : 487, "peer released");
+        if (q->alerted && q->state == GW_PS_RINGING)
+            gw_callev_party(call, q, TL_M_EventAbandoned, NULL);
+        else if (!q->routing && !(q->role == TL_ROLE_DESTINATION && !q->alerted))
+            gw_callev_party(call, q, TL_M_EventReleased,
+                            &(gw_evopt){.has_cs = true, .cs = TL_CS_OK});
+        gw_call_free_party(call, q);
+    }
+    gw_call_delete(call);
+}
+
+/* --- SIP entry points --- */
+
+/* Drop a reference from the SIP layer that no longer maps to a live party. */
+static bool party_live(gw_calls *calls, gw_party *p, gw_leg *leg)
+{
+    if (!p || !p->call || p->leg != leg) {
+        LOG_WARN(call, "SIP event for a leg the model no longer tracks");
+        return false;
+    }
+    (void)calls;
+    return true;
+}
+
+static gw_party *incoming_impl(gw_calls *calls, gw_leg *leg, const gw_sip_incoming *in,
+                               int *sip_status)
+{
+    *sip_status = 500;
+    if (!in->caller_dn || !in->called || !*in->called) {
+        *sip_status = 400;
+        return NULL;
+    }
+    const gw_dn_conf *d = NULL;
+    dest_kind k = dest_resolve(calls, in->called, &d);
+    if (k == DEST_NONE) {
+        *sip_status = 404;
+        return NULL;
+    }
+    if (!in->from_trunk && strcmp(in->called, in->caller_dn) == 0) {
+        *sip_status = 482; /* a DN calling itself would loop through the gateway */
+        return NULL;
+    }
+    tl_call_type type = in->from_trunk    ? TL_CALLTYPE_INBOUND
+                        : k == DEST_TRUNK ? TL_CALLTYPE_OUTBOUND
+                                          : TL_CALLTYPE_INTERNAL;
+    gw_call *call = gw_call_new(calls, type);
+    const char *caller_num = in->from_trunk && in->from_user ? in->from_user : in->caller_dn;
+    copy_num(call->ani, caller_num);
+    copy_num(call->dnis, in->called);
+    gw_party *a =
+        gw_call_add_party(call, in->caller_dn, caller_num, TL_ROLE_ORIGINATION, GW_PS_DIALING);
+    a->leg = leg;
+    a->incoming = true;
+    gw_party_set_sdp(a, in->sdp);
+    LOG_INFO(call, "call %016llx: %s -> %s (SIP Call-ID %s)", (unsigned long long)call->connid,
+             caller_num, in->called, in->call_id ? in->call_id : "-");
+    gw_callev_party(call, a, TL_M_EventDialing, &(gw_evopt){.other_dn = in->called});
+    int err, st;
+    gw_party *b = gw_call_place(call, in->sdp ? a : NULL, in->called, NULL, &err, &st);
+    if (!b) {
+        a->leg = NULL; /* the SIP layer answers and frees it */
+        gw_callev_party(
+            call, a, TL_M_EventReleased,
+            &(gw_evopt){.has_cs = true, .cs = gw_call_state_of_sip(st), .other_dn = in->called});
+        gw_call_delete(call);
+        *sip_status = st ? st : 500;
+        return NULL;
+    }
+    *sip_status = 0;
+    return a;
+}
+
+static void progress_impl(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *sdp)
+{
+    if (!party_live(calls, p, leg))
+        return;
+    gw_call *call = p->call;
+    (void)status;
+    if (p->first_leg)
+        return; /* the requester's own phone rings: no event until it answers */
+    if (p->state == GW_PS_RINGING) {
+        party_alerting(call, p);
+        if (p->trunk) {
+            gw_party *x = p->offer_from ? p->offer_from : gw_call_peer(call, p);
+            if (x)
+                gw_callev_party(call, x, TL_M_EventNetworkReached, &(gw_evopt){.other = p});
+        }
+    }
+    gw_party *x = p->offer_from;
+    if (x && x->leg && x->incoming && !x->answered && calls->ops && calls->ops->ringing)
+        calls->ops->ringing(calls->sip, x->leg, sdp);
+}
+
+/* The requester's own phone answered (MakeCall, consultation): now dial the destination. */
+static void first_leg_answered(gw_call *call, gw_party *a, const char *offer)
+{
+    gw_party_set_sdp(a, offer);
+    a->late_ack = offer != NULL;
+    a->first_leg = false;
+    char *dest = call->dest;
+    call->dest = NULL;
+    int err = AR_E_OK, st = 0;
+    gw_party *b = dest ? gw_call_place(call, offer ? a : NULL, dest, NULL, &err, &st) : NULL;
+    g_free(dest);
+    if (!b)
+        gw_call_fail(call, gw_call_state_of_sip(st ? st : 404), st ? st : 404);
+}
+
+static void answered_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
+{
+    if (!party_live(calls, p, leg))
+        return;
+    gw_call *call = p->call;
+    p->answered = true;
+    if (p->first_leg) {
+        first_leg_answered(call, p, sdp);
+        return;
+    }
+    if (p->state == GW_PS_RINGING)
+        party_alerting(call, p);
+    gw_party_set_sdp(p, sdp);
+    if (p->offer_from) {
+        deliver_answer(calls, p->offer_from, sdp);
+    } else if (p->need_bridge) {
+        /* Our INVITE carried the SDP of a party that has left: connect the new peer. */
+        p->need_bridge = false;
+        gw_party *q = gw_call_media_peer(call, p);
+        if (q)
+            gw_call_bridge(q, p);
+    } else {
+        /* Late offer: sdp is the new party's offer, answered by its media peer. */
+        p->late_ack = true;
+        gw_party *q = gw_call_media_peer(call, p);
+        if (q)
+            send_reinvite(calls, q, sdp, GW_PEND_FWD, p);
+        else if (sdp && q == NULL) {
+            gw_party *x = gw_call_peer(call, p);
+            if (x && x->incoming && !x->answered) {
+                /* The caller sent no offer either: our 200 OK carries this one. */
+                x->answered = true;
+                x->pend = GW_PEND_FWD;
+                x->pend_peer = p;
+                if (calls->ops->answer)
+                    calls->ops->answer(calls->sip, x->leg, sdp);
+            }
+        }
+    }
+    if (!call->answered_us)
+        call->answered_us = gw_now_us();
+    p->state = GW_PS_ESTABLISHED;
+    int64_t ref = p->pending_ref;
+    p->pending_ref = 0;
+    gw_callev_party(call, p, TL_M_EventEstablished, &(gw_evopt){.ref = ref});
+    gw_callev_mon_party(call, p, TL_M_EventCallPartyState);
+    for (gw_party *q = call->parties; q; q = q->next) {
+        if (q != p && q->state == GW_PS_DIALING) {
+            q->state = GW_PS_ESTABLISHED;
+            gw_callev_party(call, q, TL_M_EventEstablished, &(gw_evopt){.other = p});
+            gw_callev_mon_party(call, q, TL_M_EventCallPartyState);
+        }
+    }
+}
+
+static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
+{
+    if (!party_live(calls, p, leg))
+        return;
+    gw_party_set_sdp(p, sdp);
+    gw_pend pend = p->pend;
+    gw_party *q = p->pend_peer;
+    p->pend = GW_PEND_NONE;
+    p->pend_peer = NULL;
+    if (pend == GW_PEND_FWD && q && q->leg && calls->ops && calls->ops->sdp_answer) {
+        q->late_ack = false;
+        calls->ops->sdp_answer(calls->sip, q->leg, sdp);
+    }
+}
+
+static void sdp_offer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
+{
+    if (!party_live(calls, p, leg))
+        return;
+    gw_party_set_sdp(p, sdp);
+    gw_party *q = p->pend_peer;
+    p->pend = GW_PEND_NONE;
+    p->pend_peer = NULL;
+    p->late_ack = true;
+    if (q && q->leg) {
+        send_reinvite(calls, q, sdp, GW_PEND_FWD, p);
+    } else if (calls->ops && calls->ops->sdp_answer) {
+        p->late_ack = false;
+        calls->ops->sdp_answer(calls->sip, leg, NULL);
+    }
+}
+
+static void reinvite_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp,
+                          gw_media_dir dir)
+{
+    if (!party_live(calls, p, leg))
+        return;
+    gw_call *call = p->call;
+    gw_party_set_sdp(p, sdp);
+    bool holding = dir == GW_DIR_SENDONLY || dir == GW_DIR_INACTIVE;
+    if (holding && p->state == GW_PS_ESTABLISHED) {
+        p->state = GW_PS_HELD;
+        gw_callev_party(call, p, TL_M_EventHeld, NULL);
+        gw_callev_mon_party(call, p, TL_M_EventCallPartyState);
+    } else if (!holding && p->state == GW_PS_HELD && !p->local_hold) {
+        p->state = GW_PS_ESTABLISHED;
+        gw_callev_party(call, p, TL_M_EventRetrieved, NULL);
+        gw_callev_mon_party(call, p, TL_M_EventCallPartyState);
+    }
+    gw_party *q = gw_call_media_peer(call, p);
+    /* A call held by request keeps its media held: answer locally. */
+    bool held_by_request = false;
+    for (gw_party *r = call->parties; r; r = r->next)
+        held_by_request = held_by_request || r->local_hold;
+    if (q && !held_by_request && q->pend == GW_PEND_NONE) {
+        send_reinvite(calls, q, sdp, GW_PEND_FWD, p);
+        if (q->pend == GW_PEND_FWD)
+            return;
+    }
+    if (calls->ops && calls->ops->sdp_answer)
+        calls->ops->sdp_answer(calls->sip, leg, NULL);
+}
+
+static void released_impl(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
+{
+    if (!party_live(calls, p, leg))
+        return;
+    p->leg = NULL;
+    (void)cause;
+    gw_call_party_leave(p->call, p, TL_CS_OK, false);
+}
+
+static void failed_impl(gw_calls *calls, gw_party *p, gw_leg *leg, int sip_status)
+{
+    if (!party_live(calls, p, leg))
+        return;
+    gw_call *call = p->call;
+    p->leg = NULL;
+    int cs = gw_call_state_of_sip(sip_status);
+    LOG_INFO(call, "call %016llx: leg to %s failed with %d", (unsigned long long)call->connid,
+             p->number, sip_status);
+    if (p->first_leg) {
+        gw_call_fail(call, cs, sip_status);
+        return;
+    }
+    if (p->alerted)
+        gw_callev_party(call, p, TL_M_EventReleased, &(gw_evopt){.has_cs = true, .cs = cs});
+    gw_party *x = p->offer_from ? p->offer_from : gw_call_peer(call, p);
+    if (cs == TL_CS_BUSY && x)
+        gw_callev_party(call, x, TL_M_EventDestinationBusy, &(gw_evopt){.other = p});
+    gw_call_free_party(call, p);
+    if (call->nparties >= 2)
+        return;
+    /* The caller's INVITE gets the callee's status; a confirmed caller leg gets a BYE. */
+    gw_call_fail(call, cs, sip_status);
+}
+
+static void dn_service_impl(gw_calls *calls, const char *dn, bool in_service)
+{
+    LOG_INFO(call, "DN %s %s", dn, in_service ? "back in service" : "out of service");
+    gw_callev_dn(calls, dn, in_service ? TL_M_EventDNBackInService : TL_M_EventDNOutOfService,
+                 NULL);
+}
+
+/*
+ * The entry points: SIP events come from the loop, not from a T-Lib input batch, so the
+ * events they cause are written out (gw_server_flush) before returning.
+ */
+void gw_sipif_progress(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *sdp)
+{
+    progress_impl(calls, p, leg, status, sdp);
+    gw_server_flush(calls->srv);
+}
+
+void gw_sipif_answered(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
+{
+    answered_impl(calls, p, leg, sdp);
+    gw_server_flush(calls->srv);
+}
+
+void gw_sipif_sdp_answer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
+{
+    sdp_answer_impl(calls, p, leg, sdp);
+    gw_server_flush(calls->srv);
+}
+
+void gw_sipif_sdp_offer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
+{
+    sdp_offer_impl(calls, p, leg, sdp);
+    gw_server_flush(calls->srv);
+}
+
+void gw_sipif_reinvite(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp, gw_media_dir dir)
+{
+    reinvite_impl(calls, p, leg, sdp, dir);
+    gw_server_flush(calls->srv);
+}
+
+void gw_sipif_released(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
+{
+    released_impl(calls, p, leg, cause);
+    gw_server_flush(calls->srv);
+}
+
+void gw_sipif_failed(gw_calls *calls, gw_party *p, gw_leg *leg, int sip_status)
+{
+    failed_impl(calls, p, leg, sip_status);
+    gw_server_flush(calls->srv);
+}
+
+void gw_sipif_dn_service(gw_calls *calls, const char *dn, bool in_service)
+{
+    dn_service_impl(calls, dn, in_service);
+    gw_server_flush(calls->srv);
+}
+
+gw_party *gw_sipif_incoming(gw_calls *calls, gw_leg *leg, const gw_sip_incoming *in,
+                            int *sip_status)
+{
+    gw_party *p = incoming_impl(calls, leg, in, sip_status);
+    gw_server_flush(calls->srv);
+    return p;
+}

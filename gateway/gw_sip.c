@@ -1,0 +1,224 @@
+/* SIP stack of gatewayd: sofia-sip nua on the GLib main loop, UDP + TCP, event dispatch. */
+#include "gw_sip.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_glib.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "ar_log.h"
+#include "gw_b2bua.h"
+#include "gw_reg.h"
+
+/*
+ * Largest message the parser takes (bigger ones close the TCP connection), and the
+ * largest INVITE / REGISTER we act on: above it the answer is 513 Message Too Large.
+ */
+#define GW_SIP_MAXSIZE     (256 * 1024)
+#define GW_SIP_MAX_REQUEST 16384
+#define GW_SIP_START_TIMEOUT_MS 5000
+
+/* sofia's own log lines go to our "sip" subsystem at debug level. */
+static void sofia_log(void *stream, char const *fmt, va_list ap)
+{
+    (void)stream;
+    if (!ar_log_enabled(AR_LOG_sip, AR_LOG_DEBUG))
+        return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    if (n)
+        ar_log_write(AR_LOG_sip, AR_LOG_DEBUG, "sofia: %s", line);
+}
+
+/* The transport address a request came from (NULL when unknown). */
+static const struct sockaddr *request_source(nua_t *nua)
+{
+    msg_t *msg = nua_current_request(nua);
+    su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+    return ai && ai->ai_addr ? (const struct sockaddr *)ai->ai_addr : NULL;
+}
+
+/* A new request above GW_SIP_MAX_REQUEST bytes: 513 and forget it. */
+static bool too_large(nua_t *nua, nua_handle_t *nh)
+{
+    msg_t *msg = nua_current_request(nua);
+    size_t n = msg ? msg_size(msg) : 0;
+    if (n <= GW_SIP_MAX_REQUEST)
+        return false;
+    LOG_WARN(sip, "request of %zu bytes refused (513, limit %d)", n, GW_SIP_MAX_REQUEST);
+    nua_respond(nh, 513, "Message Too Large", NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
+    return true;
+}
+
+static void on_get_params(gw_sip *s, tagi_t tags[])
+{
+    const tagi_t *t = tl_find(tags, ntatag_contact);
+    const sip_contact_t *m = t ? (const sip_contact_t *)t->t_value : NULL;
+    if (m && m->m_url->url_port)
+        s->port = atoi(m->m_url->url_port);
+    else if (m)
+        s->port = 5060;
+    s->got_params = true;
+}
+
+static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, nua_magic_t *magic,
+                   nua_handle_t *nh, nua_hmagic_t *hmagic, sip_t const *sip, tagi_t tags[])
+{
+    gw_sip *s = (gw_sip *)magic;
+    switch (ev) {
+    case nua_r_get_params:
+        on_get_params(s, tags);
+        return;
+    case nua_r_shutdown:
+        if (status >= 200)
+            s->shutdown_done = true;
+        return;
+    case nua_i_register:
+        if (too_large(nua, nh))
+            return;
+        if (s->reg)
+            gw_reg_on_register(s->reg, nh, sip, request_source(nua));
+        else
+            nua_handle_destroy(nh);
+        return;
+    case nua_i_options:
+        /* nua answered it already (200 with Allow / Accept / Supported). */
+        LOG_DEBUG(sip, "OPTIONS answered");
+        if (!hmagic)
+            nua_handle_destroy(nh);
+        return;
+    case nua_i_error:
+        LOG_WARN(sip, "nua error %d %s", status, phrase);
+        return;
+    default:
+        break;
+    }
+    if (ev == nua_i_invite && !hmagic && too_large(nua, nh))
+        return;
+    if (s->b2b && gw_b2bua_on_event(s->b2b, ev, status, phrase, nh, (gw_leg *)hmagic, sip, tags,
+                                    request_source(nua)))
+        return;
+    /* A handle nobody claims (a stray MESSAGE, a SUBSCRIBE): nua already answered. */
+    if (!hmagic && nh && ev >= nua_i_chat && ev <= nua_i_network_changed)
+        nua_handle_destroy(nh);
+}
+
+static gboolean on_wait_timeout(gpointer ud)
+{
+    *(bool *)ud = true;
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * Run the loop until flag is set or the timeout passes: only at start (the bound
+ * port) and at stop (nua's shutdown), before / after the main loop runs.
+ */
+static void wait_flag(const bool *flag)
+{
+    bool expired = false;
+    guint t = g_timeout_add(GW_SIP_START_TIMEOUT_MS, on_wait_timeout, &expired);
+    while (!*flag && !expired)
+        g_main_context_iteration(NULL, TRUE);
+    if (!expired)
+        g_source_remove(t);
+}
+
+gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
+{
+    const gw_config *cfg = srv->cfg;
+    gw_sip *s = g_new0(gw_sip, 1);
+    s->srv = srv;
+    s->calls = calls;
+    su_init();
+    su_log_redirect(NULL, sofia_log, NULL);
+    su_root_t *root = su_glib_root_create(s);
+    if (!root) {
+        *err = g_strdup("sip: cannot create the sofia-sip root");
+        goto fail;
+    }
+    /* Keep nua in this thread: one event loop for everything. */
+    su_root_threading(root, 0);
+    s->root = root;
+    g_source_attach(su_glib_root_gsource(root), NULL);
+    s->host = g_strdup(cfg->sip_listen.host);
+    bool v6 = strchr(s->host, ':') != NULL;
+    char *url = g_strdup_printf(v6 ? "sip:[%s]:%d" : "sip:%s:%d", s->host, cfg->sip_listen.port);
+    char *ua = g_strdup_printf("%s", GW_SERVER_VERSION);
+    /*
+     * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
+     * send (AUTOANSWER 0), ACKs too (AUTOACK 0: a late-offer 2xx needs the other
+     * leg's answer in its ACK). REGISTER is handled by gw_reg (APPL_METHOD).
+     */
+    s->nua = nua_create(
+        root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
+        NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1), NUTAG_APPL_METHOD("REGISTER"),
+        NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
+        NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
+        NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
+        SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
+        NTATAG_UDP_MTU(65535), TAG_END());
+    g_free(ua);
+    if (!s->nua) {
+        *err = g_strdup_printf("sip: cannot listen on %s (udp+tcp)", url);
+        g_free(url);
+        goto fail;
+    }
+    g_free(url);
+    nua_get_params(s->nua, TAG_ANY(), TAG_END());
+    wait_flag(&s->got_params);
+    if (!s->got_params || s->port <= 0) {
+        *err = g_strdup("sip: the transport did not report its bound port");
+        goto fail;
+    }
+    s->reg = gw_reg_new(s, err);
+    if (!s->reg)
+        goto fail;
+    s->b2b = gw_b2bua_new(s);
+    LOG_INFO(sip, "SIP listening on %s:%d (udp, tcp)", s->host, s->port);
+    return s;
+fail:
+    gw_sip_free(&s);
+    return NULL;
+}
+
+int gw_sip_port(const gw_sip *s)
+{
+    return s ? s->port : 0;
+}
+
+void gw_sip_free(gw_sip **ps)
+{
+    gw_sip *s = *ps;
+    if (!s)
+        return;
+    if (s->nua) {
+        if (s->b2b)
+            gw_b2bua_shutdown(s->b2b);
+        nua_shutdown(s->nua);
+        wait_flag(&s->shutdown_done);
+        nua_destroy(s->nua);
+    }
+    gw_b2bua_free(&s->b2b);
+    gw_reg_free(&s->reg);
+    if (s->root)
+        su_root_destroy(s->root);
+    su_deinit();
+    g_free(s->host);
+    g_free(s);
+    *ps = NULL;
+}

@@ -1,0 +1,43 @@
+/* SIP stack of gatewayd: sofia-sip nua on the GLib main loop, UDP + TCP, event dispatch. */
+#ifndef GW_SIP_H
+#define GW_SIP_H
+
+#include <stdbool.h>
+
+#include "gw_server.h"
+#include "gw_sipif.h"
+
+struct gw_reg;
+struct gw_b2bua;
+
+/*
+ * One SIP user agent per gatewayd. nua runs in the loop's own thread
+ * (su_root_threading off), so its callbacks, the registrar and the B2BUA all run on
+ * gatewayd's single GMainLoop next to T-Lib and WebSocket clients.
+ */
+typedef struct gw_sip {
+    gw_server *srv;
+    gw_calls *calls; /* the call model the B2BUA reports to (may be NULL in tests) */
+    void *root;      /* su_root_t * */
+    void *nua;       /* nua_t * */
+    char *host;      /* address we listen on (and put in From / Contact) */
+    int port;        /* bound UDP and TCP port (same number for both) */
+    struct gw_reg *reg;
+    struct gw_b2bua *b2b;
+    bool got_params;   /* nua_r_get_params seen (bound port known) */
+    bool shutdown_done; /* nua_r_shutdown seen */
+} gw_sip;
+
+/*
+ * Start the SIP stack on srv->cfg->sip_listen (port 0 = ephemeral: the kernel's
+ * choice is read back from the transport). Returns NULL with *err set on failure.
+ */
+gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err);
+/* Bound port (UDP and TCP). */
+int gw_sip_port(const gw_sip *s);
+/* Release every call leg, shut nua down (bounded wait) and free everything. */
+void gw_sip_free(gw_sip **s);
+/* The operation table the call model drives (gw_calls_set_sip(calls, ops, sip)). */
+const gw_sip_ops *gw_sip_ops_table(void);
+
+#endif

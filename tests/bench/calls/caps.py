@@ -1,0 +1,799 @@
+#!/usr/bin/python3
+"""Calls-per-second benchmark: gatewayd vs a Kamailio stateful proxy under the same SIPp load.
+
+Run through run_caps.sh (it sets the paths); `run_caps.sh --help` lists the options.
+Every step starts the system under test afresh, drives one SIPp UAC at a fixed rate for
+a bounded time, and measures the system's CPU (utime + stime of all its processes, from
+/proc/PID/stat) and memory (RSS and PSS from /proc/PID/smaps_rollup) while the calls run.
+"""
+import argparse
+import csv
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TALK_SECONDS = 3.0  # the UAC's pause between ACK and BYE (uac_basic.xml)
+# A basic call gives the watch client at least EventDialing + EventEstablished +
+# EventReleased on the caller and EventRinging + EventEstablished + EventReleased on the
+# callee; a step where it saw fewer than this many per call did not measure the event path.
+MIN_EVENTS_PER_CALL = 4
+
+
+def log(msg):
+    print("run_caps: " + msg, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    """A step or a bring-up could not run (not the same as a step with failed calls)."""
+
+
+# ---------------------------------------------------------------- process figures
+
+
+def proc_cpu_ticks(pid):
+    """utime + stime of pid (all its threads), in clock ticks; 0 once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return 0
+    # Fields after the command name (which may hold spaces or parentheses).
+    fields = s[s.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_mem_kib(pid):
+    """(RSS, PSS) of pid in KiB, from smaps_rollup (PSS = None when it is unavailable)."""
+    rss = pss = None
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    if rss is None:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1])
+        except OSError:
+            rss = 0
+    return rss or 0, pss
+
+
+def children_of(pid):
+    """Direct children of pid (Kamailio forks its workers from the main process)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                s = f.read()
+        except OSError:
+            continue
+        if int(s[s.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def udp_rcvbuf_errors():
+    """System-wide UDP datagrams dropped for a full receive buffer (/proc/net/snmp)."""
+    try:
+        with open("/proc/net/snmp") as f:
+            rows = [line.split() for line in f if line.startswith("Udp:")]
+        return int(dict(zip(rows[0][1:], rows[1][1:])).get("RcvbufErrors", 0))
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def udp_socket_drops():
+    """Drops per local UDP port on 127.0.0.1 (last column of /proc/net/udp)."""
+    out = {}
+    try:
+        with open("/proc/net/udp") as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                ip, port = cols[1].split(":")
+                if ip == "0100007F":
+                    out[int(port, 16)] = out.get(int(port, 16), 0) + int(cols[-1])
+    except (OSError, StopIteration, ValueError, IndexError):
+        pass
+    return out
+
+
+def cpu_ticks(pids):
+    return sum(proc_cpu_ticks(p) for p in pids)
+
+
+def mem_kib(pids):
+    rss = 0
+    pss = 0
+    for p in pids:
+        r, s = proc_mem_kib(p)
+        rss += r
+        pss = None if (pss is None or s is None) else pss + s
+    return rss, pss
+
+
+class MemSampler(threading.Thread):
+    """Samples the peak RSS / PSS of a process set while a step runs (measurement only)."""
+
+    def __init__(self, pids, ports, period=0.5):
+        super().__init__(daemon=True)
+        self.pids, self.ports, self.period = pids, ports, period
+        self.peak_rss, self.peak_pss = mem_kib(pids)
+        self.drops = {role: 0 for role in ports}
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.period):
+            # Socket drop counters vanish with the socket: keep the last seen value.
+            seen = udp_socket_drops()
+            for role, port in self.ports.items():
+                self.drops[role] = max(self.drops[role], seen.get(port, 0))
+            rss, pss = mem_kib(self.pids)
+            self.peak_rss = max(self.peak_rss, rss)
+            if pss is not None and self.peak_pss is not None:
+                self.peak_pss = max(self.peak_pss, pss)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+
+# ---------------------------------------------------------------- ports and readiness
+
+
+def free_udp_port():
+    """A UDP port on 127.0.0.1 that is free now (the kernel picks it)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def udp_bound(port):
+    """Is some socket bound to 127.0.0.1:port (UDP)?"""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        return True
+    finally:
+        s.close()
+    return False
+
+
+def wait_for(what, secs, pred, proc=None):
+    """Poll pred until it holds or secs pass; fail early if proc exited."""
+    end = time.monotonic() + secs
+    while not pred():
+        if proc is not None and proc.poll() is not None:
+            raise BenchError("%s: process exited (status %s)" % (what, proc.returncode))
+        if time.monotonic() >= end:
+            raise BenchError("timed out after %ss waiting for %s" % (secs, what))
+        time.sleep(0.05)
+
+
+def sip_options(host, port, timeout=0.5):
+    """One SIP OPTIONS over UDP; returns the status line of the answer or None."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        lp = s.getsockname()[1]
+        msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n"
+               "From: <sip:probe@127.0.0.1:%d>;tag=%s\r\nTo: <sip:%s:%d>\r\n"
+               "Call-ID: %s@bench\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+               "Content-Length: 0\r\n\r\n") % (host, port, lp, uuid.uuid4().hex, lp,
+                                               uuid.uuid4().hex[:8], host, port,
+                                               uuid.uuid4().hex)
+        s.settimeout(timeout)
+        s.sendto(msg.encode(), (host, port))
+        data = s.recv(65535)
+        line = data.split(b"\r\n", 1)[0].decode(errors="replace")
+        return line if line.startswith("SIP/2.0 ") else None
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def wait_sip(host, port, secs, proc=None):
+    """Wait until host:port answers OPTIONS with a final (>= 200) response."""
+    got = {}
+
+    def answers():
+        line = sip_options(host, port)
+        if line and int(line.split()[1]) >= 200:
+            got["line"] = line
+            return True
+        return False
+
+    wait_for("SIP answer from %s:%d" % (host, port), secs, answers, proc)
+    return got["line"]
+
+
+def stop_proc(proc, name, secs=5.0):
+    """SIGTERM a child we started, then SIGKILL after secs."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(secs)
+    except subprocess.TimeoutExpired:
+        log("%s (%d) ignored SIGTERM, killing it" % (name, proc.pid))
+        proc.kill()
+        proc.wait()
+
+
+# ---------------------------------------------------------------- SIPp
+
+
+SIPP_TRACE = []  # ["-trace_msg"] with --trace
+
+
+def sipp_common(port, workdir, tag):
+    # -abortunexp off: with several proxy workers a 180 may trail the 200 it preceded;
+    # a call that really goes wrong still fails on its receive timeout.
+    return SIPP_TRACE + ["-i", "127.0.0.1", "-p", str(port), "-t", "u1", "-nostdin", "-aa",
+            "-default_behaviors", "all,-abortunexp",
+            "-buff_size", "4194304", "-max_recv_loops", "10000", "-max_sched_loops", "10000",
+            "-watchdog_major_maxtriggers", "1000000", "-watchdog_minor_maxtriggers", "1000000",
+            "-trace_err", "-error_file", os.path.join(workdir, tag + "-errors.log")]
+
+
+def start_uas(workdir, port, seconds):
+    """SIPp UAS on 127.0.0.1:port answering every call; returns the Popen once it listens."""
+    out = open(os.path.join(workdir, "uas.out"), "w")
+    cmd = ["sipp", "-sf", os.path.join(HERE, "uas_basic.xml")] + sipp_common(port, workdir, "uas")
+    cmd += ["-recv_timeout", "30000", "-timeout", "%ds" % seconds]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                            cwd=workdir)
+    wait_for("SIPp UAS on UDP %d" % port, 10, lambda: udp_bound(port), proc)
+    return proc
+
+
+def write_calls_csv(path, pairs):
+    with open(path, "w") as f:
+        f.write("SEQUENTIAL\n")
+        for a, b in pairs:
+            f.write("%s;%s;\n" % (a, b))
+
+
+def read_stats(path):
+    """Rows of a SIPp -trace_stat CSV (';' separated, header on the first line)."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f, delimiter=";"))
+    except OSError:
+        return []
+    if len(rows) < 2:
+        return []
+    head = rows[0]
+    return [dict(zip(head, r)) for r in rows[1:] if len(r) >= len(head) - 1]
+
+
+def run_uac(workdir, port, target_host, target_port, csv_path, rate, calls, step_seconds, tag):
+    """Run one bounded SIPp UAC step from port; returns (stats rows, elapsed s)."""
+    stf = os.path.join(workdir, tag + "-stats.csv")
+    # A call may take TALK_SECONDS plus a 10 s receive timeout; the whole step is bounded.
+    limit = int(step_seconds + TALK_SECONDS + 15)
+    cmd = ["sipp", "%s:%d" % (target_host, target_port), "-sf", os.path.join(HERE, "uac_basic.xml"),
+           "-inf", csv_path, "-r", str(rate), "-rp", "1000", "-m", str(calls),
+           "-recv_timeout", "10000", "-timeout", "%ds" % limit,
+           "-trace_stat", "-stf", stf, "-fd", "1"] + sipp_common(port, workdir, tag)
+    with open(os.path.join(workdir, tag + "-uac.out"), "w") as out:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, cwd=workdir)
+        try:
+            proc.wait(limit + 10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        elapsed = time.monotonic() - t0
+    return read_stats(stf), elapsed
+
+
+# ---------------------------------------------------------------- systems under test
+
+
+class Kamailio:
+    name = "kamailio"
+
+    def __init__(self, args):
+        self.args = args
+        self.proc = self.uas = None
+
+    def start(self, workdir, uas_seconds):
+        self.dir = workdir
+        uas_port = self.uas_port = free_udp_port()
+        self.uas = start_uas(workdir, uas_port, uas_seconds)
+        self.port = free_udp_port()
+        rundir = os.path.join(workdir, "kamailio-run")
+        os.makedirs(rundir, exist_ok=True)
+        cmd = ["kamailio", "-f", os.path.join(HERE, "kamailio-bench.cfg"),
+               "-l", "udp:127.0.0.1:%d" % self.port,
+               "-A", 'UAS_HOST="127.0.0.1"', "-A", 'UAS_PORT="%d"' % uas_port,
+               "-DD", "-E", "-P", os.path.join(rundir, "kamailio.pid"), "-Y", rundir,
+               "-w", rundir, "-n", str(self.args.kamailio_children),
+               "-m", str(self.args.kamailio_shm), "-M", "8", "-b", "4194304"]
+        self.out = open(os.path.join(workdir, "kamailio.log"), "w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        wait_sip("127.0.0.1", self.port, 15, self.proc)
+        # Every worker is forked before the UDP receivers answer; list them once.
+        self.pids = [self.proc.pid] + children_of(self.proc.pid)
+        return "127.0.0.1", self.port
+
+    def extra_cpu(self):
+        return {}
+
+    def watch_summary(self):
+        return {}
+
+    def stop(self):
+        stop_proc(self.proc, "kamailio")
+        stop_proc(self.uas, "sipp uas")
+
+
+class Gatewayd:
+    name = "gatewayd"
+
+    def __init__(self, args):
+        self.args = args
+        self.uas = self.watch = self.watch_file = None
+        self.dir = None
+        self.build = os.environ.get("AREC_BUILD_DIR", os.path.join(REPO, "build"))
+        self.tlibctl = os.path.join(self.build, "client", "tlibctl")
+        first, last = args.dns.split("-")
+        width = len(first)
+        self.dns = [str(n).zfill(width) for n in range(int(first), int(last) + 1)]
+
+    def bench_config(self, path, uas_port):
+        """gatewayd configuration for the static-contact mode: every DN reaches the UAS."""
+        with open(path, "w") as f:
+            f.write("# Written by tests/bench/calls/run_caps.sh for one benchmark step.\n"
+                    "[gateway]\nsite = bench\ntlib-listen = 127.0.0.1:0\nws-listen = 127.0.0.1:0\n"
+                    "sip-listen = 127.0.0.1:0\ntrusted-networks = 127.0.0.0/8\n"
+                    "client-queue-limit = 67108864\nlog-level = %s\n\n"
+                    "[dn %s-%s]\ntype = Extension\ncontact = sip:127.0.0.1:%d\n\n"
+                    "[application demo]\npassword = demo\ndns = *\n"
+                    % (self.args.gw_log_level, self.dns[0], self.dns[-1], uas_port))
+
+    def stack_env(self):
+        out = subprocess.run(["bash", "-c", 'set -a; . "$1/stack.env"; env -0', "-", self.dir],
+                             capture_output=True, check=True).stdout
+        env = {}
+        for item in out.split(b"\0"):
+            if b"=" in item:
+                k, v = item.split(b"=", 1)
+                env[k.decode()] = v.decode()
+        return env
+
+    def start(self, workdir, uas_seconds):
+        self.dir = os.path.join(workdir, "stack")
+        os.makedirs(self.dir, exist_ok=True)
+        uas_port = self.uas_port = free_udp_port()
+        self.uas = start_uas(workdir, uas_port, uas_seconds)
+        cmd = [os.path.join(REPO, "tests", "stack"), "up", self.dir]
+        if self.args.gw_contact == "static":
+            conf = os.path.join(workdir, "bench-gatewayd.conf")
+            self.bench_config(conf, uas_port)
+            cmd += ["--gateway-config", conf]
+        else:
+            cmd += ["--gateway-opt", "log-level=" + self.args.gw_log_level,
+                    "--gateway-opt", "client-queue-limit=67108864"]
+        env = dict(os.environ, AREC_BUILD_DIR=self.build)
+        with open(os.path.join(workdir, "stack-up.log"), "w") as out:
+            rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env).returncode
+        if rc != 0:
+            raise BenchError("tests/stack up failed; see %s/stack-up.log" % workdir)
+        env = self.stack_env()
+        if not env.get("SIP_ADDR"):
+            raise BenchError("stack.env has no SIP_ADDR: gatewayd has no SIP side yet")
+        host, port = env["SIP_ADDR"].rsplit(":", 1)
+        host, port = host.strip("[]"), int(port)
+        self.pids = [int(env["GATEWAY_PID"])]
+        # One T-Lib client watching every DN the load uses; ready once all are registered.
+        watch_out = os.path.join(workdir, "watch.jsonl")
+        self.watch_file = open(watch_out, "w")
+        self.watch = subprocess.Popen(
+            [self.tlibctl, "-a", env["TLIB_ADDR"], "-u", env.get("TLIB_APP", "demo"),
+             "-p", env.get("TLIB_PASSWORD", "demo"), "watch"] + self.dns,
+            stdin=subprocess.DEVNULL, stdout=self.watch_file, stderr=subprocess.STDOUT)
+
+        def registered():
+            with open(watch_out) as f:
+                return sum(1 for line in f if '"EventRegistered"' in line) >= len(self.dns)
+
+        wait_for("tlibctl watch to register %d DNs" % len(self.dns), 15, registered, self.watch)
+        self.watch_base = self.count_events()
+        wait_sip(host, port, 15)
+        if self.args.gw_contact == "register":
+            self.register(workdir, host, port, uas_port)
+        return host, port
+
+    def register(self, workdir, host, port, uas_port):
+        """REGISTER every callee DN with the UAS as its contact (trusted loopback, no auth)."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(2.0)
+        lp = s.getsockname()[1]
+        try:
+            for dn in self.dns:
+                msg = ("REGISTER sip:%s:%d SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n"
+                       "From: <sip:%s@%s:%d>;tag=%s\r\nTo: <sip:%s@%s:%d>\r\n"
+                       "Call-ID: %s@bench\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n"
+                       "Contact: <sip:%s@127.0.0.1:%d>\r\nExpires: 3600\r\n"
+                       "Content-Length: 0\r\n\r\n") % (
+                    host, port, lp, uuid.uuid4().hex, dn, host, port, uuid.uuid4().hex[:8],
+                    dn, host, port, uuid.uuid4().hex, dn, uas_port)
+                s.sendto(msg.encode(), (host, port))
+                while True:
+                    line = s.recv(65535).split(b"\r\n", 1)[0].decode(errors="replace")
+                    code = int(line.split()[1])
+                    if code >= 200:
+                        break
+                if code != 200:
+                    raise BenchError("REGISTER %s answered %s" % (dn, line))
+        except socket.timeout:
+            raise BenchError("REGISTER got no answer from %s:%d" % (host, port))
+        finally:
+            s.close()
+
+    def count_events(self):
+        try:
+            with open(os.path.join(os.path.dirname(self.dir), "watch.jsonl")) as f:
+                return sum(1 for line in f if line.startswith("{"))
+        except OSError:
+            return 0
+
+    def extra_cpu(self):
+        info = {}
+        if self.watch is not None:
+            info["watch_cpu_ticks"] = proc_cpu_ticks(self.watch.pid)
+        return info
+
+    def watch_summary(self):
+        """Events the watch client printed during the step, and whether it stayed connected."""
+        return {"watch_events": self.final_events - self.watch_base,
+                "watch_alive": self.watch_alive}
+
+    def stop(self):
+        # tlibctl exits by itself only when it lost the connection (or was dropped).
+        self.watch_alive = self.watch is not None and self.watch.poll() is None
+        stop_proc(self.watch, "tlibctl watch")
+        if self.watch_file is not None:
+            self.watch_file.close()
+            self.watch_file = None
+        self.final_events = self.count_events()
+        if self.dir and os.path.exists(os.path.join(self.dir, "stack.env")):
+            subprocess.run([os.path.join(REPO, "tests", "stack"), "down", self.dir],
+                           stdout=subprocess.DEVNULL,
+                           env=dict(os.environ, AREC_BUILD_DIR=self.build))
+        stop_proc(self.uas, "sipp uas")
+
+
+# ---------------------------------------------------------------- one step
+
+
+def call_pairs(args):
+    """Caller/callee DN pairs: each DN calls the DN half the range away."""
+    first, last = args.dns.split("-")
+    width = len(first)
+    nums = list(range(int(first), int(last) + 1))
+    half = max(1, len(nums) // 2)
+    return [(str(n).zfill(width), str(nums[(i + half) % len(nums)]).zfill(width))
+            for i, n in enumerate(nums)]
+
+
+def run_step(system, rate, args, root, attempt=0):
+    """Bring the system up, drive rate cps for step_seconds, measure, tear down."""
+    workdir = os.path.join(root, "%s-%d%s" % (system.name, rate,
+                                              ".%d" % attempt if attempt else ""))
+    os.makedirs(workdir, exist_ok=True)
+    csv_path = os.path.join(workdir, "calls.csv")
+    write_calls_csv(csv_path, call_pairs(args))
+    calls = int(rate * args.step_seconds)
+    uas_seconds = int(args.step_seconds + TALK_SECONDS + 40)
+    res = {"system": system.name, "rate": rate, "calls": calls,
+           "load": os.getloadavg()[0]}
+    try:
+        host, port = system.start(workdir, uas_seconds)
+        pids = system.pids
+        base_rss, base_pss = mem_kib(pids)
+        uac_port = free_udp_port()
+        sampler = MemSampler(pids, {"uac": uac_port, "uas": system.uas_port, system.name: port})
+        sampler.start()
+        cpu0 = cpu_ticks(pids)
+        extra0 = system.extra_cpu()
+        uas_cpu0 = proc_cpu_ticks(system.uas.pid)
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        drops0 = udp_rcvbuf_errors()
+        stats, elapsed = run_uac(workdir, uac_port, host, port, csv_path, rate, calls,
+                                      args.step_seconds, "step")
+        cpu1 = cpu_ticks(pids)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        drops1 = udp_rcvbuf_errors()
+        uas_cpu1 = proc_cpu_ticks(system.uas.pid)
+        extra1 = system.extra_cpu()
+        sampler.stop()
+        alive = all(os.path.exists("/proc/%d" % p) for p in pids[:1])
+    finally:
+        system.stop()
+    res.update(system.watch_summary())
+    if not stats:
+        raise BenchError("SIPp UAC wrote no statistics (see %s)" % workdir)
+    last = stats[-1]
+    ok = int(last.get("SuccessfulCall(C)", 0))
+    failed_sipp = int(last.get("FailedCall(C)", 0))
+    created = int(last.get("TotalCallCreated", 0))
+    # The moment the last call was created gives the rate SIPp really achieved.
+    t_created = None
+    for row in stats:
+        if int(row.get("TotalCallCreated", 0)) >= calls:
+            t_created = hms_seconds(row.get("ElapsedTime(C)", "00:00:00"))
+            break
+    peak_calls = max(int(r.get("CurrentCall", 0)) for r in stats)
+    cpu_ms = (cpu1 - cpu0) * 1000.0 / CLK_TCK
+    res.update({
+        "ok": ok, "failed_sipp": failed_sipp, "created": created,
+        "failed_pct": 100.0 * (calls - ok) / calls if calls else 0.0,
+        "achieved_cps": created / t_created if t_created else created / max(elapsed, 1e-9),
+        "elapsed": elapsed, "cpu_ms": cpu_ms,
+        "cpu_ms_per_call": cpu_ms / ok if ok else float("nan"),
+        "cpu_pct": 100.0 * cpu_ms / 1000.0 / elapsed,
+        "peak_calls": peak_calls,
+        "base_rss": base_rss, "peak_rss": sampler.peak_rss,
+        "base_pss": base_pss, "peak_pss": sampler.peak_pss,
+        # The UAC is the only child reaped meanwhile: its CPU is the RUSAGE_CHILDREN delta.
+        "uac_cpu_pct": 100.0 * (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime)
+        / elapsed,
+        "uas_cpu_pct": 100.0 * (uas_cpu1 - uas_cpu0) / CLK_TCK / elapsed,
+        "alive": alive, "dir": workdir, "udp_drops": drops1 - drops0,
+        "socket_drops": sampler.drops,
+    })
+    res["rss_kib_per_call"] = ((sampler.peak_rss - base_rss) / peak_calls
+                               if peak_calls else float("nan"))
+    res["pss_kib_per_call"] = ((sampler.peak_pss - base_pss) / peak_calls
+                               if peak_calls and base_pss is not None
+                               and sampler.peak_pss is not None else float("nan"))
+    if "watch_cpu_ticks" in extra1:
+        res["watch_cpu_ms"] = ((extra1.get("watch_cpu_ticks", 0) - extra0.get("watch_cpu_ticks", 0))
+                               * 1000.0 / CLK_TCK)
+    # Passing: under the failure limit, the process survived, and the generator kept up
+    # (otherwise the step measured SIPp, not the system).
+    res["generator_ok"] = res["achieved_cps"] >= 0.9 * rate
+    res["watch_ok"] = ("watch_events" not in res or args.no_watch_check
+                       or (res["watch_alive"] and res["watch_events"] >= MIN_EVENTS_PER_CALL * ok))
+    res["pass"] = (res["failed_pct"] < args.max_fail_pct and alive and res["generator_ok"]
+                   and res["watch_ok"])
+    return res
+
+
+def hms_seconds(text):
+    """SIPp elapsed times look like 00:00:15:123456 (h:m:s:us) or 00:00:15."""
+    parts = text.split(":")
+    try:
+        h, m, s = int(parts[0]), int(parts[1]), int(parts[2])
+        us = int(parts[3]) if len(parts) > 3 else 0
+    except (ValueError, IndexError):
+        return None
+    return h * 3600 + m * 60 + s + us / 1e6
+
+
+def describe(r):
+    s = ("%-8s %5d cps: %d/%d ok, failed %.3f%%, achieved %.0f cps, peak %d calls, "
+         "CPU %.3f ms/call (%.0f%% of a core), PSS %s KiB/call, RSS %.1f KiB/call, "
+         "SIPp UAC %.0f%% / UAS %.0f%% CPU"
+         % (r["system"], r["rate"], r["ok"], r["calls"], r["failed_pct"], r["achieved_cps"],
+            r["peak_calls"], r["cpu_ms_per_call"], r["cpu_pct"],
+            fmt(r["pss_kib_per_call"], 2), r["rss_kib_per_call"], r["uac_cpu_pct"],
+            r["uas_cpu_pct"]))
+    if "watch_events" in r:
+        s += ", watch %d events = %.1f/call (%.0f ms CPU)" % (
+            r["watch_events"], r["watch_events"] / max(r["ok"], 1), r.get("watch_cpu_ms", 0))
+        if not r["watch_alive"]:
+            s += ", WATCH CLIENT DISCONNECTED"
+        elif not r["watch_ok"]:
+            s += ", TOO FEW EVENTS (< %d per call)" % MIN_EVENTS_PER_CALL
+    if r["udp_drops"]:
+        s += ", %d UDP datagrams dropped (%s)" % (
+            r["udp_drops"], ", ".join("%s %d" % kv for kv in r["socket_drops"].items()))
+    if not r["alive"]:
+        s += ", PROCESS DIED"
+    if not r["generator_ok"]:
+        s += ", SIPp could not keep the rate"
+    s += ", load %.2f" % r["load"]
+    return s + (" -> pass" if r["pass"] else " -> FAIL")
+
+
+def fmt(v, digits):
+    return "-" if v is None or v != v else "%.*f" % (digits, v)
+
+
+# ---------------------------------------------------------------- stepping and the table
+
+
+def measure(system, rate, args, root, results):
+    """One step at rate, re-run up to --retries times when it fails: the machine is
+    shared, and one scheduling stall can push a step over 0.1% without saying much
+    about the system. Every attempt is listed; the last one counts."""
+    for attempt in range(args.retries + 1):
+        r = run_step(system, rate, args, root, attempt)
+        results.append(r)
+        log(describe(r))
+        if r["pass"] or not r["alive"]:
+            break
+    return r
+
+
+def find_capacity(system, args, root, results):
+    """Step the rate up until a step fails; then bisect between the last pass and it."""
+    best, first_fail = None, None
+    for rate in args.rates:
+        r = measure(system, rate, args, root, results)
+        if r["pass"]:
+            best = r
+        else:
+            first_fail = rate
+            break
+    lo = best["rate"] if best else 0
+    for _ in range(args.refine if first_fail else 0):
+        mid = (lo + first_fail) // 2
+        if mid <= lo or first_fail - mid < max(5, lo // 20):
+            break
+        r = measure(system, mid, args, root, results)
+        if r["pass"]:
+            best, lo = r, mid
+        else:
+            first_fail = mid
+    return best, first_fail
+
+
+def print_table(caps, results):
+    print()
+    print("Basic calls (INVITE/100/180/200/ACK, %.0f s talk, BYE/200), SIPp UDP on 127.0.0.1, "
+          "%d CPUs" % (TALK_SECONDS, os.cpu_count()))
+    print("%-9s %6s %6s %9s %10s %11s %11s  %s" % ("system", "CPS", "steps", "failed%",
+                                                 "CPU ms/call", "PSS KiB/call",
+                                                 "RSS KiB/call", "first failing step"))
+    for name, (best, first_fail) in caps.items():
+        n = sum(1 for r in results if r["system"] == name)
+        if best is None:
+            print("%-9s %6s %6d %9s %10s %11s %11s  %s" % (name, "-", n, "-", "-", "-", "-",
+                                                         first_fail or "-"))
+            continue
+        print("%-9s %6d %6d %9.3f %10.3f %11s %11s  %s"
+              % (name, best["rate"], n, best["failed_pct"], best["cpu_ms_per_call"],
+                 fmt(best["pss_kib_per_call"], 2), fmt(best["rss_kib_per_call"], 2),
+                 first_fail if first_fail else "none (raise --rates)"))
+    gw, ka = caps.get("gatewayd", (None, None))[0], caps.get("kamailio", (None, None))[0]
+    if gw and ka:
+        print("%-9s %6.2f %6s %9s %10.2f %11s %11s" % (
+            "gw/kam", gw["rate"] / ka["rate"], "", "",
+            gw["cpu_ms_per_call"] / ka["cpu_ms_per_call"],
+            ratio(gw["pss_kib_per_call"], ka["pss_kib_per_call"]),
+            ratio(gw["rss_kib_per_call"], ka["rss_kib_per_call"])))
+        # The same rate for both: the CPU cost at the highest rate both passed.
+        both = sorted({r["rate"] for r in results if r["pass"] and r["system"] == "gatewayd"}
+                      & {r["rate"] for r in results if r["pass"] and r["system"] == "kamailio"})
+        if both:
+            rate = both[-1]
+            g = [r for r in results if r["system"] == "gatewayd" and r["rate"] == rate][-1]
+            k = [r for r in results if r["system"] == "kamailio" and r["rate"] == rate][-1]
+            print("at %d cps (highest rate both passed): CPU ms/call gatewayd %.3f, kamailio %.3f "
+                  "(ratio %.2f)" % (rate, g["cpu_ms_per_call"], k["cpu_ms_per_call"],
+                                    g["cpu_ms_per_call"] / k["cpu_ms_per_call"]))
+    print()
+    print("All steps:")
+    for r in results:
+        print("  " + describe(r))
+
+
+def ratio(a, b):
+    if a is None or b is None or a != a or b != b or b == 0:
+        return "-"
+    return "%.2f" % (a / b)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="run_caps.sh",
+        description="Highest calls per second with < 0.1%% failed calls, CPU and memory per "
+        "call: gatewayd (with one tlibctl watch on every DN) and a Kamailio stateful proxy, "
+        "same SIPp load, same run.")
+    p.add_argument("--systems", default="kamailio,gatewayd",
+                   help="comma list of kamailio, gatewayd (default: both)")
+    p.add_argument("--rates", default="50,100,200,400,800,1600,3200",
+                   help="increasing call rates to step through (cps)")
+    p.add_argument("--step-seconds", type=float, default=15.0,
+                   help="seconds of call generation per step (calls = rate x this)")
+    p.add_argument("--refine", type=int, default=2,
+                   help="bisection steps between the last passing and first failing rate")
+    p.add_argument("--retries", type=int, default=1,
+                   help="re-run a failing step this many times before calling it failed")
+    p.add_argument("--max-fail-pct", type=float, default=0.1,
+                   help="a step passes with fewer failed calls than this percentage")
+    p.add_argument("--dns", default="5001-5020", help="DN range the calls use (callers and callees)")
+    p.add_argument("--gw-contact", choices=("static", "register"), default="static",
+                   help="static: a benchmark config gives every DN the UAS as contact; "
+                   "register: the stack's own config, the UAS registered on every DN")
+    p.add_argument("--gw-log-level", default="warn",
+                   help="gatewayd log-level during the benchmark (info or debug to diagnose)")
+    p.add_argument("--kamailio-children", type=int, default=2,
+                   help="Kamailio UDP worker processes (-n)")
+    p.add_argument("--kamailio-shm", type=int, default=2048, help="Kamailio shared memory, MB")
+    p.add_argument("--no-watch-check", action="store_true",
+                   help="let a gatewayd step pass even if the watch client saw too few events")
+    p.add_argument("--keep", action="store_true", help="keep the logs of every step")
+    p.add_argument("--trace", action="store_true",
+                   help="SIPp message traces of every step (large; implies --keep)")
+    p.add_argument("--smoke", action="store_true",
+                   help="one short step at 20 cps per system (checks the harness works)")
+    a = p.parse_args(argv)
+    a.rates = [int(x) for x in a.rates.split(",") if x]
+    a.systems = [x for x in a.systems.split(",") if x]
+    if a.smoke:
+        a.rates, a.step_seconds, a.refine, a.retries = [20], 3.0, 0, 0
+    return a
+
+
+def main(argv):
+    args = parse_args(argv)
+    if args.trace:
+        SIPP_TRACE.append("-trace_msg")
+        args.keep = True
+    for tool in ("sipp", "kamailio"):
+        if tool in ("sipp",) or "kamailio" in args.systems:
+            if not shutil.which(tool):
+                log("%s not found (Debian packages sip-tester and kamailio)" % tool)
+                return 2
+    root = tempfile.mkdtemp(prefix="bench-calls-")
+    log("logs in %s; rates %s cps, %.0f s per step, %d CPUs, load average %s"
+        % (root, args.rates, args.step_seconds, os.cpu_count(),
+           " ".join("%.2f" % x for x in os.getloadavg())))
+    makers = {"kamailio": Kamailio, "gatewayd": Gatewayd}
+    caps, results = {}, []
+    rc = 0
+    for name in args.systems:
+        if name not in makers:
+            log("unknown system %s" % name)
+            return 2
+        try:
+            caps[name] = find_capacity(makers[name](args), args, root, results)
+        except BenchError as e:
+            log("%s: %s" % (name, e))
+            caps[name] = (None, None)
+            rc = 1
+    print_table(caps, results)
+    if args.keep or rc != 0:
+        log("logs kept in %s" % root)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
