@@ -74,6 +74,18 @@
     X(MSML_TOO_MANY, 527, "MSML has too many operations or parameters")                            \
     X(MEDIA_NO_PORTS, 531, "no free RTP ports")                                                    \
     X(MEDIA_RECORDER_FAILED, 532, "recorder rejected or dropped the session")                      \
+    X(CRYPTO_MALFORMED, 541, "malformed SDP a=crypto attribute")                                   \
+    X(CRYPTO_UNKNOWN_SUITE, 542, "unknown SRTP crypto suite")                                      \
+    X(CRYPTO_BAD_BASE64, 543, "a=crypto key is not valid base64")                                  \
+    X(CRYPTO_BAD_KEY_LEN, 544, "a=crypto key||salt has the wrong length")                          \
+    X(CRYPTO_MKI_UNSUPPORTED, 545, "a=crypto MKI is not supported")                                \
+    X(SRTP_AUTH_FAIL, 546, "SRTP/SRTCP authentication failed")                                     \
+    X(SRTP_REPLAY, 547, "SRTP/SRTCP packet replayed")                                              \
+    X(SRTP_ERROR, 548, "SRTP/SRTCP processing error")                                              \
+    X(SRTP_REFUSED, 549, "peer refused SRTP")                                                      \
+    X(AUDIOSRC_TOO_LARGE, 551, "audiosrc larger than the size cap")                                \
+    X(AUDIOSRC_FETCH, 552, "audiosrc could not be fetched")                                        \
+    X(AUDIOSRC_TIMEOUT, 553, "audiosrc fetch timed out")                                           \
     X(NOMEM, 901, "out of memory")                                                                 \
     X(IO, 902, "input/output error")                                                               \
     X(CONFIG, 903, "configuration error")                                                          \

@@ -136,6 +136,13 @@ int gw_call_dest_type(gw_calls *calls, const char *number);
  * immediate failure.
  */
 int gw_call_start_first_leg(gw_call *call, gw_party *a);
+/* Send sdp (NULL: offerless) as a re-INVITE on p's leg, remembering what waits for it. */
+void gw_call_send_reinvite(gw_calls *calls, gw_party *p, const char *sdp, gw_pend pend,
+                           gw_party *peer);
+/* Deliver an SDP answer to x, whose offer it answers (200 OK or ACK). */
+void gw_call_deliver_answer(gw_calls *calls, gw_party *x, const char *sdp);
+/* A destination starts ringing: EventRinging once, with the routing Extensions if any. */
+void gw_call_party_alerting(gw_call *call, gw_party *p);
 /* Map a final SIP status to a CallState. */
 int gw_call_state_of_sip(int sip_status);
 

@@ -772,7 +772,7 @@ static void config_defaults(gw_config *c)
     c->frame_timeout = 30;
     c->max_clients = 10000;
     c->max_conns_per_source = 256;
-    c->resume_ring_bytes = 32768;
+    c->resume_ring_bytes = 16384;
     c->resume_window = 60;
     c->heartbeat_interval = 30;
     c->auth_timeout = 10;

@@ -61,7 +61,7 @@ static size_t diff_opts(const opt_desc *tab, const void *a, const void *b, const
             /* Secrets are never logged, only that they changed. */
             bool secret = strstr(tab->name, "password") || strstr(tab->name, "token");
             char *line = secret ? g_strdup_printf("%s: %s changed", what, tab->name)
-                             : g_strdup_printf("%s: %s %s -> %s", what, tab->name, va, vb);
+                                : g_strdup_printf("%s: %s %s -> %s", what, tab->name, va, vb);
             fn(ud, line);
             g_free(line);
             n++;

@@ -8,6 +8,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_db_cdr.h"
 #include "gw_db_int.h"
 #include "gw_journal.h"
 
@@ -53,6 +54,7 @@ struct gw_db {
     uint64_t seq;
     char write_id[64];
     gw_db_stats st;
+    gw_db_cdr *cdr; /* call events seen so far (gw_db_cdr.c) */
 };
 
 static void pump(gw_db *db);
@@ -91,6 +93,11 @@ const char *gw_db_next_write_id(gw_db *db)
 const char *gw_db_site(const gw_db *db)
 {
     return db->site;
+}
+
+gw_db_cdr **gw_db_cdr_slot(gw_db *db)
+{
+    return &db->cdr;
 }
 
 static void item_free(item *it)
@@ -759,6 +766,7 @@ void gw_db_free(gw_db **dbp)
                      (unsigned long long)(db->st.journaled - before));
         gw_journal_free(&db->j);
     }
+    gw_db_cdr_free(&db->cdr);
     g_free(db->mig_applied);
     g_free(db->mig_error);
     g_free(db->dsn);

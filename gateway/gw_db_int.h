@@ -13,6 +13,8 @@ int gw_db_submit(gw_db *db, gw_db_row *row);
 /* The next unique write id ("<instance uuid>-<sequence>"), valid until the next call. */
 const char *gw_db_next_write_id(gw_db *db);
 const char *gw_db_site(const gw_db *db);
+/* Where the CDR event state (gw_db_cdr.c) hangs off the writer. */
+struct gw_db_cdr **gw_db_cdr_slot(gw_db *db);
 
 typedef struct {
     int version;

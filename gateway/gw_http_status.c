@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ar_log.h"
+#include "gw_db.h"
 #include "gw_desk.h"
 #include "gw_desk_call.h"
 #include "gw_dn.h"
@@ -57,6 +58,17 @@ static json_object *build_server(gw_server *srv)
                            json_object_new_int64((int64_t)gw_ctr.ws_refused_source));
     json_object_object_add(o, "resumes", json_object_new_int64((int64_t)gw_ctr.ws_resumed));
     json_object_object_add(o, "dnsConfigured", json_object_new_int64((int64_t)srv->cfg->n_dns));
+    if (srv->db) {
+        gw_db_stats st;
+        gw_db_get_stats(srv->db, &st);
+        json_object *db = json_object_new_object();
+        json_object_object_add(db, "state", json_object_new_string(gw_db_state_name(st.state)));
+        json_object_object_add(db, "backlog",
+                               json_object_new_int64((int64_t)(st.queued + st.inflight)));
+        json_object_object_add(db, "journalBytes",
+                               json_object_new_int64((int64_t)st.journal_bytes));
+        json_object_object_add(o, "db", db);
+    }
     return o;
 }
 

@@ -6,6 +6,7 @@
 
 #include "ar_buf.h"
 #include "ar_log.h"
+#include "gw_db.h"
 #include "gw_desk.h"
 #include "gw_dn.h"
 
@@ -178,6 +179,21 @@ char *gw_metrics_text(gw_server *srv)
     metric(&b, "gatewayd_log_errors_total", "counter", "WARN and ERROR log records.",
            (double)gw_metrics_errors_total());
     gw_desk_metrics_text(srv, &b);
+    if (srv->db) {
+        gw_db_stats st;
+        gw_db_get_stats(srv->db, &st);
+        metric(&b, "gatewayd_db_up", "gauge", "1 when the PostgreSQL writer is ready.",
+               st.state == GW_DB_READY);
+        metric(&b, "gatewayd_db_backlog_rows", "gauge",
+               "Rows waiting for PostgreSQL (queued and in flight).",
+               (double)(st.queued + st.inflight));
+        metric(&b, "gatewayd_db_journal_bytes", "gauge",
+               "Bytes in the journal kept while the database is away.", (double)st.journal_bytes);
+        metric(&b, "gatewayd_db_rows_written_total", "counter", "Rows acknowledged by PostgreSQL.",
+               (double)st.written);
+        metric(&b, "gatewayd_db_rows_dropped_total", "counter",
+               "Rows lost (journal full or unwritable).", (double)st.dropped);
+    }
     if (ar_buf_append(&b, "", 1)) {
         ar_buf_free(&b);
         return NULL;

@@ -1,6 +1,7 @@
 /* mediad entry point: options, config file, ports file, GLib loop, clean shutdown. */
 #include "ar_err.h"
 #include "ar_log.h"
+#include "md_fetch.h"
 #include "md_ports.h"
 #include "md_sip.h"
 
@@ -17,7 +18,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: mediad [--sip ADDR:PORT] [--rtp-ports LO-HI] [--max-ports N]\n"
                     "              [--ports-file FILE] [--log-level SPEC] [--session-timer S]\n"
-                    "              [--rec-timeout MS] [-c FILE]\n");
+                    "              [--rec-timeout MS] [--fetch-timeout MS] [--recorder-srtp on|off]\n"
+                    "              [--recorder-srtp-fallback clear|refuse] [-c FILE]\n");
 }
 
 static int parse_hostport(const char *s, md_config *cfg)
@@ -66,6 +68,20 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
     if (!strcmp(name, "rec-timeout")) {
         cfg->rec_timeout_ms = (unsigned)strtoul(val, &end, 10);
         return *end ? -1 : 0;
+    }
+    if (!strcmp(name, "fetch-timeout")) {
+        cfg->fetch_timeout_ms = (unsigned)strtoul(val, &end, 10);
+        return *end || cfg->fetch_timeout_ms == 0 ? -1 : 0;
+    }
+    if (!strcmp(name, "recorder-srtp")) { /* SRTP options: docs/mediad.md "SRTP" */
+        cfg->rec_srtp = !strcmp(val, "on") || !strcmp(val, "true") || !strcmp(val, "1");
+        return cfg->rec_srtp || !strcmp(val, "off") || !strcmp(val, "false") || !strcmp(val, "0")
+                   ? 0
+                   : -1;
+    }
+    if (!strcmp(name, "recorder-srtp-fallback")) {
+        cfg->rec_srtp_fallback = !strcmp(val, "clear");
+        return cfg->rec_srtp_fallback || !strcmp(val, "refuse") ? 0 : -1;
     }
     if (!strcmp(name, "ports-file")) {
         g_free(*ports_file);
@@ -135,6 +151,7 @@ int main(int argc, char **argv)
     ctx.cfg.rtp_hi = 39999;
     ctx.cfg.session_timer = 1800;
     ctx.cfg.rec_timeout_ms = 0;
+    ctx.cfg.fetch_timeout_ms = 5000;
     char *ports_file = NULL, *log_spec = NULL;
     int rc = 1;
 
@@ -172,10 +189,13 @@ int main(int argc, char **argv)
     ctx.env.ports =
         md_ports_new(ctx.cfg.sip_addr, ctx.cfg.rtp_lo, ctx.cfg.rtp_hi, ctx.cfg.max_ports);
     ctx.env.engine = md_engine_new(pairs);
+    ctx.fetch = md_fetch_new(MD_AUDIOSRC_MAX_BYTES, ctx.cfg.fetch_timeout_ms);
     ctx.env.media_addr = ctx.cfg.sip_addr;
+    ctx.env.rec_srtp = ctx.cfg.rec_srtp;
+    ctx.env.rec_srtp_fallback = ctx.cfg.rec_srtp_fallback;
     ctx.calls = g_hash_table_new(g_str_hash, g_str_equal);
     ctx.loop = g_main_loop_new(NULL, FALSE);
-    if (!ctx.env.ports || !ctx.env.engine) {
+    if (!ctx.env.ports || !ctx.env.engine || !ctx.fetch) {
         LOG_ERR(core, "cannot set up media (address %s, ports %u-%u)", ctx.cfg.sip_addr,
                 ctx.cfg.rtp_lo, ctx.cfg.rtp_hi);
         goto cleanup;
@@ -198,6 +218,7 @@ int main(int argc, char **argv)
 cleanup:
     md_sip_stop(&ctx);
     md_engine_free(&ctx.env.engine);
+    md_fetch_free(&ctx.fetch); /* after the engine: its streams point into the tone cache */
     md_ports_free(&ctx.env.ports);
     if (ctx.calls)
         g_hash_table_destroy(ctx.calls);

@@ -3,6 +3,7 @@
 #include "ar_log.h"
 #include "md_ports.h"
 #include "md_session.h"
+#include "md_srtp.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -209,6 +210,8 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
                 return AR_E_INVALID_VALUE;
             if ((rc = alloc_rec_streams(r, env)) != AR_E_OK)
                 return rc;
+            if ((rc = md_srtp_rec_plan(r, &c->params, env)) != AR_E_OK) /* md_srtp.c */
+                return rc;
         }
     }
     md_call_rewire(c);
@@ -240,6 +243,7 @@ int md_rec_build_sdp(md_rec *r, const md_media_env *env, char *buf, size_t cap)
         om->dir = r->fsm.sent_paused ? AR_SDP_DIR_INACTIVE : AR_SDP_DIR_SENDONLY;
         snprintf(om->label, sizeof(om->label), "%s", m->label);
     }
+    md_srtp_rec_offer(r, s); /* RTP/SAVP + fresh a=crypto when the session is secure */
     size_t len;
     int rc = ar_sdp_build(s, buf, cap, &len);
     free(s);
@@ -267,6 +271,8 @@ int md_rec_apply_answer(md_rec *r, const char *body, size_t len)
         if (m->st)
             md_stream_set_remote(m->st, &sa, NULL, 0);
     }
+    if (rc == AR_E_OK)
+        rc = md_srtp_rec_answer(r, a); /* RTP/AVP answer: fallback or refuse */
     free(a);
     return rc;
 }
@@ -287,13 +293,15 @@ static void stats_line(char *buf, size_t cap, size_t *off, const char *who, cons
         return;
     int n = snprintf(buf + *off, cap - *off,
                      "%s=%s m=%d port=%u rx_packets=%llu rx_bytes=%llu lost=%llu jitter_us=%llu "
-                     "foreign=%llu malformed=%llu rtcp=%llu tx_packets=%llu tx_bytes=%llu%s%s\n",
+                     "foreign=%llu malformed=%llu rtcp=%llu tx_packets=%llu tx_bytes=%llu "
+                     "srtp_auth_fail=%llu srtp_replay=%llu srtp_error=%llu%s%s\n",
                      who, dn, m, md_stream_port(st), (unsigned long long)s.rx_packets,
                      (unsigned long long)s.rx_bytes, (unsigned long long)s.rx_lost,
                      (unsigned long long)s.jitter_us, (unsigned long long)s.dropped_foreign,
                      (unsigned long long)s.malformed, (unsigned long long)s.rtcp_rx,
                      (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes,
-                     state ? " state=" : "", state ? state : "");
+                     (unsigned long long)s.srtp_auth_fail, (unsigned long long)s.srtp_replay,
+                     (unsigned long long)s.srtp_error, state ? " state=" : "", state ? state : "");
     if (n > 0)
         *off += (size_t)n;
 }

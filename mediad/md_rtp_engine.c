@@ -4,6 +4,8 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_rtp.h"
+#include "md_tone.h"
+#include "ar_srtp.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +34,9 @@ enum {
     C_TX_PKTS,
     C_TX_BYTES,
     C_TX_ERR,
+    C_SRTP_AUTH,   /* SRTP/SRTCP: authentication failed (wrong key, truncated tag) */
+    C_SRTP_REPLAY, /* SRTP/SRTCP: replayed or too old (also a duplicate we would resend) */
+    C_SRTP_ERR,    /* SRTP/SRTCP: any other failure */
     C_N
 };
 
@@ -59,10 +64,17 @@ struct md_stream {
     uint32_t tx_ssrc, last_in_ssrc, ts_delta, last_out_ts;
     uint16_t seq_delta, last_out_seq;
     uint64_t last_tx_ns;
+    /* Compliance tone (md_tone.c): the player of this stream's media, and whether this
+     * stream, as a sink, sends the toned copy. */
+    md_tone_play tone;
+    uint8_t want_tone;
+    /* SRTP (md_srtp.c decides, the worker owns): decrypts what arrives, encrypts what
+     * leaves. NULL = clear. Freed by the worker on replacement and release. */
+    ar_srtp *srtp_in, *srtp_out;
     _Atomic uint64_t c[C_N];
 };
 
-enum { CMD_ADD, CMD_REMOTE, CMD_SINKS, CMD_SENDING, CMD_DEL };
+enum { CMD_ADD, CMD_REMOTE, CMD_SINKS, CMD_SENDING, CMD_DEL, CMD_TONE, CMD_WANT_TONE, CMD_SRTP };
 
 typedef struct {
     int type;
@@ -78,6 +90,14 @@ typedef struct {
             uint8_t rtcp[MD_MAX_SINKS];
         } sinks;
         int on;
+        struct {
+            const int16_t *pcm;
+            uint32_t n, silence;
+        } tone;
+        struct {
+            ar_srtp *in, *out;
+            int mask; /* 1: replace in, 2: replace out */
+        } srtp;
     } u;
 } md_cmd;
 
@@ -100,6 +120,9 @@ struct md_engine {
     uint8_t shdr[BATCH][12];
     ar_rtp_hdr hdr[BATCH];
     uint8_t ok[BATCH];
+    uint8_t (*tbuf)[PKT_MAX]; /* tone-mixed copies (md_tone_play_mix) */
+    uint8_t tmix[BATCH];
+    uint8_t (*obuf)[PKT_MAX + AR_SRTP_TRAILER_ROOM]; /* SRTP-protected copies, per sink */
 };
 
 static uint64_t now_ns(void)
@@ -122,10 +145,12 @@ md_engine *md_engine_new(unsigned max_streams)
     e->max_streams = max_streams ? max_streams : 1;
     e->pool = calloc(e->max_streams, sizeof(md_stream));
     e->buf = calloc(BATCH, PKT_MAX);
+    e->tbuf = calloc(BATCH, PKT_MAX);
+    e->obuf = calloc(BATCH, sizeof(*e->obuf));
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&e->lock, NULL);
-    if (!e->pool || !e->buf || e->epfd < 0 || e->evfd < 0) {
+    if (!e->pool || !e->buf || !e->tbuf || !e->obuf || e->epfd < 0 || e->evfd < 0) {
         md_engine_free(&e);
         return NULL;
     }
@@ -184,6 +209,7 @@ md_stream *md_stream_new(md_engine *e, int rtp_fd, int rtcp_fd, uint16_t port, u
         s->port = port;
         s->clock = clock ? clock : 8000;
         s->latch = (uint8_t)(latch != 0);
+        s->want_tone = s->latch; /* bridge outputs send what the party hears */
         if (getrandom(&s->tx_ssrc, sizeof(s->tx_ssrc), 0) != sizeof(s->tx_ssrc))
             s->tx_ssrc = (uint32_t)now_ns() ^ (uint32_t)(uintptr_t)s;
         atomic_store_explicit(&s->in_use, 1, memory_order_release);
@@ -233,6 +259,30 @@ void md_stream_set_sending(md_stream *s, int on)
     post(s->eng, &c);
 }
 
+void md_stream_set_tone(md_stream *s, const int16_t *pcm, uint32_t n, uint32_t silence)
+{
+    md_cmd c = {.type = CMD_TONE, .s = s};
+    c.u.tone.pcm = pcm;
+    c.u.tone.n = n;
+    c.u.tone.silence = silence;
+    post(s->eng, &c);
+}
+
+void md_stream_set_srtp(md_stream *s, ar_srtp *in, ar_srtp *out, int mask)
+{
+    md_cmd c = {.type = CMD_SRTP, .s = s};
+    c.u.srtp.in = in;
+    c.u.srtp.out = out;
+    c.u.srtp.mask = mask;
+    post(s->eng, &c);
+}
+
+void md_stream_set_want_tone(md_stream *s, int on)
+{
+    md_cmd c = {.type = CMD_WANT_TONE, .s = s, .u.on = on};
+    post(s->eng, &c);
+}
+
 void md_stream_release(md_stream **ps)
 {
     if (!*ps)
@@ -255,6 +305,9 @@ void md_stream_get_stats(const md_stream *s, md_stream_stats *o)
     o->tx_packets = atomic_load_explicit(&m->c[C_TX_PKTS], memory_order_relaxed);
     o->tx_bytes = atomic_load_explicit(&m->c[C_TX_BYTES], memory_order_relaxed);
     o->tx_errors = atomic_load_explicit(&m->c[C_TX_ERR], memory_order_relaxed);
+    o->srtp_auth_fail = atomic_load_explicit(&m->c[C_SRTP_AUTH], memory_order_relaxed);
+    o->srtp_replay = atomic_load_explicit(&m->c[C_SRTP_REPLAY], memory_order_relaxed);
+    o->srtp_error = atomic_load_explicit(&m->c[C_SRTP_ERR], memory_order_relaxed);
 }
 
 /* ---- worker side ---- */
@@ -276,6 +329,8 @@ static void w_unregister(md_engine *e, md_stream *s)
     epoll_ctl(e->epfd, EPOLL_CTL_DEL, s->rtcp_fd, NULL);
     close(s->rtp_fd);
     close(s->rtcp_fd);
+    ar_srtp_free(&s->srtp_in);
+    ar_srtp_free(&s->srtp_out);
     s->registered = 0;
     /* Defensive: no sink list may keep pointing at a dead stream. */
     for (unsigned i = 0; i < e->max_streams; i++) {
@@ -325,6 +380,22 @@ static void w_apply(md_engine *e, md_cmd *c)
         break;
     case CMD_DEL:
         w_unregister(e, s);
+        break;
+    case CMD_TONE:
+        md_tone_play_set(&s->tone, c->u.tone.pcm, c->u.tone.n, c->u.tone.silence);
+        break;
+    case CMD_WANT_TONE:
+        s->want_tone = (uint8_t)(c->u.on != 0);
+        break;
+    case CMD_SRTP:
+        if (c->u.srtp.mask & 1) {
+            ar_srtp_free(&s->srtp_in);
+            s->srtp_in = c->u.srtp.in;
+        }
+        if (c->u.srtp.mask & 2) {
+            ar_srtp_free(&s->srtp_out);
+            s->srtp_out = c->u.srtp.out;
+        }
         break;
     }
 }
@@ -406,6 +477,34 @@ static void w_send_batch(md_stream *d, int fd, int n)
     }
 }
 
+/* Count an SRTP failure by kind on stream s. */
+static void w_srtp_count(md_stream *s, int rc)
+{
+    cnt_add(s, rc == AR_E_SRTP_AUTH_FAIL ? C_SRTP_AUTH
+               : rc == AR_E_SRTP_REPLAY  ? C_SRTP_REPLAY
+                                         : C_SRTP_ERR,
+            1);
+}
+
+/* SRTP toward sink d: entry m becomes one contiguous protected datagram in obuf[m]
+ * (the clear copy is shared by every sink, so it is never encrypted in place). */
+static int w_srtp_seal(md_engine *e, md_stream *d, int m)
+{
+    uint8_t *o = e->obuf[m];
+    size_t body = e->siov[m][1].iov_len, len = 12 + body;
+    memcpy(o, e->shdr[m], 12);
+    memcpy(o + 12, e->siov[m][1].iov_base, body);
+    int rc = ar_srtp_protect(d->srtp_out, o, &len, sizeof(e->obuf[m]));
+    if (rc != AR_E_OK) {
+        w_srtp_count(d, rc);
+        return -1;
+    }
+    e->siov[m][0].iov_base = o;
+    e->siov[m][0].iov_len = len;
+    e->smsg[m].msg_hdr.msg_iovlen = 1;
+    return 0;
+}
+
 /* Forward the valid RTP packets of this batch to every sink. */
 static void w_forward_rtp(md_engine *e, md_stream *s, int n, uint64_t now)
 {
@@ -420,10 +519,11 @@ static void w_forward_rtp(md_engine *e, md_stream *s, int n, uint64_t now)
             if (!e->ok[i])
                 continue;
             size_t len = e->rmsg[i].msg_len;
+            uint8_t *body = d->want_tone && e->tmix[i] ? e->tbuf[i] : e->buf[i];
             w_rewrite(d, e->buf[i], &e->hdr[i], e->shdr[m], now);
             e->siov[m][0].iov_base = e->shdr[m];
             e->siov[m][0].iov_len = 12;
-            e->siov[m][1].iov_base = e->buf[i] + 12;
+            e->siov[m][1].iov_base = body + 12;
             e->siov[m][1].iov_len = len - 12;
             struct msghdr *mh = &e->smsg[m].msg_hdr;
             memset(mh, 0, sizeof(*mh));
@@ -431,6 +531,8 @@ static void w_forward_rtp(md_engine *e, md_stream *s, int n, uint64_t now)
             mh->msg_namelen = sizeof(*dst);
             mh->msg_iov = e->siov[m];
             mh->msg_iovlen = 2;
+            if (d->srtp_out && w_srtp_seal(e, d, m) != 0)
+                continue;
             bytes += len;
             m++;
         }
@@ -454,7 +556,19 @@ static void w_forward_rtcp(md_stream *s, uint8_t *pkt, size_t len)
             pkt[7] = (uint8_t)d->tx_ssrc;
         }
         struct sockaddr_in *dst = d->rtcp_latched ? &d->src_rtcp : &d->rem_rtcp;
-        if (sendto(d->rtcp_fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)dst, sizeof(*dst)) < 0)
+        const uint8_t *out = pkt;
+        size_t olen = len;
+        if (d->srtp_out) { /* SRTCP: protect a copy, the clear one may go to other sinks */
+            uint8_t *o = d->eng->obuf[0];
+            memcpy(o, pkt, len);
+            int rc = ar_srtp_protect_rtcp(d->srtp_out, o, &olen, sizeof(d->eng->obuf[0]));
+            if (rc != AR_E_OK) {
+                w_srtp_count(d, rc);
+                continue;
+            }
+            out = o;
+        }
+        if (sendto(d->rtcp_fd, out, olen, MSG_DONTWAIT, (struct sockaddr *)dst, sizeof(*dst)) < 0)
             cnt_add(d, C_TX_ERR, 1);
     }
 }
@@ -518,6 +632,16 @@ static void w_read(md_engine *e, md_stream *s, int is_rtcp)
                 cnt_add(s, C_MALFORMED, 1); /* larger than any RTP we relay: cut, so drop */
                 continue;
             }
+            if (s->srtp_in) { /* SRTP: authenticate and decrypt in place before anything */
+                int rc = is_rtcp || ar_rtp_is_rtcp(e->buf[i], len)
+                             ? ar_srtp_unprotect_rtcp(s->srtp_in, e->buf[i], &len)
+                             : ar_srtp_unprotect(s->srtp_in, e->buf[i], &len);
+                if (rc != AR_E_OK) {
+                    w_srtp_count(s, rc);
+                    continue;
+                }
+                e->rmsg[i].msg_len = (unsigned)len;
+            }
             if (is_rtcp || ar_rtp_is_rtcp(e->buf[i], len)) {
                 w_handle_rtcp(s, e->buf[i], len, src);
                 continue;
@@ -540,6 +664,11 @@ static void w_read(md_engine *e, md_stream *s, int is_rtcp)
             atomic_store_explicit(&s->c[C_JITTER_US],
                                   (uint64_t)(s->rx.jitter * 1000000.0 / s->clock),
                                   memory_order_relaxed);
+            /* Compliance tone: one mixed copy per packet, for the sinks that want it. */
+            for (int i = 0; i < n; i++)
+                e->tmix[i] = (uint8_t)(e->ok[i] && s->tone.pcm &&
+                                       md_tone_play_mix(&s->tone, e->buf[i], e->rmsg[i].msg_len,
+                                                        &e->hdr[i], e->tbuf[i]));
             w_forward_rtp(e, s, n, now);
         }
         if (n < BATCH)
@@ -602,6 +731,8 @@ void md_engine_free(md_engine **pe)
     pthread_mutex_destroy(&e->lock);
     free(e->q);
     free(e->buf);
+    free(e->tbuf);
+    free(e->obuf);
     free(e->pool);
     free(e);
     *pe = NULL;

@@ -29,6 +29,9 @@ typedef struct {
     uint64_t tx_packets;      /* RTP sent out of this stream's socket */
     uint64_t tx_bytes;
     uint64_t tx_errors; /* sendmmsg failures */
+    /* SRTP/SRTCP failures: received packets failing authentication (wrong key,
+     * truncated tag) or replayed, and anything else (on receive or send). */
+    uint64_t srtp_auth_fail, srtp_replay, srtp_error;
 } md_stream_stats;
 
 md_engine *md_engine_new(unsigned max_streams);
@@ -61,6 +64,18 @@ void md_stream_set_sending(md_stream *s, int on);
 /* Unregister: the worker closes the sockets and returns the slot. *ps is NULLed; the
  * caller must already have removed the stream from every sink list. */
 void md_stream_release(md_stream **ps);
+/* Compliance tone (md_tone.h): mix pcm (n samples, then silence samples, repeating on
+ * the stream's RTP clock) into this stream's RTP for the sinks that want it; pcm NULL
+ * stops it. Every call restarts the tone. pcm must outlive the stream's use of it. */
+void md_stream_set_tone(md_stream *s, const int16_t *pcm, uint32_t n, uint32_t silence);
+/* Whether this stream, as a sink, sends the toned copy (default: party streams yes,
+ * recorder streams no). */
+void md_stream_set_want_tone(md_stream *s, int on);
 void md_stream_get_stats(const md_stream *s, md_stream_stats *out);
+/* SRTP (md_srtp.h): mask bit 1 replaces the inbound context (decrypts what this
+ * stream receives) with in, bit 2 the outbound one (encrypts what it sends) with out;
+ * NULL means clear. The engine takes ownership and frees replaced contexts. */
+struct ar_srtp;
+void md_stream_set_srtp(md_stream *s, struct ar_srtp *in, struct ar_srtp *out, int mask);
 
 #endif

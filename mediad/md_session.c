@@ -4,6 +4,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "md_ports.h"
+#include "md_srtp.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ void md_rec_release(md_rec *r, const md_media_env *env)
             md_ports_release(env->ports, r->m[i].port);
         }
     }
+    md_srtp_free(&r->srtp);
     free(r->ruri);
     free(r);
 }
@@ -119,6 +121,7 @@ void md_call_remove_leg(md_call *c, md_leg *l, const md_media_env *env)
     md_call_rewire(c);
     leg_release_streams(l, env);
     md_params_clear(&l->uri);
+    md_srtp_free(&l->srtp);
     free(l->sdp);
     free(l);
 }
@@ -136,7 +139,8 @@ md_leg *md_call_find_leg(md_call *c, const char *conn)
 static int media_supported(const ar_sdp_media *m)
 {
     return m->port != 0 && (!strcmp(m->type, "audio") || !strcmp(m->type, "video")) &&
-           (!strcmp(m->proto, "RTP/AVP") || !strcmp(m->proto, "RTP/AVPF"));
+           (!strcmp(m->proto, "RTP/AVP") || !strcmp(m->proto, "RTP/AVPF") ||
+            (md_srtp_proto_secure(m->proto) && md_srtp_media_usable(m)));
 }
 
 static uint32_t media_clock(const ar_sdp_media *m)
@@ -230,6 +234,11 @@ int md_leg_apply_sdp(md_leg *l, const ar_sdp *sdp, const char *text, size_t len,
             rtcp.sin_port = htons((uint16_t)(m->port + 1));
         md_stream_set_remote(l->st[i], &rtp, &rtcp, moved);
     }
+    int src = md_srtp_leg_apply(l, sdp); /* SRTP keys per stream (md_srtp.c) */
+    if (src != AR_E_OK) {
+        free(copy);
+        return src;
+    }
     free(l->sdp);
     l->sdp = copy;
     return AR_E_OK;
@@ -253,6 +262,7 @@ int md_leg_build_sdp(md_leg *l, int as_answer, const md_media_env *env, char *bu
         for (int i = 0; i < s->nmedia; i++)
             s->media[i].dir =
                 l->ms[i].dir == AR_SDP_DIR_INACTIVE ? AR_SDP_DIR_INACTIVE : AR_SDP_DIR_SENDRECV;
+    md_srtp_leg_sdp(l, s); /* our a=crypto on the secure lines */
     size_t len;
     int rc = ar_sdp_build(s, buf, cap, &len);
     free(s);

@@ -46,6 +46,7 @@ typedef struct md_leg {
     uint16_t port[AR_SDP_MAX_MEDIA];
     int joined;        /* named in an MSML <join> */
     int offer_pending; /* we offered in a 2xx, the ACK carries the answer */
+    struct md_srtp_state *srtp; /* SRTP keys (md_srtp.h); NULL while every line is clear */
 } md_leg;
 
 /* One m= line of a recording session: which party stream it copies. */
@@ -77,6 +78,7 @@ typedef struct md_rec {
     uint64_t sess_id, version;
     unsigned timer; /* GLib source id of the answer timeout, 0 when none */
     int timed_out;
+    struct md_srtp_state *srtp; /* SRTP toward the recorder (md_srtp.h); NULL = clear */
 } md_rec;
 
 struct md_call {
@@ -92,6 +94,7 @@ struct md_call {
     md_leg *ctl;      /* leg whose INFO created the recording: failures go there */
     md_rec *recs[MD_MAX_RECS];
     int nrecs;
+    void *tone; /* compliance tone state (md_tone.c), NULL when none */
 };
 
 /* Services the session layer needs from the daemon (ports, engine, identity). */
@@ -99,6 +102,8 @@ typedef struct {
     struct md_ports *ports;
     md_engine *engine;
     const char *media_addr; /* address put in our SDP */
+    int rec_srtp;           /* recorders get RTP/SAVP unless a srtp param says otherwise */
+    int rec_srtp_fallback;  /* recorder answered RTP/AVP: 1 = send clear, 0 = refuse */
 } md_media_env;
 
 md_call *md_call_new(md_ctx *ctx, const char *conf);

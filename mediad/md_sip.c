@@ -5,6 +5,7 @@
 #include "ar_log.h"
 #include "ar_msml.h"
 #include "md_ports.h"
+#include "md_tone.h"
 
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -75,6 +76,7 @@ void md_sip_call_gone(md_ctx *ctx, md_call *c)
     for (int i = c->nrecs - 1; i >= 0; i--)
         md_recsess_stop(ctx, c->recs[i], 1);
     g_hash_table_remove(ctx->calls, c->conf);
+    md_tone_call_free(c);
     md_call_free(&c, &ctx->env);
 }
 
@@ -288,6 +290,7 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
             c->recording = 0;
             c->paused = 0;
             c->eff_paused = 0;
+            md_tone_update(ctx, ctx->fetch, c); /* tones: off with the recording */
             break;
         case AR_MSML_OP_AUDIT:
             md_call_stats_text(c, desc, MSML_BUF / 2);
@@ -309,6 +312,7 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         }
         c->recording = 1;
         md_sip_update_pause(ctx, c);
+        md_tone_update(ctx, ctx->fetch, c); /* tones: fetch audiosrc, arm the players */
     }
     info_reply(nua, nh, 200, 200, desc);
     if (create)
@@ -337,6 +341,7 @@ int md_sip_update_pause(md_ctx *ctx, md_call *c)
     if (eff == c->eff_paused)
         return 0;
     c->eff_paused = eff;
+    md_tone_update(ctx, ctx->fetch, c); /* tones: none while paused, restart on resume */
     /* Sessions created later read the state from the call (md_recplan new_rec). */
     if (c->recording)
         md_recsess_event(ctx, c, eff ? MD_EV_PAUSE : MD_EV_RESUME);

@@ -13,6 +13,9 @@ typedef struct {
     unsigned max_ports;      /* port pairs; 0 = the whole range */
     unsigned session_timer;  /* seconds, RFC 4028 */
     unsigned rec_timeout_ms; /* give up on a recorder that has not answered */
+    int rec_srtp;            /* recorder-srtp: offer RTP/SAVP to recorders by default */
+    int rec_srtp_fallback;   /* recorder-srtp-fallback: 1 clear, 0 refuse (default) */
+    unsigned fetch_timeout_ms; /* audiosrc: connect + transfer limit (md_fetch) */
 } md_config;
 
 struct md_ctx {
@@ -23,6 +26,7 @@ struct md_ctx {
     md_media_env env;
     GHashTable *calls; /* conf id -> md_call* */
     int bound_port;    /* actual SIP port after bind */
+    struct md_fetch *fetch; /* audiosrc loader (md_fetch.h) */
 };
 
 /* Create the SIP stack on the GLib default context; AR_E_OK or AR_E_CONFIG/AR_E_IO. */

@@ -93,7 +93,9 @@
       tile("Events / s", s.eventsPerSecond !== undefined ? s.eventsPerSecond.toFixed(1) : "-"),
       tile("Queue drops", s.queueDrops || 0, s.queueDrops > 0),
       tile("Auth failures", s.authFailures || 0, s.authFailures > 0),
-      tile("Warnings / errors", state.errors.length, state.errors.length > 0));
+      tile("Warnings / errors", state.errors.length, state.errors.length > 0),
+      ...(s.db ? [tile("DB " + s.db.state + ", backlog", s.db.backlog,
+                       s.db.state !== "ready" || s.db.backlog > 1000)] : []));
 
     fillTable("calls", state.calls.map((c) => {
       const parties = el("span");

@@ -336,7 +336,7 @@ class Kamailio:
                "-A", 'UAS_HOST="127.0.0.1"', "-A", 'UAS_PORT="%d"' % uas_port,
                "-DD", "-E", "-P", os.path.join(rundir, "kamailio.pid"), "-Y", rundir,
                "-w", rundir, "-n", str(self.args.kamailio_children),
-               "-m", str(self.args.kamailio_shm), "-M", "8", "-b", "4194304"]
+               "-m", str(self.args.kamailio_shm), "-M", "8", "-b", "4194304", "-x", self.args.kamailio_malloc]
         self.out = open(os.path.join(workdir, "kamailio.log"), "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -649,27 +649,50 @@ def measure(system, rate, args, root, results):
     return r
 
 
-def find_capacity(system, args, root, results):
-    """Step the rate up until a step fails; then bisect between the last pass and it."""
-    best, first_fail = None, None
+def find_capacities(systems, args, root, results):
+    """Step the rate up, the systems taking turns at each rate (so both see the same
+    background load), each until it fails a step; then bisect between each one's last
+    passing and first failing rate. Returns {name: (best passing step, first failing rate)}."""
+    best = {s.name: None for s in systems}
+    fail = {s.name: None for s in systems}
+    broken = set()
+
+    def step(system, rate):
+        # A system that cannot be brought up or measured stops; the others go on.
+        try:
+            return measure(system, rate, args, root, results)
+        except BenchError as e:
+            log("%s at %d cps: %s" % (system.name, rate, e))
+            broken.add(system.name)
+            return None
+
     for rate in args.rates:
-        r = measure(system, rate, args, root, results)
-        if r["pass"]:
-            best = r
-        else:
-            first_fail = rate
+        climbing = [s for s in systems if fail[s.name] is None]
+        if not climbing:
             break
-    lo = best["rate"] if best else 0
-    for _ in range(args.refine if first_fail else 0):
-        mid = (lo + first_fail) // 2
-        if mid <= lo or first_fail - mid < max(5, lo // 20):
-            break
-        r = measure(system, mid, args, root, results)
-        if r["pass"]:
-            best, lo = r, mid
-        else:
-            first_fail = mid
-    return best, first_fail
+        for system in climbing:
+            r = step(system, rate)
+            if r is None:
+                fail[system.name] = rate
+            elif r["pass"]:
+                best[system.name] = r
+            else:
+                fail[system.name] = rate
+    for _ in range(args.refine):
+        for system in systems:
+            lo = best[system.name]["rate"] if best[system.name] else 0
+            hi = fail[system.name]
+            if hi is None or system.name in broken:
+                continue
+            mid = (lo + hi) // 2
+            if mid <= lo or hi - mid < max(5, lo // 20):
+                continue
+            r = step(system, mid)
+            if r is not None and r["pass"]:
+                best[system.name] = r
+            else:
+                fail[system.name] = mid
+    return {s.name: (best[s.name], fail[s.name]) for s in systems}, broken
 
 
 def print_table(caps, results):
@@ -744,6 +767,8 @@ def parse_args(argv):
                    help="gatewayd log-level during the benchmark (info or debug to diagnose)")
     p.add_argument("--kamailio-children", type=int, default=2,
                    help="Kamailio UDP worker processes (-n)")
+    p.add_argument("--kamailio-malloc", default="qm", choices=("qm", "fm", "tlsf"),
+                   help="Kamailio memory manager (-x): qm (its default), fm or tlsf")
     p.add_argument("--kamailio-shm", type=int, default=2048, help="Kamailio shared memory, MB")
     p.add_argument("--no-watch-check", action="store_true",
                    help="let a gatewayd step pass even if the watch client saw too few events")
@@ -775,18 +800,14 @@ def main(argv):
         % (root, args.rates, args.step_seconds, os.cpu_count(),
            " ".join("%.2f" % x for x in os.getloadavg())))
     makers = {"kamailio": Kamailio, "gatewayd": Gatewayd}
-    caps, results = {}, []
-    rc = 0
     for name in args.systems:
         if name not in makers:
             log("unknown system %s" % name)
             return 2
-        try:
-            caps[name] = find_capacity(makers[name](args), args, root, results)
-        except BenchError as e:
-            log("%s: %s" % (name, e))
-            caps[name] = (None, None)
-            rc = 1
+    systems = [makers[name](args) for name in args.systems]
+    results = []
+    caps, broken = find_capacities(systems, args, root, results)
+    rc = 1 if broken else 0
     print_table(caps, results)
     if args.keep or rc != 0:
         log("logs kept in %s" % root)

@@ -71,17 +71,16 @@ class Sipp:
     """One sipp process (-m 1): UAC when `remote` is given, else UAS on `port`."""
 
     def __init__(self, scenario, service, *, port=None, remote=None, from_dn="5001", d=300,
-                 keys=None, timeout=30, transport="u1"):
+                 keys=None, timeout=30, transport="u1", m=1):
         self.dir = Path(tempfile.mkdtemp(prefix="arec-sipp-"))
         self.port = port or free_port()
         self.scenario = scenario
         self.err = self.dir / "errors.log"
         cmd = [SIPP, "-sf", str(SCEN / scenario), "-s", str(service), "-i", "127.0.0.1",
-               "-p", str(self.port), "-m", "1", "-d", str(d), "-t", transport,
+               "-p", str(self.port), "-m", str(m), "-d", str(d), "-t", transport,
                "-timeout", str(timeout), "-timeout_error", "-nostdin", "-trace_err",
-               "-error_file", str(self.err), "-key", "from", str(from_dn),
-               "-key", "expires", "60"]
-        for k, v in (keys or {}).items():
+               "-error_file", str(self.err)]
+        for k, v in dict({"from": from_dn, "expires": 60}, **(keys or {})).items():
             cmd += ["-key", k, str(v)]
         if remote:
             cmd.append(remote)
@@ -128,6 +127,7 @@ class Calls:
         self.stack = stack
         self.sip_addr = stack.env["SIP_ADDR"]
         self.procs = []
+        self.registered = {}  # dn -> contact port
 
     def sipp(self, scenario, service, **kw):
         p = Sipp(scenario, service, **kw)
@@ -139,13 +139,21 @@ class Calls:
         p = self.sipp("register.xml", dn, port=port, remote=self.sip_addr,
                       keys={"expires": expires})
         p.ok()
+        if expires:
+            self.registered[dn] = port
+        else:
+            self.registered.pop(dn, None)
 
-    def phone(self, dn, scenario, d=300, register=True):
-        """A SIPp UAS for dn: registered (when asked), then listening with scenario."""
+    def unregister_all(self):
+        for dn, port in list(self.registered.items()):
+            self.register(dn, port, expires=0)
+
+    def phone(self, dn, scenario, d=300, register=True, m=1):
+        """A SIPp UAS for dn (m calls): registered (when asked), then listening."""
         port = free_port()
         if register:
             self.register(dn, port)
-        return self.sipp(scenario, dn, port=port, d=d)
+        return self.sipp(scenario, dn, port=port, d=d, m=m)
 
     def call(self, scenario, to, from_dn, d=300, **kw):
         return self.sipp(scenario, to, remote=self.sip_addr, from_dn=from_dn, d=d, **kw)
@@ -153,6 +161,7 @@ class Calls:
     def close(self):
         for p in self.procs:
             p.kill()
+        self.unregister_all()
 
 
 def marker_all(stack, dns):
@@ -183,6 +192,7 @@ def sequences(watcher, stack, dns, timeout=15):
         if m.get("message") in CALL_EVENTS and m.get("ThisDN") in out:
             out[m["ThisDN"]].append(m)
     watcher.seen.clear()
+    watcher.__dict__.get("claimed", set()).clear()
     return out
 
 
@@ -191,8 +201,20 @@ def names(seq):
 
 
 def wait_event(watcher, dn, name, timeout=20):
-    """Wait for event `name` on dn (kept in watcher.seen for the sequence check)."""
-    m = watcher.expect(lambda m: m.get("message") == name and m.get("ThisDN") == dn, timeout)
+    """
+    The next event `name` on dn not returned before: one already read (while waiting for
+    another) counts. Everything read stays in watcher.seen for the sequence check.
+    """
+    claimed = watcher.__dict__.setdefault("claimed", set())
+
+    def match(m):
+        return m.get("message") == name and m.get("ThisDN") == dn and id(m) not in claimed
+
+    m = next((x for x in watcher.seen if match(x)), None)
+    if m is None:
+        m = watcher.expect(match, timeout)
+    if m is not None:
+        claimed.add(id(m))
     assert m is not None, f"no {name} on {dn}; seen {[(x.get('message'), x.get('ThisDN')) for x in watcher.seen[-20:]]}"
     return m
 

@@ -62,6 +62,18 @@ def gw(workdir, db):
     g.stop(signal.SIGKILL)
 
 
+def test_gatewayd_database_config_checked(gw):
+    r = subprocess.run([gw.bin, "-c", gw.conf, "--check-config"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+    bad = str(gw.dir / "bad.conf")
+    with open(bad, "w") as f:
+        f.write(open(gw.conf).read().replace("journal-sync-ms = 20",
+                                             "journal-sync-ms = -5\nbatch = 3"))
+    r = subprocess.run([gw.bin, "-c", bad, "--check-config"], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "journal-sync-ms" in r.stdout and 'unknown key "batch" in [database]' in r.stdout
+
+
 def test_gatewayd_migrate_command(gw, db):
     r = subprocess.run([gw.bin, "-c", gw.conf, "--migrate"], capture_output=True, text=True,
                        timeout=60)

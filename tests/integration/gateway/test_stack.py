@@ -28,7 +28,8 @@ def test_two_stacks_side_by_side():
             assert key in a.env and key in b.env, key
         assert a.env["TLIB_ADDR"] != b.env["TLIB_ADDR"]
         assert a.env["WS_URL"] != b.env["WS_URL"]
-        assert a.env["WS_TOKEN"] == ""
+        # WS_TOKEN is the demo desktop's token (docs/websocket-api.md).
+        assert a.env["WS_TOKEN"] and a.env["STATUS_TOKEN"]
         for s in (a, b):
             rc, msgs, err = s.request({"message": "RequestQueryServer"})
             assert rc == 0 and msgs[-1]["message"] == "EventServerInfo", err

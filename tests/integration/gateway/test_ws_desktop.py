@@ -359,6 +359,8 @@ def test_metrics_parse(stack):
                  'gatewayd_clients{transport="ws"}', 'gatewayd_clients{transport="tcp"}'):
         assert name in values, name
     assert values["gatewayd_ws_auth_failures_total"] >= 0
+    if "PGURL" in stack.env:  # the stack's gatewayd writes to its PostgreSQL
+        assert "gatewayd_db_backlog_rows" in values and "gatewayd_db_up" in values
     assert stack.wait_log(r"/metrics from \S+ refused")
 
 

@@ -1,0 +1,183 @@
+/* libsrtp2 wrapper: process-wide init, per-direction contexts, protect/unprotect with counters. */
+#include "ar_srtp.h"
+
+#include "ar_err.h"
+#include "ar_log.h"
+
+#include <pthread.h>
+#include <srtp2/srtp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(AR_SRTP_TRAILER_ROOM >= SRTP_MAX_TRAILER_LEN + 4, "SRTP trailer room too small");
+
+struct ar_srtp {
+    srtp_t ctx;
+    ar_srtp_dir dir;
+    char fp[17];
+    _Atomic uint64_t ok, auth_fail, replay, other;
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_status = AR_E_SRTP_ERROR;
+
+static void do_init(void)
+{
+    srtp_err_status_t st = srtp_init();
+    if (st == srtp_err_status_ok)
+        init_status = AR_E_OK;
+    else
+        LOG_ERR(media, "srtp_init failed (%d)", (int)st);
+}
+
+int ar_srtp_global_init(void)
+{
+    pthread_once(&init_once, do_init);
+    return init_status;
+}
+
+int ar_srtp_new(ar_srtp **out, const ar_crypto *key, ar_srtp_dir dir)
+{
+    *out = NULL;
+    int rc = ar_srtp_global_init();
+    if (rc != AR_E_OK)
+        return rc;
+    srtp_policy_t pol;
+    memset(&pol, 0, sizeof(pol));
+    switch (key->suite) {
+    case AR_CRYPTO_AES_CM_128_HMAC_SHA1_80:
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+        break;
+    case AR_CRYPTO_AES_CM_128_HMAC_SHA1_32:
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
+        break;
+    default:
+        return AR_E_INVALID_VALUE;
+    }
+    /* RFC 4568 6.2.1: SRTCP keeps the 80-bit tag with either suite. */
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+    pol.ssrc.type = dir == AR_SRTP_OUTBOUND ? ssrc_any_outbound : ssrc_any_inbound;
+    uint8_t k[AR_CRYPTO_KEY_LEN];
+    memcpy(k, key->key, sizeof(k));
+    pol.key = k;
+    pol.window_size = 1024;
+    pol.allow_repeat_tx = 0;
+    ar_srtp *s = calloc(1, sizeof(*s));
+    if (!s) {
+        memset(k, 0, sizeof(k));
+        return AR_E_NOMEM;
+    }
+    srtp_err_status_t st = srtp_create(&s->ctx, &pol);
+    memset(k, 0, sizeof(k));
+    if (st != srtp_err_status_ok) {
+        LOG_ERR(media, "srtp_create failed (%d)", (int)st);
+        free(s);
+        return AR_E_SRTP_ERROR;
+    }
+    s->dir = dir;
+    ar_crypto_fingerprint(key, s->fp);
+    *out = s;
+    return AR_E_OK;
+}
+
+void ar_srtp_free(ar_srtp **ps)
+{
+    ar_srtp *s = *ps;
+    if (!s)
+        return;
+    srtp_dealloc(s->ctx);
+    free(s);
+    *ps = NULL;
+}
+
+static int account(ar_srtp *s, srtp_err_status_t st)
+{
+    switch (st) {
+    case srtp_err_status_ok:
+        atomic_fetch_add_explicit(&s->ok, 1, memory_order_relaxed);
+        return AR_E_OK;
+    case srtp_err_status_auth_fail:
+        atomic_fetch_add_explicit(&s->auth_fail, 1, memory_order_relaxed);
+        return AR_E_SRTP_AUTH_FAIL;
+    case srtp_err_status_replay_fail:
+    case srtp_err_status_replay_old:
+        atomic_fetch_add_explicit(&s->replay, 1, memory_order_relaxed);
+        return AR_E_SRTP_REPLAY;
+    default:
+        atomic_fetch_add_explicit(&s->other, 1, memory_order_relaxed);
+        return AR_E_SRTP_ERROR;
+    }
+}
+
+/* libsrtp takes an int length; anything near INT_MAX is nonsense for a datagram. */
+static int len_ok(ar_srtp *s, size_t len)
+{
+    if (len > 65535) {
+        atomic_fetch_add_explicit(&s->other, 1, memory_order_relaxed);
+        return 0;
+    }
+    return 1;
+}
+
+int ar_srtp_protect(ar_srtp *s, uint8_t *pkt, size_t *len, size_t cap)
+{
+    if (*len > 65535 || cap < *len + AR_SRTP_TRAILER_ROOM || *len < 12) {
+        atomic_fetch_add_explicit(&s->other, 1, memory_order_relaxed);
+        return AR_E_SRTP_ERROR;
+    }
+    int l = (int)*len;
+    int rc = account(s, srtp_protect(s->ctx, pkt, &l));
+    if (rc == AR_E_OK)
+        *len = (size_t)l;
+    return rc;
+}
+
+int ar_srtp_protect_rtcp(ar_srtp *s, uint8_t *pkt, size_t *len, size_t cap)
+{
+    if (*len > 65535 || cap < *len + AR_SRTP_TRAILER_ROOM || *len < 8) {
+        atomic_fetch_add_explicit(&s->other, 1, memory_order_relaxed);
+        return AR_E_SRTP_ERROR;
+    }
+    int l = (int)*len;
+    int rc = account(s, srtp_protect_rtcp(s->ctx, pkt, &l));
+    if (rc == AR_E_OK)
+        *len = (size_t)l;
+    return rc;
+}
+
+int ar_srtp_unprotect(ar_srtp *s, uint8_t *pkt, size_t *len)
+{
+    if (!len_ok(s, *len))
+        return AR_E_SRTP_ERROR;
+    int l = (int)*len;
+    int rc = account(s, srtp_unprotect(s->ctx, pkt, &l));
+    if (rc == AR_E_OK)
+        *len = (size_t)l;
+    return rc;
+}
+
+int ar_srtp_unprotect_rtcp(ar_srtp *s, uint8_t *pkt, size_t *len)
+{
+    if (!len_ok(s, *len))
+        return AR_E_SRTP_ERROR;
+    int l = (int)*len;
+    int rc = account(s, srtp_unprotect_rtcp(s->ctx, pkt, &l));
+    if (rc == AR_E_OK)
+        *len = (size_t)l;
+    return rc;
+}
+
+void ar_srtp_get_stats(const ar_srtp *s, ar_srtp_stats *o)
+{
+    ar_srtp *m = (ar_srtp *)s;
+    o->ok = atomic_load_explicit(&m->ok, memory_order_relaxed);
+    o->auth_fail = atomic_load_explicit(&m->auth_fail, memory_order_relaxed);
+    o->replay = atomic_load_explicit(&m->replay, memory_order_relaxed);
+    o->other = atomic_load_explicit(&m->other, memory_order_relaxed);
+}
+
+const char *ar_srtp_fingerprint(const ar_srtp *s)
+{
+    return s->fp;
+}
