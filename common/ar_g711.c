@@ -41,7 +41,7 @@ static uint8_t ulaw_ref_encode(int pcm)
     for (int mask = 0x1000; exp > 0 && !(v & mask); mask >>= 1)
         exp--;
     int mant = (v >> (exp + 1)) & 0x0F;
-    return (uint8_t)~(sign | (exp << 4) | mant);
+    return (uint8_t) ~(sign | (exp << 4) | mant);
 }
 
 static uint8_t alaw_ref_encode(int pcm)

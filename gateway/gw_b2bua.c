@@ -33,17 +33,18 @@ struct gw_leg {
     gw_party *party; /* NULL once either side has ended the leg for the model */
     char *peer;      /* DN or URI, for logs */
     bool incoming;
-    bool answered;     /* initial INVITE got its 2xx */
-    bool ending;       /* final response / CANCEL / BYE sent: waiting for nua to finish */
-    bool late_offer;   /* initial INVITE without a body (ours or theirs) */
-    bool ack_pending;  /* we received a 2xx carrying an offer: ACK waits for the answer */
+    bool answered;      /* initial INVITE got its 2xx */
+    bool ending;        /* final response / CANCEL / BYE sent: waiting for nua to finish */
+    bool late_offer;    /* initial INVITE without a body (ours or theirs) */
+    bool ack_pending;   /* we received a 2xx carrying an offer: ACK waits for the answer */
     bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
-    bool reinv_out;    /* our re-INVITE is pending */
+    bool reinv_out;     /* our re-INVITE is pending */
     bool reinv_out_offerless;
-    bool reinv_in;     /* a received re-INVITE waits for the model's answer */
+    bool reinv_in; /* a received re-INVITE waits for the model's answer */
     gw_media_dir reinv_in_dir;
-    bool queued;       /* a reinvite op arrived while another offer was pending */
+    bool queued; /* a reinvite op arrived while another offer was pending */
     char *queued_sdp;
+    char *reinv_sdp;  /* what our pending re-INVITE offered (NULL = offerless), for 491 */
     char *hold_saved; /* the body we sent before a gateway hold */
     guint noanswer_timer, retry_timer;
     gw_sdpx_origin org; /* what we sent on this dialog */
@@ -105,6 +106,7 @@ static void leg_free(gw_leg *l)
     gw_sdpx_origin_clear(&l->org);
     g_free(l->remote_sdp);
     g_free(l->queued_sdp);
+    g_free(l->reinv_sdp);
     g_free(l->hold_saved);
     g_free(l->peer);
     g_free(l);
@@ -112,7 +114,8 @@ static void leg_free(gw_leg *l)
 
 /* Tags for a body: content type + payload, or nothing. */
 #define BODY_TAGS(sdp)                                                                             \
-    TAG_IF((sdp) != NULL, SIPTAG_CONTENT_TYPE_STR(CT_SDP)), TAG_IF((sdp) != NULL, SIPTAG_PAYLOAD_STR(sdp))
+    TAG_IF((sdp) != NULL, SIPTAG_CONTENT_TYPE_STR(CT_SDP)),                                        \
+        TAG_IF((sdp) != NULL, SIPTAG_PAYLOAD_STR(sdp))
 
 static void respond_error(nua_t *nua, nua_handle_t *nh, int status, const char *why, bool with_this)
 {
@@ -157,6 +160,8 @@ static void report_failed(gw_leg *l, int status)
 static void send_reinvite(gw_leg *l, const char *sdp)
 {
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
+    g_free(l->reinv_sdp);
+    l->reinv_sdp = g_strdup(sdp);
     l->reinv_out = true;
     l->reinv_out_offerless = body == NULL;
     LOG_DEBUG(sip, "leg %s: re-INVITE%s", l->peer, body ? "" : " without offer");
@@ -166,7 +171,8 @@ static void send_reinvite(gw_leg *l, const char *sdp)
 /* An offer exchange ended: start the one the model queued meanwhile. */
 static void run_queued(gw_leg *l)
 {
-    if (!l->queued || l->reinv_out || l->reinv_in || l->ending || !l->answered)
+    if (!l->queued || l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer ||
+        l->ending || !l->answered)
         return;
     char *sdp = l->queued_sdp;
     l->queued = false;
@@ -227,16 +233,15 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
             return NULL;
         }
         ruri = gw_reg_is_registered(sip->reg, t->dn) ? g_strdup(contact)
-                                                       : uri_with_user(contact, number);
+                                                     : uri_with_user(contact, number);
     }
     gw_leg *l = leg_new(b, false, t->dn ? t->dn : ruri);
     l->party = party;
     bool v6 = strchr(sip->host, ':') != NULL;
-    char *from = g_strdup_printf(v6 ? "%s%s%s<sip:%s@[%s]:%d>" : "%s%s%s<sip:%s@%s:%d>",
-                                 t->from_display ? "\"" : "",
-                                 t->from_display ? t->from_display : "",
-                                 t->from_display ? "\" " : "", t->from_user ? t->from_user : "anonymous",
-                                 sip->host, sip->port);
+    char *from = g_strdup_printf(
+        v6 ? "%s%s%s<sip:%s@[%s]:%d>" : "%s%s%s<sip:%s@%s:%d>", t->from_display ? "\"" : "",
+        t->from_display ? t->from_display : "", t->from_display ? "\" " : "",
+        t->from_user ? t->from_user : "anonymous", sip->host, sip->port);
     char *to = g_strdup_printf(v6 ? "<sip:%s@[%s]:%d>" : "<sip:%s@%s:%d>", number ? number : "",
                                sip->host, sip->port);
     int mf = b->cur_max_forwards >= 0 ? b->cur_max_forwards - 1 : DEFAULT_MAX_FW;
@@ -379,6 +384,15 @@ static void op_release(void *sipv, gw_leg *l, int sip_status, const char *reason
     }
 }
 
+static int op_info(void *sipv, gw_leg *l, const char *content_type, const char *body)
+{
+    (void)sipv;
+    if (l->ending || !l->answered)
+        return AR_E_INVALID_CALL_STATE;
+    nua_info(l->nh, SIPTAG_CONTENT_TYPE_STR(content_type), SIPTAG_PAYLOAD_STR(body), TAG_END());
+    return AR_E_OK;
+}
+
 static const gw_sip_ops b2b_ops = {
     .originate = op_originate,
     .ringing = op_ringing,
@@ -388,6 +402,7 @@ static const gw_sip_ops b2b_ops = {
     .hold = op_hold,
     .remote_answer = NULL, /* no phone here takes a remote "answer" (NOTIFY talk) */
     .release = op_release,
+    .info = op_info,
 };
 
 const gw_sip_ops *gw_sip_ops_table(void)
@@ -506,8 +521,8 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     };
     LOG_INFO(sip, "INVITE %s from %s (%s) to %s", in.call_id ? in.call_id : "?", in.caller_dn,
              in.from_trunk ? "trunk" : "extension", in.called);
-    b->cur_max_forwards = sip->sip_max_forwards ? (int)sip->sip_max_forwards->mf_count
-                                                : DEFAULT_MAX_FW;
+    b->cur_max_forwards =
+        sip->sip_max_forwards ? (int)sip->sip_max_forwards->mf_count : DEFAULT_MAX_FW;
     int status = 0;
     gw_party *p = gw_sipif_incoming(model(b), l, &in, &status);
     b->cur_max_forwards = -1;
@@ -554,8 +569,10 @@ static void on_reinvite(gw_b2bua *b, gw_leg *l, const sip_t *sip)
     l->reinv_in = true;
     l->reinv_in_dir = dir;
     LOG_INFO(sip, "leg %s: re-INVITE (%s)", l->peer,
-             dir == GW_DIR_SENDRECV ? "sendrecv" : dir == GW_DIR_INACTIVE ? "inactive"
-                                                : dir == GW_DIR_SENDONLY ? "sendonly" : "recvonly");
+             dir == GW_DIR_SENDRECV   ? "sendrecv"
+             : dir == GW_DIR_INACTIVE ? "inactive"
+             : dir == GW_DIR_SENDONLY ? "sendonly"
+                                      : "recvonly");
     if (l->party && model(b))
         gw_sipif_reinvite(model(b), l->party, l, body, dir);
     else
@@ -625,7 +642,7 @@ static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
         /* Glare: try again after 2.1-4 s as RFC 3261 14.1 asks of the dialog's owner. */
         if (!l->queued) {
             l->queued = true;
-            l->queued_sdp = g_strdup(l->org.last_in);
+            l->queued_sdp = g_strdup(l->reinv_sdp);
         }
         l->retry_timer = g_timeout_add(2100 + g_random_int_range(0, 1900), on_retry, l);
     } else if (l->party && c) {
@@ -702,6 +719,15 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
         if (l)
             on_state(b, l, tags);
         return true;
+    case nua_i_info:
+    case nua_r_info:
+        /* MSML with mediad (gw_rec.c); nua answers incoming INFO 200 by itself. */
+        if (l && l->party && model(b) && (ev == nua_i_info || status >= 200)) {
+            char *body = body_of(sip);
+            gw_sipif_info(model(b), l->party, l, ev == nua_i_info ? 0 : status, body);
+            g_free(body);
+        }
+        return l != NULL;
     case nua_r_bye:
     case nua_r_cancel:
     case nua_r_ack:

@@ -9,6 +9,7 @@
 #include "gw_agent.h"
 #include "gw_call_int.h"
 #include "gw_callev.h"
+#include "gw_rec.h"
 
 const char *gw_party_state_name(gw_party_state s)
 {
@@ -292,6 +293,8 @@ static void unlink_party(gw_call *call, gw_party *p)
                 q->pend = GW_PEND_LOCAL;
         }
     }
+    if (call->rec)
+        gw_rec_party_gone(call, p);
 }
 
 static void release_leg(gw_calls *calls, gw_party *p, int status, const char *reason)
@@ -341,6 +344,7 @@ void gw_call_delete(gw_call *call)
 {
     gw_calls *calls = call->calls;
     call->ending = true;
+    gw_rec_call_end(call);
     gw_route_cancel(call);
     while (call->parties) {
         gw_party *p = call->parties;
@@ -474,7 +478,10 @@ static dest_kind dest_resolve(gw_calls *calls, const char *number, const gw_dn_c
             return DEST_NONE;
         return DEST_DN;
     }
-    /* External number: the trunk with the longest matching prefix, else one without. */
+    /*
+     * External number: the trunk with the longest matching `prefix`, else a trunk without
+     * a prefix (the default way out); no such trunk: the number is unknown (404).
+     */
     const gw_dn_conf *best = NULL, *any = NULL;
     size_t best_len = 0;
     for (size_t i = 0; i < cfg->n_dns; i++) {
@@ -619,6 +626,8 @@ static bool call_answered(const gw_call *call)
 void gw_call_party_leave(gw_call *call, gw_party *p, int cs, bool release_leg_too)
 {
     gw_calls *calls = call->calls;
+    if (call->rec) /* GSIP_RECORD Off reaches every party before the first EventReleased */
+        gw_rec_party_gone(call, p);
     if (!call_answered(call) && p->role == TL_ROLE_ORIGINATION) {
         call_abandoned(call, p);
         return;

@@ -45,6 +45,9 @@ struct gw_party {
     bool local_hold;  /* held by RequestHoldCall (media held by the hold op) */
     bool need_bridge; /* its offerer left before it answered: bridge media on answer */
     bool first_leg;   /* RequestMakeCall / consultation: the requester's own phone leg */
+    /* Non-NULL: not a call party but a media-server leg of the recording controller
+       (gw_rec.c); never in call->parties. */
+    struct gw_rec_call *msc;
 };
 
 typedef enum { GW_CONSULT_NONE = 0, GW_CONSULT_TRANSFER, GW_CONSULT_CONFERENCE } gw_consult_kind;
@@ -69,7 +72,8 @@ struct gw_call {
     gw_consult_kind kind;
     unsigned route_timer;
     int64_t created_us, answered_us;
-    bool ending; /* being torn down: no new events about it */
+    bool ending;             /* being torn down: no new events about it */
+    struct gw_rec_call *rec; /* recording state (gw_rec.c), NULL = never asked to record */
 };
 
 typedef struct gw_agents gw_agents;

@@ -225,7 +225,10 @@ bool gw_dn_set_contains(const gw_dn_set *s, const char *number)
     O("recording-filename", OPT_STR, type, prefix.recording_filename, 0, 0),                       \
         O("msml-support", OPT_TRI, type, prefix.msml_support, 0, 0),                               \
         O("msml-record-support", OPT_TRI, type, prefix.msml_record_support, 0, 0),                 \
-        O("record-consult-calls", OPT_TRI, type, prefix.record_consult_calls, 0, 0)
+        O("record-consult-calls", OPT_TRI, type, prefix.record_consult_calls, 0, 0),               \
+        O("recording-dest", OPT_STR, type, prefix.recording_dest, 0, 0),                           \
+        O("audiosrc", OPT_STR, type, prefix.audiosrc, 0, 0),                                       \
+        O("tonesilenceduration", OPT_INT, type, prefix.tonesilenceduration, 0, 3600000)
 
 const opt_desc gw_gateway_opts[] = {
     O("site", OPT_STR, gw_config, site, 0, 0),
@@ -407,11 +410,15 @@ static const opt_desc *opt_find(const opt_desc *tab, const char *name)
 static void rec_clear(gw_rec_opts *r)
 {
     g_free(r->recording_filename);
+    g_free(r->recording_dest);
+    g_free(r->audiosrc);
 }
 
 static void rec_init(gw_rec_opts *r)
 {
     r->recording_filename = NULL;
+    r->recording_dest = r->audiosrc = NULL;
+    r->tonesilenceduration = -1;
     r->msml_support = r->msml_record_support = r->record_consult_calls = -1;
 }
 

@@ -31,6 +31,10 @@ typedef struct {
     int msml_support;         /* -1 unset, 0/1 */
     int msml_record_support;  /* -1 unset, 0/1 */
     int record_consult_calls; /* -1 unset, 0/1 */
+    /* Recording controller (gw_rec.c, docs/recording.md). */
+    char *recording_dest;    /* default recorder URI (dest), NULL = none */
+    char *audiosrc;          /* compliance tone WAV URI, NULL = none */
+    int tonesilenceduration; /* ms between tones, -1 unset */
 } gw_rec_opts;
 
 /* One DN (a [dn] section; a range section yields one entry per number). */

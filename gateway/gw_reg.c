@@ -358,8 +358,9 @@ static bool rate_ok(gw_reg *r, const char *src)
     }
     b->refused++;
     if (now - b->logged_us >= G_USEC_PER_SEC) {
-        LOG_WARN(sip, "REGISTER flood from %s: over %d/s, refused with 503 (%" G_GUINT64_FORMAT
-                      " refused so far)",
+        LOG_WARN(sip,
+                 "REGISTER flood from %s: over %d/s, refused with 503 (%" G_GUINT64_FORMAT
+                 " refused so far)",
                  src, r->sip->srv->cfg->register_rate_limit, b->refused);
         b->logged_us = now;
     }
@@ -392,8 +393,8 @@ static void reply_binding(gw_reg *r, nua_handle_t *nh, const reg_binding *b)
     g_free(m);
 }
 
-static void add_binding(gw_reg *r, const char *dn, const char *contact,
-                        const struct sockaddr *src, int expires)
+static void add_binding(gw_reg *r, const char *dn, const char *contact, const struct sockaddr *src,
+                        int expires)
 {
     bool was = g_hash_table_contains(r->bindings, dn);
     reg_binding *b = g_new0(reg_binding, 1);
@@ -403,7 +404,8 @@ static void add_binding(gw_reg *r, const char *dn, const char *contact,
     b->reg = r;
     if (src)
         memcpy(&b->src, src,
-               src->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+               src->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                          : sizeof(struct sockaddr_in));
     b->timer = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, (guint)expires, on_expired, b, NULL);
     g_hash_table_replace(r->bindings, b->dn, b);
     LOG_INFO(sip, "DN %s registered at %s for %d s", dn, contact, expires);
@@ -422,19 +424,19 @@ static void remove_binding(gw_reg *r, const char *dn)
     g_free(copy);
 }
 
-void gw_reg_on_register(gw_reg *r, nua_handle_t *nh, const sip_t *sip,
-                        const struct sockaddr *src)
+void gw_reg_on_register(gw_reg *r, nua_handle_t *nh, const sip_t *sip, const struct sockaddr *src)
 {
     nua_t *nua = r->sip->nua;
     char srctext[INET6_ADDRSTRLEN];
     addr_text(src, srctext, sizeof srctext);
     if (!rate_ok(r, srctext[0] ? srctext : "?")) {
         nua_respond(nh, 503, "Service Unavailable", NUTAG_WITH_THIS(nua),
-                    SIPTAG_RETRY_AFTER_STR("5"), SIPTAG_WARNING_STR("399 gatewayd \"REGISTER rate limit\""),
-                    TAG_END());
+                    SIPTAG_RETRY_AFTER_STR("5"),
+                    SIPTAG_WARNING_STR("399 gatewayd \"REGISTER rate limit\""), TAG_END());
         goto done;
     }
-    const char *dn = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : NULL;
+    const char *dn =
+        sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : NULL;
     const gw_dn_conf *conf = dn ? gw_config_find_dn(r->sip->srv->cfg, dn) : NULL;
     if (!conf) {
         LOG_INFO(sip, "REGISTER for unknown DN %s from %s: 404", dn ? dn : "(none)", srctext);
@@ -442,9 +444,10 @@ void gw_reg_on_register(gw_reg *r, nua_handle_t *nh, const sip_t *sip,
         goto done;
     }
     if (conf->type != GW_DN_EXTENSION && conf->type != GW_DN_ACD_POSITION) {
-        nua_respond(nh, 403, "Forbidden", NUTAG_WITH_THIS(nua),
-                    SIPTAG_WARNING_STR("399 gatewayd \"only Extension and ACD Position DNs register\""),
-                    TAG_END());
+        nua_respond(
+            nh, 403, "Forbidden", NUTAG_WITH_THIS(nua),
+            SIPTAG_WARNING_STR("399 gatewayd \"only Extension and ACD Position DNs register\""),
+            TAG_END());
         goto done;
     }
     if (conf->password && !gw_reg_trusted(r, src)) {
@@ -463,10 +466,12 @@ void gw_reg_on_register(gw_reg *r, nua_handle_t *nh, const sip_t *sip,
         reply_binding(r, nh, g_hash_table_lookup(r->bindings, dn));
         goto done;
     }
-    if (m->m_url->url_type == url_any || (m->m_url->url_scheme && !strcmp(m->m_url->url_scheme, "*"))) {
+    if (m->m_url->url_type == url_any ||
+        (m->m_url->url_scheme && !strcmp(m->m_url->url_scheme, "*"))) {
         if (contact_expires(sip, NULL) != 0 || !sip->sip_expires) {
             nua_respond(nh, 400, "Bad Request", NUTAG_WITH_THIS(nua),
-                        SIPTAG_WARNING_STR("399 gatewayd \"Contact: * needs Expires: 0\""), TAG_END());
+                        SIPTAG_WARNING_STR("399 gatewayd \"Contact: * needs Expires: 0\""),
+                        TAG_END());
             goto done;
         }
         remove_binding(r, dn);

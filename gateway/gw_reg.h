@@ -18,8 +18,7 @@ gw_reg *gw_reg_new(gw_sip *sip, char **err);
 void gw_reg_free(gw_reg **r);
 
 /* Handle a REGISTER received on nh (nua_i_register) from src; answers it and frees nh. */
-void gw_reg_on_register(gw_reg *r, nua_handle_t *nh, const sip_t *sip,
-                        const struct sockaddr *src);
+void gw_reg_on_register(gw_reg *r, nua_handle_t *nh, const sip_t *sip, const struct sockaddr *src);
 
 /*
  * Where to send a request for dn: its registered contact, else its static `contact`

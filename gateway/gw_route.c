@@ -7,6 +7,7 @@
 #include "ar_log.h"
 #include "gw_call_int.h"
 #include "gw_callev.h"
+#include "gw_rec.h"
 #include "gw_callreq.h"
 #include "gw_tlib.h"
 
@@ -92,6 +93,8 @@ int gw_route_to(gw_call *call, gw_party *rp, const char *target, const tl_kv *ex
     gw_party *p = gw_call_place(call, offerer, target, ext, &err, &st);
     if (p)
         g_strlcpy(p->queue, queue, sizeof p->queue);
+    if (p && ext)
+        gw_rec_route_ext(call, p->dn, ext); /* selective recording (record=) */
     if (!p) {
         LOG_INFO(call, "call %016llx: route to %s failed (%d)", (unsigned long long)call->connid,
                  target, st);

@@ -5,6 +5,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_db_cdr.h"
 #include "gw_desk_call.h"
 #include "tl_codec.h"
 
@@ -60,6 +61,8 @@ size_t gw_server_publish(gw_server *srv, gw_dn *dn, tl_msg *m)
     size_t n = 0;
     unsigned bin_version = 0;
     gw_server_stamp(srv, m);
+    /* CDR rows come from the events themselves, whoever is subscribed (docs/database.md). */
+    gw_db_cdr_event(srv->db, m, dn->conf && dn->conf->record, gw_now_us());
     srv->have_bin = srv->have_json = false;
     for (guint i = 0; i < dn->subs->len; i++) {
         gw_client *c = dn->subs->pdata[i];

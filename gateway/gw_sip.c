@@ -11,6 +11,7 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
@@ -25,8 +26,8 @@
  * Largest message the parser takes (bigger ones close the TCP connection), and the
  * largest INVITE / REGISTER we act on: above it the answer is 513 Message Too Large.
  */
-#define GW_SIP_MAXSIZE     (256 * 1024)
-#define GW_SIP_MAX_REQUEST 16384
+#define GW_SIP_MAXSIZE          (256 * 1024)
+#define GW_SIP_MAX_REQUEST      16384
 #define GW_SIP_START_TIMEOUT_MS 5000
 
 /* sofia's own log lines go to our "sip" subsystem at debug level. */
@@ -76,6 +77,25 @@ static void on_get_params(gw_sip *s, tagi_t tags[])
     s->got_params = true;
 }
 
+static bool is_request_event(nua_event_t ev)
+{
+    switch (ev) {
+    case nua_i_refer:
+    case nua_i_publish:
+    case nua_i_prack:
+    case nua_i_info:
+    case nua_i_update:
+    case nua_i_message:
+    case nua_i_chat:
+    case nua_i_subscribe:
+    case nua_i_notify:
+    case nua_i_method:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, nua_magic_t *magic,
                    nua_handle_t *nh, nua_hmagic_t *hmagic, sip_t const *sip, tagi_t tags[])
 {
@@ -113,8 +133,8 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
     if (s->b2b && gw_b2bua_on_event(s->b2b, ev, status, phrase, nh, (gw_leg *)hmagic, sip, tags,
                                     request_source(nua)))
         return;
-    /* A handle nobody claims (a stray MESSAGE, a SUBSCRIBE): nua already answered. */
-    if (!hmagic && nh && ev >= nua_i_chat && ev <= nua_i_network_changed)
+    /* A handle nobody claims (a stray MESSAGE, SUBSCRIBE, REFER): nua already answered. */
+    if (!hmagic && nh && is_request_event(ev))
         nua_handle_destroy(nh);
 }
 
@@ -167,7 +187,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->nua = nua_create(
         root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
         NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1), NUTAG_APPL_METHOD("REGISTER"),
-        NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
+        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
         NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
         NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
         SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),

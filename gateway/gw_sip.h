@@ -24,7 +24,7 @@ typedef struct gw_sip {
     int port;        /* bound UDP and TCP port (same number for both) */
     struct gw_reg *reg;
     struct gw_b2bua *b2b;
-    bool got_params;   /* nua_r_get_params seen (bound port known) */
+    bool got_params;    /* nua_r_get_params seen (bound port known) */
     bool shutdown_done; /* nua_r_shutdown seen */
 } gw_sip;
 

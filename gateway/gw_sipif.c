@@ -7,6 +7,7 @@
 #include "ar_log.h"
 #include "gw_call_int.h"
 #include "gw_callev.h"
+#include "gw_rec.h"
 
 /* Drop a reference from the SIP layer that no longer maps to a live party. */
 static bool party_live(gw_calls *calls, gw_party *p, gw_leg *leg)
@@ -155,6 +156,7 @@ static void answered_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
             gw_callev_mon_party(call, q, TL_M_EventCallPartyState);
         }
     }
+    gw_rec_established(call);
 }
 
 static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
@@ -206,6 +208,8 @@ static void reinvite_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
         gw_callev_party(call, p, TL_M_EventRetrieved, NULL);
         gw_callev_mon_party(call, p, TL_M_EventCallPartyState);
     }
+    if (gw_rec_party_reinvite(p, sdp))
+        return; /* the media goes through mediad: the offer goes there */
     gw_party *q = gw_call_media_peer(call, p);
     /* A call held by request keeps its media held: answer locally. */
     bool held_by_request = false;
@@ -267,42 +271,77 @@ static void dn_service_impl(gw_calls *calls, const char *dn, bool in_service)
  */
 void gw_sipif_progress(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *sdp)
 {
+    if (p && p->msc) {
+        gw_rec_msc_event(calls, p, leg, GW_REC_EV_PROGRESS, status, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     progress_impl(calls, p, leg, status, sdp);
     gw_server_flush(calls->srv);
 }
 
 void gw_sipif_answered(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->msc) {
+        gw_rec_msc_event(calls, p, leg, GW_REC_EV_ANSWERED, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     answered_impl(calls, p, leg, sdp);
     gw_server_flush(calls->srv);
 }
 
 void gw_sipif_sdp_answer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->msc) {
+        gw_rec_msc_event(calls, p, leg, GW_REC_EV_SDP_ANSWER, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     sdp_answer_impl(calls, p, leg, sdp);
     gw_server_flush(calls->srv);
 }
 
 void gw_sipif_sdp_offer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->msc) {
+        gw_rec_msc_event(calls, p, leg, GW_REC_EV_SDP_OFFER, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     sdp_offer_impl(calls, p, leg, sdp);
     gw_server_flush(calls->srv);
 }
 
 void gw_sipif_reinvite(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp, gw_media_dir dir)
 {
+    if (p && p->msc) {
+        gw_rec_msc_event(calls, p, leg, GW_REC_EV_REINVITE, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     reinvite_impl(calls, p, leg, sdp, dir);
     gw_server_flush(calls->srv);
 }
 
 void gw_sipif_released(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
 {
+    if (p && p->msc) {
+        gw_rec_msc_event(calls, p, leg, GW_REC_EV_RELEASED, cause, NULL);
+        gw_server_flush(calls->srv);
+        return;
+    }
     released_impl(calls, p, leg, cause);
     gw_server_flush(calls->srv);
 }
 
 void gw_sipif_failed(gw_calls *calls, gw_party *p, gw_leg *leg, int sip_status)
 {
+    if (p && p->msc) {
+        gw_rec_msc_event(calls, p, leg, GW_REC_EV_FAILED, sip_status, NULL);
+        gw_server_flush(calls->srv);
+        return;
+    }
     failed_impl(calls, p, leg, sip_status);
     gw_server_flush(calls->srv);
 }

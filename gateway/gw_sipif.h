@@ -143,6 +143,11 @@ typedef struct {
      * header / logs (may be NULL). The leg is the SIP layer's to free afterwards.
      */
     void (*release)(void *sip, gw_leg *leg, int sip_status, const char *reason);
+    /*
+     * Recording (gw_rec.c): send an INFO with this body on a confirmed leg (MSML toward
+     * mediad). The final response comes back through gw_sipif_info(status >= 200).
+     */
+    int (*info)(void *sip, gw_leg *leg, const char *content_type, const char *body);
 } gw_sip_ops;
 
 /* What the SIP layer knows about a new incoming INVITE. */
@@ -226,6 +231,13 @@ void gw_sipif_released(gw_calls *calls, gw_party *party, gw_leg *leg, int cause)
  * The leg is gone once this returns.
  */
 void gw_sipif_failed(gw_calls *calls, gw_party *party, gw_leg *leg, int sip_status);
+
+/*
+ * INFO on a leg (implemented by the recording controller, gw_rec.c): status 0 = an INFO
+ * request received (the SIP layer has answered it 200), status >= 200 = the final
+ * response to our own INFO (ops.info). body may be NULL.
+ */
+void gw_sipif_info(gw_calls *calls, gw_party *party, gw_leg *leg, int status, const char *body);
 
 /*
  * Registration state of a DN changed (expired / unregistered -> false, registered

@@ -11,6 +11,7 @@
 #include "gw_desk.h"
 #include "gw_callreq.h"
 #include "gw_dn.h"
+#include "gw_rec.h"
 #include "gw_server.h"
 
 void gw_tlib_send_error(gw_client *c, int code, int64_t reference_id, const char *fmt, ...)
@@ -208,6 +209,12 @@ static void on_user_event(gw_client *c, const tl_msg *m, int64_t ref)
     const tl_kv *ud = tl_msg_get_kv(m, TL_A_UserData);
     uint64_t connid;
     bool has_connid = tl_msg_get_connid(m, TL_A_ConnID, &connid);
+    char why[160];
+    int bad = gw_rec_screen_capture_check(ud, why, sizeof why); /* gw_rec_tlib.c */
+    if (bad != AR_E_OK) {
+        gw_tlib_send_error(c, bad, ref, "%s", why);
+        return;
+    }
     send_reply(c, reply_new(TL_M_EventACK, ref));
 
     tl_msg *ev = tl_msg_new(TL_M_EventUserEvent);
@@ -289,9 +296,7 @@ static void on_private_service(gw_client *c, const tl_msg *m, int64_t ref)
                            "ConnID is mandatory for PrivateMsgID %lld", (long long)id);
         return;
     }
-    char text[17];
-    tl_connid_format(connid, text);
-    gw_tlib_send_error(c, AR_E_UNKNOWN_CONNID, ref, "no call with ConnID %s", text);
+    gw_rec_private_service(c, m, ref, id); /* gw_rec_tlib.c */
 }
 
 void gw_tlib_handle(gw_client *c, const tl_msg *m)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@ typedef struct {
 } entry;
 
 /* A job travels main -> fetch thread -> main. */
-typedef struct {
+typedef struct job {
+    struct job *next;
     md_fetch *f;
     char *uri;
     int16_t *pcm;
@@ -43,16 +45,52 @@ typedef struct {
     char why[160];
 } job;
 
+/* A FIFO of jobs under a pthread mutex (visible to ThreadSanitizer, unlike GLib's). */
+typedef struct {
+    job *head, *tail;
+} jobq;
+
 struct md_fetch {
     size_t max_bytes;
     unsigned timeout_ms;
-    GAsyncQueue *q;
-    GThread *thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    jobq q;    /* jobs to fetch */
+    jobq done; /* fetched, for the main thread (freed at md_fetch_free if never run) */
+    int stopping;
+    pthread_t thread;
+    int started;
     atomic_int stop;
     GHashTable *cache; /* uri -> entry* */
 };
 
-static job stop_job; /* sentinel */
+static void jq_push(jobq *q, job *j)
+{
+    j->next = NULL;
+    if (q->tail)
+        q->tail->next = j;
+    else
+        q->head = j;
+    q->tail = j;
+}
+
+static job *jq_pop(jobq *q)
+{
+    job *j = q->head;
+    if (j) {
+        q->head = j->next;
+        if (!q->head)
+            q->tail = NULL;
+    }
+    return j;
+}
+
+static void job_free(job *j)
+{
+    free(j->pcm);
+    free(j->uri);
+    free(j);
+}
 
 int md_fetch_wav_to_pcm(const uint8_t *buf, size_t len, int16_t **pcm, uint32_t *n,
                         const char **why)
@@ -197,14 +235,18 @@ static int fetch_file(md_fetch *f, job *j, const char *path, uint8_t **buf, size
     return rc;
 }
 
-static gboolean deliver(gpointer p);
+static gboolean deliver_all(gpointer p);
 
-static gpointer fetch_main(gpointer p)
+static void *fetch_main(void *p)
 {
     md_fetch *f = p;
     for (;;) {
-        job *j = g_async_queue_pop(f->q);
-        if (j == &stop_job)
+        pthread_mutex_lock(&f->lock);
+        while (!f->stopping && !f->q.head)
+            pthread_cond_wait(&f->cond, &f->lock);
+        job *j = f->stopping ? NULL : jq_pop(&f->q);
+        pthread_mutex_unlock(&f->lock);
+        if (!j)
             break;
         uint8_t *buf = NULL;
         size_t len = 0;
@@ -225,7 +267,10 @@ static gpointer fetch_main(gpointer p)
                 snprintf(j->why, sizeof(j->why), "not a usable WAV: %s", why ? why : "?");
         }
         free(buf);
-        g_main_context_invoke(NULL, deliver, j);
+        pthread_mutex_lock(&f->lock);
+        jq_push(&f->done, j);
+        pthread_mutex_unlock(&f->lock);
+        g_idle_add(deliver_all, f); /* always on the main loop, never in this thread */
     }
     return NULL;
 }
@@ -261,10 +306,8 @@ static void run_waiters(entry *e, int err, const char *why)
     }
 }
 
-static gboolean deliver(gpointer p)
+static void deliver(md_fetch *f, job *j)
 {
-    job *j = p;
-    md_fetch *f = j->f;
     entry *e = g_hash_table_lookup(f->cache, j->uri);
     if (e) {
         e->loading = 0;
@@ -280,9 +323,20 @@ static gboolean deliver(gpointer p)
         if (j->err != AR_E_OK)
             g_hash_table_remove(f->cache, j->uri);
     }
-    free(j->pcm);
-    free(j->uri);
-    free(j);
+    job_free(j);
+}
+
+static gboolean deliver_all(gpointer p)
+{
+    md_fetch *f = p;
+    for (;;) {
+        pthread_mutex_lock(&f->lock);
+        job *j = jq_pop(&f->done);
+        pthread_mutex_unlock(&f->lock);
+        if (!j)
+            break;
+        deliver(f, j);
+    }
     return G_SOURCE_REMOVE;
 }
 
@@ -303,10 +357,12 @@ md_fetch *md_fetch_new(size_t max_bytes, unsigned timeout_ms)
         return NULL;
     f->max_bytes = max_bytes;
     f->timeout_ms = timeout_ms ? timeout_ms : 1;
-    f->q = g_async_queue_new();
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
     f->cache = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, entry_free);
-    f->thread = g_thread_try_new("md-fetch", fetch_main, f, NULL);
-    if (!f->thread) {
+    if (pthread_create(&f->thread, NULL, fetch_main, f) == 0)
+        f->started = 1;
+    if (!f->started) {
         md_fetch_free(&f);
         return NULL;
     }
@@ -318,23 +374,25 @@ void md_fetch_free(md_fetch **pf)
     md_fetch *f = *pf;
     if (!f)
         return;
-    if (f->thread) {
+    if (f->started) {
+        /* A transfer in progress is aborted (on_progress); jobs still queued, or
+         * fetched but never delivered, are freed below. */
         atomic_store(&f->stop, 1);
-        /* Jobs still queued are answered from their own (now idle) results later or
-         * dropped: the thread stops at the sentinel, the pending ones leak nothing
-         * because the queue is drained below. */
-        g_async_queue_push_front(f->q, &stop_job);
-        g_thread_join(f->thread);
+        pthread_mutex_lock(&f->lock);
+        f->stopping = 1;
+        pthread_cond_signal(&f->cond);
+        pthread_mutex_unlock(&f->lock);
+        pthread_join(f->thread, NULL);
     }
     job *j;
-    while ((j = g_async_queue_try_pop(f->q)) != NULL) {
-        if (j == &stop_job)
-            continue;
-        free(j->uri);
-        free(j);
-    }
-    g_async_queue_unref(f->q);
-    g_hash_table_destroy(f->cache);
+    while ((j = jq_pop(&f->q)) != NULL)
+        job_free(j);
+    while ((j = jq_pop(&f->done)) != NULL)
+        job_free(j);
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->cond);
+    if (f->cache)
+        g_hash_table_destroy(f->cache);
     free(f);
     *pf = NULL;
     curl_global_cleanup();
@@ -369,7 +427,10 @@ void md_fetch_get(md_fetch *f, const char *uri, md_fetch_cb cb, void *ud, void (
         e->loading = 1;
         j->f = f;
         g_hash_table_insert(f->cache, e->uri, e);
-        g_async_queue_push(f->q, j);
+        pthread_mutex_lock(&f->lock);
+        jq_push(&f->q, j);
+        pthread_cond_signal(&f->cond);
+        pthread_mutex_unlock(&f->lock);
     }
     w->next = e->waiters;
     e->waiters = w;

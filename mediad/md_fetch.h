@@ -1,4 +1,5 @@
-/* audiosrc loader: a fetch thread (files and http(s) via libcurl) with limits and a per-URI cache. */
+/* audiosrc loader: a fetch thread (files and http(s) via libcurl) with limits and a per-URI cache.
+ */
 #ifndef MD_FETCH_H
 #define MD_FETCH_H
 

@@ -2,8 +2,10 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "md_fetch.h"
+#include "md_localwav.h"
 #include "md_ports.h"
 #include "md_sip.h"
+#include "md_tls.h"
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -16,10 +18,13 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: mediad [--sip ADDR:PORT] [--rtp-ports LO-HI] [--max-ports N]\n"
-                    "              [--ports-file FILE] [--log-level SPEC] [--session-timer S]\n"
-                    "              [--rec-timeout MS] [--fetch-timeout MS] [--recorder-srtp on|off]\n"
-                    "              [--recorder-srtp-fallback clear|refuse] [-c FILE]\n");
+    fprintf(stderr,
+            "usage: mediad [--sip ADDR:PORT] [--rtp-ports LO-HI] [--max-ports N]\n"
+            "              [--ports-file FILE] [--log-level SPEC] [--session-timer S]\n"
+            "              [--rec-timeout MS] [--fetch-timeout MS] [--recorder-srtp on|off]\n"
+            "              [--recorder-srtp-fallback clear|refuse] [--local-dir DIR]\n"
+            "              [--tls-cert-dir DIR] [--sips-port N] [--tls-verify all|out|in|none]\n"
+            "              [-c FILE]\n");
 }
 
 static int parse_hostport(const char *s, md_config *cfg)
@@ -69,6 +74,12 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
         cfg->rec_timeout_ms = (unsigned)strtoul(val, &end, 10);
         return *end ? -1 : 0;
     }
+    if (!strcmp(name, "local-dir")) {
+        if (strlen(val) >= sizeof(cfg->local_dir))
+            return -1;
+        snprintf(cfg->local_dir, sizeof(cfg->local_dir), "%s", val);
+        return 0;
+    }
     if (!strcmp(name, "fetch-timeout")) {
         cfg->fetch_timeout_ms = (unsigned)strtoul(val, &end, 10);
         return *end || cfg->fetch_timeout_ms == 0 ? -1 : 0;
@@ -79,6 +90,21 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
                    ? 0
                    : -1;
     }
+    if (!strcmp(name, "tls-cert-dir")) { /* SIPS: docs/mediad.md "SIPS" */
+        const char *why = NULL;
+        if (strlen(val) >= sizeof(cfg->tls_cert_dir) || md_tls_check_dir(val, &why) != 0) {
+            fprintf(stderr, "mediad: --tls-cert-dir %s: %s\n", val, why ? why : "too long");
+            return -1;
+        }
+        snprintf(cfg->tls_cert_dir, sizeof(cfg->tls_cert_dir), "%s", val);
+        return 0;
+    }
+    if (!strcmp(name, "sips-port")) {
+        cfg->sips_port = (int)strtol(val, &end, 10);
+        return *end || cfg->sips_port < 0 || cfg->sips_port > 65535 ? -1 : 0;
+    }
+    if (!strcmp(name, "tls-verify"))
+        return (cfg->tls_verify = md_tls_verify_policy(val)) < 0 ? -1 : 0;
     if (!strcmp(name, "recorder-srtp-fallback")) {
         cfg->rec_srtp_fallback = !strcmp(val, "clear");
         return cfg->rec_srtp_fallback || !strcmp(val, "refuse") ? 0 : -1;
@@ -122,13 +148,15 @@ static int load_config(const char *path, md_config *cfg, char **ports_file, char
 }
 
 /* Write atomically (temp + rename) so a waiting test never reads half a file. */
-static int write_ports_file(const char *path, int sip_port)
+static int write_ports_file(const char *path, int sip_port, int sips_port)
 {
     char *tmp = g_strdup_printf("%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     int rc = -1;
     if (f) {
         fprintf(f, "SIP_PORT=%d\nPID=%d\n", sip_port, (int)getpid());
+        if (sips_port)
+            fprintf(f, "SIPS_PORT=%d\n", sips_port);
         if (fclose(f) == 0 && rename(tmp, path) == 0)
             rc = 0;
     }
@@ -151,6 +179,7 @@ int main(int argc, char **argv)
     ctx.cfg.rtp_hi = 39999;
     ctx.cfg.session_timer = 1800;
     ctx.cfg.rec_timeout_ms = 0;
+    ctx.cfg.tls_verify = md_tls_verify_policy("all");
     ctx.cfg.fetch_timeout_ms = 5000;
     char *ports_file = NULL, *log_spec = NULL;
     int rc = 1;
@@ -190,12 +219,14 @@ int main(int argc, char **argv)
         md_ports_new(ctx.cfg.sip_addr, ctx.cfg.rtp_lo, ctx.cfg.rtp_hi, ctx.cfg.max_ports);
     ctx.env.engine = md_engine_new(pairs);
     ctx.fetch = md_fetch_new(MD_AUDIOSRC_MAX_BYTES, ctx.cfg.fetch_timeout_ms);
+    if (ctx.cfg.local_dir[0] && !(ctx.lw = md_lw_sys_new(ctx.cfg.local_dir)))
+        LOG_ERR(core, "local recording directory %s is not writable", ctx.cfg.local_dir);
     ctx.env.media_addr = ctx.cfg.sip_addr;
     ctx.env.rec_srtp = ctx.cfg.rec_srtp;
     ctx.env.rec_srtp_fallback = ctx.cfg.rec_srtp_fallback;
     ctx.calls = g_hash_table_new(g_str_hash, g_str_equal);
     ctx.loop = g_main_loop_new(NULL, FALSE);
-    if (!ctx.env.ports || !ctx.env.engine || !ctx.fetch) {
+    if (!ctx.env.ports || !ctx.env.engine || !ctx.fetch || (ctx.cfg.local_dir[0] && !ctx.lw)) {
         LOG_ERR(core, "cannot set up media (address %s, ports %u-%u)", ctx.cfg.sip_addr,
                 ctx.cfg.rtp_lo, ctx.cfg.rtp_hi);
         goto cleanup;
@@ -204,7 +235,7 @@ int main(int argc, char **argv)
         LOG_ERR(core, "cannot start (SIP %s:%d)", ctx.cfg.sip_addr, ctx.cfg.sip_port);
         goto cleanup;
     }
-    if (ports_file && write_ports_file(ports_file, ctx.bound_port) != 0) {
+    if (ports_file && write_ports_file(ports_file, ctx.bound_port, ctx.bound_sips) != 0) {
         LOG_ERR(core, "cannot write %s", ports_file);
         goto cleanup;
     }
@@ -219,6 +250,7 @@ cleanup:
     md_sip_stop(&ctx);
     md_engine_free(&ctx.env.engine);
     md_fetch_free(&ctx.fetch); /* after the engine: its streams point into the tone cache */
+    md_lw_sys_free(&ctx.lw);   /* after the engine: it closes the files the streams fed */
     md_ports_free(&ctx.env.ports);
     if (ctx.calls)
         g_hash_table_destroy(ctx.calls);

@@ -4,6 +4,7 @@
 #include "md_ports.h"
 #include "md_session.h"
 #include "md_srtp.h"
+#include "md_tls.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@ static int dest_hostport(const char *dest, char *out, size_t cap)
     const char *s = dest;
     if (!strncmp(s, "sip:", 4))
         s += 4;
+    else if (!strncmp(s, "sips:", 5)) /* SIPS: md_tls.c */
+        s += 5;
     const char *at = strchr(s, '@');
     if (at)
         s = at + 1;
@@ -41,7 +44,9 @@ static int build_ruri_into(md_rec *r, const md_params *p, const char *hostport, 
     char user[MD_ID_LEN * 3 + 16] = "";
     if (md_params_append_uri(user, sizeof(user), "record", r->record_id))
         return -1;
-    snprintf(ruri, cap, "sip:%s@%s", user + 1, hostport);
+    char tp[24]; /* sips: and ;transport= of the dest are kept (md_tls.c) */
+    snprintf(ruri, cap, "%s:%s@%s%s", md_tls_dest_scheme(r->dest), user + 1, hostport,
+             md_tls_dest_transport(r->dest, tp, sizeof(tp)));
     int rc = md_params_append_uri(ruri, cap, "calluuid", uuid && *uuid ? uuid : c->conf);
     rc |= md_params_append_uri(ruri, cap, "dn", dn ? dn->dn : "");
     rc |= md_params_append_uri(ruri, cap, "recordDN", recdn && *recdn ? recdn : dn->dn);

@@ -4,6 +4,8 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_rtp.h"
+#include "md_localwav.h"
+#include "md_mixer.h"
 #include "md_tone.h"
 #include "ar_srtp.h"
 
@@ -17,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,13 +71,29 @@ struct md_stream {
      * stream, as a sink, sends the toned copy. */
     md_tone_play tone;
     uint8_t want_tone;
+    md_lw_tap lwt; /* local WAV recording (md_localwav.c) */
+    md_mixer *mix; /* conference mixer this stream's RTP feeds (md_mixer.c), or NULL */
+    int mix_in;    /* its input slot there */
     /* SRTP (md_srtp.c decides, the worker owns): decrypts what arrives, encrypts what
      * leaves. NULL = clear. Freed by the worker on replacement and release. */
     ar_srtp *srtp_in, *srtp_out;
     _Atomic uint64_t c[C_N];
 };
 
-enum { CMD_ADD, CMD_REMOTE, CMD_SINKS, CMD_SENDING, CMD_DEL, CMD_TONE, CMD_WANT_TONE, CMD_SRTP };
+enum {
+    CMD_ADD,
+    CMD_REMOTE,
+    CMD_SINKS,
+    CMD_SENDING,
+    CMD_DEL,
+    CMD_TONE,
+    CMD_WANT_TONE,
+    CMD_LW,
+    CMD_LW_ON,
+    CMD_MIX_SET,
+    CMD_MIX_DEL,
+    CMD_SRTP
+};
 
 typedef struct {
     int type;
@@ -94,6 +113,14 @@ typedef struct {
             const int16_t *pcm;
             uint32_t n, silence;
         } tone;
+        struct {
+            md_localwav *lw;
+            int ch, tone;
+        } lw;
+        struct {
+            md_mixer *m;
+            md_mix_cfg cfg;
+        } mix;
         struct {
             ar_srtp *in, *out;
             int mask; /* 1: replace in, 2: replace out */
@@ -121,6 +148,9 @@ struct md_engine {
     ar_rtp_hdr hdr[BATCH];
     uint8_t ok[BATCH];
     uint8_t (*tbuf)[PKT_MAX]; /* tone-mixed copies (md_tone_play_mix) */
+    md_mixer *mixers;         /* active conference mixers (worker) */
+    int tfd;                  /* 20 ms tick of the mixers, armed while there are any */
+    uint8_t mixpkt[12 + MD_MIX_FRAME + 64];
     uint8_t tmix[BATCH];
     uint8_t (*obuf)[PKT_MAX + AR_SRTP_TRAILER_ROOM]; /* SRTP-protected copies, per sink */
 };
@@ -146,11 +176,12 @@ md_engine *md_engine_new(unsigned max_streams)
     e->pool = calloc(e->max_streams, sizeof(md_stream));
     e->buf = calloc(BATCH, PKT_MAX);
     e->tbuf = calloc(BATCH, PKT_MAX);
+    e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     e->obuf = calloc(BATCH, sizeof(*e->obuf));
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&e->lock, NULL);
-    if (!e->pool || !e->buf || !e->tbuf || !e->obuf || e->epfd < 0 || e->evfd < 0) {
+    if (!e->pool || !e->buf || !e->tbuf || e->tfd < 0 || !e->obuf || e->epfd < 0 || e->evfd < 0) {
         md_engine_free(&e);
         return NULL;
     }
@@ -168,6 +199,8 @@ md_engine *md_engine_new(unsigned max_streams)
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
     epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->evfd, &ev);
+    struct epoll_event tev = {.events = EPOLLIN, .data.u64 = UINT64_MAX - 1};
+    epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->tfd, &tev);
     return e;
 }
 
@@ -283,6 +316,36 @@ void md_stream_set_want_tone(md_stream *s, int on)
     post(s->eng, &c);
 }
 
+void md_stream_set_localwav(md_stream *s, md_localwav *lw, int ch, int with_tone)
+{
+    md_cmd c = {.type = CMD_LW, .s = s};
+    c.u.lw.lw = lw;
+    c.u.lw.ch = ch;
+    c.u.lw.tone = with_tone;
+    post(s->eng, &c);
+}
+
+void md_stream_set_localwav_on(md_stream *s, int on)
+{
+    md_cmd c = {.type = CMD_LW_ON, .s = s, .u.on = on};
+    post(s->eng, &c);
+}
+
+void md_engine_mixer_set(md_stream *via, md_mixer *m, const md_mix_cfg *cfg)
+{
+    md_cmd c = {.type = CMD_MIX_SET, .s = via};
+    c.u.mix.m = m;
+    c.u.mix.cfg = *cfg;
+    post(via->eng, &c);
+}
+
+void md_engine_mixer_del(md_stream *via, md_mixer *m)
+{
+    md_cmd c = {.type = CMD_MIX_DEL, .s = via};
+    c.u.mix.m = m;
+    post(via->eng, &c);
+}
+
 void md_stream_release(md_stream **ps)
 {
     if (!*ps)
@@ -329,6 +392,10 @@ static void w_unregister(md_engine *e, md_stream *s)
     epoll_ctl(e->epfd, EPOLL_CTL_DEL, s->rtcp_fd, NULL);
     close(s->rtp_fd);
     close(s->rtcp_fd);
+    md_lw_tap_set(&s->lwt, NULL, 0, 0, now_ns()); /* local WAV: this channel ends here */
+    for (md_mixer *m = e->mixers; m; m = m->next)
+        md_mixer_drop_stream(m, s);
+    s->mix = NULL;
     ar_srtp_free(&s->srtp_in);
     ar_srtp_free(&s->srtp_out);
     s->registered = 0;
@@ -347,6 +414,111 @@ static void w_unregister(md_engine *e, md_stream *s)
         }
     }
     atomic_store_explicit(&s->in_use, 0, memory_order_release);
+}
+
+/* ---- conference mixers (md_mixer.c does the arithmetic) ---- */
+
+static void w_srtp_count(md_stream *s, int rc);
+
+static void w_mixer_arm(md_engine *e)
+{
+    struct itimerspec it = {{0, 0}, {0, 0}};
+    if (e->mixers) {
+        it.it_interval.tv_nsec = 20 * 1000000L;
+        it.it_value.tv_nsec = 20 * 1000000L;
+    }
+    timerfd_settime(e->tfd, 0, &it, NULL);
+}
+
+static void w_mixer_set(md_engine *e, md_mixer *m, const md_mix_cfg *cfg)
+{
+    for (int i = 0; i < m->cfg.nin; i++)
+        if (m->cfg.in[i] && m->cfg.in[i]->mix == m)
+            m->cfg.in[i]->mix = NULL;
+    m->cfg = *cfg;
+    for (int i = 0; i < m->cfg.nin; i++) {
+        md_stream *s = m->cfg.in[i];
+        if (s && s->registered) {
+            s->mix = m;
+            s->mix_in = i;
+        } else {
+            m->cfg.in[i] = NULL;
+        }
+    }
+    for (int o = 0; o < m->cfg.nout; o++)
+        if (m->cfg.out[o] && !m->cfg.out[o]->registered)
+            m->cfg.out[o] = NULL;
+    md_mixer *p = e->mixers;
+    while (p && p != m)
+        p = p->next;
+    if (!p) {
+        m->next = e->mixers;
+        e->mixers = m;
+        w_mixer_arm(e);
+    }
+}
+
+static void w_mixer_del(md_engine *e, md_mixer *m)
+{
+    for (md_mixer **pp = &e->mixers; *pp; pp = &(*pp)->next) {
+        if (*pp == m) {
+            *pp = m->next;
+            break;
+        }
+    }
+    for (int i = 0; i < m->cfg.nin; i++)
+        if (m->cfg.in[i] && m->cfg.in[i]->mix == m)
+            m->cfg.in[i]->mix = NULL;
+    free(m); /* a control command, not the packet path */
+    w_mixer_arm(e);
+}
+
+/* One mixed frame out of output stream o: our own header, continuing its sequence. */
+static void w_mix_send(void *ud, md_mixer *m, int o, int pt, const uint8_t *payload, size_t n)
+{
+    md_engine *e = ud;
+    md_stream *d = m->cfg.out[o];
+    if (!d || !d->registered || !d->sending || !d->have_remote)
+        return;
+    if (!d->tx_started) {
+        d->last_out_seq = (uint16_t)d->tx_ssrc;
+        d->last_out_ts = d->tx_ssrc >> 3;
+        d->tx_started = 1;
+    }
+    d->last_out_seq++;
+    d->last_out_ts += (uint32_t)n;
+    d->last_tx_ns = now_ns();
+    d->resync = 1; /* should relaying resume, it continues after this packet */
+    uint8_t *b = e->mixpkt;
+    ar_rtp_write_hdr(b, (uint8_t)pt, 0, d->last_out_seq, d->last_out_ts, d->tx_ssrc);
+    memcpy(b + 12, payload, n);
+    size_t len = 12 + n;
+    if (d->srtp_out) {
+        int rc = ar_srtp_protect(d->srtp_out, b, &len, sizeof(e->mixpkt));
+        if (rc != AR_E_OK) {
+            w_srtp_count(d, rc);
+            return;
+        }
+    }
+    struct sockaddr_in *dst = d->latched ? &d->src_rtp : &d->rem_rtp;
+    if (sendto(d->rtp_fd, b, len, MSG_DONTWAIT, (struct sockaddr *)dst, sizeof(*dst)) < 0) {
+        cnt_add(d, C_TX_ERR, 1);
+        return;
+    }
+    cnt_add(d, C_TX_PKTS, 1);
+    cnt_add(d, C_TX_BYTES, len);
+}
+
+static void w_mixer_tick(md_engine *e)
+{
+    uint64_t ticks = 0;
+    if (read(e->tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+        return;
+    if (ticks > 5)
+        ticks = 5; /* after a stall, do not burst more than 100 ms */
+    for (uint64_t t = 0; t < ticks; t++)
+        for (md_mixer *m = e->mixers; m; m = m->next)
+            md_mixer_tick(m, w_mix_send, e);
 }
 
 static void w_apply(md_engine *e, md_cmd *c)
@@ -386,6 +558,19 @@ static void w_apply(md_engine *e, md_cmd *c)
         break;
     case CMD_WANT_TONE:
         s->want_tone = (uint8_t)(c->u.on != 0);
+        break;
+    case CMD_LW:
+        md_lw_tap_set(&s->lwt, c->u.lw.lw, c->u.lw.ch, c->u.lw.tone, now_ns());
+        break;
+    case CMD_LW_ON:
+        s->lwt.on = (uint8_t)(c->u.on != 0);
+        s->lwt.anchored = 0;
+        break;
+    case CMD_MIX_SET:
+        w_mixer_set(e, c->u.mix.m, &c->u.mix.cfg);
+        break;
+    case CMD_MIX_DEL:
+        w_mixer_del(e, c->u.mix.m);
         break;
     case CMD_SRTP:
         if (c->u.srtp.mask & 1) {
@@ -480,9 +665,10 @@ static void w_send_batch(md_stream *d, int fd, int n)
 /* Count an SRTP failure by kind on stream s. */
 static void w_srtp_count(md_stream *s, int rc)
 {
-    cnt_add(s, rc == AR_E_SRTP_AUTH_FAIL ? C_SRTP_AUTH
-               : rc == AR_E_SRTP_REPLAY  ? C_SRTP_REPLAY
-                                         : C_SRTP_ERR,
+    cnt_add(s,
+            rc == AR_E_SRTP_AUTH_FAIL ? C_SRTP_AUTH
+            : rc == AR_E_SRTP_REPLAY  ? C_SRTP_REPLAY
+                                      : C_SRTP_ERR,
             1);
 }
 
@@ -669,6 +855,20 @@ static void w_read(md_engine *e, md_stream *s, int is_rtcp)
                 e->tmix[i] = (uint8_t)(e->ok[i] && s->tone.pcm &&
                                        md_tone_play_mix(&s->tone, e->buf[i], e->rmsg[i].msg_len,
                                                         &e->hdr[i], e->tbuf[i]));
+            if (s->mix) /* conference: the mixer takes the (tone-mixed) payload */
+                for (int i = 0; i < n; i++)
+                    if (e->ok[i])
+                        md_mixer_input(s->mix, s->mix_in, e->hdr[i].pt,
+                                       (e->tmix[i] ? e->tbuf[i] : e->buf[i]) +
+                                           e->hdr[i].payload_off,
+                                       e->hdr[i].payload_len);
+            if (s->lwt.lw) /* local WAV: queue the payload for the writer thread */
+                for (int i = 0; i < n; i++)
+                    if (e->ok[i])
+                        md_lw_tap_packet(&s->lwt,
+                                         (s->lwt.tone && e->tmix[i] ? e->tbuf[i] : e->buf[i]) +
+                                             e->hdr[i].payload_off,
+                                         &e->hdr[i], now);
             w_forward_rtp(e, s, n, now);
         }
         if (n < BATCH)
@@ -685,6 +885,10 @@ static void *w_main(void *arg)
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 == UINT64_MAX) {
                 w_drain_cmds(e);
+                continue;
+            }
+            if (evs[i].data.u64 == UINT64_MAX - 1) {
+                w_mixer_tick(e);
                 continue;
             }
             uint64_t idx = evs[i].data.u64 >> 1;
@@ -728,6 +932,13 @@ void md_engine_free(md_engine **pe)
         close(e->epfd);
     if (e->evfd >= 0)
         close(e->evfd);
+    if (e->tfd >= 0)
+        close(e->tfd);
+    while (e->mixers) {
+        md_mixer *m = e->mixers;
+        e->mixers = m->next;
+        free(m);
+    }
     pthread_mutex_destroy(&e->lock);
     free(e->q);
     free(e->buf);

@@ -16,6 +16,8 @@
 typedef struct md_engine md_engine;
 typedef struct md_stream md_stream;
 
+#include "md_mixer.h" /* md_mixer, md_mix_cfg (conference mixer) */
+
 #define MD_MAX_SINKS 4
 
 typedef struct {
@@ -71,6 +73,15 @@ void md_stream_set_tone(md_stream *s, const int16_t *pcm, uint32_t n, uint32_t s
 /* Whether this stream, as a sink, sends the toned copy (default: party streams yes,
  * recorder streams no). */
 void md_stream_set_want_tone(md_stream *s, int on);
+/* Local WAV (md_localwav.h): feed this stream's RTP payload to channel ch of lw (the
+ * tone-mixed copy when with_tone); lw NULL detaches. _on(0) stops feeding (pause). */
+struct md_localwav;
+void md_stream_set_localwav(md_stream *s, struct md_localwav *lw, int ch, int with_tone);
+void md_stream_set_localwav_on(md_stream *s, int on);
+/* Conference mixer (md_mixer.h), posted through any stream of the engine: install or
+ * reconfigure m (the worker adopts it), or remove it (the worker frees it). */
+void md_engine_mixer_set(md_stream *via, md_mixer *m, const md_mix_cfg *cfg);
+void md_engine_mixer_del(md_stream *via, md_mixer *m);
 void md_stream_get_stats(const md_stream *s, md_stream_stats *out);
 /* SRTP (md_srtp.h): mask bit 1 replaces the inbound context (decrypts what this
  * stream receives) with in, bit 2 the outbound one (encrypts what it sends) with out;

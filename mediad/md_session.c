@@ -74,6 +74,7 @@ void md_call_free(md_call **pc, const md_media_env *env)
         md_rec_release(c->recs[0], env);
     while (c->nlegs)
         md_call_remove_leg(c, c->legs[0], env);
+    md_mixer_call_free(c);
     md_params_clear(&c->params);
     free(c);
     *pc = NULL;
@@ -288,6 +289,8 @@ static md_stream *peer_stream(const md_leg *peer, const md_leg *l, int i)
 
 void md_call_rewire(md_call *c)
 {
+    int mixing = md_mixer_wanted(c);
+    md_mixer_shape(c); /* conference: what each recorded m= line carries */
     for (int li = 0; li < c->nlegs; li++) {
         md_leg *l = c->legs[li];
         md_leg *peer = NULL;
@@ -302,6 +305,8 @@ void md_call_rewire(md_call *c)
             int rtcp[MD_MAX_SINKS];
             int n = 0;
             md_stream *ps = peer ? peer_stream(peer, l, i) : NULL;
+            if (mixing && l->ms[i].kind == 'a')
+                ps = NULL; /* conference: the mixer sends what each party hears */
             if (ps) {
                 sinks[n] = ps;
                 rtcp[n++] = 1;
@@ -309,7 +314,10 @@ void md_call_rewire(md_call *c)
             for (int r = 0; r < c->nrecs && n < MD_MAX_SINKS; r++) {
                 md_rec *rec = c->recs[r];
                 for (int k = 0; k < rec->nm && n < MD_MAX_SINKS; k++) {
-                    if (rec->m[k].leg == l && rec->m[k].leg_m == i && rec->m[k].st) {
+                    const md_rec_media *rm = &rec->m[k];
+                    md_leg *src = rm->conf_leg ? rm->conf_leg : rm->leg; /* conference shape */
+                    int src_m = rm->conf_leg ? rm->conf_m : rm->leg_m;
+                    if (src == l && src_m == i && rm->st && !rm->conf_mix) {
                         sinks[n] = rec->m[k].st;
                         rtcp[n++] = 0;
                     }
@@ -318,4 +326,5 @@ void md_call_rewire(md_call *c)
             md_stream_set_sinks(l->st[i], sinks, rtcp, n);
         }
     }
+    md_mixer_update(c); /* conference mixer on/off/reconfigured with the wiring */
 }

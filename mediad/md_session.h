@@ -44,8 +44,8 @@ typedef struct md_leg {
     int nstreams;                      /* m= lines seen (streams or rejected slots) */
     md_stream *st[AR_SDP_MAX_MEDIA];   /* NULL for rejected/unsupported m= lines */
     uint16_t port[AR_SDP_MAX_MEDIA];
-    int joined;        /* named in an MSML <join> */
-    int offer_pending; /* we offered in a 2xx, the ACK carries the answer */
+    int joined;                 /* named in an MSML <join> */
+    int offer_pending;          /* we offered in a 2xx, the ACK carries the answer */
     struct md_srtp_state *srtp; /* SRTP keys (md_srtp.h); NULL while every line is clear */
 } md_leg;
 
@@ -58,6 +58,12 @@ typedef struct {
     int rejected; /* port 0 in the recorder's answer */
     int reported; /* the rejection was reported to the gateway */
     char label[16];
+    /* Conference shape (md_mixer.c, set while mixing): conf_mix 1 = this line carries
+     * the mix of the non-supervisor parties, 2 = the mix of all parties but the
+     * session's first; conf_leg/conf_m: copy this party's stream instead of leg's. */
+    int conf_mix;
+    md_leg *conf_leg;
+    int conf_m;
 } md_rec_media;
 
 /* One recording session (one SIP dialog toward one recorder). */
@@ -94,7 +100,10 @@ struct md_call {
     md_leg *ctl;      /* leg whose INFO created the recording: failures go there */
     md_rec *recs[MD_MAX_RECS];
     int nrecs;
-    void *tone; /* compliance tone state (md_tone.c), NULL when none */
+    void *tone;                     /* compliance tone state (md_tone.c), NULL when none */
+    void *localwav;                 /* local recording state (md_localwav.c), NULL when none */
+    md_mixer *mixer;                /* conference mixer while 3+ legs have audio (md_mixer.c) */
+    md_stream *mixer_engine_stream; /* the stream its commands were posted through */
 };
 
 /* Services the session layer needs from the daemon (ports, engine, identity). */

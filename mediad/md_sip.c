@@ -4,7 +4,9 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_msml.h"
+#include "md_localwav.h"
 #include "md_ports.h"
+#include "md_tls.h"
 #include "md_tone.h"
 
 #include <sofia-sip/nua.h>
@@ -14,6 +16,7 @@
 #include <sofia-sip/soa_tag.h>
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -77,6 +80,7 @@ void md_sip_call_gone(md_ctx *ctx, md_call *c)
         md_recsess_stop(ctx, c->recs[i], 1);
     g_hash_table_remove(ctx->calls, c->conf);
     md_tone_call_free(c);
+    md_localwav_call_free(c);
     md_call_free(&c, &ctx->env);
 }
 
@@ -291,6 +295,7 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
             c->paused = 0;
             c->eff_paused = 0;
             md_tone_update(ctx, ctx->fetch, c); /* tones: off with the recording */
+            md_localwav_update(ctx, ctx->lw, c);
             break;
         case AR_MSML_OP_AUDIT:
             md_call_stats_text(c, desc, MSML_BUF / 2);
@@ -313,6 +318,7 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         c->recording = 1;
         md_sip_update_pause(ctx, c);
         md_tone_update(ctx, ctx->fetch, c); /* tones: fetch audiosrc, arm the players */
+        md_localwav_update(ctx, ctx->lw, c);
     }
     info_reply(nua, nh, 200, 200, desc);
     if (create)
@@ -342,6 +348,7 @@ int md_sip_update_pause(md_ctx *ctx, md_call *c)
         return 0;
     c->eff_paused = eff;
     md_tone_update(ctx, ctx->fetch, c); /* tones: none while paused, restart on resume */
+    md_localwav_update(ctx, ctx->lw, c);
     /* Sessions created later read the state from the call (md_recplan new_rec). */
     if (c->recording)
         md_recsess_event(ctx, c, eff ? MD_EV_PAUSE : MD_EV_RESUME);
@@ -499,16 +506,26 @@ int md_sip_start(md_ctx *ctx)
             return AR_E_IO;
         char url[128];
         snprintf(url, sizeof(url), "sip:%s:%d;transport=udp", ctx->cfg.sip_addr, port);
-        ctx->nua =
-            nua_create(root, on_nua, (nua_magic_t *)ctx, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
-                       NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_APPL_METHOD("INFO"),
-                       NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(ctx->cfg.session_timer),
-                       NUTAG_MIN_SE(90), NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
-                       SIPTAG_ACCEPT_STR("application/sdp, application/msml+xml"),
-                       SIPTAG_USER_AGENT_STR("arec-mediad"), TAG_END());
-        if (ctx->nua)
+        /* SIPS (md_tls.c): a TLS transport next to UDP when a certificate dir is set. */
+        int tls = ctx->cfg.tls_cert_dir[0] != '\0';
+        int sport = !tls                 ? 0
+                    : ctx->cfg.sips_port ? ctx->cfg.sips_port
+                                         : md_tls_probe_port(ctx->cfg.sip_addr);
+        char surl[128];
+        snprintf(surl, sizeof(surl), "sips:%s:%d", ctx->cfg.sip_addr, sport);
+        ctx->nua = nua_create(
+            root, on_nua, (nua_magic_t *)ctx, NUTAG_URL(url), TAG_IF(tls, NUTAG_SIPS_URL(surl)),
+            TAG_IF(tls, TPTAG_CERTIFICATE(ctx->cfg.tls_cert_dir)),
+            TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY((unsigned)ctx->cfg.tls_verify)),
+            NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_APPL_METHOD("INFO"),
+            NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(ctx->cfg.session_timer), NUTAG_MIN_SE(90),
+            NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
+            SIPTAG_ACCEPT_STR("application/sdp, application/msml+xml"),
+            SIPTAG_USER_AGENT_STR("arec-mediad"), TAG_END());
+        if (ctx->nua) {
             ctx->bound_port = port;
-        else if (ctx->cfg.sip_port)
+            ctx->bound_sips = sport;
+        } else if (ctx->cfg.sip_port)
             break;
     }
     if (!ctx->nua)

@@ -1,4 +1,5 @@
-/* Compliance tones: who hears the tone, which recorded channel carries it, and the RTP-clocked player. */
+/* Compliance tones: who hears the tone, which recorded channel carries it, and the RTP-clocked
+ * player. */
 #include "md_tone.h"
 
 #include "ar_err.h"
@@ -111,7 +112,7 @@ static int flag_default_on(const md_params *p, const char *name)
  * value says which channel it is about, so either key may carry either channel.
  * *a_hears: the recordDN channel carries what otherDN hears; *b_hears likewise.
  */
-static void chan_sources(const md_params *p, int *a_hears, int *b_hears)
+void md_tone_channel_hears(const md_params *p, int *a_hears, int *b_hears)
 {
     *a_hears = 0;
     *b_hears = 0;
@@ -207,7 +208,7 @@ void md_tone_update(md_ctx *ctx, md_fetch *fetch, md_call *c)
     int a_hears_tone = flag_default_on(&c->params, "record_recorddnhearstone");
     int b_hears_tone = flag_default_on(&c->params, "record_otherdnhearstone");
     int chan_a_hears, chan_b_hears;
-    chan_sources(&c->params, &chan_a_hears, &chan_b_hears);
+    md_tone_channel_hears(&c->params, &chan_a_hears, &chan_b_hears);
     /* Recorder streams copying a party carry the tone when their channel is what the
      * other party hears (which holds the tone only if that party hears it). */
     for (int r = 0; r < c->nrecs; r++) {

@@ -3,6 +3,7 @@
 #define MD_TONE_H
 
 #include "ar_rtp.h"
+#include "md_params.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,9 @@ typedef struct md_fetch md_fetch;
 #define MD_TONE_MIN_SILENCE_MS     1500
 #define MD_TONE_DEFAULT_SILENCE_MS 30000
 
+/* record_chan1source/record_chan2source: *a_hears when the recordDN channel carries
+ * what otherDN hears (tone included), *b_hears likewise for the otherDN channel. */
+void md_tone_channel_hears(const md_params *p, int *a_hears, int *b_hears);
 /* Silence between tones in ms from the tonesilenceduration value (NULL = absent). */
 long md_tone_silence_ms(const char *value);
 /*

@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <signal.h>
 #include <sofia-sip/su_glib.h>
+#include <sofia-sip/tport_tag.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,12 @@ static void usage(FILE *fp)
 {
     fprintf(fp, "usage: arec-recorder --sip HOST:PORT --dir DIR --ports-file FILE\n"
                 "         [--reject-video] [--answer-delay MS] [--reject CODE]\n"
-                "         [--drop-after SECONDS] [--rtp-ports LO-HI] [--log-level SPEC]\n");
+                "         [--drop-after SECONDS] [--rtp-ports LO-HI] [--log-level SPEC]\n"
+                "         [--tls-cert-dir DIR] [--sips-port N] [--tls-verify all|out|in|none]\n");
 }
 
 /* The ports file tells tests and scripts where we listen; written whole or not at all. */
-static int write_ports_file(const char *path, uint16_t port)
+static int write_ports_file(const char *path, uint16_t port, uint16_t sips_port)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -34,6 +36,8 @@ static int write_ports_file(const char *path, uint16_t port)
     if (!fp)
         return -1;
     int bad = fprintf(fp, "SIP_PORT=%u\nPID=%ld\n", (unsigned)port, (long)getpid()) < 0;
+    if (sips_port)
+        bad |= fprintf(fp, "SIPS_PORT=%u\n", (unsigned)sips_port) < 0;
     bad |= fclose(fp) != 0;
     if (bad || rename(tmp, path) != 0) {
         remove(tmp);
@@ -54,6 +58,38 @@ static gboolean on_signal(gpointer data)
     LOG_INFO(core, "signal received, ending sessions");
     rec_sip_shutdown(sip, on_shutdown_done, NULL);
     return G_SOURCE_CONTINUE;
+}
+
+/* --tls-cert-dir must hold agent.pem (certificate + key) and cafile.pem (trusted CAs). */
+static int tls_dir_ok(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/agent.pem", dir);
+    int ok = access(path, R_OK) == 0;
+    snprintf(path, sizeof path, "%s/cafile.pem", dir);
+    if (!ok || access(path, R_OK) != 0) {
+        fprintf(stderr, "arec-recorder: %s needs readable agent.pem and cafile.pem\n", dir);
+        return 0;
+    }
+    return 1;
+}
+
+static int tls_verify_policy(const char *s, unsigned *out)
+{
+    static const struct {
+        const char *name;
+        unsigned v;
+    } p[] = {{"all", TPTLS_VERIFY_ALL},
+             {"out", TPTLS_VERIFY_OUT},
+             {"in", TPTLS_VERIFY_IN},
+             {"none", TPTLS_VERIFY_NONE}};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
+        if (!strcmp(s, p[i].name)) {
+            *out = p[i].v;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -77,6 +113,9 @@ int main(int argc, char **argv)
                                              {"drop-after", required_argument, NULL, 'D'},
                                              {"rtp-ports", required_argument, NULL, 'R'},
                                              {"log-level", required_argument, NULL, 'l'},
+                                             {"tls-cert-dir", required_argument, NULL, 'T'},
+                                             {"sips-port", required_argument, NULL, 'S'},
+                                             {"tls-verify", required_argument, NULL, 'V'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     rec_sip_opts o;
@@ -86,6 +125,7 @@ int main(int argc, char **argv)
     char host[64];
 
     memset(&o, 0, sizeof o);
+    o.tls_verify = TPTLS_VERIFY_ALL;
     ar_log_set_ident("arec-recorder");
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -119,6 +159,20 @@ int main(int argc, char **argv)
             break;
         case 'l':
             if (ar_log_parse(optarg) != 0)
+                goto bad_arg;
+            break;
+        case 'T': /* SIPS: sofia-sip TLS with DIR/agent.pem and DIR/cafile.pem */
+            if (!tls_dir_ok(optarg))
+                goto bad_arg;
+            o.tls_cert_dir = optarg;
+            break;
+        case 'S':
+            if (parse_int(optarg, 0, 65535, &port) != 0)
+                goto bad_arg;
+            o.sips_port = (uint16_t)port;
+            break;
+        case 'V':
+            if (tls_verify_policy(optarg, &o.tls_verify) != 0)
                 goto bad_arg;
             break;
         case 'h':
@@ -161,7 +215,7 @@ int main(int argc, char **argv)
         LOG_ERR(core, "cannot bind SIP on %s", sip_arg);
         goto cleanup;
     }
-    if (write_ports_file(ports_file, rec_sip_port(sip)) != 0) {
+    if (write_ports_file(ports_file, rec_sip_port(sip), rec_sip_sips_port(sip)) != 0) {
         LOG_ERR(core, "cannot write %s", ports_file);
         goto cleanup;
     }

@@ -1,5 +1,6 @@
 /* One recording session: SDP offer/answer, streams, pauses, WAV and sidecar files. */
 #include "rec_session_int.h"
+#include "rec_srtp.h"
 
 #include "ar_err.h"
 #include "ar_log.h"
@@ -95,8 +96,8 @@ static void classify(rec_session *s, rec_stream *st, const ar_sdp_media *m)
     memset(st->law, 0, sizeof st->law);
     st->pt = m->nfmt > 0 ? m->fmt[0].pt : -1;
     snprintf(st->enc, sizeof st->enc, "%s", m->nfmt > 0 ? m->fmt[0].enc : "");
-    if (m->port == 0 || strcasecmp(m->proto, "RTP/AVP") != 0)
-        return; /* disabled, or SRTP which this build does not decrypt */
+    if (m->port == 0 || !rec_srtp_media_usable(m))
+        return; /* disabled, another profile, or SRTP without a usable a=crypto */
     if (strcasecmp(m->type, "audio") == 0) {
         int g711 = 0;
         for (int f = 0; f < m->nfmt; f++) {
@@ -267,6 +268,15 @@ int rec_session_offer(rec_session *s, const char *sdp, size_t len, const rec_sip
         }
         st->active = is_active_dir(m->dir);
         ports[i] = rec_rtp_port(st->sock);
+        /* SRTP (rec_srtp.c): the offerer's key decrypts before anything is written. */
+        rc = rec_srtp_offer(&st->srtp, m, s->name);
+        if (rc != AR_E_OK) {
+            *why = ar_strerror(rc);
+            status = 488;
+            goto cleanup;
+        }
+        if (st->srtp)
+            rec_rtp_set_unprotect(st->sock, rec_srtp_unprotect, st->srtp);
         /* The offerer's address moved (failover, another media server): so may its
          * RTP source, so the next valid packet may latch again. */
         if (!initial && (strcmp(st->remote_addr, m->addr) != 0 || st->remote_port != m->port))
@@ -287,6 +297,8 @@ int rec_session_offer(rec_session *s, const char *sdp, size_t len, const rec_sip
                                 : AR_SDP_DIR_INACTIVE;
         if (ports[i])
             ans->media[i].rtcp_port = ans->media[i].rtcp_mux ? 0 : (uint16_t)(ports[i] + 1);
+        if (i < s->nstreams)
+            rec_srtp_answer(s->streams[i].srtp, &ans->media[i]); /* our own a=crypto */
     }
     /* RFC 3264 8: our o= version moves only when our description changes. */
     size_t n = 0;
@@ -405,8 +417,10 @@ void rec_session_free(rec_session **sp)
     *sp = NULL;
     if (s->tick)
         g_source_remove(s->tick);
-    for (int i = 0; i < s->nstreams; i++)
+    for (int i = 0; i < s->nstreams; i++) {
         rec_rtp_free(&s->streams[i].sock);
+        rec_srtp_free(&s->streams[i].srtp);
+    }
     if (s->wav)
         ar_wav_writer_close(&s->wav, 0);
     g_free(s->answer);

@@ -24,7 +24,8 @@ typedef struct {
     int audio_ordinal;               /* 0 for the first audio m= line, 1 for the second... */
     int active;                      /* offer direction lets media flow to us */
     rec_rtp_sock *sock;
-    uint16_t port;                     /* RTP port answered, 0 when declined */
+    struct rec_srtp *srtp; /* SRTP state (rec_srtp.h); NULL while the stream was never secure */
+    uint16_t port;         /* RTP port answered, 0 when declined */
     char remote_addr[AR_SDP_ADDR_LEN]; /* offerer's c= and port for this m= line */
     uint16_t remote_port;
     uint8_t law[128]; /* per payload type: AR_WAV_MULAW / AR_WAV_ALAW / 0 */

@@ -1,5 +1,6 @@
 /* The JSON sidecar of a recording session, rewritten atomically on every state change. */
 #include "rec_session_int.h"
+#include "rec_srtp.h"
 
 #include "ar_err.h"
 #include "ar_log.h"
@@ -113,6 +114,19 @@ static json_object *stream_json(const rec_session *s, const rec_stream *st)
     add_int(j, "late_samples", (int64_t)st->late_samples);
     add_int(j, "rtcp_packets", (int64_t)st->rtcp_packets);
     add_int(j, "rtcp_malformed", (int64_t)st->rtcp_malformed);
+    rec_srtp_info si; /* SRTP counters (rec_srtp.c); null for a clear stream */
+    rec_srtp_get_info(st->srtp, &si);
+    json_object *sj = NULL;
+    if (si.suite) {
+        sj = json_object_new_object();
+        add_str(sj, "suite", si.suite);
+        add_int(sj, "decrypted", (int64_t)si.ok);
+        add_int(sj, "auth_fail", (int64_t)si.auth_fail);
+        add_int(sj, "replay", (int64_t)si.replay);
+        add_int(sj, "other", (int64_t)si.other);
+        add_int(sj, "rekeys", (int64_t)si.rekeys);
+    }
+    json_object_object_add(j, "srtp", sj);
     json_object_object_add(j, "ssrc", st->st.started ? json_object_new_int64(st->st.ssrc) : NULL);
     json_object_object_add(j, "jitter_ms",
                            json_object_new_double(st->st.jitter / (AR_WAV_RATE / 1000.0)));

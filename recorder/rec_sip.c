@@ -14,6 +14,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct rec_sip {
     su_root_t *root;
     nua_t *nua;
     uint16_t port;
+    uint16_t sips_port; /* TLS listen port, 0 without TLS */
     struct rec_call *calls;
     void (*done)(void *);
     void *done_arg;
@@ -388,16 +390,24 @@ int rec_sip_new(rec_sip **out, void *su_root, const rec_sip_opts *o)
     /* With port 0 each transport would get its own ephemeral port: pick one for both. */
     for (int attempt = 0; attempt < 20 && !s->nua; attempt++) {
         uint16_t port = o->port ? o->port : probe_port(o->host);
-        char url[96];
+        char url[96], surl[96];
         snprintf(url, sizeof url, "sip:%s:%u", o->host, port);
-        s->nua = nua_create(su_root, on_nua, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
-                            NUTAG_AUTOANSWER(0), NUTAG_SESSION_TIMER(1800), NUTAG_MIN_SE(90),
-                            SIPTAG_SUPPORTED_STR("timer, siprec"),
+        /* SIPS: sofia-sip's TLS transport beside UDP/TCP (certificates: docs/recorder.md). */
+        int tls = o->tls_cert_dir != NULL;
+        uint16_t sport = !tls ? 0 : o->sips_port ? o->sips_port : probe_port(o->host);
+        snprintf(surl, sizeof surl, "sips:%s:%u", o->host, sport);
+        s->nua = nua_create(su_root, on_nua, s, NUTAG_URL(url), TAG_IF(tls, NUTAG_SIPS_URL(surl)),
+                            TAG_IF(tls, TPTAG_CERTIFICATE(o->tls_cert_dir)),
+                            TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(o->tls_verify)),
+                            NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_SESSION_TIMER(1800),
+                            NUTAG_MIN_SE(90), SIPTAG_SUPPORTED_STR("timer, siprec"),
                             SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"),
                             SIPTAG_ACCEPT_STR("application/sdp, multipart/mixed"),
                             SIPTAG_USER_AGENT_STR("arec-recorder"), TAG_END());
-        if (s->nua)
+        if (s->nua) {
             s->port = port;
+            s->sips_port = sport;
+        }
         if (o->port)
             break;
     }
@@ -414,6 +424,11 @@ int rec_sip_new(rec_sip **out, void *su_root, const rec_sip_opts *o)
 uint16_t rec_sip_port(const rec_sip *s)
 {
     return s->port;
+}
+
+uint16_t rec_sip_sips_port(const rec_sip *s)
+{
+    return s->sips_port;
 }
 
 static gboolean on_shutdown_timeout(gpointer data)

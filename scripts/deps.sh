@@ -11,7 +11,7 @@ AREC_PACKAGES=(
   libsofia-sip-ua-dev libsofia-sip-ua-glib-dev libsrtp2-dev libpq-dev libxml2-dev
   libcmocka-dev libcurl4-openssl-dev
   # runtime peers and test tools
-  postgresql sip-tester python3 python3-websockets python3-pytest sox procps iproute2
+  postgresql sip-tester python3 python3-websockets python3-pytest sox procps iproute2 openssl
   # softphone for the call tests (tests/integration/calls/test_baresip.py)
   baresip-core
   # status page test (headless, driven over the DevTools protocol)

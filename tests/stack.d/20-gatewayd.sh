@@ -8,7 +8,10 @@ GATEWAYD_WS_TOKEN="demo-desktop-token"
 GATEWAYD_STATUS_TOKEN="demo-status-token"
 
 gatewayd_write_config() {
-    local dir="$1" conf="$1/gatewayd.conf" opt
+    local dir="$1" conf="$1/gatewayd.conf" opt md_addr rec_addr
+    # 14-mediad.sh and 15-recorder.sh ran first and wrote their addresses.
+    md_addr="$(sed -n 's/^MEDIAD_SIP_ADDR=//p' "$dir/stack.env" 2>/dev/null || true)"
+    rec_addr="$(sed -n 's/^RECORDER_SIP_ADDR=//p' "$dir/stack.env" 2>/dev/null || true)"
     {
         echo "# Written by tests/stack for this stack only."
         echo "[gateway]"
@@ -27,6 +30,22 @@ gatewayd_write_config() {
         for opt in "${STACK_GATEWAY_OPTS[@]+"${STACK_GATEWAY_OPTS[@]}"}"; do
             echo "${opt%%=*} = ${opt#*=}"
         done
+        # Recording (docs/recording.md): the recorder 15-recorder.sh started is the
+        # default dest, unless a test gives its own recording-dest.
+        if [ -n "$rec_addr" ]; then
+            case " ${STACK_GATEWAY_OPTS[*]-} " in
+            *" recording-dest="*) ;;
+            *) echo "recording-dest = sip:$rec_addr" ;;
+            esac
+        fi
+        if [ -n "$md_addr" ]; then
+            echo
+            echo "# mediad (14-mediad.sh): the media server the recording controller uses."
+            echo "[dn msml]"
+            echo "type = VoIP Service"
+            echo "service-type = msml"
+            echo "contact = sip:$md_addr"
+        fi
         echo
         echo "[dn 5001-5009]"
         echo "type = Extension"

@@ -245,6 +245,25 @@ def stop_proc(proc, name, secs=5.0):
         proc.wait()
 
 
+def start_perf(workdir, pids):
+    """perf record (call graphs) of the system's processes while the step runs."""
+    out = os.path.join(workdir, "perf.data")
+    log("perf record -> %s (perf report -i %s --no-children)" % (out, out))
+    return subprocess.Popen(["perf", "record", "-q", "-F", "499", "-g", "-o", out,
+                             "-p", ",".join(str(p) for p in pids)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def stop_perf(proc):
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 # ---------------------------------------------------------------- SIPp
 
 
@@ -263,11 +282,11 @@ def sipp_common(port, workdir, tag):
 
 def start_uas(workdir, port, seconds):
     """SIPp UAS on 127.0.0.1:port answering every call; returns the Popen once it listens."""
-    out = open(os.path.join(workdir, "uas.out"), "w")
     cmd = ["sipp", "-sf", os.path.join(HERE, "uas_basic.xml")] + sipp_common(port, workdir, "uas")
     cmd += ["-recv_timeout", "30000", "-timeout", "%ds" % seconds]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                            cwd=workdir)
+    with open(os.path.join(workdir, "uas.out"), "w") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, cwd=workdir)
     wait_for("SIPp UAS on UDP %d" % port, 10, lambda: udp_bound(port), proc)
     return proc
 
@@ -336,10 +355,11 @@ class Kamailio:
                "-A", 'UAS_HOST="127.0.0.1"', "-A", 'UAS_PORT="%d"' % uas_port,
                "-DD", "-E", "-P", os.path.join(rundir, "kamailio.pid"), "-Y", rundir,
                "-w", rundir, "-n", str(self.args.kamailio_children),
-               "-m", str(self.args.kamailio_shm), "-M", "8", "-b", "4194304", "-x", self.args.kamailio_malloc]
-        self.out = open(os.path.join(workdir, "kamailio.log"), "w")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+               "-m", str(self.args.kamailio_shm), "-M", "8", "-b", "4194304",
+               "-x", self.args.kamailio_malloc]
+        with open(os.path.join(workdir, "kamailio.log"), "w") as out:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         wait_sip("127.0.0.1", self.port, 15, self.proc)
         # Every worker is forked before the UDP receivers answer; list them once.
         self.pids = [self.proc.pid] + children_of(self.proc.pid)
@@ -361,7 +381,7 @@ class Gatewayd:
 
     def __init__(self, args):
         self.args = args
-        self.uas = self.watch = self.watch_file = None
+        self.uas = self.watch = None
         self.dir = None
         self.build = os.environ.get("AREC_BUILD_DIR", os.path.join(REPO, "build"))
         self.tlibctl = os.path.join(self.build, "client", "tlibctl")
@@ -381,7 +401,9 @@ class Gatewayd:
                     % (self.args.gw_log_level, self.dns[0], self.dns[-1], uas_port))
 
     def stack_env(self):
-        out = subprocess.run(["bash", "-c", 'set -a; . "$1/stack.env"; env -0', "-", self.dir],
+        # A clean environment: only what stack.env sets comes back.
+        out = subprocess.run(["env", "-i", "/bin/bash", "-c", 'set -a; . "$1/stack.env"; env -0',
+                              "-", self.dir],
                              capture_output=True, check=True).stdout
         env = {}
         for item in out.split(b"\0"):
@@ -416,11 +438,11 @@ class Gatewayd:
         self.pids = [int(env["GATEWAY_PID"])]
         # One T-Lib client watching every DN the load uses; ready once all are registered.
         watch_out = os.path.join(workdir, "watch.jsonl")
-        self.watch_file = open(watch_out, "w")
-        self.watch = subprocess.Popen(
-            [self.tlibctl, "-a", env["TLIB_ADDR"], "-u", env.get("TLIB_APP", "demo"),
-             "-p", env.get("TLIB_PASSWORD", "demo"), "watch"] + self.dns,
-            stdin=subprocess.DEVNULL, stdout=self.watch_file, stderr=subprocess.STDOUT)
+        with open(watch_out, "w") as out:
+            self.watch = subprocess.Popen(
+                [self.tlibctl, "-a", env["TLIB_ADDR"], "-u", env.get("TLIB_APP", "demo"),
+                 "-p", env.get("TLIB_PASSWORD", "demo"), "watch"] + self.dns,
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
 
         def registered():
             with open(watch_out) as f:
@@ -484,9 +506,6 @@ class Gatewayd:
         # tlibctl exits by itself only when it lost the connection (or was dropped).
         self.watch_alive = self.watch is not None and self.watch.poll() is None
         stop_proc(self.watch, "tlibctl watch")
-        if self.watch_file is not None:
-            self.watch_file.close()
-            self.watch_file = None
         self.final_events = self.count_events()
         if self.dir and os.path.exists(os.path.join(self.dir, "stack.env")):
             subprocess.run([os.path.join(REPO, "tests", "stack"), "down", self.dir],
@@ -531,11 +550,14 @@ def run_step(system, rate, args, root, attempt=0):
         uas_cpu0 = proc_cpu_ticks(system.uas.pid)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         drops0 = udp_rcvbuf_errors()
+        perf = start_perf(workdir, pids) if args.perf else None
         stats, elapsed = run_uac(workdir, uac_port, host, port, csv_path, rate, calls,
                                       args.step_seconds, "step")
         cpu1 = cpu_ticks(pids)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         drops1 = udp_rcvbuf_errors()
+        if perf is not None:
+            stop_perf(perf)
         uas_cpu1 = proc_cpu_ticks(system.uas.pid)
         extra1 = system.extra_cpu()
         sampler.stop()
@@ -695,6 +717,30 @@ def find_capacities(systems, args, root, results):
     return {s.name: (best[s.name], fail[s.name]) for s in systems}, broken
 
 
+def limit_of(name, first_fail, results):
+    """Why the first failing step failed, from what was measured during it."""
+    if not first_fail:
+        return "none (raise --rates)"
+    steps = [r for r in results if r["system"] == name and r["rate"] == first_fail]
+    if not steps:
+        return "%d: not measured" % first_fail
+    r = steps[-1]
+    if not r["alive"]:
+        why = "the process died"
+    elif not r["watch_ok"]:
+        why = "watch client events missing"
+    else:
+        own = r["socket_drops"].get(name, 0)
+        peers = r["socket_drops"].get("uac", 0) + r["socket_drops"].get("uas", 0)
+        if peers > own:
+            why = "SIPp peers dropped datagrams (load generator bound)"
+        elif own:
+            why = "its socket overflowed (%.0f%% of a core)" % r["cpu_pct"]
+        else:
+            why = "%.2f%% failed calls" % r["failed_pct"]
+    return "%d: %s" % (first_fail, why)
+
+
 def print_table(caps, results):
     print()
     print("Basic calls (INVITE/100/180/200/ACK, %.0f s talk, BYE/200), SIPp UDP on 127.0.0.1, "
@@ -706,12 +752,12 @@ def print_table(caps, results):
         n = sum(1 for r in results if r["system"] == name)
         if best is None:
             print("%-9s %6s %6d %9s %10s %11s %11s  %s" % (name, "-", n, "-", "-", "-", "-",
-                                                         first_fail or "-"))
+                                                         limit_of(name, first_fail, results)))
             continue
         print("%-9s %6d %6d %9.3f %10.3f %11s %11s  %s"
               % (name, best["rate"], n, best["failed_pct"], best["cpu_ms_per_call"],
                  fmt(best["pss_kib_per_call"], 2), fmt(best["rss_kib_per_call"], 2),
-                 first_fail if first_fail else "none (raise --rates)"))
+                 limit_of(name, first_fail, results)))
     gw, ka = caps.get("gatewayd", (None, None))[0], caps.get("kamailio", (None, None))[0]
     if gw and ka:
         print("%-9s %6.2f %6s %9s %10.2f %11s %11s" % (
@@ -749,7 +795,7 @@ def parse_args(argv):
         "same SIPp load, same run.")
     p.add_argument("--systems", default="kamailio,gatewayd",
                    help="comma list of kamailio, gatewayd (default: both)")
-    p.add_argument("--rates", default="50,100,200,400,800,1600,3200",
+    p.add_argument("--rates", default="200,400,800,1600,3200,6400,12800",
                    help="increasing call rates to step through (cps)")
     p.add_argument("--step-seconds", type=float, default=15.0,
                    help="seconds of call generation per step (calls = rate x this)")
@@ -759,7 +805,8 @@ def parse_args(argv):
                    help="re-run a failing step this many times before calling it failed")
     p.add_argument("--max-fail-pct", type=float, default=0.1,
                    help="a step passes with fewer failed calls than this percentage")
-    p.add_argument("--dns", default="5001-5020", help="DN range the calls use (callers and callees)")
+    p.add_argument("--dns", default="5001-5020",
+                   help="DN range the calls use (callers and callees)")
     p.add_argument("--gw-contact", choices=("static", "register"), default="static",
                    help="static: a benchmark config gives every DN the UAS as contact; "
                    "register: the stack's own config, the UAS registered on every DN")
@@ -767,12 +814,16 @@ def parse_args(argv):
                    help="gatewayd log-level during the benchmark (info or debug to diagnose)")
     p.add_argument("--kamailio-children", type=int, default=2,
                    help="Kamailio UDP worker processes (-n)")
-    p.add_argument("--kamailio-malloc", default="qm", choices=("qm", "fm", "tlsf"),
-                   help="Kamailio memory manager (-x): qm (its default), fm or tlsf")
+    p.add_argument("--kamailio-malloc", default="tlsf", choices=("qm", "fm", "tlsf"),
+                   help="Kamailio memory manager (-x): tlsf (default here), fm, or qm "
+                   "(Kamailio's own default, with memory debugging in the Debian build: "
+                   "3-4x the CPU per call)")
     p.add_argument("--kamailio-shm", type=int, default=2048, help="Kamailio shared memory, MB")
     p.add_argument("--no-watch-check", action="store_true",
                    help="let a gatewayd step pass even if the watch client saw too few events")
     p.add_argument("--keep", action="store_true", help="keep the logs of every step")
+    p.add_argument("--perf", action="store_true",
+                   help="perf record the system under test during each step (implies --keep)")
     p.add_argument("--trace", action="store_true",
                    help="SIPp message traces of every step (large; implies --keep)")
     p.add_argument("--smoke", action="store_true",
@@ -789,6 +840,8 @@ def main(argv):
     args = parse_args(argv)
     if args.trace:
         SIPP_TRACE.append("-trace_msg")
+        args.keep = True
+    if args.perf:
         args.keep = True
     for tool in ("sipp", "kamailio"):
         if tool in ("sipp",) or "kamailio" in args.systems:

@@ -18,8 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ar_crypto.h"
+#include "ar_err.h"
+#include "ar_srtp.h"
+
 #define PAYLOAD 160
 #define PKT     (12 + PAYLOAD)
+#define PKTCAP  (PKT + AR_SRTP_TRAILER_ROOM) /* room for an SRTP tag (--srtp) */
 #define BATCH   64
 #define HIST_US 20000
 
@@ -40,6 +45,16 @@ typedef struct {
     uint64_t hist_bridge[HIST_US + 1], hist_rec[HIST_US + 1];
     int pid;
 } bench;
+
+/* Extra recording parameters ("name=value;name=value") for every call, e.g. a tone or
+ * localrecord, and the label the figures are printed under (run_bench.sh). */
+static const char *g_params = "";
+static const char *g_label = "mediad";
+/* --srtp: parties speak RTP/SAVP with one bench key (a=crypto), the sink answers RTP/SAVP
+ * with its own; mediad decrypts each packet once and encrypts it per output. */
+static int g_srtp;
+static char g_party_crypto[AR_CRYPTO_LINE_MAX], g_sink_crypto[AR_CRYPTO_LINE_MAX];
+static ar_srtp *g_tx;
 
 static uint64_t now_ns(void)
 {
@@ -120,7 +135,9 @@ static void uas_answer(bench *b, const char *msg, const struct sockaddr_in *from
             "v=0\r\no=sink 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n");
         for (const char *m = strstr(msg, "\nm="); m && n < 1800; m = strstr(m + 1, "\nm="))
             n += snprintf(sdp + n, sizeof(sdp) - (size_t)n,
-                          "m=audio %d RTP/AVP 0\r\na=recvonly\r\n", b->sink_port);
+                          "m=audio %d %s 0\r\na=recvonly\r\n%s%s%s", b->sink_port,
+                          g_srtp ? "RTP/SAVP" : "RTP/AVP", g_srtp ? "a=crypto:" : "",
+                          g_srtp ? g_sink_crypto : "", g_srtp ? "\r\n" : "");
     }
     sip_send(b, from,
              "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
@@ -181,15 +198,16 @@ static int request(bench *b, const char *method, const char *ruri, const char *c
 static int setup_call(bench *b, int i, int record)
 {
     bcall *c = &b->calls[i];
-    char ruri[256], sdp[512], resp[8192], port[32];
+    char ruri[256], sdp[640], resp[8192], port[32];
     for (int leg = 0; leg < 2; leg++) {
         snprintf(c->callid[leg], sizeof(c->callid[leg]), "bench-%d-%d-%d", b->pid, i, leg);
         snprintf(ruri, sizeof(ruri), "sip:msml=bench%d@127.0.0.1:%d;dn=%d%d;record", i,
                  ntohs(b->mediad.sin_port), i, leg);
         snprintf(sdp, sizeof(sdp),
                  "v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                 "m=audio %d RTP/AVP 0\r\n",
-                 b->media_port);
+                 "m=audio %d %s 0\r\n%s%s%s",
+                 b->media_port, g_srtp ? "RTP/SAVP" : "RTP/AVP", g_srtp ? "a=crypto:" : "",
+                 g_srtp ? g_party_crypto : "", g_srtp ? "\r\n" : "");
         int st = request(b, "INVITE", ruri, c->callid[leg], NULL, 1, "application/sdp", sdp, resp,
                          sizeof(resp));
         if (st != 200)
@@ -207,14 +225,23 @@ static int setup_call(bench *b, int i, int record)
     }
     if (!record)
         return 0;
-    char xml[1024];
+    char xml[2048], extra[1024] = "";
+    size_t el = 0;
+    for (const char *p = g_params; *p && el < sizeof(extra) - 64;) {
+        size_t n = strcspn(p, ";"), eq = strcspn(p, "=");
+        if (eq < n)
+            el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                                   "<gvp:param name=\"%.*s\">%.*s</gvp:param>", (int)eq, p,
+                                   (int)(n - eq - 1), p + eq + 1);
+        p += n + (p[n] == ';');
+    }
     snprintf(xml, sizeof(xml),
              "<msml version=\"1.1\"><createconference name=\"recorder\"><gvp:recorder><gvp:params>"
              "<gvp:param name=\"dest\">sip:127.0.0.1:%d</gvp:param>"
              "<gvp:param name=\"id\">bench%d</gvp:param>"
-             "<gvp:param name=\"recmediactl\">1</gvp:param></gvp:params></gvp:recorder>"
+             "<gvp:param name=\"recmediactl\">1</gvp:param>%s</gvp:params></gvp:recorder>"
              "</createconference></msml>",
-             b->sip_port, i);
+             b->sip_port, i, extra);
     snprintf(ruri, sizeof(ruri), "sip:msml=bench%d@127.0.0.1:%d;dn=%d0;record", i,
              ntohs(b->mediad.sin_port), i);
     return request(b, "INFO", ruri, c->callid[0], c->totag[0], 2, "application/msml+xml", xml, resp,
@@ -286,6 +313,10 @@ static void drain(bench *b, int fd, uint64_t *count, uint64_t *hist)
         for (int i = 0; i < n; i++) {
             if (mm[i].msg_len < PKT)
                 continue;
+            if (g_srtp) { /* the send time is encrypted: count only */
+                (*count)++;
+                continue;
+            }
             uint64_t t;
             memcpy(&t, bufs[i] + 12, sizeof(t));
             uint64_t us = now > t ? (now - t) / 1000 : 0;
@@ -308,8 +339,8 @@ static uint64_t pctl(const uint64_t *hist, uint64_t total, double p)
 }
 
 /* Send one 20 ms tick: one packet per party stream, with the send time in the payload. */
-static void tick(bench *b, int seq, uint8_t (*pk)[PKT], struct sockaddr_in *dst, struct mmsghdr *mm,
-                 struct iovec *iov)
+static void tick(bench *b, int seq, uint8_t (*pk)[PKTCAP], struct sockaddr_in *dst,
+                 struct mmsghdr *mm, struct iovec *iov)
 {
     int n = 0, total = b->ncalls * 2;
     for (int s = 0; s < total; s++) {
@@ -328,6 +359,9 @@ static void tick(bench *b, int seq, uint8_t (*pk)[PKT], struct sockaddr_in *dst,
         dst[n].sin_port = htons((uint16_t)(s % 2 ? c->port_b : c->port_a));
         iov[n].iov_base = p;
         iov[n].iov_len = PKT;
+        size_t plen = PKT;
+        if (g_srtp && ar_srtp_protect(g_tx, p, &plen, PKTCAP) == AR_E_OK)
+            iov[n].iov_len = plen;
         memset(&mm[n].msg_hdr, 0, sizeof(mm[n].msg_hdr));
         mm[n].msg_hdr.msg_name = &dst[n];
         mm[n].msg_hdr.msg_namelen = sizeof(dst[n]);
@@ -429,7 +463,7 @@ static double thread_cpu_s(void)
 static void run_media(bench *b, double seconds, int self_pid_cpu)
 {
     int total = b->ncalls * 2;
-    uint8_t(*pk)[PKT] = calloc((size_t)total, PKT);
+    uint8_t(*pk)[PKTCAP] = calloc((size_t)total, PKTCAP);
     struct sockaddr_in *dst = calloc((size_t)total, sizeof(*dst));
     struct mmsghdr *mm = calloc((size_t)total, sizeof(*mm));
     struct iovec *iov = calloc((size_t)total, sizeof(*iov));
@@ -468,7 +502,7 @@ static void run_media(bench *b, double seconds, int self_pid_cpu)
 int main(int argc, char **argv)
 {
     const char *target = NULL, *ng_target = NULL;
-    int ncalls = 100, mediad_pid = 0, ng_pid = 0;
+    int ncalls = 100, mediad_pid = 0, ng_pid = 0, anchors = 1;
     double seconds = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--mediad"))
@@ -483,11 +517,32 @@ int main(int argc, char **argv)
             ng_target = argv[i + 1];
         else if (!strcmp(argv[i], "--rtpengine-pid"))
             ng_pid = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--params"))
+            g_params = argv[i + 1];
+        else if (!strcmp(argv[i], "--label"))
+            g_label = argv[i + 1];
+        else if (!strcmp(argv[i], "--anchors"))
+            anchors = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--srtp"))
+            g_srtp = atoi(argv[i + 1]);
     }
     if (!target || ncalls <= 0) {
         fprintf(stderr, "usage: md_bench --mediad 127.0.0.1:PORT --pid MEDIAD_PID [--calls N] "
-                        "[--seconds S]\n");
+                        "[--seconds S] [--params 'k=v;k=v'] [--label NAME] [--anchors 0|1] "
+                        "[--srtp 0|1]\n");
         return 2;
+    }
+    if (g_srtp) {
+        ar_crypto pk, sk;
+        if (ar_crypto_generate(&pk, 1, AR_CRYPTO_AES_CM_128_HMAC_SHA1_80) != AR_E_OK ||
+            ar_crypto_generate(&sk, 1, AR_CRYPTO_AES_CM_128_HMAC_SHA1_80) != AR_E_OK ||
+            ar_crypto_build(&pk, g_party_crypto, sizeof(g_party_crypto)) != AR_E_OK ||
+            ar_crypto_build(&sk, g_sink_crypto, sizeof(g_sink_crypto)) != AR_E_OK ||
+            ar_srtp_new(&g_tx, &pk, AR_SRTP_OUTBOUND) != AR_E_OK) {
+            fprintf(stderr, "md_bench: SRTP setup failed\n");
+            return 1;
+        }
+        anchors = 0; /* the anchors relay clear RTP: compare with a plain run instead */
     }
     bench *b = calloc(1, sizeof(*b));
     b->pid = getpid();
@@ -544,18 +599,28 @@ int main(int argc, char **argv)
                               (double)exp_rec
                         : 0;
     double cpu_ns = b->sent ? (cpu1 - cpu0) * 1e9 / (double)b->sent : 0;
-    printf("mediad: calls=%d seconds=%.1f sent=%llu bridged=%llu replicated=%llu\n", ncalls,
+    printf("%s: calls=%d seconds=%.1f sent=%llu bridged=%llu replicated=%llu\n", g_label, ncalls,
            seconds, (unsigned long long)b->sent, (unsigned long long)b->bridged_rx,
            (unsigned long long)b->rec_rx);
-    printf("mediad: loss bridged=%.4f%% replicated=%.4f%%  latency p50=%lluus p99=%lluus (bridged) "
-           "p99=%lluus (replicated)\n",
-           loss_b, loss_r, (unsigned long long)pctl(b->hist_bridge, b->bridged_rx, 0.5),
-           (unsigned long long)pctl(b->hist_bridge, b->bridged_rx, 0.99),
-           (unsigned long long)pctl(b->hist_rec, b->rec_rx, 0.99));
-    printf("mediad: cpu=%.2fs  %.0f ns per received packet (each relayed + replicated); "
+    if (g_srtp) {
+        printf("%s: loss bridged=%.4f%% replicated=%.4f%%  latency n/a (send time encrypted)\n",
+               g_label, loss_b, loss_r);
+    } else {
+        printf("%s: loss bridged=%.4f%% replicated=%.4f%%  latency p50=%lluus p99=%lluus (bridged) "
+               "p99=%lluus (replicated)\n",
+               g_label, loss_b, loss_r,
+               (unsigned long long)pctl(b->hist_bridge, b->bridged_rx, 0.5),
+               (unsigned long long)pctl(b->hist_bridge, b->bridged_rx, 0.99),
+               (unsigned long long)pctl(b->hist_rec, b->rec_rx, 0.99));
+    }
+    printf("%s: cpu=%.2fs  %.0f ns per received packet (each relayed + replicated); "
            "rss growth %ld KiB for %d calls = %.1f KiB/call\n",
-           cpu1 - cpu0, cpu_ns, rss1 - rss0, ncalls, ncalls ? (double)(rss1 - rss0) / ncalls : 0);
+           g_label, cpu1 - cpu0, cpu_ns, rss1 - rss0, ncalls,
+           ncalls ? (double)(rss1 - rss0) / ncalls : 0);
 
+    fflush(stdout);
+    if (!anchors)
+        return 0;
     /* Anchor: a bare recvmmsg/sendmmsg relay at the same packet rate, in this process. */
     bare_relay br = {0};
     int bare_port;

@@ -3,6 +3,8 @@
 # Runs md_bench: N recorded calls for S seconds through a fresh mediad, then the same
 # streams through a bare recvmmsg/sendmmsg relay and through rtpengine (userspace,
 # when /usr/bin/rtpengine exists); prints loss, latency, CPU per packet and ratios.
+# Then the same calls again with a compliance tone on every packet and with a local WAV
+# per call, and prints their CPU per packet against the plain run.
 #   tests/bench/mediad/run_bench.sh [CALLS] [SECONDS]   (AREC_BUILD_DIR = build tree)
 set -euo pipefail
 calls="${1:-200}"
@@ -27,8 +29,9 @@ wait_file() { # bounded wait for a readiness file
     echo "run_bench: timed out waiting for $1" >&2
     return 1
 }
+mkdir -p "$tmp/local"
 "$build/mediad/mediad" --sip 127.0.0.1:0 --rtp-ports 20000-29999 --log-level warn \
-    --ports-file "$tmp/ports" >"$tmp/mediad.log" 2>&1 &
+    --ports-file "$tmp/ports" --local-dir "$tmp/local" >"$tmp/mediad.log" 2>&1 &
 pid=$!
 wait_file "$tmp/ports" '^SIP_PORT='
 port="$(sed -n 's/^SIP_PORT=//p' "$tmp/ports")"
@@ -44,4 +47,26 @@ if [ -x /usr/bin/rtpengine ]; then
 fi
 bench="$build/tests/bench/mediad/md_bench"
 [ -x "$bench" ] || bench="$build/bench_mediad/md_bench"
-"$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" --seconds "$secs" "${ng_args[@]}"
+"$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" --seconds "$secs" "${ng_args[@]}" \
+    | tee "$tmp/plain.txt"
+# The same mediad, the same calls, with a compliance tone sounding on every packet (a
+# 10 s WAV: decode + mix + encode per packet and bridge direction), then with a local
+# stereo WAV per call (ring + writer thread). Tone runs: the bridged latency figure is
+# meaningless there (the tone overwrites the send time carried in the payload).
+sox -n -r 8000 -c 1 -e signed-integer -b 16 "$tmp/tone.wav" synth 10 sine 1400 vol 0.3
+"$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" --seconds "$secs" --anchors 0 \
+    --label tones --params "audiosrc=$tmp/tone.wav;tonesilenceduration=1500" | tee "$tmp/tones.txt"
+"$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" --seconds "$secs" \
+    --anchors 0 --label localwav --params "localrecord=true" | tee "$tmp/localwav.txt"
+# SRTP on both sides: the parties speak RTP/SAVP, the recorder session is RTP/SAVP with
+# fresh keys, so each packet is decrypted once and encrypted twice (bridge + recorder).
+"$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" --seconds "$secs" \
+    --anchors 0 --label srtp --srtp 1 --params "srtp=true" | tee "$tmp/srtp.txt"
+ns() { sed -n "s/^$1: cpu=[0-9.]*s  \([0-9]*\) ns.*/\1/p" "$2"; }
+plain="$(ns mediad "$tmp/plain.txt")"
+for k in tones localwav srtp; do
+    v="$(ns "$k" "$tmp/$k.txt" 2>/dev/null || true)"
+    [ -n "$v" ] && [ -n "$plain" ] && [ "$plain" -gt 0 ] &&
+        awk -v k="$k" -v v="$v" -v p="$plain" \
+            'BEGIN { printf "ratio:  %s/plain mediad CPU per packet = %.2f (%d vs %d ns)\n", k, v / p, v, p }'
+done

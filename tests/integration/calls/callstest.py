@@ -25,15 +25,17 @@ CALL_EVENTS = {
 }
 
 
-def udp_port_bound(port):
-    """True when some socket is bound to UDP port on this host (reads /proc, binds nothing)."""
+def udp_port_bound(port, tcp=False):
+    """True when a socket is bound to UDP (or listening on TCP) port (reads /proc only)."""
     hexport = ":%04X" % port
-    for name in ("/proc/net/udp", "/proc/net/udp6"):
+    for name in (("/proc/net/tcp", "/proc/net/tcp6") if tcp else
+                 ("/proc/net/udp", "/proc/net/udp6")):
         try:
             with open(name) as f:
                 next(f)
                 for line in f:
-                    if line.split()[1].endswith(hexport):
+                    f_ = line.split()
+                    if f_[1].endswith(hexport) and (not tcp or f_[3] == "0A"):
                         return True
         except OSError:
             pass
@@ -88,7 +90,8 @@ class Sipp:
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         if not remote:
-            wait_for(lambda: udp_port_bound(self.port) or self.proc.poll() is not None, 10,
+            tcp = transport.startswith("t")
+            wait_for(lambda: udp_port_bound(self.port, tcp) or self.proc.poll() is not None, 10,
                      f"sipp {scenario} to listen on {self.port}")
             assert self.proc.poll() is None, self.output()
 
@@ -134,26 +137,26 @@ class Calls:
         self.procs.append(p)
         return p
 
-    def register(self, dn, port, expires=60):
+    def register(self, dn, port, expires=60, transport="u1"):
         """REGISTER dn with Contact at 127.0.0.1:port (the phone's UAS port)."""
         p = self.sipp("register.xml", dn, port=port, remote=self.sip_addr,
-                      keys={"expires": expires})
+                      keys={"expires": expires}, transport=transport)
         p.ok()
         if expires:
-            self.registered[dn] = port
+            self.registered[dn] = (port, transport)
         else:
             self.registered.pop(dn, None)
 
     def unregister_all(self):
-        for dn, port in list(self.registered.items()):
-            self.register(dn, port, expires=0)
+        for dn, (port, transport) in list(self.registered.items()):
+            self.register(dn, port, expires=0, transport=transport)
 
-    def phone(self, dn, scenario, d=300, register=True, m=1):
+    def phone(self, dn, scenario, d=300, register=True, m=1, transport="u1"):
         """A SIPp UAS for dn (m calls): registered (when asked), then listening."""
         port = free_port()
         if register:
-            self.register(dn, port)
-        return self.sipp(scenario, dn, port=port, d=d, m=m)
+            self.register(dn, port, transport=transport)
+        return self.sipp(scenario, dn, port=port, d=d, m=m, transport=transport)
 
     def call(self, scenario, to, from_dn, d=300, **kw):
         return self.sipp(scenario, to, remote=self.sip_addr, from_dn=from_dn, d=d, **kw)

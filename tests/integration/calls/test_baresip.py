@@ -157,3 +157,34 @@ def test_baresip_calls_sipp_phone(stack, calls):
     finally:
         b.stop()
         w.stop()
+
+
+def test_baresip_hold_and_resume(stack, calls):
+    """baresip puts its call on hold (re-INVITE a=sendonly) and resumes it."""
+    w = stack.watch("5002", "5004")
+    phone = calls.phone("5004", "uas_answer.xml", d=200)
+    b = Baresip("5002", stack.env["SIP_ADDR"])
+    try:
+        wait_event(w, "5004", "EventDNBackInService")
+        wait_event(w, "5002", "EventDNBackInService")
+        host, _, port = stack.env["SIP_ADDR"].rpartition(":")
+        b.command("dial", f"sip:5004@{host}:{port}")
+        b.expect("CALL_ESTABLISHED")
+        wait_event(w, "5002", "EventEstablished")
+        b.command("hold")
+        wait_event(w, "5002", "EventHeld")
+        b.command("resume")
+        wait_event(w, "5002", "EventRetrieved")
+        b.command("hangup")
+        b.expect("CALL_CLOSED")
+        phone.ok()
+        wait_event(w, "5004", "EventReleased")
+        seqs = sequences(w, stack, ["5002", "5004"])
+        assert names(seqs["5002"]) == ["EventDNBackInService", "EventDialing",
+                                       "EventEstablished", "EventHeld", "EventRetrieved",
+                                       "EventReleased"], seqs
+        assert names(seqs["5004"]) == ["EventDNBackInService", "EventRinging",
+                                       "EventEstablished", "EventReleased"], seqs
+    finally:
+        b.stop()
+        w.stop()

@@ -17,11 +17,35 @@ def test_hold_retrieve_from_phone(stack, calls):
         phone.ok()
         wait_event(w, "5007", "EventReleased")
         seqs = sequences(w, stack, ["5001", "5007"])
-        print(dump(seqs))
         assert names(seqs["5001"]) == ["EventDialing", "EventEstablished", "EventHeld",
                                        "EventRetrieved", "EventReleased"], dump(seqs)
         assert names(seqs["5007"]) == ["EventDNBackInService", "EventRinging",
                                        "EventEstablished", "EventReleased"], dump(seqs)
+    finally:
+        w.stop()
+
+
+def test_hold_retrieve_from_callee_phone(stack, calls):
+    """The called phone holds (re-INVITE a=sendonly) and retrieves; the caller's phone gets
+    each offer forwarded and answers it."""
+    w = stack.watch("5001", "5012")
+    try:
+        phone = calls.phone("5012", "uas_hold.xml", d=300)
+        wait_event(w, "5012", "EventDNBackInService")
+        uac = calls.call("uac_call_wait_bye.xml", "5012", "5001")
+        cid = wait_event(w, "5012", "EventEstablished")["ConnID"]
+        wait_event(w, "5012", "EventHeld")
+        wait_event(w, "5012", "EventRetrieved")
+        request(stack, {"message": "RequestReleaseCall", "ThisDN": "5012", "ConnID": cid})
+        uac.ok()
+        phone.ok()
+        wait_event(w, "5001", "EventReleased")
+        seqs = sequences(w, stack, ["5001", "5012"])
+        assert names(seqs["5001"]) == ["EventDialing", "EventEstablished", "EventReleased"], \
+            dump(seqs)
+        assert names(seqs["5012"]) == ["EventDNBackInService", "EventRinging",
+                                       "EventEstablished", "EventHeld", "EventRetrieved",
+                                       "EventReleased"], dump(seqs)
     finally:
         w.stop()
 
@@ -45,7 +69,6 @@ def test_hold_retrieve_by_request(stack, calls):
         phone.ok()
         wait_event(w, "5008", "EventReleased")
         seqs = sequences(w, stack, ["5001", "5008"])
-        print(dump(seqs))
         assert names(seqs["5001"]) == ["EventDialing", "EventEstablished", "EventHeld",
                                        "EventRetrieved", "EventReleased"], dump(seqs)
         assert names(seqs["5008"]) == ["EventDNBackInService", "EventRinging",
@@ -69,7 +92,6 @@ def test_routing_point_with_router(stack, calls):
         phone.ok()
         wait_event(w, "5009", "EventReleased")
         seqs = sequences(w, stack, ["5011", "7001", "5009"])
-        print(dump(seqs))
         assert names(seqs["7001"]) == ["EventQueued", "EventRouteRequest", "EventRouteUsed",
                                        "EventDiverted"], dump(seqs)
         assert seqs["7001"][2]["ThirdPartyDN"] == "5009"
@@ -94,7 +116,6 @@ def test_routing_point_default_route(stack, calls):
         phone.ok()
         wait_event(w, "5001", "EventReleased")
         seqs = sequences(w, stack, ["5012", "7001", "5001"])
-        print(dump(seqs))
         assert names(seqs["7001"]) == ["EventQueued", "EventRouteRequest", "EventRouteUsed",
                                        "EventDiverted"], dump(seqs)
         assert seqs["7001"][2]["ThirdPartyDN"] == "5001"
@@ -125,7 +146,6 @@ def test_single_step_transfer(stack, calls):
         c.ok()
         wait_event(w, "5013", "EventReleased")
         seqs = sequences(w, stack, ["5013", "5014", "5015"])
-        print(dump(seqs))
         assert names(seqs["5013"]) == ["EventDialing", "EventEstablished", "EventPartyChanged",
                                        "EventReleased"], dump(seqs)
         for dn in ("5014", "5015"):
@@ -164,13 +184,13 @@ def two_step(stack, calls, before_answer):
         c.ok()
         wait_event(w, "5019", "EventReleased")
         seqs = sequences(w, stack, ["5016", "5017", "5019"])
-        print(dump(seqs), est_c is not None)
         assert names(seqs["5016"]) == ["EventDialing", "EventEstablished", "EventPartyChanged",
                                        "EventReleased"], dump(seqs)
+        # Completed before C answered: B's consultation never reached Established.
+        consult_est = [] if before_answer else ["EventEstablished"]
         assert names(seqs["5017"]) == ["EventDNBackInService", "EventRinging",
-                                       "EventEstablished", "EventHeld", "EventDialing",
-                                       "EventEstablished", "EventReleased", "EventReleased"], \
-            dump(seqs)
+                                       "EventEstablished", "EventHeld", "EventDialing"] + \
+            consult_est + ["EventReleased", "EventReleased"], dump(seqs)
         if before_answer:
             assert names(seqs["5019"]) == ["EventDNBackInService", "EventRinging",
                                            "EventPartyChanged", "EventEstablished",
@@ -222,8 +242,17 @@ def test_consultation_then_retrieve(stack, calls):
         c.ok()
         wait_event(w, "5016", "EventReleased")
         seqs = sequences(w, stack, ["5016", "5017", "5019"])
-        print(dump(seqs))
-        assert False, dump(seqs)
+        assert names(seqs["5016"]) == ["EventDialing", "EventEstablished", "EventReleased"]
+        assert names(seqs["5017"]) == [
+            "EventDNBackInService", "EventRinging", "EventEstablished", "EventHeld",
+            "EventDialing", "EventEstablished", "EventReleased", "EventRetrieved",
+            "EventReleased"], dump(seqs)
+        assert names(seqs["5019"]) == ["EventDNBackInService", "EventRinging",
+                                       "EventEstablished", "EventReleased"], dump(seqs)
+        b_seq = seqs["5017"]
+        assert b_seq[4]["ConnID"] == consult and b_seq[4]["CallType"] == 4  # Consult
+        assert b_seq[6]["ConnID"] == consult and b_seq[7]["ConnID"] == est["ConnID"]
+        assert seqs["5019"][1]["ConnID"] == consult
     finally:
         w.stop()
 
@@ -250,7 +279,6 @@ def test_user_data(stack, calls):
         phone.ok()
         wait_event(w, "5020", "EventReleased")
         seqs = sequences(w, stack, ["5001", "5020"])
-        print(dump(seqs))
         changes = [m for m in seqs["5001"] if m["message"] == "EventAttachedDataChanged"]
         assert [m.get("UserData") for m in changes] == [
             {"case": "42", "lang": "en"}, {"case": "42", "lang": "fr", "prio": 3},
@@ -260,5 +288,79 @@ def test_user_data(stack, calls):
         assert names(seqs["5020"]) == ["EventDNBackInService", "EventRinging",
                                        "EventEstablished"] + ["EventAttachedDataChanged"] * 4 + \
             ["EventReleased"], dump(seqs)
+    finally:
+        w.stop()
+
+
+def test_call_monitoring(stack, calls):
+    """RequestStartCallMonitoring from a WebSocket client: the call-based events."""
+    from gwtest import WSClient
+    w = stack.watch("5001", "5002")
+    ws = WSClient(stack.ws_url)
+    try:
+        ws.register()
+        phone = calls.phone("5002", "uas_answer.xml", d=1000)
+        wait_event(w, "5002", "EventDNBackInService")
+        uac = calls.call("uac_call_wait_bye.xml", "5002", "5001")
+        cid = wait_event(w, "5002", "EventRinging")["ConnID"]
+        r = ws.request({"message": "RequestStartCallMonitoring", "ConnID": cid})
+        assert r and r["message"] == "EventACK", r
+        wait_event(w, "5002", "EventEstablished")
+        request(stack, {"message": "RequestAttachUserData", "ThisDN": "5001", "ConnID": cid,
+                        "UserData": {"mon": "yes"}})
+        request(stack, {"message": "RequestReleaseCall", "ThisDN": "5002", "ConnID": cid})
+        uac.ok()
+        phone.ok()
+        got = []
+        while True:
+            m = ws.recv(10)
+            assert m is not None, got
+            got.append(m)
+            if m["message"] == "EventCallDeleted":
+                break
+        assert [(m["message"], m.get("ThisDN")) for m in got] == [
+            ("EventCallCreated", None), ("EventCallPartyAdded", "5001"),
+            ("EventCallPartyAdded", "5002"), ("EventCallPartyState", "5002"),
+            ("EventCallPartyState", "5001"), ("EventCallDataChanged", None),
+            ("EventCallPartyDeleted", "5002"), ("EventCallPartyDeleted", "5001"),
+            ("EventCallDeleted", None)], got
+        assert all(m["ConnID"] == cid for m in got), got
+        assert got[5]["UserData"] == {"mon": "yes"}, got[5]
+        seqs = sequences(w, stack, ["5001", "5002"])
+        assert names(seqs["5001"]) == ["EventDialing", "EventEstablished",
+                                       "EventAttachedDataChanged", "EventReleased"], dump(seqs)
+        assert names(seqs["5002"]) == ["EventDNBackInService", "EventRinging",
+                                       "EventEstablished", "EventAttachedDataChanged",
+                                       "EventReleased"], dump(seqs)
+    finally:
+        ws.close()
+        w.stop()
+
+
+def test_make_call_rfc3725(stack, calls):
+    """RequestMakeCall: the gateway rings 5001's phone first (no SDP: late offer), then
+    offers 5001's SDP to 5002 and puts 5002's answer in the ACK to 5001."""
+    w = stack.watch("5001", "5002")
+    try:
+        a = calls.phone("5001", "uas_answer.xml", d=100)
+        b = calls.phone("5002", "uas_answer.xml", d=300)
+        wait_event(w, "5001", "EventDNBackInService")
+        wait_event(w, "5002", "EventDNBackInService")
+        r = request(stack, {"message": "RequestMakeCall", "ThisDN": "5001", "OtherDN": "5002"})
+        assert r["message"] != "EventError", r
+        est = wait_event(w, "5002", "EventEstablished")
+        wait_event(w, "5001", "EventEstablished")
+        request(stack, {"message": "RequestReleaseCall", "ThisDN": "5001",
+                        "ConnID": est["ConnID"]})
+        a.ok()
+        b.ok()
+        wait_event(w, "5002", "EventReleased")
+        seqs = sequences(w, stack, ["5001", "5002"])
+        assert names(seqs["5001"]) == ["EventDNBackInService", "EventDialing",
+                                       "EventEstablished", "EventReleased"], dump(seqs)
+        assert names(seqs["5002"]) == ["EventDNBackInService", "EventRinging",
+                                       "EventEstablished", "EventReleased"], dump(seqs)
+        assert seqs["5001"][1]["OtherDN"] == "5002" and seqs["5002"][1]["OtherDN"] == "5001"
+        assert stack.wait_log(r"leg 5001: INVITE \S+ \(late offer\)", 1)
     finally:
         w.stop()

@@ -6,8 +6,9 @@ import tempfile
 from pathlib import Path
 
 import sipraw
-from callstest import wait_event
+from callstest import dump, free_port, names, sequences, wait_event
 
+STATIC_PORT = free_port()  # where the static-contact phone 5007 listens
 CONF = Path(tempfile.mkdtemp(prefix="arec-reg-")) / "gatewayd.conf"
 CONF.write_text("""[gateway]
 site = regtest
@@ -24,6 +25,11 @@ password = secret
 
 [dn 5006]
 type = Extension
+
+# A phone that never registers: reached through its static contact.
+[dn 5007]
+type = Extension
+contact = sip:127.0.0.1:""" + str(STATIC_PORT) + """
 
 [dn trunk-in]
 type = Trunk
@@ -126,6 +132,27 @@ def test_unknown_and_wrong_type_dns(stack):
         assert sipraw.status_of(register(stack, u, "trunk-in")) == 403
     finally:
         u.close()
+
+
+def test_static_contact_and_untrusted_caller(stack, calls):
+    """5007 has a static contact; the caller (From 5006, loopback not trusted here, 5006
+    not registered) is not taken for 5006: the call comes in on the inbound trunk."""
+    w = stack.watch("5006", "5007")
+    try:
+        phone = calls.sipp("uas_answer.xml", "5007", port=STATIC_PORT)
+        uac = calls.call("uac_call.xml", "5007", "5006", d=300)
+        uac.ok()
+        phone.ok()
+        wait_event(w, "5007", "EventReleased")
+        seqs = sequences(w, stack, ["5006", "5007"])
+        assert names(seqs["5006"]) == [], dump(seqs)
+        assert names(seqs["5007"]) == ["EventRinging", "EventEstablished", "EventReleased"], \
+            dump(seqs)
+        ringing = seqs["5007"][0]
+        assert ringing["CallType"] == 2 and ringing["ANI"] == "5006", ringing
+        assert stack.wait_log(r"leg 5007: INVITE sip:5007@127\.0\.0\.1:%d" % STATIC_PORT, 1)
+    finally:
+        w.stop()
 
 
 def test_registration_flood_is_rate_limited(stack):

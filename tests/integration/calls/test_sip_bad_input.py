@@ -172,3 +172,18 @@ def test_garbage_datagram_is_ignored(stack):
     u.send(b"\x00\xff garbage " * 50, sip_addr(stack))
     u.close()
     test_options_answered(stack)
+
+
+@pytest.mark.parametrize("method", ["MESSAGE", "SUBSCRIBE", "REFER", "PUBLISH", "FOOBAR"])
+def test_unsupported_requests_get_a_final_answer(stack, method):
+    """Methods the gateway does not serve are answered (405 / 489 / 501...), not dropped."""
+    u = sipraw.Udp()
+    host, port = sip_addr(stack)
+    headers = [("Event", "presence")] if method in ("SUBSCRIBE", "PUBLISH") else []
+    if method == "REFER":
+        headers.append(("Refer-To", f"<sip:5003@{host}>"))
+    r = send_final(stack, sipraw.request(method, f"sip:5002@{host}:{port}", host=host, port=port,
+                                         local_port=u.port, headers=headers))
+    u.close()
+    assert sipraw.status_of(r) >= 400, r
+    test_options_answered(stack)

@@ -38,9 +38,8 @@ int tsrtp_unprotect(void *s, unsigned char *buf, size_t *len, int rtcp)
 int tsrtp_generate(char *out, size_t cap, unsigned tag, int suite32)
 {
     ar_crypto c;
-    int rc = ar_crypto_generate(&c, tag,
-                                suite32 ? AR_CRYPTO_AES_CM_128_HMAC_SHA1_32
-                                        : AR_CRYPTO_AES_CM_128_HMAC_SHA1_80);
+    int rc = ar_crypto_generate(
+        &c, tag, suite32 ? AR_CRYPTO_AES_CM_128_HMAC_SHA1_32 : AR_CRYPTO_AES_CM_128_HMAC_SHA1_80);
     if (rc == AR_E_OK)
         rc = ar_crypto_build(&c, out, cap);
     memset(&c, 0, sizeof(c));

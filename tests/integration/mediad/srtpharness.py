@@ -3,6 +3,7 @@ import ctypes
 import os
 import random
 import re
+import select
 import socket
 import struct
 import threading
@@ -180,13 +181,13 @@ class FakeRecorder:
 
     def _loop(self):
         while not self._stop.is_set():
-            for i, s in enumerate(self.socks):
+            ready, _, _ = select.select(self.socks, [], [], 0.05)
+            for s in ready:
                 try:
-                    while True:
-                        data, _ = s.recvfrom(4096)
-                        self.pkts[i].append(data)
-                except (socket.timeout, BlockingIOError, OSError):
-                    pass
+                    data, _ = s.recvfrom(4096)
+                except OSError:
+                    continue
+                self.pkts[self.socks.index(s)].append(data)
 
     def offers(self):
         """Bodies of the INVITEs mediad sent (initial and re-INVITEs), in order."""

@@ -50,9 +50,12 @@ def tone_packets(marks):
 
 
 def channel_has_tone(data):
-    """Does a recorded channel (mu-law bytes) contain the tone in any 20 ms frame?"""
+    """Does a recorded channel (mu-law bytes) contain the tone: 5 consecutive 20 ms frames
+    (a burst is 10), so a click at a gap or splice cannot pass for one?"""
+    run = 0
     for off in range(0, len(data) - PKT, PKT):
-        if has_tone([ULAW_DEC[b] for b in data[off:off + PKT]]):
+        run = run + 1 if has_tone([ULAW_DEC[b] for b in data[off:off + PKT]]) else 0
+        if run >= 5:
             return True
     return False
 

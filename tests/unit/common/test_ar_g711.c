@@ -118,7 +118,7 @@ static void test_buffers_and_mix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_values),    cmocka_unit_test(test_round_trip_codes),
+        cmocka_unit_test(test_known_values),      cmocka_unit_test(test_round_trip_codes),
         cmocka_unit_test(test_round_trip_linear), cmocka_unit_test(test_matches_ar_wav),
         cmocka_unit_test(test_buffers_and_mix),
     };

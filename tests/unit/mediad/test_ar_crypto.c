@@ -36,8 +36,9 @@ static void test_parse_ok(void **state)
     assert_int_equal(c.lifetime, 1u << 20);
     assert_int_equal(ar_crypto_tag_len(c.suite), 4);
 
-    assert_int_equal(parse("7 AES_CM_128_HMAC_SHA1_80 inline:" KEY1 "|1048576 KDR=1 FEC_ORDER=FEC_SRTP", &c),
-                     AR_E_OK);
+    assert_int_equal(
+        parse("7 AES_CM_128_HMAC_SHA1_80 inline:" KEY1 "|1048576 KDR=1 FEC_ORDER=FEC_SRTP", &c),
+        AR_E_OK);
     assert_int_equal(c.lifetime, 1048576);
     assert_int_equal(c.session_params, 2);
     /* Padding that completes the quantum is accepted (30 bytes never needs any). */
@@ -54,10 +55,12 @@ static void test_parse_errors(void **state)
     assert_int_equal(parse("1 aes_cm_128_hmac_sha1_80 inline:" KEY1, &c),
                      AR_E_CRYPTO_UNKNOWN_SUITE);
     /* Bad base64: invalid character, bad padding, non-canonical trailing bits. */
-    assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubG*z", &c),
-                     AR_E_CRYPTO_BAD_BASE64);
-    assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGV=", &c),
-                     AR_E_CRYPTO_BAD_BASE64);
+    assert_int_equal(
+        parse("1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubG*z", &c),
+        AR_E_CRYPTO_BAD_BASE64);
+    assert_int_equal(
+        parse("1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGV=", &c),
+        AR_E_CRYPTO_BAD_BASE64);
     assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:A", &c), AR_E_CRYPTO_BAD_BASE64);
     assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:AB==", &c), AR_E_CRYPTO_BAD_BASE64);
     /* Valid base64 but not 30 bytes. */

@@ -1,4 +1,5 @@
-/* Unit tests for the tone player (RTP-clocked repeat, loss, non-G.711) and the audiosrc WAV conversion. */
+/* Unit tests for the tone player (RTP-clocked repeat, loss, non-G.711) and the audiosrc WAV
+ * conversion. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,10 +166,8 @@ int main(void)
     for (int i = 0; i < TONE_N; i++)
         tone[i] = (int16_t)((i % 8) < 4 ? 8000 : -8000);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_period_on_rtp_clock),
-        cmocka_unit_test(test_loss_moves_tone_on),
-        cmocka_unit_test(test_non_g711_and_disarmed),
-        cmocka_unit_test(test_silence_duration),
+        cmocka_unit_test(test_period_on_rtp_clock),   cmocka_unit_test(test_loss_moves_tone_on),
+        cmocka_unit_test(test_non_g711_and_disarmed), cmocka_unit_test(test_silence_duration),
         cmocka_unit_test(test_wav_conversion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,143 @@
+"""Helpers for the recording tests: phones, the stack, WAV tone checks, watcher waits."""
+import glob
+import json
+import math
+import os
+import struct
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calls"))
+from gwtest import BUILD, REPO, Stack, Watcher  # noqa: E402,F401
+from callstest import wait_event  # noqa: E402,F401
+
+import recua  # noqa: E402
+
+TONE_A = 440.0   # the caller (5001) sends this
+TONE_B = 1000.0  # the callee sends this
+
+
+def gw_addr(stack):
+    h, p = stack.env["SIP_ADDR"].split(":")
+    return (h, int(p))
+
+
+def wait_for(pred, timeout=15, what="condition"):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+class Call:
+    """Callee dn registered, caller 5001 calls it; both send their tone."""
+
+    def __init__(self, stack, callee="5010", caller="5001", number=None):
+        self.b = recua.Phone(callee, gw_addr(stack), TONE_B)
+        assert self.b.register() == 200
+        self.a = recua.Phone(caller, gw_addr(stack), TONE_A)
+        self.a.call(number or callee)
+        assert self.a.wait_answered() == 200
+
+    def hangup(self):
+        self.a.hangup()
+        self.b.wait(lambda e: e[0] == "bye", what="BYE at the callee")
+
+    def close(self):
+        self.a.close()
+        self.b.close()
+
+
+def ud_changes(watcher, dn, key):
+    """The values of user-data key in every EventAttachedDataChanged seen on dn, in order."""
+    out = []
+    for m in watcher.seen:
+        if m.get("message") == "EventAttachedDataChanged" and m.get("ThisDN") == dn:
+            v = (m.get("UserData") or {}).get(key)
+            if not out or out[-1] != v:
+                out.append(v)
+    return out
+
+
+def wait_ud(watcher, dn, key, value, timeout=15):
+    def match(m):
+        return (m.get("message") == "EventAttachedDataChanged" and m.get("ThisDN") == dn
+                and (m.get("UserData") or {}).get(key) == value)
+    m = next((x for x in watcher.seen if match(x)), None) or watcher.expect(match, timeout)
+    assert m is not None, f"{key}={value} never seen on {dn}: " + json.dumps(
+        [(x.get("message"), x.get("ThisDN"), x.get("UserData")) for x in watcher.seen[-15:]])
+    return m
+
+
+def recording_files(stack, rid):
+    d = stack.env["RECORDER_DIR"]
+    return sorted(glob.glob(os.path.join(d, rid + "*.json")))
+
+
+def wait_recording_done(stack, rid, timeout=15):
+    """The recorder's sidecar for record id rid once the session ended."""
+    def done():
+        for f in recording_files(stack, rid):
+            try:
+                j = json.load(open(f))
+            except (OSError, ValueError):
+                continue
+            if j.get("state") == "ended":
+                return j
+        return None
+    return wait_for(done, timeout, f"recording {rid} to end")
+
+
+def _ulaw_to_lin(b):
+    b = ~b & 0xFF
+    t = ((b & 0x0F) << 3) + 0x84
+    t <<= (b & 0x70) >> 4
+    return (0x84 - t) if (b & 0x80) else (t - 0x84)
+
+
+ULAW = [_ulaw_to_lin(i) for i in range(256)]
+
+
+def read_wav(path):
+    """(channels, [samples per channel]) of a mu-law or PCM WAV."""
+    data = open(path, "rb").read()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", "not a WAV"
+    pos, fmt, ch, payload = 12, None, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            fmt, ch = struct.unpack("<HH", body[:4])
+        elif cid == b"data":
+            payload = body
+        pos += 8 + size + (size & 1)
+    assert fmt == 7 and payload is not None, f"format {fmt}"
+    chans = [[ULAW[payload[i]] for i in range(c, len(payload), ch)] for c in range(ch)]
+    return ch, chans
+
+
+def goertzel(samples, freq, rate=8000):
+    """Relative power of freq in samples (normalised by the signal energy)."""
+    if not samples:
+        return 0.0
+    k = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s0 = x + k * s1 - s2
+        s2, s1 = s1, s0
+    power = s1 * s1 + s2 * s2 - k * s1 * s2
+    energy = sum(x * x for x in samples) or 1.0
+    return power / (energy * len(samples) / 2)
+
+
+def dominant(samples):
+    """Which of the two test tones dominates samples (None when silent)."""
+    if sum(abs(x) for x in samples) < 100 * len(samples) / 10:
+        return None
+    pa, pb = goertzel(samples, TONE_A), goertzel(samples, TONE_B)
+    return TONE_A if pa > pb * 10 else TONE_B if pb > pa * 10 else None
