@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ar_log.h"
 #include "gw_config_int.h"
@@ -247,6 +248,9 @@ const opt_desc gw_gateway_opts[] = {
     O("heartbeat-interval", OPT_INT, gw_config, heartbeat_interval, 0, 3600),
     O("auth-timeout", OPT_INT, gw_config, auth_timeout, 1, 3600),
     O("status-token", OPT_STR, gw_config, status_token, 0, 0),
+    O("ws-tls-cert", OPT_STR, gw_config, ws_tls.cert, 0, 0),
+    O("ws-tls-key", OPT_STR, gw_config, ws_tls.key, 0, 0),
+    O("ws-tls-ca", OPT_STR, gw_config, ws_tls.ca, 0, 0),
     O("sip-listen", OPT_LISTEN, gw_config, sip_listen, 0, 0),
     O("trusted-networks", OPT_STR, gw_config, trusted_networks, 0, 0),
     O("no-answer-timeout", OPT_INT, gw_config, no_answer_timeout, 1, 3600),
@@ -278,6 +282,7 @@ const opt_desc gw_dn_opts[] = {
 const opt_desc gw_agent_opts[] = {
     O("password", OPT_STR, gw_agent_conf, password, 0, 0),
     O("dn", OPT_STR, gw_agent_conf, dn, 0, 0),
+    O("record", OPT_BOOL, gw_agent_conf, record, 0, 0),
     {NULL, 0, 0, 0, 0},
 };
 
@@ -485,6 +490,9 @@ void gw_config_free(gw_config **pcfg)
     g_free(c->log_level);
     g_free(c->web_root);
     g_free(c->status_token);
+    g_free(c->ws_tls.cert);
+    g_free(c->ws_tls.key);
+    g_free(c->ws_tls.ca);
     g_free(c->db.dsn);
     g_free(c->db.journal);
     rec_clear(&c->rec);
@@ -626,6 +634,7 @@ static void section_end(parser *ps)
             a->login = g_strdup(login);
             a->password = g_strdup(ps->agent.password);
             a->dn = g_strdup(ps->agent.dn);
+            a->record = ps->agent.record;
             a->line = ps->line;
         }
         break;
@@ -764,6 +773,16 @@ static void parse_kv(parser *ps, char *text, int line)
     }
     g_hash_table_add(ps->keys, (gpointer)d->name);
     opt_apply(d, base, val, ps->file, line, ps->errs);
+    /* The TLS files are checked once the whole file is read: remember where they were set. */
+    if (ps->kind == SEC_GATEWAY) {
+        struct gw_ws_tls_conf *t = &ps->cfg->ws_tls;
+        if (strcmp(d->name, "ws-tls-cert") == 0)
+            t->cert_line = line;
+        else if (strcmp(d->name, "ws-tls-key") == 0)
+            t->key_line = line;
+        else if (strcmp(d->name, "ws-tls-ca") == 0)
+            t->ca_line = line;
+    }
 }
 
 static void config_defaults(gw_config *c)
@@ -857,6 +876,18 @@ gw_config *gw_config_parse(const char *name, const char *text, gw_config_errors 
                     d->default_dn);
     }
 
+    /* wss needs both halves; client certificates only make sense on a TLS port. */
+    const struct gw_ws_tls_conf *tls = &ps.cfg->ws_tls;
+    if (!tls->cert != !tls->key)
+        err_add(errs, name, tls->cert ? tls->cert_line : tls->key_line,
+                "%s is set but %s is not: TLS on ws-listen needs both the certificate and its "
+                "private key",
+                tls->cert ? "ws-tls-cert" : "ws-tls-key", tls->cert ? "ws-tls-key" : "ws-tls-cert");
+    if (tls->ca && !tls->cert)
+        err_add(errs, name, tls->ca_line,
+                "ws-tls-ca is set without ws-tls-cert and ws-tls-key: client certificates are "
+                "only checked on a TLS port");
+
     sort_errors(errs, ps.nerr_start, strlen(name));
     g_hash_table_destroy(ps.keys);
     g_hash_table_destroy(ps.dn_src);
@@ -865,6 +896,36 @@ gw_config *gw_config_parse(const char *name, const char *text, gw_config_errors 
     if (errs->n > ps.nerr_start)
         gw_config_free(&ps.cfg);
     return ps.cfg;
+}
+
+/* Make *p absolute against the configuration file's folder. */
+static void path_from_config(const char *cfg_path, char **p)
+{
+    if (!*p || !**p || g_path_is_absolute(*p))
+        return;
+    char *dir = g_path_get_dirname(cfg_path);
+    char *abs = g_build_filename(dir, *p, NULL);
+    g_free(*p);
+    *p = abs;
+    g_free(dir);
+}
+
+/* A TLS file must be readable now: a typo fails --check-config, not the first wss client. */
+static void tls_file_check(const char *cfg_path, const char *key, char **p, int line,
+                           gw_config_errors *errs)
+{
+    path_from_config(cfg_path, p);
+    if (!*p)
+        return;
+    FILE *f = fopen(*p, "r");
+    if (!f) {
+        err_add(errs, cfg_path, line, "%s: cannot read \"%s\": %s", key, *p, g_strerror(errno));
+        return;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        err_add(errs, cfg_path, line, "%s: \"%s\" is not a regular file", key, *p);
+    fclose(f);
 }
 
 gw_config *gw_config_load(const char *path, gw_config_errors *errs)
@@ -893,6 +954,14 @@ gw_config *gw_config_load(const char *path, gw_config_errors *errs)
         g_free(c->web_root);
         c->web_root = abs;
         g_free(dir);
+    }
+    if (c) {
+        size_t nerr = errs->n;
+        tls_file_check(path, "ws-tls-cert", &c->ws_tls.cert, c->ws_tls.cert_line, errs);
+        tls_file_check(path, "ws-tls-key", &c->ws_tls.key, c->ws_tls.key_line, errs);
+        tls_file_check(path, "ws-tls-ca", &c->ws_tls.ca, c->ws_tls.ca_line, errs);
+        if (errs->n > nerr)
+            gw_config_free(&c);
     }
     return c;
 }

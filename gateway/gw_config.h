@@ -62,6 +62,7 @@ typedef struct {
     char *login;
     char *password; /* NULL = none */
     char *dn;       /* DN the agent normally logs in on, NULL = any */
+    bool record;    /* full-time recording of this agent's calls (gw_rec.c) */
     int line;
 } gw_agent_conf;
 
@@ -110,6 +111,13 @@ typedef struct gw_config {
     int heartbeat_interval;   /* seconds idle before a WebSocket PING, 0 = off */
     int auth_timeout;         /* seconds a /status stream has to authenticate */
     char *status_token;       /* /status and /metrics credential, NULL = refused */
+    /* TLS on the ws-listen port (wss://, https://): certificate and key, both or neither. */
+    struct gw_ws_tls_conf {
+        char *cert; /* PEM certificate (chain); relative = to the configuration file's folder */
+        char *key;  /* PEM private key, unencrypted */
+        char *ca;   /* PEM CA bundle: clients must present a certificate it signed; NULL = no */
+        int cert_line, key_line, ca_line; /* where each was set, for validation errors */
+    } ws_tls;
     gw_rec_opts rec;
     /* SIP side (gw_sip.c): sip-listen unset (host NULL) = no SIP stack. */
     gw_listen sip_listen;

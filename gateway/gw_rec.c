@@ -7,6 +7,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_msml.h"
+#include "gw_agent.h"
 #include "gw_callev.h"
 #include "gw_db.h"
 #include "gw_dn.h"
@@ -645,7 +646,8 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     const char *adn = rp ? rp->dn : r->record_dn;
     const char *odn = op ? op->dn : NULL;
     g_free(rc->id);
-    rc->id = r->id  ? g_strdup(r->id)
+    /* A given id is only made safe (characters, length): "$ID$" expands it verbatim. */
+    rc->id = r->id  ? gw_rec_expand_name("$ID$", call, adn, odn, r->id, now)
              : tmpl ? gw_rec_expand_name(tmpl, call, adn, odn, gen, now)
                     : g_strdup(gen);
     g_free(rc->file_name);
@@ -724,11 +726,14 @@ void gw_rec_established(gw_call *call)
        which leaves mediad in the path, nor while something is recording. */
     if (rc && (rc->inserted || (rc->state != RS_IDLE && rc->state != RS_FAILED)))
         return;
-    /* Full-time: a party on a DN configured record=true (Extension, ACD Position, Trunk). */
+    /* Full-time: a party on a DN configured record=true (Extension, ACD Position, Trunk), or
+       with an agent logged in whose [agent] section says record=true. */
     const gw_config *cfg = srv_of(call)->cfg;
     for (gw_party *p = call->parties; p; p = p->next) {
         const gw_dn_conf *d = gw_config_find_dn(cfg, p->dn);
-        if (!d || !d->record || p->state != GW_PS_ESTABLISHED)
+        const char *login = gw_agent_on_dn(call->calls, p->dn, NULL);
+        const gw_agent_conf *ag = login ? gw_config_find_agent(cfg, login) : NULL;
+        if (!((d && d->record) || (ag && ag->record)) || p->state != GW_PS_ESTABLISHED)
             continue;
         gw_rec_req r = {.started_by = "full-time",
                         .record_dn = p->dn,

@@ -80,8 +80,10 @@ int gw_rec_screen_capture_check(const tl_kv *ud, char *why, size_t cap);
 /*
  * Expand a recording-filename template: $UUID$ $CONNID$ $AGENTDN$ $OTHERDN$ $ANI$ $DNIS$
  * $DATE$ (YYYYMMDD, UTC) $TIME$ (HHMMSS, UTC) $ID$. Characters outside [A-Za-z0-9._-]
- * become '_' (the name goes into a SIP URI and a file system). Returns a new string.
+ * become '_' (the name goes into a SIP URI and a file system); the result is cut to
+ * GW_REC_NAME_MAX bytes. Returns a new string.
  */
+#define GW_REC_NAME_MAX 100
 char *gw_rec_expand_name(const char *tmpl, const gw_call *call, const char *agent_dn,
                          const char *other_dn, const char *id, int64_t now_us);
 

@@ -53,6 +53,9 @@ char *gw_rec_expand_name(const char *tmpl, const gw_call *call, const char *agen
             *c = '_';
     if (out->len == 0)
         g_string_append(out, call->uuid);
+    /* mediad and the recorder keep ids up to 127 bytes: stay well inside. */
+    if (out->len > GW_REC_NAME_MAX)
+        g_string_truncate(out, GW_REC_NAME_MAX);
     return g_string_free(out, FALSE);
 }
 

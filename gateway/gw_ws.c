@@ -27,6 +27,7 @@ struct gw_ws {
     struct lws_vhost *vh;
     void *loops[1];
     char *web_root;
+    char *tls_cert, *tls_key, *tls_ca; /* copies: a reload frees the config, lws keeps these */
     struct lws_http_mount mount_files, mount_health, mount_metrics;
     lws_retry_bo_t idle_policy;
     int port;
@@ -359,6 +360,17 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         source_count(w, s, -1);
         ar_buf_free(&s->rx);
         return 0;
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+        /*
+         * ws-tls-ca: len is OpenSSL's verdict on the client's certificate. lws accepts
+         * whatever this returns (0 = accept), so the verdict must be passed on here.
+         */
+        if (!len) {
+            char src[48] = "?";
+            lws_get_peer_simple(wsi, src, sizeof src);
+            LOG_WARN(ws, "TLS client %s refused: its certificate is not signed by ws-tls-ca", src);
+        }
+        return len ? 0 : 1;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
@@ -434,11 +446,36 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
     info.vhost_name = "gatewayd";
     if (hb > 0)
         info.retry_and_idle_policy = &w->idle_policy;
+    const struct gw_ws_tls_conf *tls = &srv->cfg->ws_tls;
+    if (tls->cert && tls->key) {
+        /*
+         * TLS only: without LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT lws fails the
+         * handshake of a plain ws:// or http:// client. HTTP/1.1 only over ALPN: the
+         * status page and /tlib are served by the HTTP/1.1 code paths.
+         */
+        w->tls_cert = g_strdup(tls->cert);
+        w->tls_key = g_strdup(tls->key);
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = w->tls_cert;
+        info.ssl_private_key_filepath = w->tls_key;
+        info.alpn = "http/1.1";
+        if (tls->ca) {
+            w->tls_ca = g_strdup(tls->ca);
+            info.ssl_ca_filepath = w->tls_ca;
+            info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+        }
+    }
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
-        *err = g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
-                               "(address in use, or the glib event library missing)",
-                               l->host, l->port);
+        *err = w->tls_cert
+                   ? g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
+                                     "(address in use, or ws-tls-cert %s / ws-tls-key %s%s%s "
+                                     "not a valid PEM certificate and matching key)",
+                                     l->host, l->port, w->tls_cert, w->tls_key,
+                                     w->tls_ca ? " / ws-tls-ca " : "", w->tls_ca ? w->tls_ca : "")
+                   : g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
+                                     "(address in use, or the glib event library missing)",
+                                     l->host, l->port);
         goto fail;
     }
     w->vh = lws_get_vhost_by_name(w->ctx, "gatewayd");
@@ -447,8 +484,10 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
         *err = g_strdup_printf("ws-listen %s:%d: not listening", l->host, l->port);
         goto fail;
     }
-    LOG_INFO(ws, "WebSocket /tlib and /status, HTTP /healthz and /metrics on %s:%d%s%s", l->host,
-             w->port, w->web_root ? ", files from " : "", w->web_root ? w->web_root : "");
+    LOG_INFO(ws, "WebSocket /tlib and /status, HTTP /healthz and /metrics on %s:%d%s%s%s%s%s",
+             l->host, w->port, w->tls_cert ? " over TLS only (wss://, https://), certificate " : "",
+             w->tls_cert ? w->tls_cert : "", w->tls_ca ? ", client certificates required" : "",
+             w->web_root ? ", files from " : "", w->web_root ? w->web_root : "");
     return w;
 fail:
     gw_ws_free(&w);
@@ -479,6 +518,9 @@ void gw_ws_free(gw_ws **pw)
     gw_desk_free(&w->desk);
     g_hash_table_destroy(w->per_source);
     g_free(w->web_root);
+    g_free(w->tls_cert);
+    g_free(w->tls_key);
+    g_free(w->tls_ca);
     g_free(w);
     *pw = NULL;
 }

@@ -1,5 +1,4 @@
-/* audiosrc loader: a fetch thread (files and http(s) via libcurl) with limits and a per-URI cache.
- */
+/* audiosrc loader: a fetch thread (files, http(s) via libcurl) with limits and a per-URI cache. */
 #ifndef MD_FETCH_H
 #define MD_FETCH_H
 

@@ -1,5 +1,4 @@
-/* Local stereo G.711 WAV per call: RTP worker -> lock-free SPSC ring -> writer thread -> ar_wav
- * writer. */
+/* Local stereo G.711 WAV per call: RTP worker -> lock-free ring -> writer thread -> ar_wav. */
 #include "md_localwav.h"
 
 #include "ar_err.h"

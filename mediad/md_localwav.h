@@ -1,5 +1,4 @@
-/* Local recording: a stereo G.711 WAV per call on mediad's disk, fed from the RTP worker through a
- * lock-free ring. */
+/* Local recording: a stereo G.711 WAV per call, fed by the RTP worker through a lock-free ring. */
 #ifndef MD_LOCALWAV_H
 #define MD_LOCALWAV_H
 

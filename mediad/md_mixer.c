@@ -1,5 +1,4 @@
-/* Conference mixer: per-input jitter rings, one sum per tick, minus-own per output, G.711 encode.
- */
+/* Conference mixer: per-input jitter rings, one sum per tick, minus-own per output, encode. */
 #include "md_mixer.h"
 
 #include "ar_g711.h"

@@ -1,5 +1,4 @@
-/* Conference mixer: three or more parties, each hearing the sum of the others (decode, sum, clip,
- * encode per 20 ms tick). */
+/* Conference mixer: 3+ parties, each hearing the sum of the others (decode, sum, clip, encode). */
 #ifndef MD_MIXER_H
 #define MD_MIXER_H
 

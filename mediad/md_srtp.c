@@ -152,12 +152,14 @@ void md_srtp_leg_sdp(const md_leg *l, ar_sdp *s)
             add_crypto(&s->media[i], &l->srtp->m[i].out);
 }
 
-/* Tri-state parameter: 1 / 0 when set, -1 when absent. */
+/* Tri-state parameter: 1 / 0 when set, -1 when absent; "savpf" is 2 (on, RTP/SAVPF). */
 static int param_bool(const md_params *p, const char *name)
 {
     const char *v = md_params_get(p, name);
     if (!v)
         return -1;
+    if (!strcasecmp(v, "savpf"))
+        return 2;
     return md_params_flag(p, name);
 }
 
@@ -173,6 +175,7 @@ int md_srtp_rec_plan(md_rec *r, const md_params *p, const md_media_env *env)
     if (!state_get(&r->srtp))
         return AR_E_NOMEM;
     r->srtp->fallback_clear = env->rec_srtp_fallback;
+    r->srtp->savpf = on == 2;
     for (int k = 0; k < r->nm && k < AR_SDP_MAX_MEDIA; k++) {
         md_srtp_media *sm = &r->srtp->m[k];
         if (!r->m[k].st)
@@ -197,7 +200,8 @@ void md_srtp_rec_offer(const md_rec *r, ar_sdp *s)
     for (int i = 0; r->srtp && i < s->nmedia && i < r->nm; i++) {
         if (!r->srtp->m[i].secure)
             continue;
-        snprintf(s->media[i].proto, sizeof(s->media[i].proto), "RTP/SAVP");
+        snprintf(s->media[i].proto, sizeof(s->media[i].proto), "%s",
+                 r->srtp->savpf ? "RTP/SAVPF" : "RTP/SAVP");
         add_crypto(&s->media[i], &r->srtp->m[i].out);
     }
 }

@@ -27,6 +27,7 @@ typedef struct {
 
 struct md_srtp_state {
     int fallback_clear; /* recorder answered RTP/AVP: send clear (1) or fail (0) */
+    int savpf;          /* recorder legs: offer RTP/SAVPF instead of RTP/SAVP */
     md_srtp_media m[AR_SDP_MAX_MEDIA];
 };
 
@@ -50,11 +51,11 @@ void md_srtp_leg_sdp(const md_leg *l, ar_sdp *s);
 int md_srtp_media_usable(const ar_sdp_media *m);
 
 /*
- * Recording sessions. plan: decide whether r is secure (param srtp / srtp2, default
- * env->rec_srtp, or a sips: dest) and, if so, generate its keys and hand the
- * outbound contexts to its streams. offer: RTP/SAVP + a=crypto on every line.
- * answer: check the recorder's answer; a line answered RTP/AVP falls back to clear
- * (fallback_clear) or fails the session with AR_E_SRTP_REFUSED.
+ * Recording sessions. plan: decide whether r is secure (param srtp / srtp2: a boolean,
+ * or "savpf" for RTP/SAVPF; default env->rec_srtp, or a sips: dest) and, if so, generate its keys
+ * and hand the outbound contexts to its streams. offer: RTP/SAVP + a=crypto on every line. answer:
+ * check the recorder's answer; a line answered RTP/AVP falls back to clear (fallback_clear) or
+ * fails the session with AR_E_SRTP_REFUSED.
  */
 int md_srtp_rec_plan(md_rec *r, const md_params *p, const md_media_env *env);
 void md_srtp_rec_offer(const md_rec *r, ar_sdp *s);

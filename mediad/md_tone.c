@@ -1,5 +1,4 @@
-/* Compliance tones: who hears the tone, which recorded channel carries it, and the RTP-clocked
- * player. */
+/* Compliance tones: who hears them, which recorded channel carries them, the RTP-clocked player. */
 #include "md_tone.h"
 
 #include "ar_err.h"

@@ -66,7 +66,11 @@ gatewayd_write_config() {
         echo "type = Trunk"
         echo "contact = sip:127.0.0.1:5070"
         echo
-        echo "[agent 9001-9020]"
+        echo "[agent 9001-9019]"
+        echo
+        echo "# Full-time recording by agent login (docs/recording.md)."
+        echo "[agent 9020]"
+        echo "record = true"
         echo
         echo "[application demo]"
         echo "password = demo"

@@ -1,5 +1,7 @@
-"""A real softphone: baresip (headless, own config dir, ctrl_tcp) registered as 5002,
-answering a SIPp call by itself and placing a call to a SIPp phone."""
+"""A real softphone: baresip (headless, own config dir, ctrl_tcp) answering a SIPp call by
+itself, placing a call to a SIPp phone, holding and resuming. Each test uses its own DN for
+baresip: it unregisters as it exits, and that EventDNOutOfService must not land in the next
+test's sequence."""
 import json
 import shutil
 import socket
@@ -134,12 +136,12 @@ def test_baresip_answers_sipp_call(stack, calls):
 
 
 def test_baresip_calls_sipp_phone(stack, calls):
-    w = stack.watch("5002", "5003")
+    w = stack.watch("5005", "5003")
     phone = calls.phone("5003", "uas_answer.xml", d=200)
-    b = Baresip("5002", stack.env["SIP_ADDR"])
+    b = Baresip("5005", stack.env["SIP_ADDR"])
     try:
         wait_event(w, "5003", "EventDNBackInService")
-        wait_event(w, "5002", "EventDNBackInService")
+        wait_event(w, "5005", "EventDNBackInService")
         host, _, port = stack.env["SIP_ADDR"].rpartition(":")
         b.command("dial", f"sip:5003@{host}:{port}")
         b.expect("CALL_ESTABLISHED")
@@ -148,12 +150,12 @@ def test_baresip_calls_sipp_phone(stack, calls):
         b.expect("CALL_CLOSED")
         phone.ok()
         wait_event(w, "5003", "EventReleased")
-        seqs = sequences(w, stack, ["5002", "5003"])
-        assert names(seqs["5002"]) == ["EventDNBackInService", "EventDialing",
+        seqs = sequences(w, stack, ["5005", "5003"])
+        assert names(seqs["5005"]) == ["EventDNBackInService", "EventDialing",
                                        "EventEstablished", "EventReleased"], seqs
         assert names(seqs["5003"]) == ["EventDNBackInService", "EventRinging",
                                        "EventEstablished", "EventReleased"], seqs
-        assert seqs["5002"][1]["OtherDN"] == "5003" and seqs["5002"][1]["CallType"] == 1
+        assert seqs["5005"][1]["OtherDN"] == "5003" and seqs["5005"][1]["CallType"] == 1
     finally:
         b.stop()
         w.stop()
@@ -161,26 +163,26 @@ def test_baresip_calls_sipp_phone(stack, calls):
 
 def test_baresip_hold_and_resume(stack, calls):
     """baresip puts its call on hold (re-INVITE a=sendonly) and resumes it."""
-    w = stack.watch("5002", "5004")
+    w = stack.watch("5006", "5004")
     phone = calls.phone("5004", "uas_answer.xml", d=200)
-    b = Baresip("5002", stack.env["SIP_ADDR"])
+    b = Baresip("5006", stack.env["SIP_ADDR"])
     try:
         wait_event(w, "5004", "EventDNBackInService")
-        wait_event(w, "5002", "EventDNBackInService")
+        wait_event(w, "5006", "EventDNBackInService")
         host, _, port = stack.env["SIP_ADDR"].rpartition(":")
         b.command("dial", f"sip:5004@{host}:{port}")
         b.expect("CALL_ESTABLISHED")
-        wait_event(w, "5002", "EventEstablished")
+        wait_event(w, "5006", "EventEstablished")
         b.command("hold")
-        wait_event(w, "5002", "EventHeld")
+        wait_event(w, "5006", "EventHeld")
         b.command("resume")
-        wait_event(w, "5002", "EventRetrieved")
+        wait_event(w, "5006", "EventRetrieved")
         b.command("hangup")
         b.expect("CALL_CLOSED")
         phone.ok()
         wait_event(w, "5004", "EventReleased")
-        seqs = sequences(w, stack, ["5002", "5004"])
-        assert names(seqs["5002"]) == ["EventDNBackInService", "EventDialing",
+        seqs = sequences(w, stack, ["5006", "5004"])
+        assert names(seqs["5006"]) == ["EventDNBackInService", "EventDialing",
                                        "EventEstablished", "EventHeld", "EventRetrieved",
                                        "EventReleased"], seqs
         assert names(seqs["5004"]) == ["EventDNBackInService", "EventRinging",

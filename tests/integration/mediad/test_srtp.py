@@ -216,6 +216,12 @@ def test_secure_call_rekeyed_secure_recording(mediad):
         # The party's key cannot decrypt the recording.
         _, fails = decrypt_all(rec.pkts[0][:5], call.a.key)
         assert len(fails) == 5 and all(f == AUTH_FAIL for f in fails)
+        # Keys are never logged (debug level): fingerprints only.
+        with open(md.log.name) as f:
+            log = f.read()
+        assert "inline:" not in log and " key " in log
+        for k in escrow | {crypto_key(key)}:
+            assert k not in log
     finally:
         call.hangup()
         rec.close()

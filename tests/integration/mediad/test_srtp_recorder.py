@@ -87,7 +87,7 @@ def test_secure_call_secure_recording_end_to_end(mediad, recorder):
     try:
         call.start_media()
         assert call.info(msml_create({"id": "e2e", "dest": f"sip:127.0.0.1:{rec.port}",
-                                      "recmediactl": "1", "srtp": "true"},
+                                      "recmediactl": "1", "srtp": "savpf"},
                                      ["1001", "1002"])).status == 200
         call.wait_rec_packets(100)
         st = call.stats()

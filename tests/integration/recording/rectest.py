@@ -44,6 +44,11 @@ class Call:
         self.a.call(number or callee)
         assert self.a.wait_answered() == 200
 
+    def talk(self, packets=50, timeout=15):
+        """Wait until the caller heard `packets` more RTP packets (the recorder got some)."""
+        base = self.a.rx_packets
+        wait_for(lambda: self.a.rx_packets > base + packets, timeout, "audio")
+
     def hangup(self):
         self.a.hangup()
         self.b.wait(lambda e: e[0] == "bye", what="BYE at the callee")

@@ -100,11 +100,11 @@ class Phone:
                 s.close()
         raise RuntimeError("no RTP port")
 
-    def sdp(self):
+    def sdp(self, direction="sendrecv"):
         self.sdp_version += 1
         return ("v=0\r\no=%s 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
-                % (self.dn, self.sdp_version, self.rtp_port))
+                "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n"
+                % (self.dn, self.sdp_version, self.rtp_port, direction))
 
     # --- SIP plumbing ---
 
@@ -250,6 +250,12 @@ class Phone:
         ev = self.wait(lambda e: e[1:] == ("INVITE",) and isinstance(e[0], int) and e[0] >= 200,
                        timeout, "final answer to INVITE")
         return ev[0]
+
+    def reinvite(self, direction="sendrecv"):
+        """Send a re-INVITE (hold: "sendonly" / "inactive"; retrieve: "sendrecv")."""
+        d = self.dialog
+        d["cseq"] += 1
+        self._request("INVITE", d["target"], body=self.sdp(direction))
 
     def hangup(self):
         d = self.dialog

@@ -73,6 +73,7 @@ def test_supervisor_starts_pauses_resumes_and_stops(stack, plain_call):
     assert r["message"] == "EventACK", r
     w.seen.clear()
     wait_ud(w, "5003", "GSIP_RECORD", "On")
+    c.talk()
     c.hangup()
     wait_ud(w, "5003", "GSIP_RECORD", "Off")
     wait_recording_done(stack, "dyn-test-2")

@@ -76,6 +76,7 @@ def test_record_filename_template(stack):
     try:
         on = wait_ud(w, "5010", "GSIP_RECORD", "On")
         assert on["UserData"]["GSIP_REC_FN"].startswith(on["CallUUID"] + "_")
+        c.talk()
         c.hangup()
         wait_recording_done(stack, on["UserData"]["GSIP_REC_FN"])
     finally:

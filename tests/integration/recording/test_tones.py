@@ -105,3 +105,27 @@ def test_tone_silence_below_minimum_is_raised(stack):
     finally:
         c.close()
         w.stop()
+
+
+def test_audiosrc_that_does_not_resolve_keeps_recording(stack):
+    w = stack.watch("5008", "5009")
+    c = Call(stack, callee="5009", caller="5008")
+    try:
+        est = w.expect(lambda m: m.get("message") == "EventEstablished"
+                       and m.get("ThisDN") == "5009", 10)
+        rc, msgs, err = stack.request({"message": "RequestPrivateService", "ThisDN": "5009",
+                                       "PrivateMsgID": 3013, "ConnID": est["ConnID"],
+                                       "Extensions": {"audiosrc": str(_TMP / "missing.wav")}})
+        assert msgs[-1]["message"] == "EventACK", msgs
+        wait_ud(w, "5009", "GSIP_RECORD", "On")
+        info = w.expect(lambda m: m.get("message") == "EventPrivateInfo"
+                        and m.get("ThisDN") == "5009"
+                        and "audiosrc" in (m.get("Extensions") or {}).get("reason", ""), 15)
+        assert info and info["Extensions"]["GSIP_RECORD"] == "On", info
+        stack.wait_log(r"audiosrc: ")
+        c.hangup()
+        off = wait_ud(w, "5009", "GSIP_RECORD", "Off")
+        assert "GSIP_RECORD_REASON" not in off["UserData"], off["UserData"]
+    finally:
+        c.close()
+        w.stop()

@@ -1,5 +1,4 @@
-/* Unit tests for the tone player (RTP-clocked repeat, loss, non-G.711) and the audiosrc WAV
- * conversion. */
+/* Unit tests for the tone player (RTP clock, loss, non-G.711) and the audiosrc WAV conversion. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
