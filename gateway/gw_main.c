@@ -281,8 +281,8 @@ int main(int argc, char **argv)
         }
         gw_calls_set_sip(srv->calls, gw_sip_ops_table(), sip);
     }
-    if (opts.ports_file && write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws),
-                                            gw_sip_port(sip)))
+    if (opts.ports_file &&
+        write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws), gw_sip_port(sip)))
         goto cleanup;
 
     gw_app app = {.loop = loop, .srv = srv, .opts = &opts};

@@ -31,7 +31,7 @@ struct gw_server {
     /* Counters (status page, logs). */
     uint64_t events_sent, clients_dropped;
     struct gw_calls *calls; /* call model (gw_call.h), created by gw_main; NULL = none */
-    struct gw_db *db; /* CDR writer (gw_db.h), NULL = no database configured */
+    struct gw_db *db;       /* CDR writer (gw_db.h), NULL = no database configured */
 };
 
 /* Takes ownership of cfg. */

@@ -239,11 +239,11 @@ static void on_user_event(gw_client *c, const tl_msg *m, int64_t ref)
         if (has_connid)
             snprintf(cid, sizeof cid, "%016llx", (unsigned long long)connid);
         const char *sc = ud ? tl_kv_get_str(ud, "screen-capture") : NULL;
-        gw_db_audit(c->srv->db, "EventUserEvent", c->app_name, dn->number,
-                    has_connid ? cid : NULL, -1, sc);
+        gw_db_audit(c->srv->db, "EventUserEvent", c->app_name, dn->number, has_connid ? cid : NULL,
+                    -1, sc);
         if (sc) {
-            gw_db_screen s = {dn->number, has_connid ? cid : NULL, NULL, sc, c->app_name,
-                              g_get_real_time()};
+            gw_db_screen s = {dn->number,  has_connid ? cid : NULL, NULL, sc,
+                              c->app_name, g_get_real_time()};
             gw_db_write_screen(c->srv->db, &s);
         }
     }

@@ -14,8 +14,9 @@
 #define TABLES(X)                                                                                  \
     X(calls)                                                                                       \
     X(parties)                                                                                     \
-    X(call_user_data) X(recordings) X(recording_segments) X(tone_settings)                         \
-        X(screen_capture_events) X(islinks) X(tlib_events)
+    X(call_user_data)                                                                              \
+    X(recordings) X(recording_segments) X(tone_settings) X(screen_capture_events) X(islinks)       \
+        X(tlib_events)
 
 typedef struct {
     gw_db *db;
