@@ -11,12 +11,18 @@
 #include "gw_db.h"
 
 /* Rows per table the driver expects to find after everything is written. */
-#define TABLES(X)                                                                                  \
-    X(calls)                                                                                       \
-    X(parties)                                                                                     \
-    X(call_user_data)                                                                              \
-    X(recordings) X(recording_segments) X(tone_settings) X(screen_capture_events) X(islinks)       \
-        X(tlib_events)
+/* clang-format off */
+#define TABLES(X) \
+    X(calls) \
+    X(parties) \
+    X(call_user_data) \
+    X(recordings) \
+    X(recording_segments) \
+    X(tone_settings) \
+    X(screen_capture_events) \
+    X(islinks) \
+    X(tlib_events)
+/* clang-format on */
 
 typedef struct {
     gw_db *db;
