@@ -256,6 +256,10 @@ const opt_desc gw_gateway_opts[] = {
     O("no-answer-timeout", OPT_INT, gw_config, no_answer_timeout, 1, 3600),
     O("session-expires", OPT_INT, gw_config, session_expires, 0, 86400),
     O("register-rate-limit", OPT_INT, gw_config, register_rate_limit, 1, 100000),
+    O("media-oos-check", OPT_INT, gw_config, media_oos_check, 0, 86400),
+    O("media-oos-force", OPT_INT, gw_config, media_oos_force, 1, 1000),
+    O("recorder-oos-check", OPT_INT, gw_config, recorder_oos_check, 0, 86400),
+    O("recorder-oos-force", OPT_INT, gw_config, recorder_oos_force, 1, 1000),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -443,6 +447,7 @@ static void dn_defaults(gw_dn_conf *d)
     memset(d, 0, sizeof *d);
     d->type = GW_DN_NTYPES; /* "not set": type is mandatory */
     d->dual_dialog_enabled = true;
+    d->oos_check = d->oos_force = -1; /* unset: [gateway] media-oos-check / media-oos-force */
     d->refer_enabled = true;
     d->router_timeout = 10;
 }
@@ -805,6 +810,8 @@ static void config_defaults(gw_config *c)
     c->no_answer_timeout = 20;
     c->session_expires = 1800;
     c->register_rate_limit = 20;
+    c->media_oos_check = c->recorder_oos_check = 10;
+    c->media_oos_force = c->recorder_oos_force = 2;
     c->db.journal_max_bytes = 256ull << 20;
     c->db.journal_sync_ms = 200;
     c->db.batch_rows = 256;

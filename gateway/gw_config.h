@@ -50,8 +50,8 @@ typedef struct {
     bool refer_enabled;
     int make_call_rfc3725_flow; /* 0 or 1 */
     bool sip_hold_rfc3264;
-    int oos_check;      /* seconds between OPTIONS checks, 0 = off */
-    int oos_force;      /* seconds before a silent contact is out of service */
+    int oos_check;      /* seconds between OPTIONS checks, 0 = off, -1 = media-oos-check */
+    int oos_force;      /* missed checks before out of service, -1 = media-oos-force */
     char *password;     /* SIP digest password for REGISTER, NULL = none */
     char *default_dn;   /* Routing Point: default route target */
     int router_timeout; /* Routing Point: seconds before the default route */
@@ -125,6 +125,9 @@ typedef struct gw_config {
     int no_answer_timeout;   /* seconds a leg may ring before NoAnswer */
     int session_expires;     /* RFC 4028 Session-Expires we ask for, 0 = no timer */
     int register_rate_limit; /* REGISTERs per second from one source address */
+    /* SIP OPTIONS health checks (gw_health.c, docs/recording.md "Health checks"). */
+    int media_oos_check, media_oos_force;       /* msml DNs without their own oos-* */
+    int recorder_oos_check, recorder_oos_force; /* the recording-dest recorder */
 
     gw_dn_conf *dns;
     size_t n_dns;

@@ -10,6 +10,7 @@
 #include "gw_desk.h"
 #include "gw_desk_call.h"
 #include "gw_dn.h"
+#include "gw_health.h"
 #include "gw_http.h"
 #include "gw_metrics.h"
 
@@ -18,8 +19,8 @@
 #define STATUS_MAX_DN_LIST 20         /* DNs listed per client */
 
 /* The sections the page shows; each is sent whole when it changed. */
-enum { SEC_SERVER, SEC_CLIENTS, SEC_DNS, SEC_CALLS, SEC_ERRORS, NSEC };
-static const char *const sec_names[NSEC] = {"server", "clients", "dns", "calls", "errors"};
+enum { SEC_SERVER, SEC_CLIENTS, SEC_DNS, SEC_CALLS, SEC_MEDIA, SEC_ERRORS, NSEC };
+static const char *const sec_names[NSEC] = {"server", "clients", "dns", "calls", "media", "errors"};
 
 struct gw_status {
     gw_server *srv;
@@ -178,6 +179,7 @@ static gboolean on_tick(gpointer ud)
     secs[SEC_CLIENTS] = build_clients(st->srv);
     secs[SEC_DNS] = build_dns(st->srv, numbers);
     secs[SEC_CALLS] = gw_desk_calls_json(st->srv, NULL, 0);
+    secs[SEC_MEDIA] = gw_health_json(st->srv->health);
     secs[SEC_ERRORS] = build_errors();
     g_ptr_array_free(numbers, TRUE);
     json_object *delta = json_object_new_object(), *full = json_object_new_object();

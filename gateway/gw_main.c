@@ -15,6 +15,7 @@
 #include "gw_call.h"
 #include "gw_config.h"
 #include "gw_db_cfg.h"
+#include "gw_health.h"
 #include "gw_server.h"
 #include "gw_sip.h"
 #include "gw_tcp.h"
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
             goto cleanup;
         }
         gw_calls_set_sip(srv->calls, gw_sip_ops_table(), sip);
+        srv->health = gw_health_new(srv, sip); /* OPTIONS to mediad and the recorder */
     }
     if (opts.ports_file &&
         write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws), gw_sip_port(sip)))
@@ -307,6 +309,8 @@ cleanup:
     gw_tcp_free(&tcp);
     if (srv)
         gw_calls_free(&srv->calls); /* releases every leg while the SIP layer still exists */
+    if (srv)
+        gw_health_free(&srv->health); /* its pings live on the SIP stack */
     gw_sip_free(&sip);
     if (srv)
         gw_db_free(&srv->db); /* unwritten rows stay in the journal for the next start */

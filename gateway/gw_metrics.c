@@ -8,6 +8,7 @@
 #include "ar_log.h"
 #include "gw_db.h"
 #include "gw_desk.h"
+#include "gw_health.h"
 #include "gw_dn.h"
 
 #define RATE_SLOTS  10 /* seconds averaged by gw_metrics_events_rate() */
@@ -179,6 +180,7 @@ char *gw_metrics_text(gw_server *srv)
     metric(&b, "gatewayd_log_errors_total", "counter", "WARN and ERROR log records.",
            (double)gw_metrics_errors_total());
     gw_desk_metrics_text(srv, &b);
+    gw_health_metrics_text(srv->health, &b);
     if (srv->db) {
         gw_db_stats st;
         gw_db_get_stats(srv->db, &st);

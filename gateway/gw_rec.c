@@ -90,6 +90,29 @@ static const gw_dn_conf *msml_service(const gw_config *cfg)
     return NULL;
 }
 
+size_t gw_rec_count(gw_calls *calls, const char *msml_dn, const char *dest)
+{
+    if (!calls)
+        return 0;
+    /* Every recording goes through the first msml DN (msml_service). */
+    const gw_dn_conf *svc = msml_service(calls->srv->cfg);
+    if (msml_dn && (!svc || strcmp(svc->number, msml_dn) != 0))
+        return 0;
+    size_t n = 0;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, calls->by_connid);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const struct gw_rec_call *rc = ((gw_call *)v)->rec;
+        if (!rc || (rc->state != RS_ON && rc->state != RS_PAUSED))
+            continue;
+        if (!dest || (rc->dest && strcmp(rc->dest, dest) == 0) ||
+            (rc->dest2 && strcmp(rc->dest2, dest) == 0))
+            n++;
+    }
+    return n;
+}
+
 /* "sip:[user@]host:port[;params]" -> "host:port". */
 static char *contact_hostport(const char *contact)
 {

@@ -63,6 +63,12 @@ typedef enum {
 void gw_rec_msc_event(gw_calls *calls, gw_party *p, gw_leg *leg, gw_rec_ev ev, int status,
                       const char *sdp);
 
+/*
+ * Recordings On or Paused going through media server DN msml_dn and to recorder URI
+ * dest (either NULL = any): the health page's load column (gw_health.c).
+ */
+size_t gw_rec_count(gw_calls *calls, const char *msml_dn, const char *dest);
+
 /* State for the status page / tests: "Off" when not recording. */
 const char *gw_rec_state_name(const gw_call *call);
 

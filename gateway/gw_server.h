@@ -30,8 +30,9 @@ struct gw_server {
     bool have_bin, have_json;
     /* Counters (status page, logs). */
     uint64_t events_sent, clients_dropped;
-    struct gw_calls *calls; /* call model (gw_call.h), created by gw_main; NULL = none */
-    struct gw_db *db;       /* CDR writer (gw_db.h), NULL = no database configured */
+    struct gw_calls *calls;   /* call model (gw_call.h), created by gw_main; NULL = none */
+    struct gw_db *db;         /* CDR writer (gw_db.h), NULL = no database configured */
+    struct gw_health *health; /* media server / recorder OPTIONS checks, NULL = none */
 };
 
 /* Takes ownership of cfg. */

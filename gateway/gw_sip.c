@@ -77,6 +77,57 @@ static void on_get_params(gw_sip *s, tagi_t tags[])
     s->got_params = true;
 }
 
+struct gw_sip_ping {
+    nua_handle_t *nh;
+    gw_sip_ping_fn cb;
+    void *ud;
+};
+
+static void ping_destroy(gpointer data)
+{
+    gw_sip_ping *p = data;
+    nua_handle_destroy(p->nh);
+    g_free(p);
+}
+
+gw_sip_ping *gw_sip_options_ping(gw_sip *s, const char *target, gw_sip_ping_fn cb, void *ud)
+{
+    if (!s || !s->nua || !target || strncmp(target, "sip", 3) != 0)
+        return NULL;
+    gw_sip_ping *p = g_new0(gw_sip_ping, 1);
+    p->cb = cb;
+    p->ud = ud;
+    p->nh = nua_handle(s->nua, p, NUTAG_URL(target), SIPTAG_TO_STR(target), TAG_END());
+    if (!p->nh) {
+        g_free(p);
+        return NULL;
+    }
+    g_hash_table_add(s->pings, p);
+    nua_options(p->nh, TAG_END());
+    return p;
+}
+
+void gw_sip_ping_cancel(gw_sip *s, gw_sip_ping **pp)
+{
+    if (*pp)
+        g_hash_table_remove(s->pings, *pp); /* destroys the handle: nua drops the answer */
+    *pp = NULL;
+}
+
+/* A final answer to one of our OPTIONS pings: true when hmagic was one. */
+static bool on_ping_answer(gw_sip *s, int status, const char *phrase, void *hmagic)
+{
+    gw_sip_ping *p = hmagic;
+    if (!p || !g_hash_table_contains(s->pings, p))
+        return false;
+    if (status < 200)
+        return true;
+    g_hash_table_steal(s->pings, p);
+    p->cb(p->ud, status, phrase);
+    ping_destroy(p);
+    return true;
+}
+
 static bool is_request_event(nua_event_t ev)
 {
     switch (ev) {
@@ -122,6 +173,10 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
         if (!hmagic)
             nua_handle_destroy(nh);
         return;
+    case nua_r_options:
+        if (on_ping_answer(s, status, phrase, hmagic))
+            return;
+        break;
     case nua_i_error:
         LOG_WARN(sip, "nua error %d %s", status, phrase);
         return;
@@ -164,6 +219,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     gw_sip *s = g_new0(gw_sip, 1);
     s->srv = srv;
     s->calls = calls;
+    s->pings = g_hash_table_new_full(g_direct_hash, g_direct_equal, ping_destroy, NULL);
     su_init();
     su_log_redirect(NULL, sofia_log, NULL);
     su_root_t *root = su_glib_root_create(s);
@@ -227,6 +283,7 @@ void gw_sip_free(gw_sip **ps)
     if (!s)
         return;
     if (s->nua) {
+        g_hash_table_remove_all(s->pings); /* before nua goes: their handles are nua's */
         if (s->b2b)
             gw_b2bua_shutdown(s->b2b);
         nua_shutdown(s->nua);
@@ -238,6 +295,8 @@ void gw_sip_free(gw_sip **ps)
     if (s->root)
         su_root_destroy(s->root);
     su_deinit();
+    if (s->pings)
+        g_hash_table_destroy(s->pings);
     g_free(s->host);
     g_free(s);
     *ps = NULL;

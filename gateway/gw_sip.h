@@ -26,6 +26,7 @@ typedef struct gw_sip {
     struct gw_b2bua *b2b;
     bool got_params;    /* nua_r_get_params seen (bound port known) */
     bool shutdown_done; /* nua_r_shutdown seen */
+    void *pings;        /* GHashTable of the gw_sip_ping in flight (nua_r_options owners) */
 } gw_sip;
 
 /*
@@ -39,5 +40,17 @@ int gw_sip_port(const gw_sip *s);
 void gw_sip_free(gw_sip **s);
 /* The operation table the call model drives (gw_calls_set_sip(calls, ops, sip)). */
 const gw_sip_ops *gw_sip_ops_table(void);
+
+/*
+ * One out-of-dialog SIP OPTIONS to target (a SIP URI) on its own nua handle, for the
+ * health checks (gw_health.c). cb runs once with the final status (nua reports 408 or
+ * 503 itself when the peer is silent or unreachable); the ping is freed after cb
+ * returns. Returns NULL when the request cannot be made (bad URI).
+ */
+typedef void (*gw_sip_ping_fn)(void *ud, int status, const char *phrase);
+typedef struct gw_sip_ping gw_sip_ping;
+gw_sip_ping *gw_sip_options_ping(gw_sip *s, const char *target, gw_sip_ping_fn cb, void *ud);
+/* Forget a ping still in flight: cb never runs, a late answer is dropped. */
+void gw_sip_ping_cancel(gw_sip *s, gw_sip_ping **p);
 
 #endif

@@ -225,6 +225,11 @@ static void post(md_engine *e, const md_cmd *c)
         LOG_ERR(media, "eventfd write: %s", strerror(errno));
 }
 
+size_t md_stream_size(void)
+{
+    return sizeof(md_stream);
+}
+
 md_stream *md_stream_new(md_engine *e, int rtp_fd, int rtcp_fd, uint16_t port, uint32_t clock,
                          int latch)
 {

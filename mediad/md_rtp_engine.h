@@ -66,6 +66,8 @@ void md_stream_set_sending(md_stream *s, int on);
 /* Unregister: the worker closes the sockets and returns the slot. *ps is NULLed; the
  * caller must already have removed the stream from every sink list. */
 void md_stream_release(md_stream **ps);
+/* Bytes one stream takes in the engine's pool (for the memory figures, --stats-file). */
+size_t md_stream_size(void);
 /* Compliance tone (md_tone.h): mix pcm (n samples, then silence samples, repeating on
  * the stream's RTP clock) into this stream's RTP for the sinks that want it; pcm NULL
  * stops it. Every call restarts the tone. pcm must outlive the stream's use of it. */

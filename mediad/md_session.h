@@ -49,22 +49,25 @@ typedef struct md_leg {
     struct md_srtp_state *srtp; /* SRTP keys (md_srtp.h); NULL while every line is clear */
 } md_leg;
 
-/* One m= line of a recording session: which party stream it copies. */
+/* One m= line of a recording session: which party stream it copies. Small fields are
+ * narrow (indexes < AR_SDP_MAX_MEDIA, flags) and the pointers first: a session has
+ * MD_REC_MAX_MEDIA of these, the largest part of an md_rec. */
 typedef struct {
     md_leg *leg;
-    int leg_m;     /* index of the party's m= line */
     md_stream *st; /* our sending stream toward the recorder */
-    uint16_t port;
-    int rejected; /* port 0 in the recorder's answer */
-    int reported; /* the rejection was reported to the gateway */
-    char label[16];
     /* Conference shape (md_mixer.c, set while mixing): conf_mix 1 = this line carries
      * the mix of the non-supervisor parties, 2 = the mix of all parties but the
      * session's first; conf_leg/conf_m: copy this party's stream instead of leg's. */
-    int conf_mix;
     md_leg *conf_leg;
-    int conf_m;
+    char label[16];
+    uint16_t port;
+    int8_t leg_m; /* index of the party's m= line */
+    int8_t conf_m;
+    uint8_t conf_mix;
+    uint8_t rejected; /* port 0 in the recorder's answer */
+    uint8_t reported; /* the rejection was reported to the gateway */
 } md_rec_media;
+_Static_assert(AR_SDP_MAX_MEDIA <= 127, "md_rec_media indexes m= lines in an int8_t");
 
 /* One recording session (one SIP dialog toward one recorder). */
 typedef struct md_rec {

@@ -518,8 +518,8 @@ int md_sip_start(md_ctx *ctx)
             TAG_IF(tls, TPTAG_CERTIFICATE(ctx->cfg.tls_cert_dir)),
             TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY((unsigned)ctx->cfg.tls_verify)),
             NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_APPL_METHOD("INFO"),
-            NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(ctx->cfg.session_timer), NUTAG_MIN_SE(90),
-            NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
+            NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(ctx->cfg.session_timer),
+            NUTAG_MIN_SE(ctx->cfg.min_se), NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
             SIPTAG_ACCEPT_STR("application/sdp, application/msml+xml"),
             SIPTAG_USER_AGENT_STR("arec-mediad"), TAG_END());
         if (ctx->nua) {

@@ -12,6 +12,7 @@ typedef struct {
     uint16_t rtp_lo, rtp_hi;
     unsigned max_ports;        /* port pairs; 0 = the whole range */
     unsigned session_timer;    /* seconds, RFC 4028 */
+    unsigned min_se;           /* min-se: smallest interval accepted (422 below), seconds */
     unsigned rec_timeout_ms;   /* give up on a recorder that has not answered */
     int rec_srtp;              /* recorder-srtp: offer RTP/SAVP to recorders by default */
     int rec_srtp_fallback;     /* recorder-srtp-fallback: 1 clear, 0 refuse (default) */
@@ -20,6 +21,7 @@ typedef struct {
     int tls_verify;            /* tls-verify: TPTLS_VERIFY_* (md_tls.h) */
     unsigned fetch_timeout_ms; /* audiosrc: connect + transfer limit (md_fetch) */
     char local_dir[256];       /* local WAV recording directory; empty = off */
+    char stats_file[256];      /* stats-file: memory figures written on SIGUSR1; "" = off */
 } md_config;
 
 struct md_ctx {

@@ -4,7 +4,7 @@
 
 (function () {
   const TOKEN_KEY = "gatewayd-status-token";
-  const state = { server: {}, clients: [], dns: [], calls: [], errors: [] };
+  const state = { server: {}, clients: [], dns: [], calls: [], media: [], errors: [] };
   let ws = null;
   let retry = 1000;
   let receivedAt = Date.now(); // durations tick locally between updates
@@ -109,6 +109,19 @@
       conn.title = "CallUUID " + c.callUuid;
       return row([conn, c.callType, parties, duration(c.duration + elapsed),
                   recordingBadge(c, c.recording === "Paused" ? elapsed : 0)]);
+    }));
+
+    // SIP OPTIONS health of mediad and the recorder (gw_health.c).
+    fillTable("media", state.media.map((m) => {
+      const st = el("span", "pill " + (m.state === "In service" ? "pill-ok"
+                                       : m.state === "Out of service" ? "pill-bad" : "pill-wait"),
+                    m.state);
+      if (m.misses) st.title = m.misses + " check(s) missed in a row";
+      const name = el("span", null, m.name);
+      name.title = m.kind;
+      return row([name, el("span", "mono", m.address), st,
+                  m.rttMs !== null && m.rttMs !== undefined ? m.rttMs.toFixed(1) + " ms" : "-",
+                  m.recordings]);
     }));
 
     fillTable("clients", state.clients.map((c) => {

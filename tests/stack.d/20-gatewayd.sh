@@ -87,11 +87,6 @@ gatewayd_write_config() {
     } >"$conf"
 }
 
-# True once the ports file exists and names the T-Lib port.
-gatewayd_ports_ready() {
-    grep -q '^TLIB_PORT=[0-9]' "$1/gatewayd.ports" 2>/dev/null
-}
-
 gatewayd_answers() {
     "$GATEWAYD_TLIBCTL" -a "127.0.0.1:$1" -u demo -p demo request \
         '{"message":"RequestQueryServer"}' --timeout 2
@@ -119,25 +114,17 @@ gatewayd_up() {
         ${STACK_PGURL:+--db-dsn "$STACK_PGURL" --db-journal "$dir/gatewayd.journal"} \
         </dev/null >"$dir/gatewayd.out" 2>&1 &
     pid=$!
-    echo "$pid" >"$dir/gatewayd.pid"
     stack_setenv "$dir" GATEWAY_PID "$pid"
-    if ! stack_wait "gatewayd ports file" "$STACK_TIMEOUT" gatewayd_ports_ready "$dir"; then
-        kill -0 "$pid" 2>/dev/null || echo "stack: gatewayd exited early" >&2
-        tail -n 20 "$dir/gatewayd.out" "$dir/gatewayd.log" >&2 2>/dev/null || true
-        return 1
-    fi
-    # The daemon's own word on its pid beats $! (setsid may have forked).
-    pid="$(sed -n 's/^PID=//p' "$dir/gatewayd.ports")"
-    [ -n "$pid" ] || pid=$!
-    echo "$pid" >"$dir/gatewayd.pid"
+    pid="$(stack_daemon_started "$dir" gatewayd TLIB_PORT "$pid" gatewayd \
+        "$dir/gatewayd.out" "$dir/gatewayd.log")" || return 1
     stack_setenv "$dir" GATEWAY_PID "$pid"
-    tlib_port="$(sed -n 's/^TLIB_PORT=//p' "$dir/gatewayd.ports")"
-    ws_port="$(sed -n 's/^WS_PORT=//p' "$dir/gatewayd.ports")"
-    http_port="$(sed -n 's/^HTTP_PORT=//p' "$dir/gatewayd.ports")"
+    tlib_port="$(stack_port_of "$dir/gatewayd.ports" TLIB_PORT)"
+    ws_port="$(stack_port_of "$dir/gatewayd.ports" WS_PORT)"
+    http_port="$(stack_port_of "$dir/gatewayd.ports" HTTP_PORT)"
     : "${http_port:=$ws_port}"
     if ! stack_wait "gatewayd to answer RequestQueryServer" "$STACK_TIMEOUT" \
         gatewayd_answers "$tlib_port"; then
-        tail -n 20 "$dir/gatewayd.out" "$dir/gatewayd.log" >&2 2>/dev/null || true
+        stack_tail_logs "$dir/gatewayd.out" "$dir/gatewayd.log"
         return 1
     fi
     stack_setenv "$dir" TLIB_ADDR "127.0.0.1:$tlib_port"
@@ -148,32 +135,16 @@ gatewayd_up() {
     stack_setenv "$dir" STATUS_TOKEN "$GATEWAYD_STATUS_TOKEN"
     stack_setenv "$dir" HTTP_URL "http://127.0.0.1:$http_port/"
     stack_setenv "$dir" GATEWAY_LOG "$dir/gatewayd.log"
-    sip_port="$(sed -n 's/^SIP_PORT=//p' "$dir/gatewayd.ports")"
+    sip_port="$(stack_port_of "$dir/gatewayd.ports" SIP_PORT)"
     [ -z "$sip_port" ] || stack_setenv "$dir" SIP_ADDR "127.0.0.1:$sip_port"
     echo "stack: gatewayd $pid: T-Lib 127.0.0.1:$tlib_port, WebSocket ws://127.0.0.1:$ws_port/tlib, HTTP http://127.0.0.1:$http_port/"
 }
 
 gatewayd_down() {
-    local dir="$1" pid rc=0
-    pid="$(cat "$dir/gatewayd.pid" 2>/dev/null || true)"
-    [ -n "$pid" ] && stack_stop_pid "$pid" gatewayd
-    rm -f "$dir/gatewayd.pid"
-    # A sanitizer report means the daemon misbehaved even if every test passed.
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/gatewayd.out" 2>/dev/null; then
-        echo "stack: sanitizer report in $dir/gatewayd.out:" >&2
-        grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/gatewayd.out" | head -60 >&2
-        rc=1
-    fi
-    return $rc
+    # gatewayd.log is its own --log-file; sanitizers write to stderr (gatewayd.out).
+    stack_daemon_down "$1" gatewayd gatewayd "$1/gatewayd.out"
 }
 
 gatewayd_status() {
-    local dir="$1" pid
-    pid="$(cat "$dir/gatewayd.pid" 2>/dev/null || true)"
-    if stack_pid_is "$pid" gatewayd; then
-        echo "gatewayd: running (pid $pid)"
-    else
-        echo "gatewayd: not running"
-        return 1
-    fi
+    stack_daemon_status "$1" gatewayd gatewayd
 }

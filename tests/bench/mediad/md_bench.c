@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -413,6 +414,72 @@ static long proc_rss_kb(int pid)
     return kb;
 }
 
+/* mediad's memory figures (--stats-file there): SIGUSR1, then wait (bounded) for the
+ * line with the next seq. Fills the named fields; 0 on success. */
+typedef struct {
+    long seq, calls, streams, stream_size, own, inuse, mmap_b, rss_kb;
+} md_mem;
+
+static int read_mem(const char *path, md_mem *m)
+{
+    char line[512];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *ok = fgets(line, sizeof(line), f);
+    fclose(f);
+    if (!ok)
+        return -1;
+    const struct {
+        const char *k;
+        long *v;
+    } keys[] = {{"seq=", &m->seq},           {"calls=", &m->calls},
+                {"streams=", &m->streams},   {"stream_size=", &m->stream_size},
+                {"own_bytes=", &m->own},     {"heap_inuse=", &m->inuse},
+                {"mmap_bytes=", &m->mmap_b}, {"rss_kb=", &m->rss_kb}};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *p = strstr(line, keys[i].k);
+        if (!p)
+            return -1;
+        *keys[i].v = atol(p + strlen(keys[i].k));
+    }
+    return 0;
+}
+
+static int snap_mem(int pid, const char *path, md_mem *m)
+{
+    md_mem prev = {0};
+    if (read_mem(path, &prev) != 0)
+        prev.seq = 0;
+    if (kill(pid, SIGUSR1) != 0)
+        return -1;
+    for (int i = 0; i < 500; i++) { /* 5 s */
+        if (read_mem(path, m) == 0 && m->seq > prev.seq)
+            return 0;
+        poll(NULL, 0, 10);
+    }
+    return -1;
+}
+
+/* Per recorded call: mediad's own structs (sizeof sums + strings + stream slots) against
+ * the malloc heap in use (mallinfo2) and RSS; the rest of the heap is sofia-sip's
+ * dialogs/transactions/messages and glib. Stream slots live in the engine's pool
+ * (allocated at start, so in RSS but not in the heap delta). */
+static void print_mem(const char *when, const md_mem *m0, const md_mem *m1)
+{
+    if (m1->calls <= m0->calls)
+        return;
+    double n = (double)(m1->calls - m0->calls);
+    double own = (double)(m1->own - m0->own) / n;
+    double heap = (double)((m1->inuse + m1->mmap_b) - (m0->inuse + m0->mmap_b)) / n;
+    double strm = (double)((m1->streams - m0->streams) * m1->stream_size) / n;
+    printf("%s: memory per call %s (%ld calls): rss %.1f KiB, heap in use %.1f KiB, "
+           "mediad own %.2f KiB (of which %.2f KiB stream slots, %ld B each), "
+           "other heap (sofia-sip + glib) %.1f KiB\n",
+           g_label, when, m1->calls - m0->calls, (double)(m1->rss_kb - m0->rss_kb) / n, heap / 1024,
+           own / 1024, strm / 1024, m1->stream_size, (heap - own + strm) / 1024);
+}
+
 /* The machine's limit: a relay thread doing only recvmmsg + sendmmsg back to the sender. */
 typedef struct {
     int fd, stop;
@@ -503,6 +570,8 @@ int main(int argc, char **argv)
 {
     const char *target = NULL, *ng_target = NULL;
     int ncalls = 100, mediad_pid = 0, ng_pid = 0, anchors = 1;
+    const char *stats_file = NULL; /* mediad's --stats-file: precise memory figures */
+    int idle_s = 0; /* --idle: memory again after this long without media (transactions gone) */
     double seconds = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--mediad"))
@@ -525,11 +594,15 @@ int main(int argc, char **argv)
             anchors = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--srtp"))
             g_srtp = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--stats-file"))
+            stats_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--idle"))
+            idle_s = atoi(argv[i + 1]);
     }
     if (!target || ncalls <= 0) {
         fprintf(stderr, "usage: md_bench --mediad 127.0.0.1:PORT --pid MEDIAD_PID [--calls N] "
                         "[--seconds S] [--params 'k=v;k=v'] [--label NAME] [--anchors 0|1] "
-                        "[--srtp 0|1]\n");
+                        "[--srtp 0|1] [--stats-file MEDIAD_STATS_FILE] [--idle S]\n");
         return 2;
     }
     if (g_srtp) {
@@ -555,6 +628,8 @@ int main(int argc, char **argv)
     b->mediad.sin_port = htons((uint16_t)atoi(strchr(target, ':') + 1));
     inet_pton(AF_INET, "127.0.0.1", &b->mediad.sin_addr);
 
+    md_mem mem0 = {0}, mem1 = {0};
+    int have_mem = stats_file && mediad_pid && snap_mem(mediad_pid, stats_file, &mem0) == 0;
     long rss0 = mediad_pid ? proc_rss_kb(mediad_pid) : 0;
     for (int i = 0; i < ncalls; i++) {
         if (setup_call(b, i, 1) != 0) {
@@ -582,6 +657,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "md_bench: only %d of %d recording sessions arrived\n", b->rec_invites,
                 ncalls);
     long rss1 = mediad_pid ? proc_rss_kb(mediad_pid) : 0;
+    have_mem = have_mem && snap_mem(mediad_pid, stats_file, &mem1) == 0;
+    if (have_mem)
+        print_mem("after setup", &mem0, &mem1);
+    else if (stats_file)
+        fprintf(stderr, "md_bench: no memory figures from %s\n", stats_file);
+    if (have_mem && idle_s > 0) {
+        /* sofia keeps finished transactions for 64*T1 (32 s): the steady state comes later. */
+        poll(NULL, 0, idle_s * 1000);
+        if (snap_mem(mediad_pid, stats_file, &mem1) == 0) {
+            char what[64];
+            snprintf(what, sizeof(what), "after %d s idle", idle_s);
+            print_mem(what, &mem0, &mem1);
+        }
+    }
     double cpu0 = mediad_pid ? proc_cpu_s(mediad_pid) : 0;
     run_media(b, seconds, 0);
     double cpu1 = mediad_pid ? proc_cpu_s(mediad_pid) : 0;

@@ -3,6 +3,8 @@
 # Runs md_bench: N recorded calls for S seconds through a fresh mediad, then the same
 # streams through a bare recvmmsg/sendmmsg relay and through rtpengine (userspace,
 # when /usr/bin/rtpengine exists); prints loss, latency, CPU per packet and ratios.
+# The plain run also prints memory per call (mediad's --stats-file: its own state against
+# the heap; docs/mediad.md "Memory per call"; md_bench --idle S adds the steady state).
 # Then the same calls again with a compliance tone on every packet and with a local WAV
 # per call, and prints their CPU per packet against the plain run.
 #   tests/bench/mediad/run_bench.sh [CALLS] [SECONDS]   (AREC_BUILD_DIR = build tree)
@@ -31,7 +33,8 @@ wait_file() { # bounded wait for a readiness file
 }
 mkdir -p "$tmp/local"
 "$build/mediad/mediad" --sip 127.0.0.1:0 --rtp-ports 20000-29999 --log-level warn \
-    --ports-file "$tmp/ports" --local-dir "$tmp/local" >"$tmp/mediad.log" 2>&1 &
+    --ports-file "$tmp/ports" --local-dir "$tmp/local" --stats-file "$tmp/stats" \
+    >"$tmp/mediad.log" 2>&1 &
 pid=$!
 wait_file "$tmp/ports" '^SIP_PORT='
 port="$(sed -n 's/^SIP_PORT=//p' "$tmp/ports")"
@@ -48,7 +51,7 @@ fi
 bench="$build/tests/bench/mediad/md_bench"
 [ -x "$bench" ] || bench="$build/bench_mediad/md_bench"
 "$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" --seconds "$secs" "${ng_args[@]}" \
-    | tee "$tmp/plain.txt"
+    --stats-file "$tmp/stats" | tee "$tmp/plain.txt"
 # The same mediad, the same calls, with a compliance tone sounding on every packet (a
 # 10 s WAV: decode + mix + encode per packet and bridge direction), then with a local
 # stereo WAV per call (ring + writer thread). Tone runs: the bridged latency figure is

@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
+from arectest.util import free_port, wait_for  # noqa: E402,F401
 from gwtest import BUILD, REPO, Stack, Watcher  # noqa: E402,F401
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
@@ -40,33 +42,6 @@ def udp_port_bound(port, tcp=False):
         except OSError:
             pass
     return False
-
-
-def free_port():
-    """A UDP port nobody uses now (the kernel's choice, released at once)."""
-    import socket
-    for _ in range(50):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            t.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            t.close()
-    raise RuntimeError("no free port")
-
-
-def wait_for(pred, timeout=10, what="condition"):
-    end = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class Sipp:

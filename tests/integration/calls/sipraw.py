@@ -1,7 +1,12 @@
 """Hand-built SIP requests over UDP/TCP for the malformed-input tests."""
+import os
 import random
 import socket
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from arectest.util import read_buffered  # noqa: E402
 
 
 def _tag():
@@ -98,8 +103,7 @@ class Tcp:
 
     def final(self, timeout=5.0):
         """Next final response; None on timeout; b"" when the server closed the connection."""
-        end = time.monotonic() + timeout
-        while True:
+        def take():
             while b"\r\n\r\n" in self.buf:
                 head, _, rest = self.buf.partition(b"\r\n\r\n")
                 n = int(header(head + b"\r\n", "Content-Length") or 0)
@@ -107,19 +111,8 @@ class Tcp:
                 st = status_of(msg)
                 if st is not None and st >= 200:
                     return msg
-            left = end - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                return None
-            except ConnectionResetError:
-                return b""
-            if not data:
-                return b""
-            self.buf += data
+            return None
+        return read_buffered(self, take, timeout, on_eof=lambda: b"", reset_is_eof=True)
 
     def close(self):
         self.sock.close()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from arectest.util import read_buffered, stop_process  # conftest put tests/lib on the path
+
 from callstest import free_port, names, sequences, wait_event
 
 BARESIP = shutil.which("baresip")
@@ -71,8 +73,7 @@ rtp_timeout\t0
         self.sock.sendall(b"%d:%s," % (len(body), body))
 
     def _read_one(self, timeout):
-        end = time.monotonic() + timeout
-        while True:
+        def take():
             colon = self.buf.find(b":")
             if colon > 0:
                 n = int(self.buf[:colon])
@@ -80,17 +81,8 @@ rtp_timeout\t0
                     msg = json.loads(self.buf[colon + 1:colon + 1 + n])
                     self.buf = self.buf[colon + 2 + n:]
                     return msg
-            left = end - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                return None
-            if not data:
-                return None
-            self.buf += data
+            return None
+        return read_buffered(self, take, timeout)
 
     def expect(self, event_type, timeout=15):
         end = time.monotonic() + timeout
@@ -103,13 +95,7 @@ rtp_timeout\t0
                 return m
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         self.sock.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

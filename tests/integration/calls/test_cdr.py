@@ -1,15 +1,13 @@
 """A real SIP call's CDR rows in PostgreSQL match the T-Lib events tlibctl saw (issue 7)."""
-import subprocess
 import time
 
+from arectest import db
 from callstest import names, request, sequences, wait_event
 
 
 def psql(stack, sql):
     """Rows of one query against the stack's private PostgreSQL, as lists of strings."""
-    out = subprocess.run(["psql", stack.env["PGURL"], "-XAtq", "-F", "|", "-c", sql],
-                         capture_output=True, text=True, timeout=20, check=True).stdout
-    return [line.split("|") for line in out.splitlines() if line]
+    return db.psql(stack.env["PGURL"], sql, timeout=20)
 
 
 def wait_rows(stack, sql, want, timeout=15):

@@ -3,10 +3,14 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
+import sys
 import uuid
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from arectest import util  # noqa: E402
+from arectest.db import psql  # noqa: E402,F401
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BUILD = os.environ.get("AREC_BUILD_DIR", os.path.join(REPO, "build"))
@@ -22,13 +26,9 @@ def bin_path(sub, name):
 
 def wait_for(pred, timeout, what):
     """Poll pred until true or timeout seconds; fail the test with `what` otherwise."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+    def fail(_msg):
+        pytest.fail(f"timed out after {timeout}s waiting for {what}")
+    return util.wait_for(pred, timeout, what, step=0.05, fail=fail)
 
 
 class Cluster:
@@ -70,18 +70,6 @@ class Cluster:
         name = "t_" + uuid.uuid4().hex[:12]
         psql(self.url, f"CREATE DATABASE {name}")
         return self.url.rsplit("/", 1)[0] + "/" + name
-
-
-def psql(url, sql=None, file=None, variables=None):
-    """Run SQL (or a file) with psql; returns rows as lists of strings ('|' separated)."""
-    cmd = ["psql", "-X", "-q", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", url]
-    for k, v in (variables or {}).items():
-        cmd += ["-v", f"{k}={v}"]
-    cmd += ["-f", file] if file else ["-c", sql]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise AssertionError(f"psql failed: {r.stderr}")
-    return [l.split("|") for l in r.stdout.splitlines() if l]
 
 
 def scalar(url, sql):

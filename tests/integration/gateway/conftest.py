@@ -1,23 +1,16 @@
 """Fixtures: each test file brings up its own stack in a temporary directory."""
+import sys
+from pathlib import Path
+
 import pytest
 
-from gwtest import Stack
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
+pytest.register_assert_rewrite("arectest")
+from arectest.stack import module_stack  # noqa: E402
+from gwtest import Stack  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def stack(request):
     """A running stack; a module may set STACK_OPTS (extra `tests/stack up` options)."""
-    s = Stack(*getattr(request.module, "STACK_OPTS", ()))
-    try:
-        s.up()
-    except Exception:
-        s.down()
-        raise
-    yield s
-    alive = s.alive()
-    rc, out = s.down()
-    try:
-        assert alive, "gatewayd died during the tests; log:\n" + s.log()[-4000:]
-        assert rc == 0, "tests/stack down failed:\n" + out
-    finally:
-        s.cleanup()
+    yield from module_stack(Stack, request)

@@ -10,6 +10,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -17,6 +18,13 @@ import uuid
 from pathlib import Path
 
 import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
+from arectest.util import read_buffered, stop_process, wait_closed  # noqa: E402
+
+
+def _closed():
+    raise ConnectionError("closed")
 
 REPO = Path(__file__).resolve().parents[3]
 BUILD = Path(os.environ.get("AREC_BUILD_DIR", REPO / "build")).resolve()
@@ -190,39 +198,19 @@ class RawTcp:
         self.sock.sendall(data)
 
     def recv_msg(self, timeout=10):
-        end = time.monotonic() + timeout
-        while True:
+        def take():
             if len(self.buf) >= 8:
                 (n,) = struct.unpack(">I", self.buf[4:8])
                 if len(self.buf) >= 8 + n:
                     msgs, _ = decode_frames(self.buf[:8 + n])
                     self.buf = self.buf[8 + n:]
                     return msgs[0]
-            left = end - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                return None
-            if not data:
-                raise ConnectionError("closed")
-            self.buf += data
+            return None
+        return read_buffered(self, take, timeout, on_eof=_closed)
 
     def wait_closed(self, timeout=15):
         """Read and discard until the server closes; True if it did within timeout."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.sock.settimeout(max(0.01, end - time.monotonic()))
-            try:
-                if not self.sock.recv(1 << 20):
-                    return True
-            except socket.timeout:
-                return False
-            except (ConnectionResetError, BrokenPipeError):
-                return True
-        return False
+        return wait_closed(self.sock, timeout, 1 << 20)
 
     def close(self):
         self.sock.close()
@@ -278,14 +266,27 @@ class Watcher:
         return self.proc.stderr.read().decode(errors="replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop_process(self.proc, 10)
+
+
+def run(coro, timeout=60):
+    """Run one coroutine of a test to completion, bounded."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def ws_recv(ws, timeout=10):
+    """The next JSON message of a websockets connection."""
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def ws_expect(ws, pred, timeout=10):
+    """The first JSON message for which pred is true, skipping the others; bounded."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        m = await ws_recv(ws, max(0.01, end - loop.time()))
+        if pred(m):
+            return m
 
 
 class WSClient:
@@ -413,17 +414,7 @@ class RawWS:
             return False
 
     def wait_closed(self, timeout=15):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.sock.settimeout(max(0.01, end - time.monotonic()))
-            try:
-                if not self.sock.recv(1 << 16):
-                    return True
-            except socket.timeout:
-                return False
-            except (ConnectionResetError, BrokenPipeError):
-                return True
-        return False
+        return wait_closed(self.sock, timeout)
 
     def close(self):
         self.sock.close()

@@ -1,27 +1,18 @@
 """Desktops on a real SIP call: CallState messages (call view), the call in the snapshot."""
-import asyncio
 import json
 
 import websockets
 
 from desk_sip import Call
-
-
-def run(coro, timeout=60):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+from gwtest import run, ws_expect, ws_recv
 
 
 async def recv(ws, timeout=15):
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return await ws_recv(ws, timeout)
 
 
 async def expect(ws, pred, timeout=15):
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        m = await recv(ws, max(0.01, end - loop.time()))
-        if pred(m):
-            return m
+    return await ws_expect(ws, pred, timeout)
 
 
 def call_state(state):

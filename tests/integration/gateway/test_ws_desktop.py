@@ -8,6 +8,10 @@ import urllib.request
 
 import websockets
 
+from gwtest import run
+from gwtest import ws_expect as expect
+from gwtest import ws_recv as recv
+
 STACK_OPTS = ("--gateway-opt", "desktop-resume-bytes=6000",
               "--gateway-opt", "heartbeat-interval=1",
               "--gateway-opt", "max-connections-per-source=40",
@@ -17,28 +21,11 @@ AUTH_FAILED, DN_NOT_ALLOWED, BAD_JSON, FRAME_TOO_LARGE = 202, 204, 110, 102
 RESUME_UNKNOWN, RESUME_FUTURE, NOT_AUTHENTICATED = 220, 221, 223
 
 
-def run(coro, timeout=60):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
 async def connect(stack, token=None, path="/tlib", **kw):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = stack.ws_url.rsplit("/", 1)[0] + path
     return await websockets.connect(url, extra_headers=headers, ping_interval=None,
                                     max_size=None, compression=None, open_timeout=15, **kw)
-
-
-async def recv(ws, timeout=10):
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
-
-
-async def expect(ws, pred, timeout=10):
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        m = await recv(ws, max(0.01, end - loop.time()))
-        if pred(m):
-            return m
 
 
 async def request(ws, obj, ref, timeout=10):

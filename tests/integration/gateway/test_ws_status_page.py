@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import websockets
 
+from arectest.util import stop_process  # conftest put tests/lib on the path
 from desk_sip import Call
 from gwtest import BUILD, WSClient
 
@@ -93,12 +94,7 @@ class Browser:
         return r["result"].get("value")
 
     def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, 10)
         shutil.rmtree(self.profile, ignore_errors=True)
 
 

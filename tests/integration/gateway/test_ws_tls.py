@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import websockets
 
-from gwtest import BUILD, Stack
+from arectest.stack import finish, start  # noqa: E402 (conftest put tests/lib on the path)
+from gwtest import BUILD, Stack, run
+from gwtest import ws_recv as recv
 
 GATEWAYD = BUILD / "gateway" / "gatewayd"
 
@@ -40,25 +42,8 @@ def certs():
 
 def tls_stack(certs, *extra):
     cert, key = certs["server"]
-    s = Stack("--gateway-opt", f"ws-tls-cert={cert}", "--gateway-opt", f"ws-tls-key={key}",
-              *extra)
-    try:
-        s.up()
-    except Exception:
-        s.down()
-        s.cleanup()
-        raise
-    return s
-
-
-def finish(s):
-    alive = s.alive()
-    rc, out = s.down()
-    try:
-        assert alive, "gatewayd died during the tests; log:\n" + s.log()[-4000:]
-        assert rc == 0, "tests/stack down failed:\n" + out
-    finally:
-        s.cleanup()
+    return start(Stack("--gateway-opt", f"ws-tls-cert={cert}", "--gateway-opt",
+                       f"ws-tls-key={key}", *extra), cleanup_on_failure=True)
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +66,6 @@ def client_ctx(cafile=None, cert=None):
     if cert:
         ctx.load_cert_chain(str(cert[0]), str(cert[1]))
     return ctx
-
-
-def run(coro, timeout=60):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-async def recv(ws, timeout=10):
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
 async def wss_desktop(stack, ctx):

@@ -3,12 +3,18 @@ import math
 import os
 import random
 import re
-import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from arectest import util  # noqa: E402
+from arectest.audio import ULAW_DECODE as ULAW_DEC  # noqa: E402,F401
+from arectest.audio import goertzel_power as goertzel  # noqa: E402,F401
+from arectest.audio import ulaw_encode  # noqa: E402
 
 BUILD = os.environ.get("AREC_BUILD_DIR", "")
 TIMEOUT = 10.0
@@ -22,15 +28,13 @@ def find_binary(name, subdirs):
     raise FileNotFoundError(f"{name} not found under {BUILD}")
 
 
+def _timeout(msg):
+    raise TimeoutError(msg)
+
+
 def wait_for(pred, timeout=TIMEOUT, what="condition", step=0.02):
     """Poll pred() until true; bounded. Used for readiness, never as a fixed sleep."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    raise TimeoutError(f"timed out waiting for {what}")
+    return util.wait_for(pred, timeout, what, step, fail=_timeout)
 
 
 def read_ports_file(path):
@@ -57,43 +61,12 @@ class Daemon:
         self.port = int(kv["SIP_PORT"])
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        rc = util.stop_process(self.proc, TIMEOUT)
         self.log.close()
-        return self.proc.returncode
+        return rc
 
 
 # ---- G.711 and tone analysis ----
-
-def ulaw_encode(sample):
-    BIAS, CLIP = 0x84, 32635
-    sign = 0x80 if sample < 0 else 0
-    if sample < 0:
-        sample = -sample
-    sample = min(sample, CLIP) + BIAS
-    exp, mask = 7, 0x4000
-    while exp > 0 and not (sample & mask):
-        exp -= 1
-        mask >>= 1
-    mant = (sample >> (exp + 3)) & 0x0F
-    return ~(sign | (exp << 4) | mant) & 0xFF
-
-
-def ulaw_decode(u):
-    u = ~u & 0xFF
-    sign, exp, mant = u & 0x80, (u >> 4) & 7, u & 0x0F
-    s = ((mant << 3) + 0x84) << exp
-    s -= 0x84
-    return -s if sign else s
-
-
-ULAW_DEC = [ulaw_decode(i) for i in range(256)]
-
 
 def tone_payloads(freq, count, amp=8000):
     """count 20 ms mu-law payloads of a continuous sine."""
@@ -105,15 +78,6 @@ def tone_payloads(freq, count, amp=8000):
             n += 1
         out.append(bytes(b))
     return out
-
-
-def goertzel(samples, freq, rate=8000):
-    k = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s0 = x + k * s1 - s2
-        s2, s1 = s1, s0
-    return s1 * s1 + s2 * s2 - k * s1 * s2
 
 
 def dominant(samples, candidates):
@@ -182,16 +146,21 @@ class RtpParty:
         while not self._stop.is_set():
             p = self._payloads[self.sent % len(self._payloads)]
             hdr = struct.pack("!BBHII", 0x80, self.pt, seq & 0xFFFF, ts & 0xFFFFFFFF, self.ssrc)
-            try:
-                self.sock.sendto(hdr + p, self.dest)
-            except OSError:
-                pass
+            for d in self._wire(hdr + p):
+                try:
+                    self.sock.sendto(d, self.dest)
+                except OSError:
+                    pass
             self.sent += 1
             seq, ts = seq + 1, ts + 160
             # Pace at 20 ms of audio per packet (media timing, not readiness).
             delay = t0 + self.sent * 0.02 - time.monotonic()
             if delay > 0:
                 self._stop.wait(delay)
+
+    def _wire(self, pkt):
+        """The datagrams that carry one RTP packet (SrtpParty protects them)."""
+        return [pkt]
 
     def stop(self):
         self._stop.set()
@@ -301,14 +270,18 @@ class SipUA:
                 m = SipMsg(data)
             except Exception:
                 continue
-            if m.is_response:
+            self._dispatch(m, addr)
+
+    def _dispatch(self, m, addr):
+        """Keep a response; answer a request (and keep it unless it is an ACK)."""
+        if m.is_response:
+            with self.lock:
+                self.responses.append(m)
+        else:
+            self._answer(m, addr)
+            if m.method != "ACK":
                 with self.lock:
-                    self.responses.append(m)
-            else:
-                self._answer(m, addr)
-                if m.method != "ACK":
-                    with self.lock:
-                        self.requests.append(m)
+                    self.requests.append(m)
 
     def _answer(self, m, addr):
         if m.method == "ACK":

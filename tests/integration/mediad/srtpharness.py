@@ -1,13 +1,11 @@
 """SRTP helpers for the mediad/recorder tests: libsrtp2 via a ctypes shim, SRTP parties."""
 import ctypes
 import os
-import random
 import re
 import select
 import socket
 import struct
 import threading
-import time
 
 from mdharness import BUILD, RtpParty, party_sdp
 
@@ -134,22 +132,9 @@ class SrtpParty(RtpParty):
             seq, ts, ssrc = struct.unpack("!HII", clear[2:12])
             self.received.append((seq, ts, ssrc, clear[12:]))
 
-    def _send_loop(self):
-        seq, ts, t0 = random.getrandbits(16), random.getrandbits(32), time.monotonic()
-        while not self._stop.is_set():
-            p = self._payloads[self.sent % len(self._payloads)]
-            hdr = struct.pack("!BBHII", 0x80, self.pt, seq & 0xFFFF, ts & 0xFFFFFFFF, self.ssrc)
-            wire = self.tx.protect(hdr + p)
-            for d in (self.mangle(wire) if self.mangle else [wire]):
-                try:
-                    self.sock.sendto(d, self.dest)
-                except OSError:
-                    pass
-            self.sent += 1
-            seq, ts = seq + 1, ts + 160
-            delay = t0 + self.sent * 0.02 - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
+    def _wire(self, pkt):
+        wire = self.tx.protect(pkt)
+        return self.mangle(wire) if self.mangle else [wire]
 
 
 class FakeRecorder:

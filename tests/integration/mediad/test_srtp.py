@@ -5,21 +5,13 @@ import struct
 
 import pytest
 
-from mdharness import (MSML_AUDIT, Dialog, RtpParty, SipUA, dominant, msml_create, msml_state,
+from mdharness import (MSML_AUDIT, Dialog, RtpParty, SipUA, msml_create, msml_state,
                        party_sdp, parse_stats, read_wav_ulaw, sdp_media_ports, wait_for,
                        ULAW_DEC)
 from srtpharness import (AUTH_FAIL, FakeRecorder, SrtpParty, Srtp, crypto_key, gen_crypto,
                          savp_sdp, sdp_cryptos, sdp_protos)
 from test_mediad import mediad, recorder, wait_sidecar  # noqa: F401  (fixtures)
-
-FREQ_A, FREQ_B = 440, 1000
-CANDIDATES = [FREQ_A, FREQ_B, 700, 1400]
-
-
-def tone_of(samples):
-    f, share = dominant(samples, CANDIDATES)
-    return f if share > 0.6 else None
-
+from test_mediad import FREQ_A, FREQ_B, tone_of  # noqa: F401 (test_sips imports them from here)
 
 class SCall:
     """Two legs; secure[i] says whether party i speaks SRTP (suite32[i]: 32-bit tags)."""

@@ -109,15 +109,7 @@ class TlsSipUA(SipUA):
                 raw, self._buf = head + b"\r\n\r\n" + rest[:clen], rest[clen:]
                 if not raw.strip():
                     continue
-                m = SipMsg(raw)
-                if m.is_response:
-                    with self.lock:
-                        self.responses.append(m)
-                else:
-                    self._answer(m, None)
-                    if m.method != "ACK":
-                        with self.lock:
-                            self.requests.append(m)
+                self._dispatch(SipMsg(raw), None)
 
     def _send(self, text):
         with self._wlock:

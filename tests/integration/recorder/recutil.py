@@ -6,8 +6,15 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from arectest.audio import (ALAW_DECODE, ULAW_DECODE, alaw_encode,  # noqa: E402,F401
+                            goertzel_power, ulaw_encode)
+from arectest.util import free_port as _free_port  # noqa: E402
+from arectest.util import stop_process, wait_for  # noqa: E402,F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "scenarios")
@@ -28,34 +35,9 @@ def recorder_binary():
     raise RuntimeError("arec-recorder not found under " + build_dir())
 
 
-def wait_for(pred, timeout, what):
-    """Polls pred() until it returns a truthy value; fails after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
-
-
 def free_port():
     """A loopback port that is free for both TCP and UDP right now (SIPp binds both)."""
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            t.close()
-            u.close()
-    raise RuntimeError("no free port for SIPp")
+    return _free_port("SIPp")
 
 
 class Recorder:
@@ -93,15 +75,9 @@ class Recorder:
         self.proc.send_signal(signal.SIGTERM)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        rc = stop_process(self.proc, 10)
         self.log.close()
-        return self.proc.returncode
+        return rc
 
     def sidecars(self):
         return sorted(f for f in os.listdir(self.dir) if f.endswith(".json"))
@@ -150,60 +126,6 @@ def sipp_messages(tmp, scenario):
 
 # ---- G.711 and tones ----
 
-def ulaw_encode(sample):
-    BIAS, CLIP = 0x84, 32635
-    sign = 0x80 if sample < 0 else 0
-    if sample < 0:
-        sample = -sample
-    sample = min(sample, CLIP) + BIAS
-    exp = 7
-    mask = 0x4000
-    while exp > 0 and not (sample & mask):
-        exp -= 1
-        mask >>= 1
-    mant = (sample >> (exp + 3)) & 0x0F
-    return ~(sign | (exp << 4) | mant) & 0xFF
-
-
-def ulaw_decode(u):
-    u = ~u & 0xFF
-    t = ((u & 0x0F) << 3) + 0x84
-    t <<= (u & 0x70) >> 4
-    return (0x84 - t) if (u & 0x80) else (t - 0x84)
-
-
-def alaw_encode(sample):
-    sign = 0x80 if sample >= 0 else 0
-    if sample < 0:
-        sample = -sample - 1
-    sample = min(sample, 32767) >> 3
-    if sample < 32:
-        seg, mant = 0, sample >> 1
-    else:
-        seg = 1
-        while seg < 7 and sample >= (32 << seg):
-            seg += 1
-        mant = (sample >> seg) & 0x0F
-    return ((sign | (seg << 4) | mant) ^ 0x55) & 0xFF
-
-
-def alaw_decode(a):
-    a ^= 0x55
-    t = (a & 0x0F) << 4
-    seg = (a & 0x70) >> 4
-    if seg == 0:
-        t += 8
-    elif seg == 1:
-        t += 0x108
-    else:
-        t = (t + 0x108) << (seg - 1)
-    return t if (a & 0x80) else -t
-
-
-ULAW_DECODE = [ulaw_decode(i) for i in range(256)]
-ALAW_DECODE = [alaw_decode(i) for i in range(256)]
-
-
 def tone(freq, n, start=0, amp=8000, law="ulaw"):
     enc = ulaw_encode if law == "ulaw" else alaw_encode
     return bytes(enc(int(amp * math.sin(2 * math.pi * freq * (start + i) / 8000.0)))
@@ -215,13 +137,7 @@ def goertzel(samples, freq, rate=8000):
     n = len(samples)
     if n == 0:
         return 0.0
-    k = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s0 = x + k * s1 - s2
-        s2, s1 = s1, s0
-    power = s1 * s1 + s2 * s2 - k * s1 * s2
-    return power / (n * n)
+    return goertzel_power(samples, freq, rate) / (n * n)
 
 
 def rms(samples):

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import recua  # noqa: E402
+import recua  # noqa: E402 (it puts tests/lib on the path)
+from arectest import util  # noqa: E402
 
 
 def load_env(d):
@@ -30,14 +31,8 @@ def load_env(d):
 
 
 def wait_for(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > end:
-            sys.exit("democall: timed out waiting for " + what)
-        time.sleep(0.05)
+    return util.wait_for(pred, timeout, what, step=0.05,
+                         fail=lambda msg: sys.exit("democall: " + msg))
 
 
 def sidecars(d):

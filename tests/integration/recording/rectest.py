@@ -1,17 +1,19 @@
 """Helpers for the recording tests: phones, the stack, WAV tone checks, watcher waits."""
 import glob
 import json
-import math
 import os
 import struct
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calls"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
 from gwtest import BUILD, REPO, Stack, Watcher  # noqa: E402,F401
 from callstest import wait_event  # noqa: E402,F401
+from arectest import util  # noqa: E402
+from arectest.audio import ULAW_DECODE as ULAW  # noqa: E402
+from arectest.audio import goertzel_power  # noqa: E402
 
 import recua  # noqa: E402
 
@@ -25,13 +27,7 @@ def gw_addr(stack):
 
 
 def wait_for(pred, timeout=15, what="condition"):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    return util.wait_for(pred, timeout, what, step=0.05)
 
 
 class Call:
@@ -98,16 +94,6 @@ def wait_recording_done(stack, rid, timeout=15):
     return wait_for(done, timeout, f"recording {rid} to end")
 
 
-def _ulaw_to_lin(b):
-    b = ~b & 0xFF
-    t = ((b & 0x0F) << 3) + 0x84
-    t <<= (b & 0x70) >> 4
-    return (0x84 - t) if (b & 0x80) else (t - 0x84)
-
-
-ULAW = [_ulaw_to_lin(i) for i in range(256)]
-
-
 def read_wav(path):
     """(channels, [samples per channel]) of a mu-law or PCM WAV."""
     data = open(path, "rb").read()
@@ -130,12 +116,7 @@ def goertzel(samples, freq, rate=8000):
     """Relative power of freq in samples (normalised by the signal energy)."""
     if not samples:
         return 0.0
-    k = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s0 = x + k * s1 - s2
-        s2, s1 = s1, s0
-    power = s1 * s1 + s2 * s2 - k * s1 * s2
+    power = goertzel_power(samples, freq, rate)
     energy = sum(x * x for x in samples) or 1.0
     return power / (energy * len(samples) / 2)
 

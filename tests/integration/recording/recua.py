@@ -5,32 +5,21 @@ media to mediad and back, RFC 3725) and keeps sending a sine tone as PCMU to whe
 last SDP it received points. Real sockets, real SIP: no mocks.
 """
 import math
+import os
 import random
 import re
 import socket
 import struct
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from arectest.audio import ulaw_encode as _ulaw  # noqa: E402
 
 
 def _tag():
     return "%08x" % random.getrandbits(32)
-
-
-def _ulaw(sample):
-    """16-bit linear -> G.711 mu-law byte."""
-    BIAS, CLIP = 0x84, 32635
-    sign = 0x80 if sample < 0 else 0
-    if sample < 0:
-        sample = -sample
-    sample = min(sample, CLIP) + BIAS
-    exp = 7
-    mask = 0x4000
-    while exp > 0 and not (sample & mask):
-        exp -= 1
-        mask >>= 1
-    mant = (sample >> (exp + 3)) & 0x0F
-    return (~(sign | (exp << 4) | mant)) & 0xFF
 
 
 def parse(data):

@@ -1,15 +1,12 @@
 """Full-time recording (record=true on DN 5010): real SIP phones, mediad and the recorder."""
-import subprocess
-
+from arectest import db
 from rectest import (TONE_A, TONE_B, Call, dominant, read_wav, ud_changes, wait_for,
                      wait_recording_done, wait_ud)
 
 
 def psql(stack, sql):
-    r = subprocess.run(["psql", stack.env["PGURL"], "-At", "-c", sql], capture_output=True,
-                       text=True, timeout=20)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+    """psql -At output (rows joined by newlines) of one query against the stack's database."""
+    return "\n".join("|".join(r) for r in db.psql(stack.env["PGURL"], sql, timeout=20))
 
 
 def test_full_time_call_is_recorded_with_each_party_on_its_channel(stack):
