@@ -214,30 +214,30 @@ void gw_health_metrics_text(const gw_health *h, ar_buf *b)
     if (!h)
         return;
     static const char *const head[4] = {
-        "# HELP arec_media_up 1 when the media server / recorder answers OPTIONS.\n"
-        "# TYPE arec_media_up gauge\n",
-        "# HELP arec_media_rtt_seconds Round trip of the last answered OPTIONS.\n"
-        "# TYPE arec_media_rtt_seconds gauge\n",
-        "# HELP arec_media_misses_total OPTIONS checks missed (no answer or not 2xx).\n"
-        "# TYPE arec_media_misses_total counter\n",
-        "# HELP arec_media_recordings Recordings in progress through it.\n"
-        "# TYPE arec_media_recordings gauge\n",
+        "# HELP gatewayd_media_up 1 when the media server / recorder answers OPTIONS.\n"
+        "# TYPE gatewayd_media_up gauge\n",
+        "# HELP gatewayd_media_rtt_seconds Round trip of the last answered OPTIONS.\n"
+        "# TYPE gatewayd_media_rtt_seconds gauge\n",
+        "# HELP gatewayd_media_misses_total OPTIONS checks missed (no answer or not 2xx).\n"
+        "# TYPE gatewayd_media_misses_total counter\n",
+        "# HELP gatewayd_media_recordings Recordings in progress through it.\n"
+        "# TYPE gatewayd_media_recordings gauge\n",
     };
     for (int k = 0; k < 4; k++) {
         ar_buf_printf(b, "%s", head[k]);
         for (guint i = 0; i < h->targets->len; i++) {
             const ht_target *t = g_ptr_array_index(h->targets, i);
             if (k == 0)
-                ar_buf_printf(b, "arec_media_up{name=\"%s\",kind=\"%s\"} %d\n", t->name, t->kind,
-                              t->state == HT_IN);
+                ar_buf_printf(b, "gatewayd_media_up{name=\"%s\",kind=\"%s\"} %d\n", t->name,
+                              t->kind, t->state == HT_IN);
             else if (k == 1 && t->rtt_us >= 0)
-                ar_buf_printf(b, "arec_media_rtt_seconds{name=\"%s\"} %.6f\n", t->name,
+                ar_buf_printf(b, "gatewayd_media_rtt_seconds{name=\"%s\"} %.6f\n", t->name,
                               (double)t->rtt_us / 1e6);
             else if (k == 2)
-                ar_buf_printf(b, "arec_media_misses_total{name=\"%s\"} %llu\n", t->name,
+                ar_buf_printf(b, "gatewayd_media_misses_total{name=\"%s\"} %llu\n", t->name,
                               (unsigned long long)t->misses_total);
             else if (k == 3)
-                ar_buf_printf(b, "arec_media_recordings{name=\"%s\"} %zu\n", t->name,
+                ar_buf_printf(b, "gatewayd_media_recordings{name=\"%s\"} %zu\n", t->name,
                               recordings(t));
         }
     }

@@ -24,7 +24,7 @@ void gw_health_free(gw_health **h);
 
 /* The status page's "media" section: an array of {name, kind, address, state, ...}. */
 json_object *gw_health_json(const gw_health *h);
-/* /metrics lines: arec_media_up, arec_media_rtt_seconds, arec_media_misses_total. */
+/* /metrics lines: gatewayd_media_up, gatewayd_media_rtt_seconds, gatewayd_media_misses_total. */
 void gw_health_metrics_text(const gw_health *h, ar_buf *b);
 
 #endif

@@ -18,8 +18,8 @@ def metrics(stack):
 
 
 def up(stack, name):
-    """arec_media_up of target name (None when absent)."""
-    m = re.search(r'^arec_media_up\{name="%s",[^}]*\} (\d+)$' % re.escape(name), metrics(stack),
+    """gatewayd_media_up of target name (None when absent)."""
+    m = re.search(r'^gatewayd_media_up\{name="%s",[^}]*\} (\d+)$' % re.escape(name), metrics(stack),
                   re.M)
     return int(m.group(1)) if m else None
 
@@ -32,7 +32,7 @@ def test_media_and_recorder_in_service_on_status_and_metrics(stack):
     wait_for(lambda: up(stack, "msml") == 1 and up(stack, "recorder") == 1,
              what="mediad and the recorder up in /metrics")
     text = metrics(stack)
-    assert re.search(r'^arec_media_rtt_seconds\{name="msml"\} [0-9.]+$', text, re.M), text
+    assert re.search(r'^gatewayd_media_rtt_seconds\{name="msml"\} [0-9.]+$', text, re.M), text
     ws = WSClient(stack.env["HTTP_URL"].replace("http://", "ws://") + "status")
     try:
         ws.send({"message": "Authenticate", "token": stack.env["STATUS_TOKEN"]})
