@@ -23,8 +23,24 @@ pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (baresip-core) 
 class Baresip:
     """baresip with its own config dir; commands and events over ctrl_tcp (netstrings)."""
 
-    def __init__(self, dn, sip_addr):
+    EADDRINUSE = 98
+
+    def __init__(self, dn, sip_addr, attempts=3):
         self.dir = Path(tempfile.mkdtemp(prefix="arec-baresip-"))
+        # free_port() cannot reserve a port: a test running in parallel may bind it before
+        # baresip does (baresip then exits with EADDRINUSE), so start again on new ports.
+        for attempt in range(attempts):
+            self._start(dn, sip_addr)
+            try:
+                self.sock = self._connect()
+                break
+            except AssertionError:
+                if self.proc.returncode != self.EADDRINUSE or attempt == attempts - 1:
+                    raise
+        self.buf = b""
+        self.events = []
+
+    def _start(self, dn, sip_addr):
         self.ctrl_port = free_port()
         (self.dir / "config").write_text(f"""poll_method\tepoll
 sip_listen\t127.0.0.1:{free_port()}
@@ -49,9 +65,6 @@ rtp_timeout\t0
         self.proc = subprocess.Popen([BARESIP, "-f", str(self.dir)], stdin=subprocess.DEVNULL,
                                      stdout=open(self.dir / "baresip.log", "wb"),
                                      stderr=subprocess.STDOUT)
-        self.sock = self._connect()
-        self.buf = b""
-        self.events = []
 
     def _connect(self, timeout=10):
         end = time.monotonic() + timeout

@@ -104,7 +104,9 @@ class Call:
                 return
 
     def hang_up(self):
-        """The caller sends BYE."""
+        """The caller sends BYE (once its own 200 OK arrived: the gateway's events can
+        reach the test before the caller's thread has read that answer)."""
+        assert self.answered.wait(10), "the caller never received the 200 OK to its INVITE"
         h = _headers(self.invite_ok)
         host, port = self.gw
         bye = sipraw.request("BYE", f"sip:{self.callee}@{host}:{port}", host=host, port=port,
