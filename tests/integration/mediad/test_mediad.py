@@ -491,6 +491,8 @@ def test_siprec_wire_format_and_session_timer(mediad):
         assert "Content-Disposition: recording-session" in body
         assert body.count("a=sendonly") == 2 and "a=label:1" in body and "a=label:2" in body
         assert "<label>1</label>" in body and '<nameID aor="sip:1002@mediad">' in body
+        # replicated media reaches the recorder before we pause it
+        wait_for(lambda: len(sink.received) > 0, what="replicated media at the recorder")
         # Pause: a re-INVITE with every stream inactive and a higher o= version.
         assert call.info(msml_state("pause")).status == 200
         re_inv = wait_for(lambda: [q for q in fake.requests if q.method == "INVITE"][1:],
