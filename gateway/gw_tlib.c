@@ -62,25 +62,6 @@ static bool secret_equal(const char *a, const char *b)
     return diff == 0 && lb == la;
 }
 
-/* ThisDN must be allowed for the application and configured. NULL after an error. */
-static gw_dn *dn_checked(gw_client *c, const tl_msg *m, int64_t ref)
-{
-    const char *num = tl_msg_get_str(m, TL_A_ThisDN);
-    if (!num) {
-        gw_tlib_send_error(c, AR_E_MISSING_ATTRIBUTE, ref, "ThisDN missing");
-        return NULL;
-    }
-    if (!gw_dn_set_contains(&c->app->dns, num)) {
-        gw_tlib_send_error(c, AR_E_DN_NOT_ALLOWED, ref, "DN %s not allowed for application %s", num,
-                           c->app_name);
-        return NULL;
-    }
-    gw_dn *dn = gw_dn_find(c->srv->dns, num);
-    if (!dn)
-        gw_tlib_send_error(c, AR_E_UNKNOWN_DN, ref, "DN %s not configured", num);
-    return dn;
-}
-
 static void on_register_client(gw_client *c, const tl_msg *m, int64_t ref)
 {
     gw_server *srv = c->srv;
@@ -149,7 +130,7 @@ static void on_query_server(gw_client *c, int64_t ref)
 
 static void on_register_address(gw_client *c, const tl_msg *m, int64_t ref)
 {
-    gw_dn *dn = dn_checked(c, m, ref);
+    gw_dn *dn = gw_callreq_dn(c, m, ref);
     if (!dn)
         return;
     if (gw_dn_subscribe(dn, c))
@@ -179,7 +160,7 @@ static void on_unregister_address(gw_client *c, const tl_msg *m, int64_t ref)
 
 static void on_query_address(gw_client *c, const tl_msg *m, int64_t ref)
 {
-    gw_dn *dn = dn_checked(c, m, ref);
+    gw_dn *dn = gw_callreq_dn(c, m, ref);
     if (!dn)
         return;
     tl_msg *r = reply_new(TL_M_EventAddressInfo, ref);
@@ -203,7 +184,7 @@ static void on_query_address(gw_client *c, const tl_msg *m, int64_t ref)
 /* RequestDistributeUserEvent / RequestSendEvent: ACK the sender, fan out to the DN. */
 static void on_user_event(gw_client *c, const tl_msg *m, int64_t ref)
 {
-    gw_dn *dn = dn_checked(c, m, ref);
+    gw_dn *dn = gw_callreq_dn(c, m, ref);
     if (!dn)
         return;
     const tl_kv *ud = tl_msg_get_kv(m, TL_A_UserData);
@@ -288,7 +269,7 @@ static void on_private_service(gw_client *c, const tl_msg *m, int64_t ref)
             return;
         }
     }
-    if (!dn_checked(c, m, ref))
+    if (!gw_callreq_dn(c, m, ref))
         return;
     uint64_t connid;
     if (!tl_msg_get_connid(m, TL_A_ConnID, &connid)) {
