@@ -25,7 +25,9 @@ typedef enum {
 } rec_state;
 
 /* What each INFO we sent was, in order (responses come back in the same order). */
-typedef enum { INFO_CREATE, INFO_PAUSE, INFO_RESUME, INFO_STOP } info_kind;
+/* INFO_ABORT ends what mediad started after the request was already dropped: no
+   GSIP_RECORD change follows its answer. */
+typedef enum { INFO_CREATE, INFO_PAUSE, INFO_RESUME, INFO_STOP, INFO_ABORT } info_kind;
 
 struct gw_rec_call {
     gw_call *call;
@@ -584,7 +586,18 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         ar_msml m;
         ar_msml_init(&m);
         ar_msml_add_op(&m, AR_MSML_OP_STOP, CONF);
-        send_msml(rc, &m, INFO_STOP);
+        send_msml(rc, &m, INFO_ABORT);
+    } else if (kind == INFO_PAUSE || kind == INFO_RESUME || kind == INFO_STOP) {
+        /* GSIP_RECORD follows what mediad confirmed, so "Paused" means no media (and no
+           tone) leaves mediad any more; a later request may already have moved on. */
+        static const rec_state want[] = {[INFO_PAUSE] = RS_PAUSED, [INFO_RESUME] = RS_ON,
+                                         [INFO_STOP] = RS_IDLE};
+        static const char *const txt[] = {[INFO_PAUSE] = "Paused", [INFO_RESUME] = "On",
+                                          [INFO_STOP] = "Off"};
+        if (rc->state == want[kind]) {
+            const char *kv[] = {"GSIP_RECORD", txt[kind]};
+            ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
+        }
     } else if (kind == INFO_CREATE) {
         rc->state = RS_ON;
         const char *kv[] = {"GSIP_RECORD",          "On",
@@ -719,11 +732,8 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
         snprintf(why, cap, "MSML to mediad failed: %s", ar_strerror(err));
         return err;
     }
-    static const char *const state_txt[] = {"Off", "Paused", "On"};
     static const char *const seg[] = {"stop", "pause", "resume"};
     rc->state = op == GW_REC_STOP ? RS_IDLE : op == GW_REC_PAUSE ? RS_PAUSED : RS_ON;
-    const char *kv[] = {"GSIP_RECORD", state_txt[op]};
-    ud_publish(call, kv, G_N_ELEMENTS(kv));
     db_segment(rc, seg[op], NULL);
     db_recording(rc,
                  op == GW_REC_STOP    ? "completed"
