@@ -1,6 +1,7 @@
 /* SDP a=crypto (RFC 4568) parser/builder, strict base64, key generation and fingerprints. */
 #include "ar_crypto.h"
 
+#include "ar_base64.h"
 #include "ar_err.h"
 #include "ar_log.h"
 
@@ -41,78 +42,6 @@ unsigned ar_crypto_tag_len(ar_crypto_suite s)
         if (suites[i].id == s)
             return suites[i].tag_len;
     return 0;
-}
-
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-int ar_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
-{
-    /* Padding is optional, but if present it must complete the last quantum. */
-    size_t pad = 0;
-    while (len > 0 && in[len - 1] == '=' && pad < 2) {
-        len--;
-        pad++;
-    }
-    if (pad && (len + pad) % 4 != 0)
-        return -1;
-    if (len % 4 == 1)
-        return -1; /* 6 bits cannot make a byte */
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64val(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= cap)
-                return -1;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    /* The leftover bits of a partial quantum must be zero (canonical encoding). */
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-        return -1;
-    return (int)o;
-}
-
-int ar_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap)
-{
-    size_t need = (len + 2) / 3 * 4 + 1;
-    if (cap < need)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < len)
-            v |= in[i + 2];
-        out[o++] = b64chars[(v >> 18) & 63];
-        out[o++] = b64chars[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? b64chars[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return (int)o;
 }
 
 /* Next space-separated token of [*p, end); returns its length (0 at the end). */
@@ -174,7 +103,7 @@ static int parse_key_params(const char *s, size_t n, ar_crypto *out)
     const char *bar = memchr(s, '|', n);
     size_t klen = bar ? (size_t)(bar - s) : n;
     uint8_t key[64];
-    int kl = ar_base64_decode(s, klen, key, sizeof(key));
+    int kl = ar_base64_decode(s, klen, key, sizeof(key), AR_BASE64_PAD_OPTIONAL);
     if (kl < 0)
         return klen > 88 ? AR_E_CRYPTO_BAD_KEY_LEN : AR_E_CRYPTO_BAD_BASE64;
     if (kl != AR_CRYPTO_KEY_LEN)

@@ -55,10 +55,4 @@ unsigned ar_crypto_tag_len(ar_crypto_suite s);
  */
 void ar_crypto_fingerprint(const ar_crypto *c, char out[17]);
 
-/* Strict base64 (RFC 4648, '=' padding optional, no whitespace): decoded length, or -1
- * for an invalid character, bad padding or when cap is too small. */
-int ar_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
-/* Base64 with padding; returns the length written (NUL added), or -1 when cap is short. */
-int ar_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
-
 #endif

@@ -6,89 +6,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ar_base64.h"
 #include "ar_err.h"
 
 /* ---- base64 (RFC 4648, padded) ---- */
 
-static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static int b64_encode(ar_buf *b, const uint8_t *p, size_t n)
 {
-    if (ar_buf_reserve(b, (n + 2) / 3 * 4) < 0)
+    size_t need = ar_base64_encoded_len(n) + 1;
+    if (ar_buf_reserve(b, need) < 0)
         return -1;
-    char *o = (char *)b->data + b->len;
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *o++ = b64_alpha[v >> 18];
-        *o++ = b64_alpha[(v >> 12) & 63];
-        *o++ = b64_alpha[(v >> 6) & 63];
-        *o++ = b64_alpha[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        *o++ = b64_alpha[v >> 18];
-        *o++ = b64_alpha[(v >> 12) & 63];
-        *o++ = i + 1 < n ? b64_alpha[(v >> 6) & 63] : '=';
-        *o++ = '=';
-    }
-    b->len = (size_t)((uint8_t *)o - b->data);
+    int w = ar_base64_encode(p, n, (char *)b->data + b->len, need);
+    if (w < 0)
+        return -1;
+    b->len += (size_t)w;
     return 0;
-}
-
-static int b64_val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
 }
 
 /* Strict decoding (padding required, no whitespace): one text per value keeps equality exact. */
 static char *b64_decode(const char *s, size_t n, uint32_t *outlen)
 {
-    if (n % 4 != 0)
-        return NULL;
     char *out = malloc(n / 4 * 3 + 1);
     if (!out)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            if (s[i + k] == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else if (pad || (v[k] = b64_val(s[i + k])) < 0) {
-                goto bad;
-            }
-        }
-        uint32_t x =
-            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (char)(x >> 16);
-        if (pad < 2)
-            out[o++] = (char)(x >> 8);
-        else if (x & 0xffff)
-            goto bad; /* non-canonical: leftover bits set */
-        if (pad < 1)
-            out[o++] = (char)x;
-        else if (x & 0xff)
-            goto bad;
+    int o = ar_base64_decode(s, n, (uint8_t *)out, n / 4 * 3, AR_BASE64_PAD_REQUIRED);
+    if (o < 0) {
+        free(out);
+        return NULL;
     }
     out[o] = '\0';
     *outlen = (uint32_t)o;
     return out;
-bad:
-    free(out);
-    return NULL;
 }
 
 /* ---- encoder ---- */

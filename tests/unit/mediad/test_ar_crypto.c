@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ar_base64.h"
 #include "ar_crypto.h"
 #include "ar_err.h"
 
@@ -135,12 +136,17 @@ static void test_base64(void **state)
     assert_string_equal(enc, "Zg==");
     assert_int_equal(ar_base64_encode((const uint8_t *)"foob", 4, enc, sizeof(enc)), 8);
     assert_string_equal(enc, "Zm9vYg==");
-    assert_int_equal(ar_base64_decode("Zm9vYg==", 8, dec, sizeof(dec)), 4);
+    assert_int_equal(ar_base64_decode("Zm9vYg==", 8, dec, sizeof(dec), AR_BASE64_PAD_OPTIONAL), 4);
     assert_memory_equal(dec, "foob", 4);
-    assert_int_equal(ar_base64_decode("Zm9vYg", 6, dec, sizeof(dec)), 4);
-    assert_int_equal(ar_base64_decode("Zm9vYmFy", 8, dec, 5), -1);
-    assert_int_equal(ar_base64_decode("Zm 9v", 5, dec, sizeof(dec)), -1);
+    assert_int_equal(ar_base64_decode("Zm9vYg", 6, dec, sizeof(dec), AR_BASE64_PAD_OPTIONAL), 4);
+    assert_int_equal(ar_base64_decode("Zm9vYmFy", 8, dec, 5, AR_BASE64_PAD_OPTIONAL), -1);
+    assert_int_equal(ar_base64_decode("Zm 9v", 5, dec, sizeof(dec), AR_BASE64_PAD_OPTIONAL), -1);
     assert_int_equal(ar_base64_encode((const uint8_t *)"foo", 3, enc, 4), -1);
+    /* JSON's strict form: padding required, leftover bits zero. */
+    assert_int_equal(ar_base64_decode("Zm9vYg", 6, dec, sizeof(dec), AR_BASE64_PAD_REQUIRED), -1);
+    assert_int_equal(ar_base64_decode("Zm9vYh==", 8, dec, sizeof(dec), AR_BASE64_PAD_REQUIRED), -1);
+    assert_int_equal(ar_base64_decode("Zg=a", 4, dec, sizeof(dec), AR_BASE64_PAD_REQUIRED), -1);
+    assert_int_equal(ar_base64_decode("", 0, dec, sizeof(dec), AR_BASE64_PAD_REQUIRED), 0);
     assert_string_equal(ar_crypto_suite_name(AR_CRYPTO_AES_CM_128_HMAC_SHA1_80),
                         "AES_CM_128_HMAC_SHA1_80");
     assert_null(ar_crypto_suite_name(AR_CRYPTO_SUITE_NONE));
