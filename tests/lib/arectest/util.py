@@ -1,4 +1,5 @@
 """Bounded polling and loopback ports for the integration tests (never a fixed sleep)."""
+import random
 import socket
 import subprocess
 import time
@@ -20,14 +21,28 @@ def wait_for(pred, timeout=10, what="condition", step=0.02, fail=None):
         time.sleep(step)
 
 
+def _below_ephemeral_range():
+    """Ports under the kernel's ephemeral range: a port 0 bind elsewhere (a daemon, an
+    outgoing connection) is never given one of them, so a port chosen here stays free until
+    the peer binds it; only another test picking the same random port could race."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return 10000, max(10001, low - 1)
+
+
 def free_port(what="a SIP peer"):
     """A loopback port that is free for both TCP and UDP right now (SIPp binds both)."""
-    for _ in range(50):
+    lo, hi = _below_ephemeral_range()
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(lo, hi)
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
+            t.bind(("127.0.0.1", port))
             u.bind(("127.0.0.1", port))
             return port
         except OSError:
