@@ -86,6 +86,8 @@
     X(AUDIOSRC_TOO_LARGE, 551, "audiosrc larger than the size cap")                                \
     X(AUDIOSRC_FETCH, 552, "audiosrc could not be fetched")                                        \
     X(AUDIOSRC_TIMEOUT, 553, "audiosrc fetch timed out")                                           \
+    X(POOL_NO_MEMBER, 561, "no pool member in service with free ports")                            \
+    X(POOL_GEO_NOMATCH, 562, "no pool member has the call's geo-location")                         \
     X(NOMEM, 901, "out of memory")                                                                 \
     X(IO, 902, "input/output error")                                                               \
     X(CONFIG, 903, "configuration error")                                                          \
