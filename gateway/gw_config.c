@@ -45,6 +45,16 @@ static void err_add(gw_config_errors *e, const char *file, int line, const char 
     g_free(msg);
 }
 
+void gw_config_err_add(gw_config_errors *e, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    err_add(e, file, line, "%s", msg);
+    g_free(msg);
+}
+
 void gw_config_errors_clear(gw_config_errors *errs)
 {
     for (size_t i = 0; i < errs->n; i++)
@@ -260,6 +270,8 @@ const opt_desc gw_gateway_opts[] = {
     O("media-oos-force", OPT_INT, gw_config, media_oos_force, 1, 1000),
     O("recorder-oos-check", OPT_INT, gw_config, recorder_oos_check, 0, 86400),
     O("recorder-oos-force", OPT_INT, gw_config, recorder_oos_force, 1, 1000),
+    O("reject-recording-request-on-geo-location-nomatch", OPT_BOOL, gw_config, geo_nomatch_reject,
+      0, 0),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -510,6 +522,9 @@ void gw_config_free(gw_config **pcfg)
     for (size_t i = 0; i < c->n_apps; i++)
         app_clear(&c->apps[i]);
     g_free(c->apps);
+    for (size_t i = 0; i < c->n_pools; i++)
+        gw_config_pool_clear(&c->pools[i]);
+    g_free(c->pools);
     g_free(c);
     *pcfg = NULL;
 }
@@ -524,6 +539,7 @@ typedef enum {
     SEC_APP,
     SEC_DESKTOP,
     SEC_DATABASE,
+    SEC_POOL,
     SEC_BAD
 } sec_kind;
 
@@ -540,6 +556,7 @@ typedef struct {
     gw_dn_conf dn;
     gw_agent_conf agent;
     gw_app_conf app;
+    gw_pool_conf pool;
     /* where each DN / agent came from, for duplicate reports */
     GHashTable *dn_src;    /* number -> section line (GINT_TO_POINTER) */
     GHashTable *agent_src; /* login -> section line */
@@ -667,6 +684,9 @@ static void section_end(parser *ps)
         c->apps[c->n_apps++] = ps->app;
         memset(&ps->app, 0, sizeof ps->app); /* moved */
         break;
+    case SEC_POOL:
+        gw_config_pool_end(c, &ps->pool, ps->file, ps->errs); /* moves or clears it */
+        break;
     default:
         break;
     }
@@ -710,10 +730,13 @@ static void section_begin(parser *ps, char *hdr, int line)
         rec_init(&ps->app.rec);
     } else if (strcmp(kind, "database") == 0 && !*arg) {
         ps->kind = SEC_DATABASE;
+    } else if (strcmp(kind, "pool") == 0 && *arg) {
+        ps->kind = SEC_POOL;
+        gw_config_pool_begin(&ps->pool, arg, line);
     } else {
         err_add(ps->errs, ps->file, line,
                 "unknown section [%s]: expected [gateway], [dn NUMBER], [agent LOGIN], "
-                "[application NAME], [desktop NAME] or [database]",
+                "[application NAME], [desktop NAME], [database] or [pool NAME]",
                 hdr);
         ps->kind = SEC_BAD;
     }
@@ -761,6 +784,9 @@ static void parse_kv(parser *ps, char *text, int line)
     case SEC_DATABASE:
         tab = gw_database_opts, base = &ps->cfg->db, where = "[database]";
         break;
+    case SEC_POOL:
+        gw_config_pool_kv(&ps->pool, key, val, ps->file, line, ps->errs);
+        return;
     case SEC_BAD:
         return; /* the section header was already reported */
     default:
@@ -817,6 +843,7 @@ static void config_defaults(gw_config *c)
     c->db.batch_rows = 256;
     c->db.queue_max_rows = 20000;
     c->db.migrate = true;
+    c->geo_nomatch_reject = true; /* the seed's default */
     rec_init(&c->rec);
 }
 

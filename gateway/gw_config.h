@@ -91,6 +91,32 @@ typedef struct {
     int port; /* 0 = ephemeral */
 } gw_listen;
 
+/* A member line of a [pool NAME] section (gw_pool.c, docs/pools.md). */
+typedef struct {
+    char *uri;          /* sip:/sips: URI of the mediad or recorder */
+    unsigned ports;     /* capacity: ports (one per recorded stream) it can hold */
+    char *geo_location; /* NULL = the pool's */
+    char *redundancy;   /* "active" (only value the seed uses) */
+    int sip_port;       /* port for a uri without one (sip:), 0 = none */
+    int sips_port;      /* port for a sips: uri without one, 0 = none */
+    char *dn;           /* DN its EventDNOutOfService / BackInService go to, NULL = none */
+    int line;
+} gw_pool_member_conf;
+
+/* [pool NAME]: a resource group of mediad instances or recorders. */
+typedef struct {
+    char *name;
+    int kind;     /* gw_pool_kind: 0 mediad, 1 recorder */
+    int scheme;   /* gw_pool_scheme: 0 round-robin, 1 least-used, 2 parallel */
+    bool monitor; /* SIP OPTIONS (true) or none */
+    int interval; /* seconds between OPTIONS */
+    int misses;   /* missed checks before out of service */
+    char *geo_location;
+    gw_pool_member_conf *members;
+    size_t n_members;
+    int line;
+} gw_pool_conf;
+
 typedef struct gw_config {
     char *path;
     /* [gateway] */
@@ -133,6 +159,11 @@ typedef struct gw_config {
     size_t n_dns;
     gw_agent_conf *agents;
     size_t n_agents;
+    /* [pool NAME] sections (docs/pools.md); none = implicit pools from msml DNs and
+     * recording-dest. */
+    gw_pool_conf *pools;
+    size_t n_pools;
+    bool geo_nomatch_reject; /* reject-recording-request-on-geo-location-nomatch */
     gw_app_conf *apps;
     size_t n_apps;
     /* [database] (docs/database.md): dsn unset = no database writer. */

@@ -1,0 +1,56 @@
+/* Internal to the pool modules (gw_pool.c, gw_pool_select.c, gw_health.c): the structures. */
+#ifndef GW_POOL_INT_H
+#define GW_POOL_INT_H
+
+#include <glib.h>
+
+#include "gw_pool.h"
+
+typedef struct gw_pool gw_pool;
+
+struct gw_pool_member {
+    gw_pool *pool; /* NULL once removed by a reload (draining) */
+    char *name;    /* "msml" (DN), "recorder", or the member's dn= / "POOL/N" */
+    char *label;   /* "media server msml", "recorder recs/1": log lines */
+    char *uri;
+    char *geo;        /* own or the pool's, NULL = untagged */
+    char *dn;         /* DN for events, NULL = none */
+    char *redundancy; /* "active" */
+    unsigned capacity, used;
+    unsigned refs;      /* the pool's (while not removed) + one per lease holding it */
+    int check_s, force; /* OPTIONS period (0 = no monitor) and misses before out of service */
+    gw_pool_health health;
+    int misses;            /* in a row */
+    uint64_t misses_total; /* since start */
+    uint64_t picks, failures;
+    int64_t rtt_us;      /* of the last answered OPTIONS, -1 = none */
+    int64_t last_ok_us;  /* wall clock of the last 2xx, 0 = never */
+    int64_t retry_at_us; /* monitor none: failed until (monotonic), 0 = not failed */
+    char *stats_json;    /* mediad's OPTIONS body (packet counters), NULL = none */
+    int line;
+};
+
+struct gw_pool {
+    char *name;
+    gw_pool_kind kind;
+    gw_pool_scheme scheme;
+    bool implicit;      /* from msml DNs / recording-dest */
+    GPtrArray *members; /* gw_pool_member *, config order */
+    guint cursor;       /* round-robin / least-used tie-break start */
+};
+
+/* Health transitions: gw_health publishes EventDNOutOfService / EventDNBackInService. */
+typedef void (*gw_pools_health_fn)(void *ud, gw_pool_member *m, bool in_service);
+
+struct gw_pools {
+    GPtrArray *pools; /* gw_pool * */
+    bool geo_reject;  /* reject-recording-request-on-geo-location-nomatch */
+    gw_pools_health_fn on_health;
+    void *on_health_ud;
+};
+
+/* Set a member's health (logs the change, calls on_health on a real change). */
+void gw_pool_member_set_health(gw_pools *pools, gw_pool_member *m, gw_pool_health h,
+                               const char *why);
+
+#endif
