@@ -167,6 +167,7 @@ int md_params_is_known(const char *name)
                                   "role",
                                   "supervisor",
                                   "recmediactl",
+                                  "failover",
                                   "dialect",
                                   "dialect2",
                                   "audio-only",

@@ -159,7 +159,7 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
     long mediactl = md_params_int(&c->params, "recmediactl", 2);
     int audio_only = md_params_flag(&c->params, "audio-only");
     const char *dests[2] = {md_params_get(&c->params, "dest"), md_params_get(&c->params, "dest2")};
-    if (!dests[0] || !*dests[0])
+    if ((!dests[0] || !*dests[0]) && !c->fo_plan)
         return AR_E_MISSING_ATTRIBUTE;
     const char *id = md_params_get(&c->params, "id");
     char idbuf[MD_ID_LEN];
@@ -167,8 +167,10 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
         snprintf(idbuf, sizeof(idbuf), "%s", c->conf);
         id = idbuf;
     }
+    if (c->fo_plan && (!dests[c->fo_plan - 1] || !*dests[c->fo_plan - 1]))
+        return AR_E_MISSING_ATTRIBUTE;
     for (int d = 0; d < 2; d++) {
-        if (!dests[d] || !*dests[d])
+        if (!dests[d] || !*dests[d] || (c->fo_plan && d != c->fo_plan - 1))
             continue;
         char hostport[256];
         if (dest_hostport(dests[d], hostport, sizeof(hostport)))

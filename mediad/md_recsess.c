@@ -1,6 +1,7 @@
 /* Recording sessions toward recorders (UAC): INVITE, re-INVITEs, BYE, failure reports. */
 #include "ar_err.h"
 #include "ar_log.h"
+#include "md_recfo.h"
 #include "md_sip.h"
 #include "md_siprec.h"
 
@@ -106,11 +107,12 @@ static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *rea
     if (act & MD_ACT_MEDIA_ON)
         md_rec_set_media(r, 1);
     if (act & MD_ACT_REPORT)
-        md_sip_report_failure(ctx, r->call, r->record_id, r->dest, status, reason);
+        md_recfo_report(ctx, r, status, reason);
     if ((act & MD_ACT_BYE) && r->nh)
         nua_bye((nua_handle_t *)r->nh, TAG_END());
     if (act & MD_ACT_RELEASE) {
         stop_timer(r);
+        md_recfo_stop(r);
         /* The handle outlives the session until nua reports it terminated. */
         if (r->nh)
             nua_handle_bind((nua_handle_t *)r->nh, NULL);
@@ -146,6 +148,11 @@ void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye)
     if (!(act & MD_ACT_RELEASE))
         act |= MD_ACT_RELEASE; /* whatever its state, the session goes with the call */
     rec_run(ctx, r, act, 0, NULL);
+}
+
+void md_recsess_fail(md_ctx *ctx, md_rec *r, int status, const char *reason)
+{
+    rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL), status, reason);
 }
 
 static void on_answer(md_ctx *ctx, md_rec *r, int status, const char *phrase, const sip_t *sip)
@@ -186,7 +193,10 @@ static void on_answer(md_ctx *ctx, md_rec *r, int status, const char *phrase, co
                                      m->leg ? m->leg->dn : "");
         }
     }
+    int first = r->fsm.state == MD_REC_INVITING;
     rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_OK), status, NULL);
+    if (first)
+        md_recfo_answered(ctx, r);
 }
 
 void md_recsess_nua_event(md_ctx *ctx, int event, int status, const char *phrase, nua_handle_t *nh,
@@ -195,6 +205,9 @@ void md_recsess_nua_event(md_ctx *ctx, int event, int status, const char *phrase
     switch (event) {
     case nua_r_invite:
         on_answer(ctx, r, status, phrase, sip);
+        break;
+    case nua_r_options:
+        md_recfo_options_answer(ctx, r, status, phrase);
         break;
     case nua_i_bye:
         rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_PEER_BYE), 0,

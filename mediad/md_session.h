@@ -87,6 +87,10 @@ typedef struct md_rec {
     uint64_t sess_id, version;
     unsigned timer; /* GLib source id of the answer timeout, 0 when none */
     int timed_out;
+    unsigned ka_timer;          /* keepalive OPTIONS period (md_recfo.c), 0 when none */
+    int ka_pending;             /* an OPTIONS is out and unanswered */
+    unsigned gap_timer;         /* waiting for this session's first RTP (failover gap) */
+    int ka_pending_gap;         /* polls of gap_timer so far */
     struct md_srtp_state *srtp; /* SRTP toward the recorder (md_srtp.h); NULL = clear */
 } md_rec;
 
@@ -107,6 +111,13 @@ struct md_call {
     void *localwav;                 /* local recording state (md_localwav.c), NULL when none */
     md_mixer *mixer;                /* conference mixer while 3+ legs have audio (md_mixer.c) */
     md_stream *mixer_engine_stream; /* the stream its commands were posted through */
+    /* Recorder failover (md_recfo.c): 0 = plan dest and dest2, 1/2 = plan only dest/dest2
+     * (a createconference with failover=dest|dest2 replaces that failed session). */
+    int fo_plan;
+    /* Per dest index: wall clock (us) of the last RTP sent to the session that failed,
+     * 0 when no failover is pending; and that session's recorder. */
+    int64_t fo_last_us[2];
+    char fo_from[2][128];
 };
 
 /* Services the session layer needs from the daemon (ports, engine, identity). */

@@ -198,14 +198,38 @@ static void info_reply(nua_t *nua, nua_handle_t *nh, int sip_status, int code, c
     free(body);
 }
 
+/* gvp:param failover=dest|dest2: 1 / 2 (replace that failed session), 0 = none. */
+static int failover_index(const ar_msml *m)
+{
+    const char *fo = ar_msml_get_param(m, "failover");
+    if (!fo)
+        return 0;
+    return !strcmp(fo, "dest") ? 1 : !strcmp(fo, "dest2") ? 2 : -1;
+}
+
+/* Does the call still have a session toward dest index d (0 = dest, 1 = dest2)? */
+static int has_session(const md_call *c, int d)
+{
+    for (int i = 0; i < c->nrecs; i++)
+        if (c->recs[i]->dest_index == d)
+            return 1;
+    return 0;
+}
+
 /* Check an MSML document against the call before anything happens: all or nothing. */
 static int msml_validate(md_call *c, const ar_msml *m, const char **why)
 {
     for (int i = 0; i < m->nops; i++) {
         const ar_msml_op *op = &m->ops[i];
+        int fo = failover_index(m);
         switch (op->type) {
         case AR_MSML_OP_CREATE:
-            if (c->recording) {
+            if (fo < 0) {
+                *why = "failover must be dest or dest2";
+                return AR_E_INVALID_VALUE;
+            }
+            /* A failover replaces one failed session; the others keep recording. */
+            if (c->recording && c->nrecs && (!fo || has_session(c, fo - 1))) {
                 *why = "recording already underway";
                 return AR_E_ALREADY_RECORDING;
             }
@@ -305,10 +329,14 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         }
     }
     if (create) {
+        c->fo_plan = c->recording ? failover_index(m) : 0;
         rc = md_call_plan_recording(c, &ctx->env);
+        c->fo_plan = 0;
         if (rc != AR_E_OK) {
-            while (c->nrecs)
-                md_rec_release(c->recs[0], &ctx->env);
+            /* Only what this document planned: a failover keeps the live sessions. */
+            for (int i = c->nrecs - 1; i >= 0; i--)
+                if (c->recs[i]->fsm.state == MD_REC_IDLE)
+                    md_rec_release(c->recs[i], &ctx->env);
             snprintf(desc, MSML_BUF / 2, "%s: %s", ar_errname(rc),
                      rc == AR_E_MISSING_ATTRIBUTE ? "no dest parameter" : ar_strerror(rc));
             LOG_WARN(sip, "conference %s: recording not started: %s", c->conf, desc);
@@ -357,7 +385,7 @@ int md_sip_update_pause(md_ctx *ctx, md_call *c)
 
 /* INFO with <event name=..> and name/value pairs (NULL-terminated list) to the leg that
  * controls the recording (or the first leg). */
-static void send_event(md_call *c, const char *event, const char *const *kv)
+void md_sip_send_event(md_call *c, const char *event, const char *const *kv)
 {
     md_leg *to = c->ctl ? c->ctl : (c->nlegs ? c->legs[0] : NULL);
     if (!to || !to->nh)
@@ -387,7 +415,7 @@ void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const
     char st[16];
     snprintf(st, sizeof(st), "%d", status);
     const char *kv[] = {"reason", reason, "status", st, "id", record_id, "dest", dest, NULL};
-    send_event(c, "msml.recorder.error", kv);
+    md_sip_send_event(c, "msml.recorder.error", kv);
 }
 
 void md_sip_report_stream_off(md_ctx *ctx, md_call *c, const char *record_id, int index,
@@ -400,7 +428,7 @@ void md_sip_report_stream_off(md_ctx *ctx, md_call *c, const char *record_id, in
     snprintf(idx, sizeof(idx), "%d", index);
     const char *kv[] = {"id", record_id, "stream", idx,   "media", media,
                         "dn", dn,        "state",  "off", NULL};
-    send_event(c, "msml.recorder.stream", kv);
+    md_sip_send_event(c, "msml.recorder.stream", kv);
 }
 
 /* Handle ended: drop the leg (and the call with its last leg). */
