@@ -272,6 +272,8 @@ const opt_desc gw_gateway_opts[] = {
     O("recorder-oos-force", OPT_INT, gw_config, recorder_oos_force, 1, 1000),
     O("reject-recording-request-on-geo-location-nomatch", OPT_BOOL, gw_config, geo_nomatch_reject,
       0, 0),
+    O("recorder-failover", OPT_BOOL, gw_config, recorder_failover, 0, 0),
+    O("mediad-failover", OPT_BOOL, gw_config, mediad_failover, 0, 0),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -838,6 +840,7 @@ static void config_defaults(gw_config *c)
     c->register_rate_limit = 20;
     c->media_oos_check = c->recorder_oos_check = 10;
     c->media_oos_force = c->recorder_oos_force = 2;
+    c->recorder_failover = c->mediad_failover = true; /* docs/failover.md */
     c->db.journal_max_bytes = 256ull << 20;
     c->db.journal_sync_ms = 200;
     c->db.batch_rows = 256;

@@ -164,6 +164,9 @@ typedef struct gw_config {
     gw_pool_conf *pools;
     size_t n_pools;
     bool geo_nomatch_reject; /* reject-recording-request-on-geo-location-nomatch */
+    /* docs/failover.md: a failed recorder / mediad is replaced by the next pool member
+     * (true) or the recording just stops (false). */
+    bool recorder_failover, mediad_failover;
     gw_app_conf *apps;
     size_t n_apps;
     /* [database] (docs/database.md): dsn unset = no database writer. */

@@ -11,6 +11,7 @@
 #include "gw_callev.h"
 #include "gw_db.h"
 #include "gw_dn.h"
+#include "gw_pool.h"
 
 #define CT_MSML "application/msml+xml"
 #define CONF    "recorder"
@@ -27,7 +28,16 @@ typedef enum {
 /* What each INFO we sent was, in order (responses come back in the same order). */
 /* INFO_ABORT ends what mediad started after the request was already dropped: no
    GSIP_RECORD change follows its answer. */
-typedef enum { INFO_CREATE, INFO_PAUSE, INFO_RESUME, INFO_STOP, INFO_ABORT } info_kind;
+/* INFO_FAILOVER / INFO_FAILOVER2 replace the failed recorder of dest / dest2. */
+typedef enum {
+    INFO_CREATE,
+    INFO_PAUSE,
+    INFO_RESUME,
+    INFO_STOP,
+    INFO_ABORT,
+    INFO_FAILOVER,
+    INFO_FAILOVER2
+} info_kind;
 
 struct gw_rec_call {
     gw_call *call;
@@ -45,6 +55,14 @@ struct gw_rec_call {
     int64_t started_us;
     unsigned settle_timer; /* waiting for the parties' own offer/answer to finish */
     int settle_tries;
+    /* Pools and failover (docs/pools.md, docs/failover.md). */
+    gw_pool_lease *md_lease;     /* mediad the legs go to */
+    gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */
+    GPtrArray *fo_bad;  /* const gw_pool_member *: failed for this call, never picked again */
+    bool copy_down[2];  /* the dest / dest2 copy failed and nobody took over */
+    bool md_failover;   /* re-inserting through another mediad: GSIP_RECORD stays On */
+    bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
+    int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
 };
 
 #define SETTLE_MS    50
@@ -146,7 +164,9 @@ static void ud_publish(gw_call *call, const char *const *kv, size_t n)
 }
 
 /* EventPrivateInfo about this recording to the parties' DNs and the requester's DN. */
-static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, const char *reason)
+/* extra_k / extra_v: one more Extensions pair (failover: gap-ms), NULL = none. */
+static void private_info_x(struct gw_rec_call *rc, int msg_id, const char *state,
+                           const char *reason, const char *extra_k, const char *extra_v)
 {
     gw_call *call = rc->call;
     gw_server *srv = srv_of(call);
@@ -180,11 +200,18 @@ static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, 
             tl_kv_add_str(ext, "id", rc->id);
         if (reason)
             tl_kv_add_str(ext, "reason", reason);
+        if (extra_k && extra_v)
+            tl_kv_add_str(ext, extra_k, extra_v);
         tl_msg_set_kv(m, TL_A_Extensions, ext);
         gw_server_publish(srv, dn, m);
         tl_msg_free(&m);
     }
     g_ptr_array_free(sent, TRUE);
+}
+
+static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, const char *reason)
+{
+    private_info_x(rc, msg_id, state, reason, NULL, NULL);
 }
 
 /* --- database --- */
@@ -259,6 +286,7 @@ static void msc_release_all(struct gw_rec_call *rc, const char *why)
 {
     msc_release(rc, 0, why);
     msc_release(rc, 1, why);
+    gw_pool_lease_release(&rc->md_lease); /* the legs held mediad's ports */
     rc->inserted = false;
     while (!g_queue_is_empty(&rc->infos))
         g_queue_pop_head(&rc->infos);
@@ -272,6 +300,9 @@ static void rec_fail(struct gw_rec_call *rc, const char *reason)
     LOG_WARN(rec, "call %016llx: recording %s failed: %s", (unsigned long long)call->connid,
              rc->id ? rc->id : "-", reason);
     rc->state = RS_FAILED;
+    gw_pool_lease_release(&rc->rec_lease[0]);
+    gw_pool_lease_release(&rc->rec_lease[1]);
+    rc->md_failover = false;
     if (!was_recording)
         return;
     const char *kv[] = {"GSIP_RECORD",        "Off", "RECORDING_STATUS_GIM", "RECORDING_NO",
@@ -325,35 +356,43 @@ static void add_params(ar_msml *m, const char *params)
     g_strfreev(kv);
 }
 
-static void send_create(struct gw_rec_call *rc)
+/* createconference with every parameter of the recording (start, and failover). */
+static void build_create(struct gw_rec_call *rc, ar_msml *mp)
 {
     gw_call *call = rc->call;
-    ar_msml m;
-    ar_msml_init(&m);
-    ar_msml_add_op(&m, AR_MSML_OP_CREATE, CONF);
-    add_params(&m, rc->params);
-    ar_msml_add_param(&m, "record", rc->side ? rc->side : "source");
-    ar_msml_add_param(&m, "id", rc->id);
-    ar_msml_add_param(&m, "dest", rc->dest);
+    ar_msml_init(mp);
+    ar_msml_add_op(mp, AR_MSML_OP_CREATE, CONF);
+    add_params(mp, rc->params);
+    ar_msml_add_param(mp, "record", rc->side ? rc->side : "source");
+    ar_msml_add_param(mp, "id", rc->id);
+    ar_msml_add_param(mp, "dest", rc->dest);
     if (rc->dest2)
-        ar_msml_add_param(&m, "dest2", rc->dest2);
-    ar_msml_add_param(&m, "recordDN", rc->party[0]->dn);
-    ar_msml_add_param(&m, "otherDN", rc->party[1]->dn);
-    ar_msml_add_param(&m, "calluuid", call->uuid);
-    ar_msml_add_param(&m, "recmediactl", "1");
+        ar_msml_add_param(mp, "dest2", rc->dest2);
+    ar_msml_add_param(mp, "recordDN", rc->party[0]->dn);
+    ar_msml_add_param(mp, "otherDN", rc->party[1]->dn);
+    ar_msml_add_param(mp, "calluuid", call->uuid);
+    ar_msml_add_param(mp, "recmediactl", "1");
     if (rc->audiosrc) {
         char t[16];
-        ar_msml_add_param(&m, "audiosrc", rc->audiosrc);
+        ar_msml_add_param(mp, "audiosrc", rc->audiosrc);
         if (rc->tsd >= 0) {
             snprintf(t, sizeof t, "%d", rc->tsd);
-            ar_msml_add_param(&m, "tonesilenceduration", t);
+            ar_msml_add_param(mp, "tonesilenceduration", t);
         }
     }
     char id2[GW_NUM_MAX + 8];
     for (int i = 0; i < 2; i++) {
         snprintf(id2, sizeof id2, "conn:%s", rc->party[i]->dn);
-        ar_msml_add_join(&m, "conf:" CONF, id2);
+        ar_msml_add_join(mp, "conf:" CONF, id2);
     }
+}
+
+static void send_create(struct gw_rec_call *rc)
+{
+    gw_call *call = rc->call;
+    ar_msml m;
+    build_create(rc, &m);
+    rc->copy_down[0] = rc->copy_down[1] = false;
     int err = send_msml(rc, &m, INFO_CREATE);
     if (err != AR_E_OK) {
         rec_fail(rc, ar_strerror(err));
@@ -363,7 +402,114 @@ static void send_create(struct gw_rec_call *rc)
              (unsigned long long)call->connid, rc->id, rc->dest, rc->started_by, rc->party[0]->dn);
 }
 
+/* --- failover (docs/failover.md): gatewayd picks the next member, same record id --- */
+
+/* The member behind *lease failed for this call: never pick it again for it; broken: it is
+   also out of service for everyone (not for "full", which only this pick learnt). */
+static void fo_drop(struct gw_rec_call *rc, gw_pool_lease **lease, const char *why, bool broken)
+{
+    const gw_pool_member *m = *lease ? gw_pool_lease_member(*lease) : NULL;
+    if (m) {
+        if (!rc->fo_bad)
+            rc->fo_bad = g_ptr_array_new();
+        g_ptr_array_add(rc->fo_bad, (gpointer)m);
+        if (broken)
+            gw_pool_member_failed(srv_of(rc->call)->pools, m, why);
+    }
+    gw_pool_lease_release(lease);
+}
+
+static int fo_pick(struct gw_rec_call *rc, gw_pool_kind kind, gw_pool_lease **out, char *why,
+                   size_t cap)
+{
+    gw_pools *pools = srv_of(rc->call)->pools;
+    if (!pools) {
+        snprintf(why, cap, "no pools");
+        return AR_E_POOL_NO_MEMBER;
+    }
+    gw_pool_req req = {
+        .kind = kind,
+        .exclude = rc->fo_bad ? (const gw_pool_member *const *)rc->fo_bad->pdata : NULL,
+        .nexclude = rc->fo_bad ? rc->fo_bad->len : 0,
+        .ports = 2, /* two recorded streams, two mediad legs */
+    };
+    return gw_pool_pick(pools, &req, out, why, cap);
+}
+
+/* Ask mediad to replace the session of copy k (0 dest, 1 dest2) toward the new recorder. */
+static int send_failover(struct gw_rec_call *rc, int k)
+{
+    ar_msml m;
+    build_create(rc, &m);
+    ar_msml_add_param(&m, "failover", k ? "dest2" : "dest");
+    return send_msml(rc, &m, k ? INFO_FAILOVER2 : INFO_FAILOVER);
+}
+
+/* The recorder of copy k failed (rejected, timed out, dropped): the next member of the pool
+   takes over with the same record id; else that copy is down, and GSIP_RECORD goes Off only
+   when no copy is left. */
+static void rec_copy_failed(struct gw_rec_call *rc, int k, const char *why)
+{
+    gw_call *call = rc->call;
+    const gw_config *cfg = srv_of(call)->cfg;
+    unsigned long long cid = (unsigned long long)call->connid;
+    char **dest = k ? &rc->dest2 : &rc->dest;
+    char old[256], pw[200] = "";
+    snprintf(old, sizeof old, "%s", *dest ? *dest : "-");
+    bool pooled = rc->rec_lease[k] != NULL;
+    fo_drop(rc, &rc->rec_lease[k], why, true);
+    if (cfg->recorder_failover && pooled) {
+        gw_pool_lease *l = NULL;
+        if (fo_pick(rc, GW_POOL_RECORDER, &l, pw, sizeof pw) == AR_E_OK) {
+            rc->rec_lease[k] = l;
+            set_str(dest, gw_pool_lease_uri(l));
+            LOG_WARN(rec, "call %016llx: recording %s: recorder %s failed (%s), failing over to %s",
+                     cid, rc->id, old, why, *dest);
+            char seg[700];
+            snprintf(seg, sizeof seg, "recorder %s failed: %s", old, why);
+            db_segment(rc, "fail", seg);
+            if (send_failover(rc, k) == AR_E_OK)
+                return;
+            snprintf(pw, sizeof pw, "MSML to mediad failed");
+        }
+    }
+    rc->copy_down[k] = true;
+    bool other_up = k == 0 ? rc->dest2 && !rc->copy_down[1] : !rc->copy_down[0];
+    char msg[800];
+    if (other_up) {
+        /* Duplication: the other copy still records, so GSIP_RECORD stays as it is. */
+        snprintf(msg, sizeof msg, "%s copy to %s failed: %s%s%s", k ? "duplicate" : "main", old,
+                 why, *pw ? "; no other recorder: " : "", pw);
+        LOG_WARN(rec, "call %016llx: recording %s: %s", cid, rc->id, msg);
+        private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(call), msg);
+        return;
+    }
+    if (pooled && cfg->recorder_failover)
+        snprintf(msg, sizeof msg, "all recorders failed: %s (%s)", why, *pw ? pw : "no other");
+    else
+        snprintf(msg, sizeof msg, "%s", why);
+    rec_fail(rc, msg);
+}
+
+/* msml.recorder.failover: mediad measured the gap between the old and the new recorder. */
+static void on_failover_done(struct gw_rec_call *rc, const ar_msml *m)
+{
+    const char *gap = ar_msml_get_param(m, "gap-ms"), *from = ar_msml_get_param(m, "from"),
+               *to = ar_msml_get_param(m, "dest");
+    char msg[600];
+    snprintf(msg, sizeof msg, "recorder failover from %s to %s: %s ms of media not recorded",
+             from ? from : "?", to ? to : "?", gap ? gap : "?");
+    LOG_WARN(rec, "call %016llx: recording %s: %s", (unsigned long long)rc->call->connid,
+             rc->id ? rc->id : "-", msg);
+    private_info_x(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call), msg, "gap-ms", gap);
+    db_segment(rc, "resume", msg);
+    if (rc->state == RS_ON || rc->state == RS_PAUSED)
+        db_recording(rc, rc->state == RS_ON ? "active" : "paused", NULL, 0);
+}
+
 static void rec_begin(struct gw_rec_call *rc);
+static bool md_failover(struct gw_rec_call *rc, const char *why, bool broken);
+static void md_failover_done(struct gw_rec_call *rc);
 
 static bool settle_fire(void *arg)
 {
@@ -419,12 +565,12 @@ static void rec_begin(struct gw_rec_call *rc)
     rc->party[0] = a;
     rc->party[1] = b;
     const gw_dn_conf *svc = msml_service(srv_of(call)->cfg);
-    if (!svc) {
+    if (!svc && !rc->md_lease) {
         rec_fail(rc, "no VoIP Service DN with service-type msml");
         msc_abort(rc, "no media server");
         return;
     }
-    char *hp = contact_hostport(svc->contact);
+    char *hp = contact_hostport(rc->md_lease ? gw_pool_lease_uri(rc->md_lease) : svc->contact);
     char conf[17];
     tl_connid_format(call->connid, conf);
     for (int i = 0; i < 2; i++) {
@@ -460,6 +606,97 @@ static void rec_begin(struct gw_rec_call *rc)
         }
     }
     g_free(hp);
+}
+
+/* mediad lost (killed, unreachable, dialogs failing, or refusing the legs): the next member
+   of the mediad pool gets the parties (RFC 3725 insertion again) and the recording is
+   re-established with the same parameters and record id (seed "Failover of Media Server").
+   false: nobody can take over, the caller ends the recording as before. */
+static bool md_failover(struct gw_rec_call *rc, const char *why, bool broken)
+{
+    gw_call *call = rc->call;
+    const gw_config *cfg = srv_of(call)->cfg;
+    unsigned long long cid = (unsigned long long)call->connid;
+    bool live = rc->state == RS_ON || rc->state == RS_PAUSED || rc->state == RS_CONNECTING;
+    if (!cfg->mediad_failover || !rc->md_lease || call->ending || !live || !rc->party[0] ||
+        !rc->party[1])
+        return false;
+    char old[256], pw[200];
+    snprintf(old, sizeof old, "%s", gw_pool_lease_uri(rc->md_lease));
+    fo_drop(rc, &rc->md_lease, why, broken);
+    gw_pool_lease *l = NULL;
+    if (fo_pick(rc, GW_POOL_MEDIAD, &l, pw, sizeof pw) != AR_E_OK) {
+        LOG_WARN(rec, "call %016llx: mediad %s lost (%s) and no other can take over: %s", cid, old,
+                 why, pw);
+        return false;
+    }
+    if (!rc->md_failover) {
+        rc->md_failover = true;
+        rc->md_fo_paused = rc->state == RS_PAUSED;
+        rc->md_lost_us = g_get_real_time();
+    }
+    LOG_WARN(rec, "call %016llx: recording %s: mediad %s lost (%s), failing over to %s", cid,
+             rc->id ? rc->id : "-", old, why, gw_pool_lease_uri(l));
+    /* The old legs go (their BYE may never be answered: nua gives up on its own). */
+    msc_release_all(rc, "mediad failover");
+    rc->md_lease = l;
+    int64_t started = rc->started_us;
+    rc->state = RS_WAITING;
+    rec_begin(rc); /* inserts through md_lease; send_create follows when both legs are up */
+    rc->started_us = started;
+    return rc->state == RS_CONNECTING || rc->state == RS_WAITING;
+}
+
+/* The new mediad confirmed the createconference: the recording goes on where it was. */
+static void md_failover_done(struct gw_rec_call *rc)
+{
+    int64_t ms = (g_get_real_time() - rc->md_lost_us) / 1000;
+    rc->md_failover = false;
+    rc->state = RS_ON;
+    char msg[400], gap[24];
+    snprintf(gap, sizeof gap, "%lld", (long long)ms);
+    snprintf(msg, sizeof msg,
+             "mediad failover to %s: recording re-established %s ms after the loss",
+             rc->md_lease ? gw_pool_lease_uri(rc->md_lease) : "?", gap);
+    LOG_WARN(rec, "call %016llx: recording %s: %s", (unsigned long long)rc->call->connid, rc->id,
+             msg);
+    private_info_x(rc, TL_GSIP_RECORD_START, "On", msg, "gap-ms", gap);
+    db_segment(rc, "resume", msg);
+    if (rc->md_fo_paused) {
+        /* It was paused when the old mediad was lost: pause the new session too. */
+        ar_msml m;
+        ar_msml_init(&m);
+        ar_msml_add_op(&m, AR_MSML_OP_PAUSE, CONF);
+        if (send_msml(rc, &m, INFO_PAUSE) == AR_E_OK)
+            rc->state = RS_PAUSED;
+    }
+}
+
+void gw_rec_member_down(gw_server *srv, const gw_pool_member *m)
+{
+    if (!srv || !srv->calls || !m)
+        return;
+    /* Copy first: a failover or a failure can change the calls' states, not the table. */
+    GPtrArray *hit = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, srv->calls->by_connid);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        struct gw_rec_call *rc = ((gw_call *)v)->rec;
+        if (rc && rc->md_lease && gw_pool_lease_member(rc->md_lease) == m)
+            g_ptr_array_add(hit, rc);
+    }
+    for (guint i = 0; i < hit->len; i++) {
+        struct gw_rec_call *rc = g_ptr_array_index(hit, i);
+        const char *why = "media server out of service (OPTIONS)";
+        if (md_failover(rc, why, false))
+            continue;
+        if (rc->state != RS_IDLE && rc->state != RS_FAILED)
+            rec_fail(rc, why);
+        msc_abort(rc, "mediad lost");
+    }
+    g_ptr_array_free(hit, TRUE);
+    gw_server_flush(srv);
 }
 
 static int msc_index(struct gw_rec_call *rc, gw_party *f)
@@ -515,6 +752,11 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         char why[96];
         snprintf(why, sizeof why, "mediad %s (SIP %d)",
                  ev == GW_REC_EV_FAILED ? "refused the leg" : "ended the leg", status);
+        /* Full or busy (503/486/480) is not broken: only this call skips it. */
+        bool broken = ev == GW_REC_EV_RELEASED || status == 408 || status == 0 ||
+                      (status >= 500 && status != 503);
+        if (md_failover(rc, why, broken))
+            return;
         if (rc->state != RS_IDLE && rc->state != RS_FAILED)
             rec_fail(rc, why);
         msc_abort(rc, "mediad leg lost");
@@ -530,6 +772,11 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
     const ar_msml_op *op = &m->ops[0];
     const char *reason = ar_msml_get_param(m, "reason");
     const char *dest = ar_msml_get_param(m, "dest");
+    const char *id = ar_msml_get_param(m, "id");
+    if (strcmp(op->event, "msml.recorder.failover") == 0) {
+        on_failover_done(rc, m);
+        return;
+    }
     if (strcmp(op->event, "msml.recorder.error") != 0) {
         LOG_INFO(rec, "call %016llx: mediad event %s", (unsigned long long)rc->call->connid,
                  op->event);
@@ -538,15 +785,20 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
     char why[600];
     snprintf(why, sizeof why, "%s", reason ? reason : "recorder error");
     bool tone_only = reason && g_str_has_prefix(reason, "audiosrc:");
-    bool dup_only = dest && rc->dest2 && strcmp(dest, rc->dest2) == 0;
-    if (tone_only || dup_only ||
+    /* Which copy: the id tells (dest2 has its own), else the recorder's URI. */
+    int k = id && rc->id ? strcmp(id, rc->id) != 0
+                         : dest && rc->dest2 && strcmp(dest, rc->dest2) == 0 &&
+                               (!rc->dest || strcmp(dest, rc->dest) != 0);
+    bool stale = dest && !(rc->dest && strcmp(dest, rc->dest) == 0) &&
+                 !(rc->dest2 && strcmp(dest, rc->dest2) == 0); /* a replaced recorder */
+    if (tone_only || stale || (k == 1 && !rc->dest2) ||
         (rc->state != RS_ON && rc->state != RS_PAUSED && rc->state != RS_CONNECTING)) {
-        /* The main recording goes on (a tone or the duplicate failed): say so only. */
+        /* The recording goes on (a tone failed, or a recorder already replaced): say so. */
         LOG_WARN(rec, "call %016llx: %s", (unsigned long long)rc->call->connid, why);
         private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call), why);
         return;
     }
-    rec_fail(rc, why);
+    rec_copy_failed(rc, k, why);
 }
 
 void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *body)
@@ -576,8 +828,27 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         for (char *c = why; *c; c++)
             if (*c == '\r' || *c == '\n')
                 *c = ' ';
-        if (kind == INFO_CREATE || rc->state == RS_ON || rc->state == RS_PAUSED)
+        bool live = rc->state == RS_ON || rc->state == RS_PAUSED || rc->state == RS_CONNECTING;
+        if ((status == 408 || status == 481 || status == 503) && live &&
+            md_failover(rc, why, status != 503 || !body)) {
+            /* mediad is gone (no answer, dialog lost, unreachable): another one takes over. */
+        } else if ((kind == INFO_FAILOVER || kind == INFO_FAILOVER2) && live) {
+            rec_copy_failed(rc, kind == INFO_FAILOVER2, why);
+        } else if (kind == INFO_CREATE || rc->state == RS_ON || rc->state == RS_PAUSED) {
             rec_fail(rc, why);
+        }
+        gw_server_flush(calls->srv);
+        return;
+    }
+    if (kind == INFO_FAILOVER || kind == INFO_FAILOVER2) {
+        LOG_INFO(rec, "call %016llx: recording %s: mediad took the new recorder %s",
+                 (unsigned long long)rc->call->connid, rc->id,
+                 kind == INFO_FAILOVER2 ? rc->dest2 : rc->dest);
+        gw_server_flush(calls->srv);
+        return;
+    }
+    if (kind == INFO_CREATE && rc->state == RS_CONNECTING && rc->md_failover) {
+        md_failover_done(rc);
         gw_server_flush(calls->srv);
         return;
     }
@@ -590,10 +861,10 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
     } else if (kind == INFO_PAUSE || kind == INFO_RESUME || kind == INFO_STOP) {
         /* GSIP_RECORD follows what mediad confirmed, so "Paused" means no media (and no
            tone) leaves mediad any more; a later request may already have moved on. */
-        static const rec_state want[] = {[INFO_PAUSE] = RS_PAUSED, [INFO_RESUME] = RS_ON,
-                                         [INFO_STOP] = RS_IDLE};
-        static const char *const txt[] = {[INFO_PAUSE] = "Paused", [INFO_RESUME] = "On",
-                                          [INFO_STOP] = "Off"};
+        static const rec_state want[] = {
+            [INFO_PAUSE] = RS_PAUSED, [INFO_RESUME] = RS_ON, [INFO_STOP] = RS_IDLE};
+        static const char *const txt[] = {
+            [INFO_PAUSE] = "Paused", [INFO_RESUME] = "On", [INFO_STOP] = "Off"};
         if (rc->state == want[kind]) {
             const char *kv[] = {"GSIP_RECORD", txt[kind]};
             ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
@@ -734,6 +1005,10 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
     }
     static const char *const seg[] = {"stop", "pause", "resume"};
     rc->state = op == GW_REC_STOP ? RS_IDLE : op == GW_REC_PAUSE ? RS_PAUSED : RS_ON;
+    if (op == GW_REC_STOP) {
+        gw_pool_lease_release(&rc->rec_lease[0]);
+        gw_pool_lease_release(&rc->rec_lease[1]);
+    }
     db_segment(rc, seg[op], NULL);
     db_recording(rc,
                  op == GW_REC_STOP    ? "completed"
@@ -847,6 +1122,9 @@ static void rec_finish(struct gw_rec_call *rc, const char *why)
                  rc->id, why);
     }
     rc->state = RS_IDLE;
+    rc->md_failover = false;
+    gw_pool_lease_release(&rc->rec_lease[0]);
+    gw_pool_lease_release(&rc->rec_lease[1]);
     msc_release_all(rc, why);
 }
 
@@ -880,5 +1158,7 @@ void gw_rec_call_end(gw_call *call)
     g_free(rc->params);
     g_free(rc->audiosrc);
     g_free(rc->file_name);
+    if (rc->fo_bad)
+        g_ptr_array_free(rc->fo_bad, TRUE);
     g_free(rc);
 }

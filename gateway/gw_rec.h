@@ -72,6 +72,11 @@ size_t gw_rec_count(gw_calls *calls, const char *msml_dn, const char *dest);
 /* State for the status page / tests: "Off" when not recording. */
 const char *gw_rec_state_name(const gw_call *call);
 
+/* A pool member went out of service (gw_health): calls whose mediad it is fail over to the
+ * next mediad, or stop recording (docs/failover.md). */
+struct gw_pool_member;
+void gw_rec_member_down(gw_server *srv, const struct gw_pool_member *m);
+
 /* T-Lib: RequestPrivateService 3013-3016 once types and PrivateMsgID are checked. */
 void gw_rec_private_service(gw_client *c, const tl_msg *m, int64_t ref, int64_t msg_id);
 
