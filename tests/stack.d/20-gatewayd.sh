@@ -84,6 +84,11 @@ gatewayd_write_config() {
         echo "token = $GATEWAYD_WS_TOKEN"
         echo "dns = 5001-5005"
         echo "agents = 9001-9005"
+        # A test's own sections (e.g. [pool] lists of extra mediads / recorders it started).
+        if [ -n "${STACK_GATEWAY_EXTRA:-}" ]; then
+            echo
+            cat "$STACK_GATEWAY_EXTRA"
+        fi
     } >"$conf"
 }
 
