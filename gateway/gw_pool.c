@@ -33,6 +33,16 @@ static void member_unref(gw_pool_member *m)
     g_free(m);
 }
 
+void gw_pool_member_ref(gw_pool_member *m)
+{
+    m->refs++;
+}
+
+void gw_pool_member_unref(gw_pool_member *m)
+{
+    member_unref(m);
+}
+
 static gw_pool_member *member_new(const char *name, const char *kind_label, const char *uri)
 {
     gw_pool_member *m = g_new0(gw_pool_member, 1);
@@ -304,7 +314,9 @@ static bool geo_eq(const char *a, const char *b)
 
 static bool usable(gw_pool_member *m, int64_t now)
 {
-    if (m->health != GW_POOL_OUT_OF_SERVICE)
+    /* Implicit pools (no [pool] section) behave as before pools existed: health is shown
+       and published, but does not refuse recordings. */
+    if (m->health != GW_POOL_OUT_OF_SERVICE || (m->pool && m->pool->implicit))
         return true;
     if (m->retry_at_us && now >= m->retry_at_us) {
         m->retry_at_us = 0;
@@ -540,8 +552,7 @@ json_object *gw_pools_json(const gw_pools *pools)
     return a;
 }
 
-/* A Prometheus label value: backslash, double quote and newline escaped. */
-static void label(ar_buf *b, const char *v)
+void gw_pool_label(ar_buf *b, const char *v)
 {
     for (; v && *v; v++) {
         if (*v == '\\' || *v == '"')
@@ -556,11 +567,11 @@ static void label(ar_buf *b, const char *v)
 static void labels(ar_buf *b, const gw_pool *p, const gw_pool_member *m)
 {
     ar_buf_printf(b, "{pool=\"");
-    label(b, p->name);
+    gw_pool_label(b, p->name);
     ar_buf_printf(b, "\",member=\"");
-    label(b, m->name);
+    gw_pool_label(b, m->name);
     ar_buf_printf(b, "\",uri=\"");
-    label(b, m->uri);
+    gw_pool_label(b, m->uri);
     ar_buf_printf(b, "\"}");
 }
 

@@ -49,6 +49,13 @@ struct gw_pools {
     void *on_health_ud;
 };
 
+/* A reference for a holder outside the pool (the OPTIONS monitor's targets). */
+void gw_pool_member_ref(gw_pool_member *m);
+void gw_pool_member_unref(gw_pool_member *m);
+
+/* Append v as a Prometheus label value: backslash, double quote and newline escaped. */
+void gw_pool_label(ar_buf *b, const char *v);
+
 /* Set a member's health (logs the change, calls on_health on a real change). */
 void gw_pool_member_set_health(gw_pools *pools, gw_pool_member *m, gw_pool_health h,
                                const char *why);

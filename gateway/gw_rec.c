@@ -12,6 +12,7 @@
 #include "gw_db.h"
 #include "gw_dn.h"
 #include "gw_pool.h"
+#include "gw_rec_pool.h"
 
 #define CT_MSML "application/msml+xml"
 #define CONF    "recorder"
@@ -63,6 +64,7 @@ struct gw_rec_call {
     bool md_failover;   /* re-inserting through another mediad: GSIP_RECORD stays On */
     bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
     int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
+    char *geo;          /* the call's geo-location for pool picks, NULL = none */
 };
 
 #define SETTLE_MS    50
@@ -71,6 +73,12 @@ struct gw_rec_call {
 static gw_server *srv_of(gw_call *call)
 {
     return call->calls->srv;
+}
+
+/* Members that failed for this call: never picked again for it. */
+static const gw_pool_member *const *fo_bad_list(const struct gw_rec_call *rc)
+{
+    return rc->fo_bad ? (const gw_pool_member *const *)rc->fo_bad->pdata : NULL;
 }
 
 static void set_str(char **dst, const char *v)
@@ -225,7 +233,9 @@ static void db_recording(struct gw_rec_call *rc, const char *state, const char *
     char connid[17], *mediad = NULL;
     tl_connid_format(rc->call->connid, connid);
     const gw_dn_conf *svc = msml_service(srv->cfg);
-    if (svc)
+    if (rc->md_lease)
+        mediad = contact_hostport(gw_pool_lease_uri(rc->md_lease));
+    else if (svc)
         mediad = contact_hostport(svc->contact);
     gw_db_recording r = {
         .record_id = rc->id,
@@ -564,13 +574,19 @@ static void rec_begin(struct gw_rec_call *rc)
     rc->settle_tries = 0;
     rc->party[0] = a;
     rc->party[1] = b;
-    const gw_dn_conf *svc = msml_service(srv_of(call)->cfg);
-    if (!svc && !rc->md_lease) {
-        rec_fail(rc, "no VoIP Service DN with service-type msml");
-        msc_abort(rc, "no media server");
-        return;
+    if (!rc->md_lease) {
+        /* Released with the last legs (stop, failover): pick again, same geo-location. */
+        char why[200];
+        int err =
+            gw_rec_pool_mediad(call, rc->geo, fo_bad_list(rc), rc->fo_bad ? rc->fo_bad->len : 0,
+                               &rc->md_lease, why, sizeof why);
+        if (err != AR_E_OK) {
+            rec_fail(rc, why);
+            msc_abort(rc, "no media server");
+            return;
+        }
     }
-    char *hp = contact_hostport(rc->md_lease ? gw_pool_lease_uri(rc->md_lease) : svc->contact);
+    char *hp = contact_hostport(gw_pool_lease_uri(rc->md_lease));
     char conf[17];
     tl_connid_format(call->connid, conf);
     for (int i = 0; i < 2; i++) {
@@ -915,28 +931,40 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
                  rc->id ? rc->id : "-");
         return AR_E_ALREADY_RECORDING;
     }
-    const char *conf_dest = cfg->rec.recording_dest;
-    const char *dest = r->dest ? r->dest : conf_dest && *conf_dest ? conf_dest : NULL;
-    if (!dest) {
-        snprintf(why, cap, "no dest given and no recording-dest configured");
-        return AR_E_MISSING_ATTRIBUTE;
-    }
-    if (!is_sip_uri(dest) || (r->dest2 && !is_sip_uri(r->dest2))) {
-        snprintf(why, cap, "dest \"%s\" is not a SIP URI",
-                 r->dest2 && is_sip_uri(dest) ? r->dest2 : dest);
+    if (r->dest2 && !is_sip_uri(r->dest2)) {
+        snprintf(why, cap, "dest \"%s\" is not a SIP URI", r->dest2);
         return AR_E_INVALID_VALUE;
     }
-    if (!msml_service(cfg)) {
-        snprintf(why, cap, "no media server: configure a VoIP Service DN with service-type msml");
-        return AR_E_UNSUPPORTED_OPERATION;
+    /* mediad (kept while it stays in the media path) and recorder from the pools, both for
+       the call's geo-location (docs/pools.md). */
+    char *geo = gw_rec_pool_geo(call, r), *dest = NULL;
+    gw_pool_lease *md = NULL, *rl = NULL;
+    size_t nbad = rc && rc->fo_bad ? rc->fo_bad->len : 0;
+    int perr = AR_E_OK;
+    if (!rc || !rc->md_lease)
+        perr = gw_rec_pool_mediad(call, geo, rc ? fo_bad_list(rc) : NULL, nbad, &md, why, cap);
+    if (perr == AR_E_OK)
+        perr = gw_rec_pool_recorder(call, r->dest, geo, rc ? fo_bad_list(rc) : NULL, nbad, &rl,
+                                    &dest, why, cap);
+    if (perr != AR_E_OK) {
+        gw_pool_lease_release(&md);
+        g_free(geo);
+        return perr;
     }
     rc = rec_get(call);
+    if (md)
+        rc->md_lease = md;
+    gw_pool_lease_release(&rc->rec_lease[0]);
+    rc->rec_lease[0] = rl;
+    g_free(rc->geo);
+    rc->geo = geo;
     rc->seq++;
     set_str(&rc->started_by, r->started_by);
     set_str(&rc->side, r->side ? r->side : "source");
     set_str(&rc->record_dn, r->record_dn);
     set_str(&rc->req_dn, r->req_dn);
     set_str(&rc->dest, dest);
+    g_free(dest);
     set_str(&rc->dest2, r->dest2);
     set_str(&rc->params, r->params);
     set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
@@ -1085,6 +1113,7 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
                     .id = tl_kv_get_str(ext, "id"),
                     .dest = tl_kv_get_str(ext, "dest"),
                     .params = tl_kv_get_str(ext, "params"),
+                    .geo = tl_kv_get_str(ext, "geo-location"),
                     .tonesilenceduration = -1};
     char why[200];
     if (gw_rec_request(call, &r, why, sizeof why) != AR_E_OK)
@@ -1158,6 +1187,7 @@ void gw_rec_call_end(gw_call *call)
     g_free(rc->params);
     g_free(rc->audiosrc);
     g_free(rc->file_name);
+    g_free(rc->geo);
     if (rc->fo_bad)
         g_ptr_array_free(rc->fo_bad, TRUE);
     g_free(rc);

@@ -27,6 +27,7 @@ typedef struct {
     const char *record_dn;  /* DN whose side is recorded (recordDN); NULL = by side */
     const char *req_dn;     /* DN of the requester (EventPrivateInfo goes there too) */
     const char *id, *dest, *dest2, *params, *audiosrc;
+    const char *geo; /* RequestRouteCall Extensions geo-location, NULL = none (docs/pools.md) */
     int tonesilenceduration; /* ms, -1 = not given */
 } gw_rec_req;
 
