@@ -65,6 +65,7 @@ struct gw_rec_call {
     bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
     int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
     char *geo;          /* the call's geo-location for pool picks, NULL = none */
+    char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
 };
 
 #define SETTLE_MS    50
@@ -429,21 +430,33 @@ static void fo_drop(struct gw_rec_call *rc, gw_pool_lease **lease, const char *w
     gw_pool_lease_release(lease);
 }
 
-static int fo_pick(struct gw_rec_call *rc, gw_pool_kind kind, gw_pool_lease **out, char *why,
+/* The next member for this call: mediad, or the recorder of copy k from the pool its
+   request named (same geo-location); never one that failed for this call, nor the other
+   copy's recorder. An explicit URI has no next member. */
+static int fo_pick(struct gw_rec_call *rc, gw_pool_kind kind, int k, gw_pool_lease **out, char *why,
                    size_t cap)
 {
-    gw_pools *pools = srv_of(rc->call)->pools;
-    if (!pools) {
-        snprintf(why, cap, "no pools");
-        return AR_E_POOL_NO_MEMBER;
+    GPtrArray *ex = g_ptr_array_new();
+    for (guint i = 0; rc->fo_bad && i < rc->fo_bad->len; i++)
+        g_ptr_array_add(ex, g_ptr_array_index(rc->fo_bad, i));
+    if (kind == GW_POOL_RECORDER && rc->rec_lease[!k])
+        g_ptr_array_add(ex, (gpointer)gw_pool_lease_member(rc->rec_lease[!k]));
+    const gw_pool_member *const *list = (const gw_pool_member *const *)ex->pdata;
+    int err;
+    if (kind == GW_POOL_MEDIAD) {
+        err = gw_rec_pool_mediad(rc->call, rc->geo, list, ex->len, out, why, cap);
+    } else {
+        char *uri = NULL;
+        err = gw_rec_pool_recorder(rc->call, rc->dest_spec[k], rc->geo, list, ex->len, out, &uri,
+                                   why, cap);
+        g_free(uri);
+        if (err == AR_E_OK && !*out) {
+            snprintf(why, cap, "dest was given as a URI, not a pool");
+            err = AR_E_POOL_NO_MEMBER;
+        }
     }
-    gw_pool_req req = {
-        .kind = kind,
-        .exclude = rc->fo_bad ? (const gw_pool_member *const *)rc->fo_bad->pdata : NULL,
-        .nexclude = rc->fo_bad ? rc->fo_bad->len : 0,
-        .ports = 2, /* two recorded streams, two mediad legs */
-    };
-    return gw_pool_pick(pools, &req, out, why, cap);
+    g_ptr_array_free(ex, TRUE);
+    return err;
 }
 
 /* Ask mediad to replace the session of copy k (0 dest, 1 dest2) toward the new recorder. */
@@ -470,7 +483,7 @@ static void rec_copy_failed(struct gw_rec_call *rc, int k, const char *why)
     fo_drop(rc, &rc->rec_lease[k], why, true);
     if (cfg->recorder_failover && pooled) {
         gw_pool_lease *l = NULL;
-        if (fo_pick(rc, GW_POOL_RECORDER, &l, pw, sizeof pw) == AR_E_OK) {
+        if (fo_pick(rc, GW_POOL_RECORDER, k, &l, pw, sizeof pw) == AR_E_OK) {
             rc->rec_lease[k] = l;
             set_str(dest, gw_pool_lease_uri(l));
             LOG_WARN(rec, "call %016llx: recording %s: recorder %s failed (%s), failing over to %s",
@@ -505,10 +518,13 @@ static void rec_copy_failed(struct gw_rec_call *rc, int k, const char *why)
 static void on_failover_done(struct gw_rec_call *rc, const ar_msml *m)
 {
     const char *gap = ar_msml_get_param(m, "gap-ms"), *from = ar_msml_get_param(m, "from"),
-               *to = ar_msml_get_param(m, "dest");
+               *to = ar_msml_get_param(m, "dest"), *max = ar_msml_get_param(m, "gap-max-ms");
     char msg[600];
-    snprintf(msg, sizeof msg, "recorder failover from %s to %s: %s ms of media not recorded",
-             from ? from : "?", to ? to : "?", gap ? gap : "?");
+    /* gap: last RTP sent to the old recorder -> first to the new one; max: from the old
+       one's last sign of life (what it may not have received). */
+    snprintf(msg, sizeof msg,
+             "recorder failover from %s to %s: %s ms of media not recorded (at most %s ms)",
+             from ? from : "?", to ? to : "?", gap ? gap : "?", max ? max : "?");
     LOG_WARN(rec, "call %016llx: recording %s: %s", (unsigned long long)rc->call->connid,
              rc->id ? rc->id : "-", msg);
     private_info_x(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call), msg, "gap-ms", gap);
@@ -641,7 +657,7 @@ static bool md_failover(struct gw_rec_call *rc, const char *why, bool broken)
     snprintf(old, sizeof old, "%s", gw_pool_lease_uri(rc->md_lease));
     fo_drop(rc, &rc->md_lease, why, broken);
     gw_pool_lease *l = NULL;
-    if (fo_pick(rc, GW_POOL_MEDIAD, &l, pw, sizeof pw) != AR_E_OK) {
+    if (fo_pick(rc, GW_POOL_MEDIAD, 0, &l, pw, sizeof pw) != AR_E_OK) {
         LOG_WARN(rec, "call %016llx: mediad %s lost (%s) and no other can take over: %s", cid, old,
                  why, pw);
         return false;
@@ -931,7 +947,7 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
                  rc->id ? rc->id : "-");
         return AR_E_ALREADY_RECORDING;
     }
-    if (r->dest2 && !is_sip_uri(r->dest2)) {
+    if (r->dest2 && !is_sip_uri(r->dest2) && !g_str_has_prefix(r->dest2, "pool:")) {
         snprintf(why, cap, "dest \"%s\" is not a SIP URI", r->dest2);
         return AR_E_INVALID_VALUE;
     }
@@ -946,12 +962,33 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     if (perr == AR_E_OK)
         perr = gw_rec_pool_recorder(call, r->dest, geo, rc ? fo_bad_list(rc) : NULL, nbad, &rl,
                                     &dest, why, cap);
+    /* Duplication: dest2 = pool:NAME puts the copy on another member than dest's. */
+    gw_pool_lease *rl2 = NULL;
+    char *dest2 = NULL;
+    if (perr == AR_E_OK && r->dest2 && g_str_has_prefix(r->dest2, "pool:")) {
+        GPtrArray *ex = g_ptr_array_new();
+        for (size_t i = 0; i < nbad; i++)
+            g_ptr_array_add(ex, (gpointer)fo_bad_list(rc)[i]);
+        if (rl)
+            g_ptr_array_add(ex, (gpointer)gw_pool_lease_member(rl));
+        perr = gw_rec_pool_recorder(call, r->dest2, geo, (const gw_pool_member *const *)ex->pdata,
+                                    ex->len, &rl2, &dest2, why, cap);
+        g_ptr_array_free(ex, TRUE);
+        if (perr != AR_E_OK) {
+            gw_pool_lease_release(&rl);
+            g_free(dest);
+        }
+    }
     if (perr != AR_E_OK) {
         gw_pool_lease_release(&md);
         g_free(geo);
         return perr;
     }
     rc = rec_get(call);
+    set_str(&rc->dest_spec[0], r->dest);
+    set_str(&rc->dest_spec[1], r->dest2);
+    gw_pool_lease_release(&rc->rec_lease[1]);
+    rc->rec_lease[1] = rl2;
     if (md)
         rc->md_lease = md;
     gw_pool_lease_release(&rc->rec_lease[0]);
@@ -965,7 +1002,8 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     set_str(&rc->req_dn, r->req_dn);
     set_str(&rc->dest, dest);
     g_free(dest);
-    set_str(&rc->dest2, r->dest2);
+    set_str(&rc->dest2, dest2 ? dest2 : r->dest2);
+    g_free(dest2);
     set_str(&rc->params, r->params);
     set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
     rc->tsd = r->tonesilenceduration >= 0 ? r->tonesilenceduration : cfg->rec.tonesilenceduration;
@@ -1188,6 +1226,8 @@ void gw_rec_call_end(gw_call *call)
     g_free(rc->audiosrc);
     g_free(rc->file_name);
     g_free(rc->geo);
+    g_free(rc->dest_spec[0]);
+    g_free(rc->dest_spec[1]);
     if (rc->fo_bad)
         g_ptr_array_free(rc->fo_bad, TRUE);
     g_free(rc);

@@ -68,15 +68,21 @@ static gboolean on_gap_poll(gpointer data)
     }
     r->gap_timer = 0;
     int64_t gap_ms = (first - c->fo_last_us[d]) / 1000;
-    char gap[24], last[24], firsts[24];
+    /* RTP sent after the old recorder's last sign of life may be lost too: the upper bound. */
+    int64_t alive = c->fo_alive_us[d] && c->fo_alive_us[d] < c->fo_last_us[d] ? c->fo_alive_us[d]
+                                                                              : c->fo_last_us[d];
+    char gap[24], gapmax[24], last[24], firsts[24];
     snprintf(gap, sizeof(gap), "%lld", (long long)gap_ms);
+    snprintf(gapmax, sizeof(gapmax), "%lld", (long long)((first - alive) / 1000));
     snprintf(last, sizeof(last), "%lld", (long long)(c->fo_last_us[d] / 1000));
     snprintf(firsts, sizeof(firsts), "%lld", (long long)(first / 1000));
-    LOG_WARN(rec, "conference %s: recording %s failed over from %s to %s: gap %s ms", c->conf,
-             r->record_id, c->fo_from[d], r->dest, gap);
-    const char *kv[] = {"id",           r->record_id, "dest", r->dest,       "from",
-                        c->fo_from[d],  "gap-ms",     gap,    "last-packet", last,
-                        "first-packet", firsts,       NULL};
+    LOG_WARN(rec,
+             "conference %s: recording %s failed over from %s to %s: gap %s ms (at most %s ms "
+             "since the old recorder's last sign of life)",
+             c->conf, r->record_id, c->fo_from[d], r->dest, gap, gapmax);
+    const char *kv[] = {"id", r->record_id, "dest", r->dest,       "from", c->fo_from[d],  "gap-ms",
+                        gap,  "gap-max-ms", gapmax, "last-packet", last,   "first-packet", firsts,
+                        NULL};
     md_sip_send_event(c, "msml.recorder.failover", kv);
     c->fo_last_us[d] = 0;
     return G_SOURCE_REMOVE;
@@ -84,6 +90,7 @@ static gboolean on_gap_poll(gpointer data)
 
 void md_recfo_answered(md_ctx *ctx, md_rec *r)
 {
+    r->ka_ok_us = g_get_real_time();
     if (ctx->cfg.rec_keepalive_ms && !r->ka_timer)
         r->ka_timer = g_timeout_add(ctx->cfg.rec_keepalive_ms, on_keepalive, r);
     if (r->call->fo_last_us[r->dest_index] && !r->gap_timer) {
@@ -97,6 +104,8 @@ void md_recfo_options_answer(md_ctx *ctx, md_rec *r, int status, const char *phr
     if (status < 200)
         return;
     r->ka_pending = 0;
+    if (status < 300)
+        r->ka_ok_us = g_get_real_time();
     /* 405/501 and the like still prove a live peer; 408, 481 (dialog gone) and what nua
        reports for an unreachable address (503 after ICMP port unreachable) do not. */
     if (status == 408 || status == 481 || (status >= 500 && status != 501 && status < 600)) {
@@ -121,6 +130,7 @@ void md_recfo_report(md_ctx *ctx, md_rec *r, int status, const char *reason)
        runs from the last packet any recorder of this copy got. */
     if (last) {
         c->fo_last_us[d] = last;
+        c->fo_alive_us[d] = r->ka_ok_us;
         snprintf(c->fo_from[d], sizeof(c->fo_from[d]), "%s", r->dest);
     }
     LOG_WARN(rec, "conference %s: recording %s to %s failed: %s", c->conf, r->record_id, r->dest,

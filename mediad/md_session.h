@@ -91,6 +91,7 @@ typedef struct md_rec {
     int ka_pending;             /* an OPTIONS is out and unanswered */
     unsigned gap_timer;         /* waiting for this session's first RTP (failover gap) */
     int ka_pending_gap;         /* polls of gap_timer so far */
+    int64_t ka_ok_us;           /* wall clock of the last sign of life (2xx to INVITE / OPTIONS) */
     struct md_srtp_state *srtp; /* SRTP toward the recorder (md_srtp.h); NULL = clear */
 } md_rec;
 
@@ -117,6 +118,7 @@ struct md_call {
     /* Per dest index: wall clock (us) of the last RTP sent to the session that failed,
      * 0 when no failover is pending; and that session's recorder. */
     int64_t fo_last_us[2];
+    int64_t fo_alive_us[2]; /* ... and its last sign of life (answer to INVITE / OPTIONS) */
     char fo_from[2][128];
 };
 

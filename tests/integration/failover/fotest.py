@@ -1,0 +1,122 @@
+"""Failover test helpers: extra recorders / mediads in [pool]s, kills, sidecars, gap figures."""
+import datetime
+import glob
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "recording"))
+sys.path.insert(0, str(HERE.parent / "mediad"))
+from rectest import (BUILD, Call, Stack, wait_for, wait_ud)  # noqa: E402,F401
+from mdharness import Daemon, find_binary  # noqa: E402
+
+_next_rtp = [41000]
+
+
+def start_recorder(tmp, name, *extra):
+    """An arec-recorder on an ephemeral SIP port, recordings in tmp/name."""
+    d = Path(tmp) / name
+    d.mkdir(parents=True, exist_ok=True)
+    pf = Path(tmp) / f"{name}.ports"
+    r = Daemon([find_binary("arec-recorder", ["recorder"]), "--sip", "127.0.0.1:0", "--dir",
+                str(d), "--ports-file", str(pf), *extra], str(pf), str(Path(tmp) / f"{name}.log"))
+    r.dir, r.name = str(d), name
+    r.uri = f"sip:127.0.0.1:{r.port}"
+    return r
+
+
+def start_mediad(tmp, name, *extra):
+    """A mediad on an ephemeral SIP port with its own RTP range (no clash with the stack's)."""
+    lo = _next_rtp[0]
+    _next_rtp[0] += 1000
+    pf = Path(tmp) / f"{name}.ports"
+    m = Daemon([find_binary("mediad", ["mediad"]), "--sip", "127.0.0.1:0", "--rtp-ports",
+                f"{lo}-{lo + 999}", "--ports-file", str(pf), *extra], str(pf),
+               str(Path(tmp) / f"{name}.log"))
+    m.name, m.log_path = name, str(Path(tmp) / f"{name}.log")
+    m.uri = f"sip:127.0.0.1:{m.port}"
+    return m
+
+
+def kill9(d):
+    """kill -9 a daemon (its log is closed; the test owns the process)."""
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait(10)
+    d.log.close()
+
+
+def stop_all(daemons):
+    for d in daemons:
+        if d.proc.poll() is None:
+            d.stop()
+        elif not d.log.closed:
+            d.log.close()
+
+
+def pool_section(name, kind, members, scheme="round-robin", interval=1, misses=1):
+    lines = [f"[pool {name}]", f"kind = {kind}", f"scheme = {scheme}", "monitor = options",
+             f"interval = {interval}", f"misses = {misses}"]
+    lines += [f"member = {m.uri} ports=100" for m in members]
+    return "\n".join(lines) + "\n\n"
+
+
+def sidecars(rec, rid):
+    """The recorder's sidecars (parsed) whose record id is rid."""
+    out = []
+    for f in sorted(glob.glob(os.path.join(rec.dir, "*.json"))):
+        try:
+            j = json.load(open(f))
+        except (OSError, ValueError):
+            continue
+        if j.get("record_id") == rid:
+            out.append(j)
+    return out
+
+
+def holder(recs, rid):
+    """The recorder that has a session for rid still recording, or None."""
+    for r in recs:
+        if any(j.get("state") != "ended" for j in sidecars(r, rid)):
+            return r
+    return None
+
+
+def ts(s):
+    """Sidecar time string -> epoch seconds (float)."""
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def first_packet(side):
+    """Earliest first_packet over a sidecar's streams (epoch s), None when no RTP."""
+    t = [ts(s["first_packet"]) for s in side.get("streams", []) if s.get("first_packet")]
+    return min(t) if t else None
+
+
+def private_infos(watcher, key=None):
+    """EventPrivateInfo messages seen (optionally only those carrying Extensions key)."""
+    return [m for m in watcher.seen if m.get("message") == "EventPrivateInfo" and
+            (key is None or key in (m.get("Extensions") or {}))]
+
+
+def wait_private(watcher, pred, timeout=20, what="EventPrivateInfo"):
+    def find():
+        return next((m for m in private_infos(watcher) if pred(m.get("Extensions") or {})), None)
+    m = find() or watcher.expect(lambda x: x.get("message") == "EventPrivateInfo" and
+                                 pred(x.get("Extensions") or {}), timeout)
+    m = m or find()
+    assert m is not None, f"{what} never seen: " + json.dumps(private_infos(watcher)[-5:])
+    return m
+
+
+def ud_values(watcher, dn, key):
+    out = []
+    for m in watcher.seen:
+        if m.get("message") == "EventAttachedDataChanged" and m.get("ThisDN") == dn:
+            v = (m.get("UserData") or {}).get(key)
+            if not out or out[-1] != v:
+                out.append(v)
+    return out
