@@ -92,7 +92,9 @@ gatewayd_write_config() {
         # A test's own sections (e.g. [pool] lists of extra mediads / recorders it started).
         if [ -n "${STACK_GATEWAY_EXTRA:-}" ]; then
             echo
-            cat "$STACK_GATEWAY_EXTRA"
+            # @KEY@ = KEY's value in stack.env (addresses of the daemons started before).
+            sed "$(sed -n 's/^\([A-Z0-9_]*\)=\(.*\)$/s|@\1@|\2|g/p' "$dir/stack.env")" \
+                "$STACK_GATEWAY_EXTRA"
         fi
     } >"$conf"
 }
@@ -101,6 +103,7 @@ gatewayd_write_config() {
 # first mediad keeps DN msml for its EventDNOutOfService / BackInService).
 gatewayd_write_pools() {
     local dir="$1" i addr
+    [ "${STACK_POOL_SCHEME:-}" != none ] || return 0 # the test writes its own [pool]s
     if [ "${STACK_MEDIADS:-1}" -gt 1 ]; then
         echo
         echo "[pool mediads]"
