@@ -60,6 +60,8 @@
     X(SDP_BAD_PORT, 504, "SDP port out of range")                                                  \
     X(SDP_TOO_MANY_FORMATS, 505, "SDP m= line lists too many formats")                             \
     X(SDP_NO_CONNECTION, 506, "SDP media has no connection address")                               \
+    X(SDP_NO_AUDIO, 507, "SDP answer accepts no audio stream")                                     \
+    X(SDP_NO_CODEC, 508, "SDP answer has none of the offered codecs")                              \
     X(RTP_TRUNCATED, 511, "RTP/RTCP packet truncated")                                             \
     X(RTP_VERSION, 512, "RTP/RTCP version is not 2")                                               \
     X(RTP_BAD_PADDING, 513, "RTP/RTCP padding length invalid")                                     \

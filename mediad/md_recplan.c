@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -259,6 +260,27 @@ int md_rec_build_sdp(md_rec *r, const md_media_env *env, char *buf, size_t cap)
     return rc;
 }
 
+/* Does the answer's m= line keep one of the formats offered (the party's own)? */
+static int answer_codec_ok(const md_rec_media *m, const ar_sdp_media *am)
+{
+    ar_sdp *ps = m->leg ? md_leg_parse_sdp(m->leg) : NULL;
+    int ok = 1;
+    if (ps && m->leg_m < ps->nmedia) {
+        const ar_sdp_media *pm = &ps->media[m->leg_m];
+        ok = 0;
+        for (int i = 0; !ok && i < am->nfmt; i++)
+            for (int k = 0; !ok && k < pm->nfmt; k++) {
+                const ar_sdp_fmt *a = &am->fmt[i], *o = &pm->fmt[k];
+                if (a->enc[0] && o->enc[0])
+                    ok = !strcasecmp(a->enc, o->enc) && (!a->clock || a->clock == o->clock);
+                else
+                    ok = a->pt >= 0 && a->pt < 96 && a->pt == o->pt; /* static types */
+            }
+    }
+    free(ps);
+    return ok;
+}
+
 int md_rec_apply_answer(md_rec *r, const char *body, size_t len)
 {
     ar_sdp *a = malloc(sizeof(*a));
@@ -278,6 +300,24 @@ int md_rec_apply_answer(md_rec *r, const char *body, size_t len)
         if (m->st)
             md_stream_set_remote(m->st, &sa, NULL, 0);
     }
+    /* A recording needs audio: an answer that rejects every audio stream (port 0) or keeps
+       none of the offered codecs is unusable, and the session fails (failover applies). */
+    int audio = 0, audio_ok = 0, codec_bad = 0;
+    for (int i = 0; rc == AR_E_OK && i < r->nm; i++) {
+        md_rec_media *m = &r->m[i];
+        if (!m->leg || m->leg->ms[m->leg_m].kind != 'a')
+            continue;
+        audio++;
+        if (m->rejected)
+            continue;
+        if (!answer_codec_ok(m, &a->media[i])) {
+            codec_bad++;
+            continue;
+        }
+        audio_ok++;
+    }
+    if (rc == AR_E_OK && audio && !audio_ok)
+        rc = codec_bad ? AR_E_SDP_NO_CODEC : AR_E_SDP_NO_AUDIO;
     if (rc == AR_E_OK)
         rc = md_srtp_rec_answer(r, a); /* RTP/AVP answer: fallback or refuse */
     free(a);

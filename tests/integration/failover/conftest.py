@@ -25,8 +25,10 @@ def fo(request):
     tmp = tempfile.mkdtemp(prefix="arec-fo-")
     f = Fo()
     f.tmp = tmp
-    f.recs, f.mds = [], []
+    f.recs, f.mds, f.fakes = [], [], []
     try:
+        f.fakes = [fotest.FakeRecorder(m) for m in getattr(mod, "FAKES", [])]
+        f.recs.extend(f.fakes)  # first in the pool: round-robin picks them first
         for i, opts in enumerate(getattr(mod, "RECORDERS", [])):
             f.recs.append(fotest.start_recorder(tmp, f"rec{i}", *opts))
         for i, opts in enumerate(getattr(mod, "MEDIADS", [])):

@@ -50,7 +50,9 @@ def kill9(d):
 
 def stop_all(daemons):
     for d in daemons:
-        if d.proc.poll() is None:
+        if isinstance(d, FakeRecorder):
+            d.stop()
+        elif d.proc.poll() is None:
             d.stop()
         elif not d.log.closed:
             d.log.close()
@@ -66,6 +68,8 @@ def pool_section(name, kind, members, scheme="round-robin", interval=1, misses=1
 def sidecars(rec, rid):
     """The recorder's sidecars (parsed) whose record id is rid."""
     out = []
+    if not rec.dir:
+        return out
     for f in sorted(glob.glob(os.path.join(rec.dir, "*.json"))):
         try:
             j = json.load(open(f))
@@ -120,3 +124,70 @@ def ud_values(watcher, dn, key):
             if not out or out[-1] != v:
                 out.append(v)
     return out
+
+
+BAD_SDP = {
+    # no audio m= line at all (one video line for the two audio streams offered)
+    "no-audio": "m=video {port} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=recvonly\r\n",
+    # every audio stream rejected
+    "port0": "m=audio 0 RTP/AVP 0\r\na=recvonly\r\nm=audio 0 RTP/AVP 0\r\na=recvonly\r\n",
+    # a codec nobody offered
+    "codec": ("m=audio {port} RTP/AVP 98\r\na=rtpmap:98 FOO/8000\r\na=recvonly\r\n"
+              "m=audio {port2} RTP/AVP 98\r\na=rtpmap:98 FOO/8000\r\na=recvonly\r\n"),
+}
+
+
+class FakeRecorder:
+    """A UDP SIP responder answering INVITE 200 with an unusable SDP (BAD_SDP[mode]);
+    OPTIONS / BYE / CANCEL get 200. Counts the INVITEs and BYEs it saw."""
+
+    def __init__(self, mode):
+        import socket
+        import threading
+        self.mode, self.name = mode, f"fake-{mode}"
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.uri = f"sip:127.0.0.1:{self.port}"
+        self.dir = None
+        self.invites = self.byes = 0
+        self.running = True
+        self.t = threading.Thread(target=self._loop, daemon=True)
+        self.t.start()
+
+    def _loop(self):
+        self.sock.settimeout(0.2)
+        while self.running:
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except OSError:
+                continue
+            text = data.decode("utf-8", "replace")
+            first = text.split("\r\n", 1)[0]
+            if first.startswith("SIP/2.0") or " " not in first:
+                continue
+            method = first.split(" ", 1)[0]
+            if method == "ACK":
+                continue
+            hdrs = [h for h in text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]]
+            keep = [h for h in hdrs if h.split(":", 1)[0].strip().lower() in
+                    ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq")]
+            keep = [h + (";tag=fake" if h.lower().startswith(("to:", "t:")) and "tag=" not in h
+                         else "") for h in keep]
+            body = ""
+            if method == "INVITE":
+                self.invites += 1
+                m = BAD_SDP[self.mode].format(port=self.port + 2, port2=self.port + 4)
+                body = ("v=0\r\no=fake 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                        "t=0 0\r\n" + m)
+                keep += [f"Contact: <{self.uri}>", "Content-Type: application/sdp"]
+            elif method == "BYE":
+                self.byes += 1
+            resp = ("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) +
+                    f"\r\nContent-Length: {len(body)}\r\n\r\n" + body)
+            self.sock.sendto(resp.encode(), addr)
+
+    def stop(self):
+        self.running = False
+        self.t.join(2)
+        self.sock.close()
