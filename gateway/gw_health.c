@@ -38,6 +38,8 @@ static const char *state_name(gw_pool_health s)
 static void publish(void *ud, gw_pool_member *m, bool in)
 {
     gw_server *srv = ud;
+    if (!in)
+        gw_rec_member_down(srv, m); /* mediad failover for its calls (docs/failover.md) */
     if (!m->dn)
         return;
     gw_dn *dn = gw_dn_find(srv->dns, m->dn);

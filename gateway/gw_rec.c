@@ -419,7 +419,11 @@ static void send_create(struct gw_rec_call *rc)
    also out of service for everyone (not for "full", which only this pick learnt). */
 static void fo_drop(struct gw_rec_call *rc, gw_pool_lease **lease, const char *why, bool broken)
 {
-    const gw_pool_member *m = *lease ? gw_pool_lease_member(*lease) : NULL;
+    /* Detach first: marking the member failed calls gw_rec_member_down for every call on
+       it, and this call must not fail over twice. The lease keeps m alive meanwhile. */
+    gw_pool_lease *l = *lease;
+    *lease = NULL;
+    const gw_pool_member *m = l ? gw_pool_lease_member(l) : NULL;
     if (m) {
         if (!rc->fo_bad)
             rc->fo_bad = g_ptr_array_new();
@@ -427,7 +431,7 @@ static void fo_drop(struct gw_rec_call *rc, gw_pool_lease **lease, const char *w
         if (broken)
             gw_pool_member_failed(srv_of(rc->call)->pools, m, why);
     }
-    gw_pool_lease_release(lease);
+    gw_pool_lease_release(&l);
 }
 
 /* The next member for this call: mediad, or the recorder of copy k from the pool its
