@@ -65,6 +65,7 @@ struct gw_rec_call {
     bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
     int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
     char *geo;          /* the call's geo-location for pool picks, NULL = none */
+    char *route_geo;    /* RequestRouteCall Extensions geo-location, NULL = none */
     char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
 };
 
@@ -692,7 +693,7 @@ static void md_failover_done(struct gw_rec_call *rc)
     char msg[400], gap[24];
     snprintf(gap, sizeof gap, "%lld", (long long)ms);
     snprintf(msg, sizeof msg,
-             "mediad failover to %s: recording re-established %s ms after the loss",
+             "mediad failover to %s: recording re-established %s ms after the loss was detected",
              rc->md_lease ? gw_pool_lease_uri(rc->md_lease) : "?", gap);
     LOG_WARN(rec, "call %016llx: recording %s: %s", (unsigned long long)rc->call->connid, rc->id,
              msg);
@@ -957,7 +958,10 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     }
     /* mediad (kept while it stays in the media path) and recorder from the pools, both for
        the call's geo-location (docs/pools.md). */
-    char *geo = gw_rec_pool_geo(call, r), *dest = NULL;
+    gw_rec_req rg = *r;
+    if (!rg.geo && rc)
+        rg.geo = rc->route_geo;
+    char *geo = gw_rec_pool_geo(call, &rg), *dest = NULL;
     gw_pool_lease *md = NULL, *rl = NULL;
     size_t nbad = rc && rc->fo_bad ? rc->fo_bad->len : 0;
     int perr = AR_E_OK;
@@ -1136,6 +1140,11 @@ void gw_rec_established(gw_call *call)
 
 void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
 {
+    /* The RouteCall geo-location outlives the routing: a full-time recording that starts
+       when the agent answers still prefers it (docs/pools.md). */
+    const char *geo = ext ? tl_kv_get_str(ext, "geo-location") : NULL;
+    if (geo && *geo)
+        set_str(&rec_get(call)->route_geo, geo);
     const char *side = ext ? tl_kv_get_str(ext, "record") : NULL;
     if (!side || (strcmp(side, "source") != 0 && strcmp(side, "destination") != 0))
         return;
@@ -1156,6 +1165,7 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
                     .dest = tl_kv_get_str(ext, "dest"),
                     .params = tl_kv_get_str(ext, "params"),
                     .geo = tl_kv_get_str(ext, "geo-location"),
+                    .route_target = target,
                     .tonesilenceduration = -1};
     char why[200];
     if (gw_rec_request(call, &r, why, sizeof why) != AR_E_OK)
@@ -1230,6 +1240,7 @@ void gw_rec_call_end(gw_call *call)
     g_free(rc->audiosrc);
     g_free(rc->file_name);
     g_free(rc->geo);
+    g_free(rc->route_geo);
     g_free(rc->dest_spec[0]);
     g_free(rc->dest_spec[1]);
     if (rc->fo_bad)
