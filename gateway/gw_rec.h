@@ -28,7 +28,8 @@ typedef struct {
     const char *req_dn;     /* DN of the requester (EventPrivateInfo goes there too) */
     const char *id, *dest, *dest2, *params, *audiosrc;
     const char *geo; /* RequestRouteCall Extensions geo-location, NULL = none (docs/pools.md) */
-    int tonesilenceduration; /* ms, -1 = not given */
+    const char *route_target; /* RequestRouteCall: the DN routed to (its agent), NULL = none */
+    int tonesilenceduration;  /* ms, -1 = not given */
 } gw_rec_req;
 
 /*

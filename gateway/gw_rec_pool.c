@@ -13,6 +13,8 @@ char *gw_rec_pool_geo(gw_call *call, const gw_rec_req *r)
     const gw_config *cfg = call->calls->srv->cfg;
     gw_geo_facts f;
     gw_pool_geo_facts(call, r->started_by, r->side, r->record_dn, r->req_dn, r->geo, &f);
+    if (r->route_target)
+        f.agent = r->route_target; /* routing: the agent is not a party of the call yet */
     char from[96];
     const char *g = gw_pool_geo_select(cfg, &f, from, sizeof from);
     if (g)

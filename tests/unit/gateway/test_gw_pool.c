@@ -12,6 +12,7 @@
 #include "gw_config.h"
 #include "gw_pool.h"
 #include "gw_pool_int.h"
+#include "gw_pool_select.h"
 
 static gw_config *parse(const char *text)
 {
@@ -326,6 +327,63 @@ static void test_metrics_escape(void **state)
     gw_config_free(&c);
 }
 
+static void test_geo_preference(void **state)
+{
+    (void)state;
+    gw_config *c = parse("[dn rp]\ntype = Routing Point\ngeo-location = g-rp\n"
+                         "[dn tin]\ntype = Trunk\ngeo-location = g-tin\n"
+                         "[dn tout]\ntype = Trunk\ngeo-location = g-tout\n"
+                         "[dn ag]\ntype = Extension\ngeo-location = g-ag\n"
+                         "[dn rec]\ntype = Extension\ngeo-location = g-rec\n"
+                         "[dn plain]\ntype = Extension\n");
+    char from[64];
+    gw_geo_facts f = {.started_by = "full-time",
+                      .route_geo = "g-ext",
+                      .rp = "rp",
+                      .in_trunk = "tin",
+                      .out_trunk = "tout",
+                      .agent = "ag",
+                      .recorded = "rec"};
+    /* inbound: RouteCall extension, routing point, inbound trunk, recorded DN */
+    assert_string_equal(gw_pool_geo_select(c, &f, from, sizeof from), "g-ext");
+    assert_string_equal(from, "RouteCall extension");
+    f.route_geo = NULL;
+    assert_string_equal(gw_pool_geo_select(c, &f, from, sizeof from), "g-rp");
+    assert_string_equal(from, "routing point rp");
+    f.rp = "plain"; /* a DN without a tag is skipped */
+    assert_string_equal(gw_pool_geo_select(c, &f, from, sizeof from), "g-tin");
+    f.in_trunk = NULL;
+    assert_string_equal(gw_pool_geo_select(c, &f, from, sizeof from), "g-rec");
+    assert_string_equal(from, "recorded DN rec");
+    /* outbound: RouteCall extension, routing point, agent DN, outbound trunk */
+    f.outbound = true;
+    assert_string_equal(gw_pool_geo_select(c, &f, from, sizeof from), "g-ag");
+    f.agent = NULL;
+    assert_string_equal(gw_pool_geo_select(c, &f, from, sizeof from), "g-tout");
+    f.out_trunk = NULL;
+    assert_null(gw_pool_geo_select(c, &f, from, sizeof from));
+    assert_string_equal(from, "none");
+    /* selective: source = inbound trunk, destination = agent; extension first */
+    gw_geo_facts s = {
+        .started_by = "selective", .side = "source", .rp = "rp", .in_trunk = "tin", .agent = "ag"};
+    assert_string_equal(gw_pool_geo_select(c, &s, from, sizeof from), "g-tin");
+    s.side = "destination";
+    assert_string_equal(gw_pool_geo_select(c, &s, from, sizeof from), "g-ag");
+    s.route_geo = "g-ext";
+    assert_string_equal(gw_pool_geo_select(c, &s, from, sizeof from), "g-ext");
+    /* dynamic: source = thisDN, destination = otherDN; nothing else counts */
+    gw_geo_facts d = {.started_by = "dynamic",
+                      .route_geo = "g-ext",
+                      .rp = "rp",
+                      .this_dn = "ag",
+                      .other_dn = "tin"};
+    assert_string_equal(gw_pool_geo_select(c, &d, from, sizeof from), "g-ag");
+    assert_string_equal(from, "thisDN ag");
+    d.side = "destination";
+    assert_string_equal(gw_pool_geo_select(c, &d, from, sizeof from), "g-tin");
+    gw_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_geo),
         cmocka_unit_test(test_reload_keeps_counts),
         cmocka_unit_test(test_metrics_escape),
+        cmocka_unit_test(test_geo_preference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
