@@ -667,7 +667,8 @@ static bool md_failover(struct gw_rec_call *rc, const char *why, bool broken)
                  why, pw);
         return false;
     }
-    if (!rc->md_failover) {
+    /* Still starting (never On): the normal start path publishes On when it gets there. */
+    if (!rc->md_failover && rc->state != RS_CONNECTING) {
         rc->md_failover = true;
         rc->md_fo_paused = rc->state == RS_PAUSED;
         rc->md_lost_us = g_get_real_time();
