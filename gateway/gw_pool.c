@@ -134,7 +134,9 @@ static void build(gw_pools *pools, const gw_config *cfg, GHashTable *old)
                               (gw_pool_scheme)pc->scheme, false);
         for (size_t k = 0; k < pc->n_members; k++) {
             const gw_pool_member_conf *mc = &pc->members[k];
-            char *name = mc->dn ? g_strdup(mc->dn) : g_strdup_printf("%s/%zu", pc->name, k + 1);
+            /* Named by DN or address: stable across reloads (metric labels, log lines). */
+            const char *addr = strchr(mc->uri, ':') + 1;
+            char *name = g_strdup(mc->dn ? mc->dn : addr);
             member_spec s = {name,
                              mc->uri,
                              mc->geo_location ? mc->geo_location : pc->geo_location,

@@ -59,7 +59,8 @@ def test_stopped_recorder_out_of_service_skipped_and_back(stack):
     os.kill(pid, signal.SIGSTOP)
     try:
         wait_for(lambda: member_metric(stack, "member_up", uris[1]) == 0, 20, "recorder2 down")
-        assert stack.wait_log(r"recorder recorders/2 \(%s\) out of service: no answer" % uris[1], 5)
+        assert stack.wait_log(
+            r"recorder %s \(%s\) out of service: no answer" % (uris[1][4:], uris[1]), 5)
         _, row = pool_member_row(status_snapshot(stack), uris[1])
         assert row["state"] == "Out of service", row
         before = [member_metric(stack, "picks_total", u) for u in uris]
@@ -74,7 +75,7 @@ def test_stopped_recorder_out_of_service_skipped_and_back(stack):
     finally:
         os.kill(pid, signal.SIGCONT)
     wait_for(lambda: member_metric(stack, "member_up", uris[1]) == 1, 20, "recorder2 back")
-    assert stack.wait_log(r"recorder recorders/2 \(%s\) in service" % uris[1], 5)
+    assert stack.wait_log(r"recorder %s \(%s\) in service" % (uris[1][4:], uris[1]), 5)
 
 
 def test_stopped_mediad_member_publishes_dn_events(stack):
