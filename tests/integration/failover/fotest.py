@@ -11,34 +11,44 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "recording"))
 sys.path.insert(0, str(HERE.parent / "mediad"))
 from rectest import (BUILD, Call, Stack, wait_for, wait_ud)  # noqa: E402,F401
+sys.path.insert(0, str(HERE.parents[1] / "lib"))
 from mdharness import Daemon, find_binary  # noqa: E402
 
 _next_rtp = [41000]
 
 
-def start_recorder(tmp, name, *extra):
-    """An arec-recorder on an ephemeral SIP port, recordings in tmp/name."""
+def start_recorder(tmp, name, *extra, port=0):
+    """An arec-recorder on an ephemeral SIP port (or port), recordings in tmp/name."""
     d = Path(tmp) / name
     d.mkdir(parents=True, exist_ok=True)
     pf = Path(tmp) / f"{name}.ports"
-    r = Daemon([find_binary("arec-recorder", ["recorder"]), "--sip", "127.0.0.1:0", "--dir",
+    r = Daemon([find_binary("arec-recorder", ["recorder"]), "--sip", f"127.0.0.1:{port}", "--dir",
                 str(d), "--ports-file", str(pf), *extra], str(pf), str(Path(tmp) / f"{name}.log"))
-    r.dir, r.name = str(d), name
+    r.dir, r.name, r.extra = str(d), name, extra
     r.uri = f"sip:127.0.0.1:{r.port}"
     return r
 
 
-def start_mediad(tmp, name, *extra):
-    """A mediad on an ephemeral SIP port with its own RTP range (no clash with the stack's)."""
-    lo = _next_rtp[0]
-    _next_rtp[0] += 1000
+def start_mediad(tmp, name, *extra, port=0, lo=None):
+    """A mediad on an ephemeral SIP port (or port) with its own RTP range (lo..lo+999, no
+    clash with the stack's)."""
+    if lo is None:
+        lo = _next_rtp[0]
+        _next_rtp[0] += 1000
     pf = Path(tmp) / f"{name}.ports"
-    m = Daemon([find_binary("mediad", ["mediad"]), "--sip", "127.0.0.1:0", "--rtp-ports",
+    m = Daemon([find_binary("mediad", ["mediad"]), "--sip", f"127.0.0.1:{port}", "--rtp-ports",
                 f"{lo}-{lo + 999}", "--ports-file", str(pf), *extra], str(pf),
                str(Path(tmp) / f"{name}.log"))
-    m.name, m.log_path = name, str(Path(tmp) / f"{name}.log")
+    m.name, m.log_path, m.lo, m.extra = name, str(Path(tmp) / f"{name}.log"), lo, extra
     m.uri = f"sip:127.0.0.1:{m.port}"
     return m
+
+
+def restart(tmp, d):
+    """Start a killed recorder / mediad again on the same SIP port (same pool member)."""
+    if hasattr(d, "lo"):
+        return start_mediad(tmp, d.name, *d.extra, port=d.port, lo=d.lo)
+    return start_recorder(tmp, d.name, *d.extra, port=d.port)
 
 
 def kill9(d):
@@ -191,3 +201,59 @@ class FakeRecorder:
         self.running = False
         self.t.join(2)
         self.sock.close()
+
+
+class Fo:
+    """stack + recs (extra recorders, fakes first) + mds (extra mediads) + tmp dir."""
+
+
+def bring_up(recorders=(), mediads=(), fakes=(), stack_opts=(), pools=None):
+    """Start the extra recorders / mediads (one tuple of options each) and fake recorders,
+    then the stack with them in [pool recs] / [pool mds] (or pools(recs, mds) -> config)."""
+    from arectest.stack import start
+    import tempfile
+    f = Fo()
+    f.tmp = tempfile.mkdtemp(prefix="arec-fo-")
+    f.mds = []
+    f.fakes = [FakeRecorder(m) for m in fakes]
+    f.recs = list(f.fakes)  # first in the pool: round-robin picks them first
+    try:
+        for i, opts in enumerate(recorders):
+            f.recs.append(start_recorder(f.tmp, f"rec{i}", *opts))
+        for i, opts in enumerate(mediads):
+            f.mds.append(start_mediad(f.tmp, f"md{i}", *opts))
+        if pools:
+            text = pools(f.recs, f.mds)
+        else:
+            text = pool_section("recs", "recorder", f.recs) if f.recs else ""
+            if f.mds:
+                text += pool_section("mds", "mediad", f.mds)
+        extra = Path(f.tmp) / "pools.conf"
+        extra.write_text(text)
+        old = os.environ.get("STACK_GATEWAY_EXTRA")
+        os.environ["STACK_GATEWAY_EXTRA"] = str(extra)
+        try:
+            opts = list(stack_opts)
+            if f.recs:
+                opts += ["--gateway-opt", "recording-dest=pool:recs"]
+            f.stack = start(Stack(*opts))
+        finally:
+            if old is None:
+                os.environ.pop("STACK_GATEWAY_EXTRA", None)
+            else:
+                os.environ["STACK_GATEWAY_EXTRA"] = old
+    except Exception:
+        stop_all(f.recs + f.mds)
+        raise
+    return f
+
+
+def bring_down(f):
+    from arectest.stack import finish
+    import shutil
+    try:
+        finish(f.stack)
+    finally:
+        stop_all(f.recs + f.mds)
+        if not os.environ.get("AREC_KEEP_STACK"):
+            shutil.rmtree(f.tmp, ignore_errors=True)
