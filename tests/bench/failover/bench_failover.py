@@ -20,6 +20,7 @@ Figures per kind:
          recorder's last sign of life).
 """
 import argparse
+import random
 import re
 import sys
 import time
@@ -80,6 +81,9 @@ def trial(f, kind, w):
         victim = (wait_for(lambda: holder(f.recs, rid), 15, "recorder") if kind == "recorder"
                   else wait_for(lambda: mediad_of_call(st, f.mds), 15, "mediad"))
         c.talk(25)
+        # Kill at a random phase of the keepalive / monitor periods (1 s): without this the
+        # trials repeat the same phase and the figures show one point, not the spread.
+        time.sleep(random.uniform(0, 1.0))
         before = in_service_count(st, victim.uri)
         t_kill = time.time()
         kill9(victim)
