@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ar_err.h"
 #include "ar_log.h"
 #include "gw_dn.h"
 #include "gw_pool_int.h"
@@ -63,11 +64,37 @@ static void miss(ht_target *t, const char *why)
         gw_pool_member_set_health(t->h->srv->pools, m, GW_POOL_OUT_OF_SERVICE, why);
 }
 
-static void on_answer(void *ud, int status, const char *phrase)
+/* mediad's counters in a 2xx body (md_health.c): kept for /metrics and the status page. */
+static void take_stats(ht_target *t, const char *ctype, const char *body)
+{
+    gw_pool_member *m = t->m;
+    if (!body || !*body) {
+        m->stats.valid = false; /* a recorder: no body, nothing to relay */
+        return;
+    }
+    char why[128];
+    gw_pool_stats st;
+    if (gw_pool_stats_parse(ctype, body, strlen(body), &st, why, sizeof why) != AR_E_OK) {
+        if (!m->stats_bad)
+            LOG_WARN(rec, "%s (%s): OPTIONS answer body ignored: %s", m->label, m->uri, why);
+        m->stats_bad = true;
+        m->stats.valid = false;
+        g_free(m->stats_json);
+        m->stats_json = NULL;
+        return;
+    }
+    m->stats_bad = false;
+    m->stats = st;
+    g_free(m->stats_json);
+    m->stats_json = g_strdup(body);
+}
+
+static void on_answer(void *ud, int status, const char *phrase, const char *ctype, const char *body)
 {
     ht_target *t = ud;
     t->ping = NULL; /* gw_sip frees it after this returns */
     if (status >= 200 && status < 300) {
+        take_stats(t, ctype, body);
         t->m->rtt_us = g_get_monotonic_time() - t->sent_us;
         t->m->last_ok_us = g_get_real_time();
         t->m->misses = 0;

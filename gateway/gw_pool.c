@@ -1,6 +1,7 @@
 /* Pools of mediad instances and recorders: members, port leases, selection, reload. */
 #include "gw_pool.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -514,6 +515,62 @@ void gw_pool_lease_release(gw_pool_lease **pl)
     *pl = NULL;
 }
 
+/* --- mediad counters from OPTIONS answers --- */
+
+int gw_pool_stats_parse(const char *ctype, const char *body, size_t len, gw_pool_stats *out,
+                        char *why, size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    if (!ctype || g_ascii_strcasecmp(ctype, "application/json") != 0) {
+        snprintf(why, cap, "Content-Type %s, not application/json", ctype ? ctype : "missing");
+        return AR_E_INVALID_VALUE;
+    }
+    if (!body || len == 0 || len > GW_POOL_STATS_MAX) {
+        snprintf(why, cap, "body of %zu bytes (1-%d expected)", body ? len : 0, GW_POOL_STATS_MAX);
+        return AR_E_INVALID_VALUE;
+    }
+    json_tokener *tok = json_tokener_new();
+    json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+    bool complete = json_tokener_get_error(tok) == json_tokener_success &&
+                    json_tokener_get_parse_end(tok) == len;
+    json_tokener_free(tok);
+    int err = AR_E_OK;
+    if (!o || !complete || !json_object_is_type(o, json_type_object)) {
+        snprintf(why, cap, "body is not one JSON object");
+        err = AR_E_BAD_JSON;
+        goto cleanup;
+    }
+    static const char *const keys[GW_POOL_NSTATS] = {
+#define GW_POOL_STAT_KEY(e, key, metric, help) key,
+        GW_POOL_STATS(GW_POOL_STAT_KEY)
+#undef GW_POOL_STAT_KEY
+    };
+    for (int i = 0; i < GW_POOL_NSTATS; i++) {
+        json_object *v;
+        if (!json_object_object_get_ex(o, keys[i], &v))
+            continue;
+        if (!json_object_is_type(v, json_type_int)) {
+            snprintf(why, cap, "\"%s\" is not an integer", keys[i]);
+            err = AR_E_WRONG_TYPE;
+            goto cleanup;
+        }
+        errno = 0;
+        int64_t x = json_object_get_int64(v);
+        if (x < 0 || errno) {
+            snprintf(why, cap, "\"%s\" out of range", keys[i]);
+            err = AR_E_INVALID_VALUE;
+            goto cleanup;
+        }
+        out->v[i] = (uint64_t)x;
+    }
+    out->valid = true;
+cleanup:
+    if (err != AR_E_OK)
+        memset(out, 0, sizeof *out);
+    json_object_put(o);
+    return err;
+}
+
 /* --- status page and metrics --- */
 
 json_object *gw_pools_json(const gw_pools *pools)
@@ -577,10 +634,44 @@ static void labels(ar_buf *b, const gw_pool *p, const gw_pool_member *m)
     ar_buf_printf(b, "\"}");
 }
 
+/* mediad counters relayed from its OPTIONS answers: one family per counter. */
+static void stats_metrics(const gw_pools *pools, ar_buf *b)
+{
+    static const char *const names[GW_POOL_NSTATS] = {
+#define GW_POOL_STAT_NAME(e, key, metric, help) metric,
+        GW_POOL_STATS(GW_POOL_STAT_NAME)
+#undef GW_POOL_STAT_NAME
+    };
+    static const char *const helps[GW_POOL_NSTATS] = {
+#define GW_POOL_STAT_HELP(e, key, metric, help) help,
+        GW_POOL_STATS(GW_POOL_STAT_HELP)
+#undef GW_POOL_STAT_HELP
+    };
+    for (int k = 0; k < GW_POOL_NSTATS; k++) {
+        bool head = false;
+        for (guint i = 0; i < pools->pools->len; i++) {
+            const gw_pool *p = g_ptr_array_index(pools->pools, i);
+            for (guint j = 0; j < p->members->len; j++) {
+                const gw_pool_member *m = g_ptr_array_index(p->members, j);
+                if (!m->stats.valid)
+                    continue;
+                if (!head)
+                    ar_buf_printf(b, "# HELP gatewayd_%s %s\n# TYPE gatewayd_%s gauge\n", names[k],
+                                  helps[k], names[k]);
+                head = true;
+                ar_buf_printf(b, "gatewayd_%s", names[k]);
+                labels(b, p, m);
+                ar_buf_printf(b, " %llu\n", (unsigned long long)m->stats.v[k]);
+            }
+        }
+    }
+}
+
 void gw_pools_metrics_text(const gw_pools *pools, ar_buf *b)
 {
     if (!pools || !pools->pools->len)
         return;
+    stats_metrics(pools, b);
     static const char *const head[5] = {
         "# HELP gatewayd_pool_member_up 1 unless the member is out of service.\n"
         "# TYPE gatewayd_pool_member_up gauge\n",

@@ -8,6 +8,38 @@
 
 typedef struct gw_pool gw_pool;
 
+/* mediad's counters from its OPTIONS answer (md_health.c), relayed to /metrics. */
+#define GW_POOL_STATS(X)                                                                           \
+    X(SESSIONS, "sessions", "mediad_sessions", "Calls in progress on the mediad.")                 \
+    X(RECORDINGS, "recordings", "mediad_recordings", "Recording sessions on the mediad.")          \
+    X(STREAMS, "streams", "mediad_streams", "RTP streams open on the mediad.")                     \
+    X(PACKETS_IN, "packetsIn", "mediad_packets_in", "RTP packets received (calls in progress).")   \
+    X(PACKETS_OUT, "packetsOut", "mediad_packets_out", "RTP packets sent (calls in progress).")    \
+    X(PACKETS_LOST, "packetsLost", "mediad_packets_lost", "RTP packets lost (calls in progress).") \
+    X(MALFORMED, "malformed", "mediad_packets_malformed", "Malformed RTP/RTCP packets dropped.")
+typedef enum {
+#define GW_POOL_STAT_ENUM(e, key, metric, help) GW_POOL_STAT_##e,
+    GW_POOL_STATS(GW_POOL_STAT_ENUM)
+#undef GW_POOL_STAT_ENUM
+        GW_POOL_NSTATS
+} gw_pool_stat;
+
+typedef struct {
+    bool valid;
+    uint64_t v[GW_POOL_NSTATS];
+} gw_pool_stats;
+
+#define GW_POOL_STATS_MAX 4096 /* longest OPTIONS body taken */
+
+/*
+ * Parse an OPTIONS answer body: Content-Type application/json, a JSON object whose known
+ * keys (GW_POOL_STATS) are non-negative integers (unknown keys are ignored). Returns
+ * AR_E_OK with *out filled, else AR_E_BAD_JSON / AR_E_WRONG_TYPE / AR_E_INVALID_VALUE with
+ * why filled (out->valid false). A network parser: never trusts len or content.
+ */
+int gw_pool_stats_parse(const char *ctype, const char *body, size_t len, gw_pool_stats *out,
+                        char *why, size_t cap);
+
 struct gw_pool_member {
     gw_pool *pool; /* NULL once removed by a reload (draining) */
     char *name;    /* "msml" (DN), "recorder", or the member's dn= / "POOL/N" */
@@ -27,6 +59,8 @@ struct gw_pool_member {
     int64_t last_ok_us;  /* wall clock of the last 2xx, 0 = never */
     int64_t retry_at_us; /* monitor none: failed until (monotonic), 0 = not failed */
     char *stats_json;    /* mediad's OPTIONS body (packet counters), NULL = none */
+    gw_pool_stats stats; /* the same, parsed (stats.valid false = none) */
+    bool stats_bad;      /* the last body was rejected (logged once per change) */
     int line;
 };
 

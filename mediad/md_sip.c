@@ -4,6 +4,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_msml.h"
+#include "md_health.h"
 #include "md_localwav.h"
 #include "md_ports.h"
 #include "md_tls.h"
@@ -494,8 +495,16 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
         if (status >= 200 && ctx->loop)
             g_main_loop_quit(ctx->loop);
         break;
-    case nua_i_options:
-        break; /* nua answers 200 with our capabilities: the health check */
+    case nua_i_options: {
+        /* gatewayd's health check: 200 with the counters it relays to /metrics. */
+        char body[512];
+        md_health_body(ctx, body, sizeof body);
+        nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR(MD_HEALTH_CT),
+                    SIPTAG_PAYLOAD_STR(body), TAG_END());
+        if (!hmagic)
+            nua_handle_destroy(nh);
+        break;
+    }
     default:
         if (!hmagic && nh && (event == nua_i_bye || event == nua_i_cancel))
             break;
@@ -546,8 +555,9 @@ int md_sip_start(md_ctx *ctx)
             TAG_IF(tls, TPTAG_CERTIFICATE(ctx->cfg.tls_cert_dir)),
             TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY((unsigned)ctx->cfg.tls_verify)),
             NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_APPL_METHOD("INFO"),
-            NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(ctx->cfg.session_timer),
-            NUTAG_MIN_SE(ctx->cfg.min_se), NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
+            NUTAG_APPL_METHOD("OPTIONS"), NUTAG_ALLOW("INFO"),
+            NUTAG_SESSION_TIMER(ctx->cfg.session_timer), NUTAG_MIN_SE(ctx->cfg.min_se),
+            NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
             SIPTAG_ACCEPT_STR("application/sdp, application/msml+xml"),
             SIPTAG_USER_AGENT_STR("arec-mediad"), TAG_END());
         if (ctx->nua) {

@@ -5,8 +5,10 @@ import signal
 import socket
 import threading
 
-from pooltest import (member_metric, pool_member_row, recorded_call, recorder_uris,
-                      status_snapshot, wait_for)
+import re
+
+from pooltest import (Call, is_ud, member_metric, metrics, pool_member_row, recorded_call,
+                      recorder_uris, status_snapshot, wait_for)
 
 # A "recorder" that answers every datagram with garbage (not SIP, then a broken status line).
 _junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -114,3 +116,35 @@ def test_garbage_answers_are_misses(stack):
     rc, msgs, err = stack.request({"message": "RequestQueryServer"})
     assert rc == 0, (msgs, err)
     assert stack.alive()
+
+
+def mediad_metric(stack, name, uri):
+    rx = r'^gatewayd_mediad_%s\{[^}]*uri="%s"\} (\d+)$' % (name, re.escape(uri))
+    m = re.search(rx, metrics(stack), re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_mediad_counters_relayed_from_options(stack):
+    mds = ["sip:" + stack.env["MEDIAD_SIP_ADDR"], "sip:" + stack.env["MEDIAD2_SIP_ADDR"]]
+    wait_for(lambda: all(mediad_metric(stack, "sessions", u) == 0 for u in mds), 20,
+             "mediad counters on /metrics")
+    # recorders answer OPTIONS without a body: nothing relayed for them
+    assert mediad_metric(stack, "sessions", recorder_uris(stack, 1)[0]) is None
+    w = stack.watch("5010")
+    c = Call(stack)
+    try:
+        assert w.expect(lambda m: is_ud(m, "5010", "On"), 20) is not None
+        c.talk()
+        wait_for(lambda: any((mediad_metric(stack, "packets_in", u) or 0) > 50 and
+                             mediad_metric(stack, "sessions", u) == 1 and
+                             mediad_metric(stack, "recordings", u) == 1 for u in mds), 20,
+                 "packets of the call in progress relayed")
+        _, row = pool_member_row(status_snapshot(stack), mds[0])
+        assert row["stats"] is None or "packetsIn" in row["stats"], row
+        c.hangup()
+        assert w.expect(lambda m: is_ud(m, "5010", "Off"), 20) is not None
+    finally:
+        c.close()
+        w.stop()
+    wait_for(lambda: all(mediad_metric(stack, "sessions", u) == 0 for u in mds), 20,
+             "sessions back to 0")

@@ -384,6 +384,48 @@ static void test_geo_preference(void **state)
     gw_config_free(&c);
 }
 
+static void test_stats_parse(void **state)
+{
+    (void)state;
+    gw_pool_stats st;
+    char why[128];
+    const char *ok = "{\"sessions\":3,\"packetsIn\":1200,\"packetsLost\":0,\"extra\":\"x\"}";
+    assert_int_equal(gw_pool_stats_parse("application/json", ok, strlen(ok), &st, why, sizeof why),
+                     AR_E_OK);
+    assert_true(st.valid);
+    assert_int_equal(st.v[GW_POOL_STAT_SESSIONS], 3);
+    assert_int_equal(st.v[GW_POOL_STAT_PACKETS_IN], 1200);
+    assert_int_equal(st.v[GW_POOL_STAT_PACKETS_OUT], 0);
+    static const struct {
+        const char *ct, *body;
+        int err;
+        const char *why;
+    } bad[] = {
+        {"text/plain", "{}", AR_E_INVALID_VALUE, "not application/json"},
+        {NULL, "{}", AR_E_INVALID_VALUE, "missing"},
+        {"application/json", "", AR_E_INVALID_VALUE, "body of 0 bytes"},
+        {"application/json", "[1,2]", AR_E_BAD_JSON, "not one JSON object"},
+        {"application/json", "{\"sessions\":1} trailing", AR_E_BAD_JSON, "not one JSON object"},
+        {"application/json", "{\"sessions\":", AR_E_BAD_JSON, "not one JSON object"},
+        {"application/json", "\xff\xfe garbage", AR_E_BAD_JSON, "not one JSON object"},
+        {"application/json", "{\"packetsIn\":\"many\"}", AR_E_WRONG_TYPE, "not an integer"},
+        {"application/json", "{\"packetsIn\":1.5}", AR_E_WRONG_TYPE, "not an integer"},
+        {"application/json", "{\"streams\":-4}", AR_E_INVALID_VALUE, "out of range"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = strlen(bad[i].body);
+        assert_int_equal(gw_pool_stats_parse(bad[i].ct, bad[i].body, len, &st, why, sizeof why),
+                         bad[i].err);
+        assert_false(st.valid);
+        assert_non_null(strstr(why, bad[i].why));
+    }
+    char *big = g_strnfill(GW_POOL_STATS_MAX + 1, ' ');
+    assert_int_equal(
+        gw_pool_stats_parse("application/json", big, strlen(big), &st, why, sizeof why),
+        AR_E_INVALID_VALUE);
+    g_free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_reload_keeps_counts),
         cmocka_unit_test(test_metrics_escape),
         cmocka_unit_test(test_geo_preference),
+        cmocka_unit_test(test_stats_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
