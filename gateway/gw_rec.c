@@ -378,6 +378,11 @@ static void build_create(struct gw_rec_call *rc, ar_msml *mp)
     ar_msml_add_param(mp, "record", rc->side ? rc->side : "source");
     ar_msml_add_param(mp, "id", rc->id);
     ar_msml_add_param(mp, "dest", rc->dest);
+    /* A parallel pool: mediad forks the INVITE to every member (docs/pools.md). */
+    char *fork = gw_rec_pool_fork_list(rc->rec_lease[0]);
+    if (fork)
+        ar_msml_add_param(mp, "destfork", fork);
+    g_free(fork);
     if (rc->dest2)
         ar_msml_add_param(mp, "dest2", rc->dest2);
     ar_msml_add_param(mp, "recordDN", rc->party[0]->dn);
@@ -813,6 +818,16 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
     const char *id = ar_msml_get_param(m, "id");
     if (strcmp(op->event, "msml.recorder.failover") == 0) {
         on_failover_done(rc, m);
+        return;
+    }
+    if (strcmp(op->event, "msml.recorder.forked") == 0) {
+        /* Parallel pool: dest answered first; the other members' ports go back. */
+        if (dest && rc->rec_lease[0] && (!id || !rc->id || strcmp(id, rc->id) == 0) &&
+            gw_rec_pool_settle(rc->rec_lease[0], dest)) {
+            set_str(&rc->dest, dest);
+            LOG_INFO(rec, "call %016llx: recording %s: %s answered first (parallel pool)",
+                     (unsigned long long)rc->call->connid, rc->id ? rc->id : "-", dest);
+        }
         return;
     }
     if (strcmp(op->event, "msml.recorder.error") != 0) {

@@ -97,3 +97,26 @@ int gw_rec_pool_recorder(gw_call *call, const char *req_dest, const char *geo,
     *dest = g_strdup(gw_pool_lease_uri(*out));
     return AR_E_OK;
 }
+
+char *gw_rec_pool_fork_list(const gw_pool_lease *l)
+{
+    size_t n = gw_pool_lease_count(l);
+    if (n < 2)
+        return NULL;
+    GString *s = g_string_new(NULL);
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(s, "%s%s", i ? "," : "", gw_pool_lease_uri_at(l, i));
+    return g_string_free(s, FALSE);
+}
+
+bool gw_rec_pool_settle(gw_pool_lease *l, const char *uri)
+{
+    size_t n = gw_pool_lease_count(l);
+    for (size_t i = 0; i < n; i++) {
+        if (g_ascii_strcasecmp(gw_pool_lease_uri_at(l, i), uri) == 0) {
+            gw_pool_lease_settle(l, uri);
+            return true;
+        }
+    }
+    return false;
+}

@@ -2,6 +2,7 @@
 #ifndef GW_REC_POOL_H
 #define GW_REC_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gw_call_int.h"
@@ -36,5 +37,10 @@ int gw_rec_pool_mediad(gw_call *call, const char *geo, const gw_pool_member *con
 int gw_rec_pool_recorder(gw_call *call, const char *req_dest, const char *geo,
                          const gw_pool_member *const *exclude, size_t nexclude, gw_pool_lease **out,
                          char **dest, char *why, size_t cap);
+
+/* A parallel lease's member URIs, comma-separated (MSML destfork); NULL for one member. */
+char *gw_rec_pool_fork_list(const gw_pool_lease *l);
+/* mediad reported uri answered first: settle l on it. false when uri is not one of l's. */
+bool gw_rec_pool_settle(gw_pool_lease *l, const char *uri);
 
 #endif

@@ -157,6 +157,7 @@ int md_params_is_known(const char *name)
                                   "id2",
                                   "dest",
                                   "dest2",
+                                  "destfork",
                                   "audiosrc",
                                   "tonesilenceduration",
                                   "record_recorddnhearstone",

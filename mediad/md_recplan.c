@@ -2,6 +2,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "md_ports.h"
+#include "md_recfork.h"
 #include "md_session.h"
 #include "md_srtp.h"
 #include "md_tls.h"
@@ -57,6 +58,47 @@ static int build_ruri_into(md_rec *r, const md_params *p, const char *hostport, 
         if (!md_params_is_known(p->kv[i].name))
             rc |= md_params_append_uri(ruri, cap, p->kv[i].name, p->kv[i].value);
     return rc ? -1 : 0;
+}
+
+/*
+ * destfork (a parallel recorder pool, docs/pools.md): the recorders of dest's session,
+ * comma-separated. Each gets its own Request-URI (built as for dest); fewer than two
+ * usable ones leave a plain session. -1 on a bad URI.
+ */
+static int plan_forks(md_rec *r, const md_params *p)
+{
+    const char *list = md_params_get(p, "destfork");
+    if (r->dest_index != 0 || !list || !*list)
+        return 0;
+    char saved[sizeof r->dest], *buf = malloc(2048), *copy = strdup(list);
+    int rc = buf && copy ? 0 : -1;
+    memcpy(saved, r->dest, sizeof saved);
+    for (char *save = NULL, *u = copy ? strtok_r(copy, ", ", &save) : NULL; u && !rc;
+         u = strtok_r(NULL, ", ", &save)) {
+        char hostport[256];
+        if (r->nfork >= MD_MAX_FORK)
+            break;
+        if (strlen(u) >= sizeof r->dest || dest_hostport(u, hostport, sizeof hostport)) {
+            rc = -1;
+            break;
+        }
+        snprintf(r->dest, sizeof r->dest, "%s", u); /* scheme and transport of this fork */
+        if (build_ruri_into(r, p, hostport, buf, 2048)) {
+            rc = -1;
+            break;
+        }
+        r->fork_dest[r->nfork] = strdup(u);
+        r->fork_ruri[r->nfork] = strdup(buf);
+        if (!r->fork_dest[r->nfork] || !r->fork_ruri[r->nfork])
+            rc = -1;
+        r->nfork++;
+    }
+    memcpy(r->dest, saved, sizeof saved);
+    if (rc || r->nfork < 2)
+        md_recfork_release(r);
+    free(buf);
+    free(copy);
+    return rc;
 }
 
 /* The Request-URI is kept on the heap at its real length (usually ~120 bytes). */
@@ -214,7 +256,7 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
                 rc |= add_party_media(r, r->party[k], 'a');
             for (int k = 0; k < r->nparty && !audio_only; k++)
                 rc |= add_party_media(r, r->party[k], 'v');
-            if (rc || build_ruri(r, &c->params, hostport))
+            if (rc || build_ruri(r, &c->params, hostport) || plan_forks(r, &c->params))
                 return AR_E_INVALID_VALUE;
             if ((rc = alloc_rec_streams(r, env)) != AR_E_OK)
                 return rc;

@@ -1,6 +1,7 @@
 /* Recording sessions toward recorders (UAC): INVITE, re-INVITEs, BYE, failure reports. */
 #include "ar_err.h"
 #include "ar_log.h"
+#include "md_recfork.h"
 #include "md_recfo.h"
 #include "md_sip.h"
 #include "md_siprec.h"
@@ -32,6 +33,8 @@ static gboolean on_answer_timeout(gpointer data)
     if (r->fsm.state == MD_REC_INVITING && r->nh) {
         r->timed_out = 1;
         nua_cancel((nua_handle_t *)r->nh, TAG_END());
+    } else if (r->fsm.state == MD_REC_INVITING && md_recfork_cancel_all(r)) {
+        r->timed_out = 1; /* no fork answered: the last 487 reports the timeout */
     }
     return G_SOURCE_REMOVE;
 }
@@ -58,7 +61,7 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
     char contact[160];
     snprintf(contact, sizeof(contact), "<sip:mediad@%s:%d>%s", ctx->cfg.sip_addr, ctx->bound_port,
              r->siprec ? ";+sip.src" : "");
-    if (initial) {
+    if (initial && !r->nh) { /* forks (md_recfork.c) come with their handle */
         r->nh = nua_handle((nua_t *)ctx->nua, (nua_hmagic_t *)r, NUTAG_URL(r->ruri),
                            SIPTAG_TO_STR(r->ruri), TAG_END());
         if (!r->nh)
@@ -79,7 +82,7 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
                    SIPTAG_PAYLOAD_STR(sdp), TAG_IF(r->siprec, SIPTAG_REQUIRE_STR("siprec")),
                    SIPTAG_CONTACT_STR(contact), TAG_END());
     }
-    if (initial && ctx->cfg.rec_timeout_ms)
+    if (initial && ctx->cfg.rec_timeout_ms && !r->timer)
         r->timer = g_timeout_add(ctx->cfg.rec_timeout_ms, on_answer_timeout, r);
     LOG_INFO(rec, "%s %s (%s, %d streams, %s)", initial ? "INVITE" : "re-INVITE", r->ruri,
              r->siprec ? "siprec" : "seed", r->nm, r->fsm.sent_paused ? "inactive" : "sendonly");
@@ -91,12 +94,18 @@ cleanup:
     return rc;
 }
 
+static int send_initial(md_ctx *ctx, md_rec *r)
+{
+    return rec_send_invite(ctx, r, 1);
+}
+
 static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *reason)
 {
     if (act & MD_ACT_MEDIA_OFF)
         md_rec_set_media(r, 0);
     if (act & MD_ACT_INVITE) {
-        if (rec_send_invite(ctx, r, 1) != 0) {
+        if ((r->nfork > 1 ? md_recfork_invite(ctx, r, send_initial) : rec_send_invite(ctx, r, 1)) !=
+            0) {
             rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL), 500,
                     "could not build the recording INVITE");
             return;
@@ -202,6 +211,8 @@ static void on_answer(md_ctx *ctx, md_rec *r, int status, const char *phrase, co
 void md_recsess_nua_event(md_ctx *ctx, int event, int status, const char *phrase, nua_handle_t *nh,
                           md_rec *r, const sip_t *sip, tagi_t tags[])
 {
+    if (md_recfork_event(ctx, r, event, status, nh))
+        return; /* a fork that lost or failed while others are pending */
     switch (event) {
     case nua_r_invite:
         on_answer(ctx, r, status, phrase, sip);

@@ -13,6 +13,7 @@
 #define MD_MAX_RECS      8
 #define MD_REC_MAX_MEDIA 8
 #define MD_ID_LEN        128
+#define MD_MAX_FORK      8 /* parallel forking: recorders one INVITE goes to */
 
 typedef struct md_ctx md_ctx; /* the daemon (md_sip.h) */
 typedef struct md_call md_call;
@@ -93,6 +94,13 @@ typedef struct md_rec {
     int ka_pending_gap;         /* polls of gap_timer so far */
     int64_t ka_ok_us;           /* wall clock of the last sign of life (2xx to INVITE / OPTIONS) */
     struct md_srtp_state *srtp; /* SRTP toward the recorder (md_srtp.h); NULL = clear */
+    /* Parallel forking (md_recfork.c, docs/pools.md): the initial INVITE goes to every
+     * fork; the first 2xx wins (becomes nh, dest and ruri), the others are cancelled. */
+    int nfork;                    /* 0 = one recorder, else 2..MD_MAX_FORK */
+    char *fork_dest[MD_MAX_FORK]; /* recorder URIs as given (heap) */
+    char *fork_ruri[MD_MAX_FORK]; /* their Request-URIs (heap) */
+    void *fork_nh[MD_MAX_FORK];   /* INVITE still pending on fork k, else NULL */
+    int fork_failed;              /* forks that answered >= 300 */
 } md_rec;
 
 struct md_call {

@@ -487,6 +487,11 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
         }
         break;
     }
+    case nua_r_invite:
+        /* A cancelled fork of a recording INVITE answered anyway (md_recfork.c): end it. */
+        if (!hmagic && status >= 200 && status < 300)
+            nua_bye(nh, TAG_END());
+        break;
     case nua_r_info:
         if (status >= 300)
             LOG_WARN(sip, "INFO to the gateway answered %d %s", status, phrase);

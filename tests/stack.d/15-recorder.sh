@@ -2,18 +2,19 @@
 # Sourced by tests/stack; defines recorder_up DIR, recorder_down DIR, recorder_status DIR.
 # Recordings (WAV + JSON sidecar per session) go to DIR/recordings.
 # --recorders N: instances 2..N are recorder2..recorderN (RECORDER<i>_PID,
-# RECORDER<i>_SIP_ADDR, RECORDER<i>_DIR = DIR/recordings<i>).
+# RECORDER<i>_SIP_ADDR, RECORDER<i>_DIR = DIR/recordings<i>). Extra options: RECORDER_OPTS for
+# the first, RECORDER<i>_OPTS for instance i (e.g. RECORDER2_OPTS="--answer-delay 3000").
 
 # Start one instance: NAME (recorder, recorder2...), recordings folder, env prefix.
 recorder_start_one() {
-    local dir="$1" name="$2" rdir="$3" envp="$4" bin pid port
+    local dir="$1" name="$2" rdir="$3" envp="$4" bin pid port opts_var="${4}_OPTS"
     bin="$(stack_bin recorder arec-recorder)" || return 1
     mkdir -p "$rdir"
     rm -f "$dir/$name.ports"
     # setsid: the recorder outlives the shell that started it (scripts/demo exits).
     # shellcheck disable=SC2086
     setsid "$bin" --sip 127.0.0.1:0 --dir "$rdir" --ports-file "$dir/$name.ports" \
-        ${RECORDER_OPTS:-} </dev/null >"$dir/$name.log" 2>&1 &
+        ${!opts_var:-} </dev/null >"$dir/$name.log" 2>&1 &
     pid="$(stack_daemon_started "$dir" "$name" SIP_PORT $! arec-recorder "$dir/$name.log")" ||
         return 1
     port="$(stack_port_of "$dir/$name.ports" SIP_PORT)"

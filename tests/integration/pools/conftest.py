@@ -25,7 +25,8 @@ def stack(request):
             f.write(extra)
         request.module.STACK_GATEWAY_EXTRA = path
     try:
-        yield from module_stack(Stack, request, env_attrs=("STACK_GATEWAY_EXTRA",))
+        yield from module_stack(Stack, request, env_attrs=("STACK_GATEWAY_EXTRA", "RECORDER_OPTS",
+                                                          "RECORDER2_OPTS", "RECORDER3_OPTS"))
     finally:
         if path:
             os.unlink(path)
