@@ -59,13 +59,19 @@ def kill9(d):
 
 
 def stop_all(daemons):
+    """Stop what still runs; returns [(name, exit code)] of those that did not exit 0 (a
+    sanitizer build exits non-zero on a leak or an error)."""
+    bad = []
     for d in daemons:
         if isinstance(d, FakeRecorder):
             d.stop()
         elif d.proc.poll() is None:
-            d.stop()
+            rc = d.stop()
+            if rc != 0:
+                bad.append((d.name, rc))
         elif not d.log.closed:
             d.log.close()
+    return bad
 
 
 def pool_section(name, kind, members, scheme="round-robin", interval=1, misses=1):
@@ -251,9 +257,11 @@ def bring_up(recorders=(), mediads=(), fakes=(), stack_opts=(), pools=None):
 def bring_down(f):
     from arectest.stack import finish
     import shutil
+    bad = []
     try:
         finish(f.stack)
     finally:
-        stop_all(f.recs + f.mds)
-        if not os.environ.get("AREC_KEEP_STACK"):
+        bad = stop_all(f.recs + f.mds)
+        if not os.environ.get("AREC_KEEP_STACK") and not bad:
             shutil.rmtree(f.tmp, ignore_errors=True)
+    assert not bad, f"extra daemons exited non-zero: {bad} (logs in {f.tmp})"
