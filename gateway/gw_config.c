@@ -238,6 +238,8 @@ bool gw_dn_set_contains(const gw_dn_set *s, const char *number)
         O("msml-record-support", OPT_TRI, type, prefix.msml_record_support, 0, 0),                 \
         O("record-consult-calls", OPT_TRI, type, prefix.record_consult_calls, 0, 0),               \
         O("recording-dest", OPT_STR, type, prefix.recording_dest, 0, 0),                           \
+        O("recording-dest2", OPT_STR, type, prefix.recording_dest2, 0, 0),                         \
+        O("recmediactl", OPT_INT, type, prefix.recmediactl, 1, 2),                                 \
         O("audiosrc", OPT_STR, type, prefix.audiosrc, 0, 0),                                       \
         O("tonesilenceduration", OPT_INT, type, prefix.tonesilenceduration, 0, 3600000)
 
@@ -434,13 +436,15 @@ static void rec_clear(gw_rec_opts *r)
 {
     g_free(r->recording_filename);
     g_free(r->recording_dest);
+    g_free(r->recording_dest2);
     g_free(r->audiosrc);
 }
 
 static void rec_init(gw_rec_opts *r)
 {
     r->recording_filename = NULL;
-    r->recording_dest = r->audiosrc = NULL;
+    r->recording_dest = r->recording_dest2 = r->audiosrc = NULL;
+    r->recmediactl = -1;
     r->tonesilenceduration = -1;
     r->msml_support = r->msml_record_support = r->record_consult_calls = -1;
 }

@@ -33,6 +33,8 @@ typedef struct {
     int record_consult_calls; /* -1 unset, 0/1 */
     /* Recording controller (gw_rec.c, docs/recording.md). */
     char *recording_dest;    /* default recorder URI (dest), NULL = none */
+    char *recording_dest2;   /* default duplicate recorder (dest2, seed recdest2), NULL = none */
+    int recmediactl;         /* recording INVITEs per recording: 1 or 2 (seed), -1 unset */
     char *audiosrc;          /* compliance tone WAV URI, NULL = none */
     int tonesilenceduration; /* ms between tones, -1 unset */
 } gw_rec_opts;

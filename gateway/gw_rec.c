@@ -388,7 +388,10 @@ static void build_create(struct gw_rec_call *rc, ar_msml *mp)
     ar_msml_add_param(mp, "recordDN", rc->party[0]->dn);
     ar_msml_add_param(mp, "otherDN", rc->party[1]->dn);
     ar_msml_add_param(mp, "calluuid", call->uuid);
-    ar_msml_add_param(mp, "recmediactl", "1");
+    /* Profile default (seed recordingclient.recmediactl), unless the call's params say. */
+    int mctl = srv_of(call)->cfg->rec.recmediactl;
+    if (!rc->params || !strstr(rc->params, "recmediactl="))
+        ar_msml_add_param(mp, "recmediactl", mctl == 2 ? "2" : "1");
     if (rc->audiosrc) {
         char t[16];
         ar_msml_add_param(mp, "audiosrc", rc->audiosrc);
@@ -968,6 +971,11 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
                  rc->id ? rc->id : "-");
         return AR_E_ALREADY_RECORDING;
     }
+    /* dest2: the request's, else the profile default (seed recdest2, docs/pools.md). */
+    gw_rec_req rd = *r;
+    if (!rd.dest2 && cfg->rec.recording_dest2 && *cfg->rec.recording_dest2)
+        rd.dest2 = cfg->rec.recording_dest2;
+    r = &rd;
     if (r->dest2 && !is_sip_uri(r->dest2) && !g_str_has_prefix(r->dest2, "pool:")) {
         snprintf(why, cap, "dest \"%s\" is not a SIP URI", r->dest2);
         return AR_E_INVALID_VALUE;
