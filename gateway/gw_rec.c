@@ -383,7 +383,7 @@ static void build_create(struct gw_rec_call *rc, ar_msml *mp)
     if (fork)
         ar_msml_add_param(mp, "destfork", fork);
     g_free(fork);
-    if (rc->dest2)
+    if (rc->dest2 && !rc->copy_down[1]) /* a duplicate that failed for good stays down */
         ar_msml_add_param(mp, "dest2", rc->dest2);
     ar_msml_add_param(mp, "recordDN", rc->party[0]->dn);
     ar_msml_add_param(mp, "otherDN", rc->party[1]->dn);
@@ -411,8 +411,9 @@ static void send_create(struct gw_rec_call *rc)
 {
     gw_call *call = rc->call;
     ar_msml m;
+    if (!rc->md_failover) /* a new recording: both copies start afresh */
+        rc->copy_down[0] = rc->copy_down[1] = false;
     build_create(rc, &m);
-    rc->copy_down[0] = rc->copy_down[1] = false;
     int err = send_msml(rc, &m, INFO_CREATE);
     if (err != AR_E_OK) {
         rec_fail(rc, ar_strerror(err));
@@ -484,7 +485,7 @@ static int send_failover(struct gw_rec_call *rc, int k)
 /* The recorder of copy k failed (rejected, timed out, dropped): the next member of the pool
    takes over with the same record id; else that copy is down, and GSIP_RECORD goes Off only
    when no copy is left. */
-static void rec_copy_failed(struct gw_rec_call *rc, int k, const char *why)
+static void rec_copy_failed(struct gw_rec_call *rc, int k, const char *why, bool broken)
 {
     gw_call *call = rc->call;
     const gw_config *cfg = srv_of(call)->cfg;
@@ -493,7 +494,7 @@ static void rec_copy_failed(struct gw_rec_call *rc, int k, const char *why)
     char old[256], pw[200] = "";
     snprintf(old, sizeof old, "%s", *dest ? *dest : "-");
     bool pooled = rc->rec_lease[k] != NULL;
-    fo_drop(rc, &rc->rec_lease[k], why, true);
+    fo_drop(rc, &rc->rec_lease[k], why, broken);
     if (cfg->recorder_failover && pooled) {
         gw_pool_lease *l = NULL;
         if (fo_pick(rc, GW_POOL_RECORDER, k, &l, pw, sizeof pw) == AR_E_OK) {
@@ -634,7 +635,8 @@ static void rec_begin(struct gw_rec_call *rc)
         g_strlcpy(f->number, p->dn, sizeof f->number);
         rc->msc[i] = f;
         char *uri = g_strdup_printf("sip:msml=%s@%s;dn=%s;record", conf, hp, p->dn);
-        gw_sip_target t = {.uri = uri, .from_user = p->dn, .call_uuid = call->uuid};
+        gw_sip_target t = {
+            .uri = uri, .from_user = p->dn, .call_uuid = call->uuid, .geo_location = rc->geo};
         int st = 0;
         f->leg = calls->ops && calls->ops->originate
                      ? calls->ops->originate(calls->sip, f, &t, p->sdp, &st)
@@ -854,7 +856,7 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
         private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call), why);
         return;
     }
-    rec_copy_failed(rc, k, why);
+    rec_copy_failed(rc, k, why, true);
 }
 
 void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *body)
@@ -889,7 +891,7 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
             md_failover(rc, why, status != 503 || !body)) {
             /* mediad is gone (no answer, dialog lost, unreachable): another one takes over. */
         } else if ((kind == INFO_FAILOVER || kind == INFO_FAILOVER2) && live) {
-            rec_copy_failed(rc, kind == INFO_FAILOVER2, why);
+            rec_copy_failed(rc, kind == INFO_FAILOVER2, why, false); /* mediad refused */
         } else if (kind == INFO_CREATE || rc->state == RS_ON || rc->state == RS_PAUSED) {
             rec_fail(rc, why);
         }
