@@ -58,6 +58,9 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
         r->version++; /* RFC 3264: every new offer bumps o= version */
     if (md_rec_build_sdp(r, &ctx->env, sdp, SDP_BUF) != AR_E_OK)
         goto cleanup;
+    char geo[96] = ""; /* the seed's mpc.copyheaders for X-Genesys-geo-location */
+    if (r->call->geo[0])
+        snprintf(geo, sizeof(geo), "X-Genesys-geo-location: %s", r->call->geo);
     char contact[160];
     snprintf(contact, sizeof(contact), "<sip:mediad@%s:%d>%s", ctx->cfg.sip_addr, ctx->bound_port,
              r->siprec ? ";+sip.src" : "");
@@ -76,11 +79,11 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
         nua_invite((nua_handle_t *)r->nh,
                    SIPTAG_CONTENT_TYPE_STR("multipart/mixed;boundary=" MD_SIPREC_BOUNDARY),
                    SIPTAG_PAYLOAD_STR(body), SIPTAG_REQUIRE_STR("siprec"),
-                   SIPTAG_CONTACT_STR(contact), TAG_END());
+                   SIPTAG_CONTACT_STR(contact), TAG_IF(geo[0], SIPTAG_HEADER_STR(geo)), TAG_END());
     } else {
         nua_invite((nua_handle_t *)r->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                    SIPTAG_PAYLOAD_STR(sdp), TAG_IF(r->siprec, SIPTAG_REQUIRE_STR("siprec")),
-                   SIPTAG_CONTACT_STR(contact), TAG_END());
+                   SIPTAG_CONTACT_STR(contact), TAG_IF(geo[0], SIPTAG_HEADER_STR(geo)), TAG_END());
     }
     if (initial && ctx->cfg.rec_timeout_ms && !r->timer)
         r->timer = g_timeout_add(ctx->cfg.rec_timeout_ms, on_answer_timeout, r);

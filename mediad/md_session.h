@@ -123,6 +123,9 @@ struct md_call {
     /* Recorder failover (md_recfo.c): 0 = plan dest and dest2, 1/2 = plan only dest/dest2
      * (a createconference with failover=dest|dest2 replaces that failed session). */
     int fo_plan;
+    /* X-Genesys-geo-location of the gateway's INVITE, copied onto the recording INVITEs
+     * (the seed's mpc.copyheaders, docs/pools.md); "" = none. */
+    char geo[65];
     /* Per dest index: wall clock (us) of the last RTP sent to the session that failed,
      * 0 when no failover is pending; and that session's recorder. */
     int64_t fo_last_us[2];

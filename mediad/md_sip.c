@@ -85,6 +85,29 @@ void md_sip_call_gone(md_ctx *ctx, md_call *c)
     md_call_free(&c, &ctx->env);
 }
 
+/* X-Genesys-geo-location: kept (a plain token only) for the recording INVITEs. */
+static void copy_geo(md_call *c, const sip_t *sip)
+{
+    for (const sip_unknown_t *u = sip ? sip->sip_unknown : NULL; u; u = u->un_next) {
+        if (!u->un_name || strcasecmp(u->un_name, "X-Genesys-geo-location") != 0 || !u->un_value)
+            continue;
+        size_t n = strlen(u->un_value);
+        if (n >= sizeof c->geo ||
+            strspn(u->un_value,
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+            LOG_WARN(rec, "conference %s: X-Genesys-geo-location ignored (not a plain tag)",
+                     c->conf);
+            return;
+        }
+        if (strcmp(c->geo, u->un_value) != 0)
+            LOG_INFO(rec,
+                     "conference %s: X-Genesys-geo-location %s, copied onto its recording INVITEs",
+                     c->conf, u->un_value);
+        snprintf(c->geo, sizeof c->geo, "%s", u->un_value);
+        return;
+    }
+}
+
 /* Answer (or offer, for an INVITE without SDP) on a party leg. */
 static void leg_invite(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const sip_t *sip)
 {
@@ -151,6 +174,8 @@ static void new_leg(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
     }
     const char *dn = md_params_get(&p, "dn");
     md_call *c = call_get(ctx, conf, 1);
+    if (c)
+        copy_geo(c, sip);
     md_leg *l = c ? md_call_add_leg(c, dn ? dn : "", sip->sip_call_id->i_id) : NULL;
     if (!l) {
         md_params_clear(&p);

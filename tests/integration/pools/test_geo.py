@@ -1,5 +1,8 @@
 """Geo-location: the call's tag picks the recorder by the seed's order of preference;
 a tag nobody has refuses the recording (reject-recording-request-on-geo-location-nomatch)."""
+import re
+from pathlib import Path
+
 import pytest
 
 from pooltest import (Call, is_ud, member_metric, recorded_call, recorder_uris, wait_for)
@@ -67,6 +70,11 @@ def test_recorded_dn_geo(stack, dn, want):
         w.stop()
     assert stack.wait_log(r"geo-location %s \(from recorded DN %s" % (
         "paris" if dn == "6001" else "dallas", dn), 5)
+    # mpc.copyheaders equivalent: the tag rides on the mediad INVITE and mediad copies it
+    tag = "paris" if dn == "6001" else "dallas"
+    mlog = Path(stack.dir) / "mediad.log"
+    wait_for(lambda: re.search(r"X-Genesys-geo-location %s, copied onto its recording" % tag,
+                               mlog.read_text(errors="replace")), 10, "geo header at mediad")
 
 
 def routed_call(stack, rp, target, ext):
