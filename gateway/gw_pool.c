@@ -95,6 +95,7 @@ typedef struct {
     const char *name, *uri, *geo, *dn, *redundancy;
     unsigned capacity;
     int check_s, force, line;
+    int retry_s; /* monitor none: a failed member is retried after this */
 } member_spec;
 
 /* Take a member from old (matched by uri) or make one, then apply spec. */
@@ -118,6 +119,7 @@ static gw_pool_member *member_take(GHashTable *old, gw_pool *p, const member_spe
     set_str(&m->redundancy, s->redundancy ? s->redundancy : "active");
     m->capacity = s->capacity;
     m->check_s = s->check_s;
+    m->retry_s = s->retry_s > 0 ? s->retry_s : 10;
     m->force = s->force < 1 ? 1 : s->force;
     m->line = s->line;
     if (m->check_s <= 0 && m->health == GW_POOL_OUT_OF_SERVICE && !m->retry_at_us)
@@ -146,7 +148,8 @@ static void build(gw_pools *pools, const gw_config *cfg, GHashTable *old)
                              mc->ports,
                              pc->monitor ? pc->interval : 0,
                              pc->misses,
-                             mc->line};
+                             mc->line,
+                             pc->interval};
             member_take(old, p, &s);
             g_free(name);
         }
@@ -173,7 +176,8 @@ static void build(gw_pools *pools, const gw_config *cfg, GHashTable *old)
                              IMPLICIT_CAPACITY,
                              d->oos_check >= 0 ? d->oos_check : cfg->media_oos_check,
                              d->oos_force >= 0 ? d->oos_force : cfg->media_oos_force,
-                             d->line};
+                             d->line,
+                             10};
             member_take(old, p, &s);
         }
         if (p)
@@ -190,7 +194,8 @@ static void build(gw_pools *pools, const gw_config *cfg, GHashTable *old)
                          IMPLICIT_CAPACITY,
                          cfg->recorder_oos_check,
                          cfg->recorder_oos_force,
-                         0};
+                         0,
+                         10};
         member_take(old, p, &s);
         g_ptr_array_add(pools->pools, p);
     }
@@ -284,7 +289,7 @@ void gw_pool_member_failed(gw_pools *pools, const gw_pool_member *cm, const char
         return;
     m->failures++;
     if (m->check_s <= 0) /* no monitor: retried after the pool's interval (10 s default) */
-        m->retry_at_us = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        m->retry_at_us = g_get_monotonic_time() + (int64_t)m->retry_s * G_USEC_PER_SEC;
     gw_pool_member_set_health(pools, m, GW_POOL_OUT_OF_SERVICE, reason);
 }
 

@@ -51,6 +51,7 @@ struct gw_pool_member {
     unsigned capacity, used;
     unsigned refs;      /* the pool's (while not removed) + one per lease holding it */
     int check_s, force; /* OPTIONS period (0 = no monitor) and misses before out of service */
+    int retry_s;        /* monitor none: seconds a failed member stays out (the interval) */
     gw_pool_health health;
     int misses;            /* in a row */
     uint64_t misses_total; /* since start */

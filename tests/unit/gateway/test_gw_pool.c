@@ -238,6 +238,14 @@ static void test_capacity_and_failures(void **state)
     assert_int_equal(gw_pool_pick(p, &r, &x, why, sizeof why), AR_E_POOL_NO_MEMBER);
     assert_non_null(strstr(why, "2 out of service"));
     assert_non_null(strstr(why, "1 excluded"));
+    /* monitor none: a failed member comes back after the pool's interval (10 s here). */
+    gw_pool_member *fm = (gw_pool_member *)m0;
+    assert_true(fm->retry_at_us > g_get_monotonic_time() + 9 * G_USEC_PER_SEC);
+    fm->retry_at_us = 1; /* the interval has passed */
+    assert_int_equal(gw_pool_pick(p, &r, &x, why, sizeof why), AR_E_OK);
+    assert_ptr_equal(gw_pool_lease_member(x), m0);
+    assert_int_equal(gw_pool_member_health(m0), GW_POOL_UNKNOWN);
+    gw_pool_lease_release(&x);
     gw_pools_free(&p);
     gw_config_free(&c);
 }
