@@ -1,5 +1,4 @@
-"""Profile defaults of the destinations: recording-dest2 (seed recdest2) puts a duplicate on
-another pool member, recmediactl = 2 makes one recording session per recorded party."""
+"""Destination profile defaults: recording-dest2 duplicates on another member, recmediactl = 2."""
 from pooltest import (is_ud, member_metric, recorded_call, recorder_dirs, recorder_uris,
                       sessions, wait_for)
 

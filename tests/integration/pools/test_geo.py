@@ -1,5 +1,4 @@
-"""Geo-location: the call's tag picks the recorder by the seed's order of preference;
-a tag nobody has refuses the recording (reject-recording-request-on-geo-location-nomatch)."""
+"""Geo-location: the seed's order of preference picks the recorder; an unknown tag is refused."""
 import re
 from pathlib import Path
 

@@ -1,5 +1,4 @@
-"""OPTIONS monitor of pool members: out of service / back (events, log, /metrics, status page),
-picks skip a member out of service, and a member answering garbage."""
+"""Pool monitor: out of / back in service (events, log, metrics, page), garbage answers."""
 import os
 import signal
 import socket

@@ -1,5 +1,4 @@
-"""Parallel forking pool: mediad sends the recording INVITE to every member, the first 2xx
-wins, the others are cancelled; only the winner's ports stay held."""
+"""Parallel forking pool: INVITE to every recorder, first 2xx wins, the others cancelled."""
 from pooltest import (Call, is_ud, member_metric, recorder_dirs, recorder_uris, sessions,
                       wait_for)
 

@@ -1,5 +1,4 @@
-"""SIGHUP pool change without dropping calls: kept members keep their ports, a removed one
-drains, a new one is picked; every count back to 0 when the calls end."""
+"""SIGHUP pool change without dropping calls: kept, removed (draining) and added members."""
 import os
 import re
 import signal
