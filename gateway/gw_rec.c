@@ -1,5 +1,6 @@
 /* Recording controller: mediad legs (RFC 3725 insertion), MSML over INFO, GSIP_RECORD state. */
 #include "gw_rec.h"
+#include "gw_rec_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,65 +15,10 @@
 #include "gw_pool.h"
 #include "gw_rec_pool.h"
 
-#define CT_MSML "application/msml+xml"
-#define CONF    "recorder"
-
-typedef enum {
-    RS_IDLE = 0,   /* nothing asked, or stopped: GSIP_RECORD Off (or absent) */
-    RS_WAITING,    /* asked before the call was established (pre-recording) */
-    RS_CONNECTING, /* mediad legs / re-INVITEs / createconference under way */
-    RS_ON,
-    RS_PAUSED,
-    RS_FAILED, /* GSIP_RECORD Off with a reason */
-} rec_state;
-
-/* What each INFO we sent was, in order (responses come back in the same order). */
-/* INFO_ABORT ends what mediad started after the request was already dropped: no
-   GSIP_RECORD change follows its answer. */
-/* INFO_FAILOVER / INFO_FAILOVER2 replace the failed recorder of dest / dest2. */
-typedef enum {
-    INFO_CREATE,
-    INFO_PAUSE,
-    INFO_RESUME,
-    INFO_STOP,
-    INFO_ABORT,
-    INFO_FAILOVER,
-    INFO_FAILOVER2
-} info_kind;
-
-struct gw_rec_call {
-    gw_call *call;
-    gw_party *party[2]; /* [0] recorded side (recordDN), [1] the other party */
-    gw_party *msc[2];   /* mediad leg of each party (fake parties, ->msc = this) */
-    bool msc_up[2];
-    bool inserted; /* both parties' media go through mediad */
-    rec_state state;
-    GQueue infos; /* info_kind, as GINT_TO_POINTER */
-    /* The current (or pending) recording. */
-    char *started_by, *side, *record_dn, *req_dn;
-    char *id, *dest, *dest2, *params, *audiosrc, *file_name;
-    int tsd;
-    unsigned seq;
-    int64_t started_us;
-    unsigned settle_timer; /* waiting for the parties' own offer/answer to finish */
-    int settle_tries;
-    /* Pools and failover (docs/pools.md, docs/failover.md). */
-    gw_pool_lease *md_lease;     /* mediad the legs go to */
-    gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */
-    GPtrArray *fo_bad;  /* const gw_pool_member *: failed for this call, never picked again */
-    bool copy_down[2];  /* the dest / dest2 copy failed and nobody took over */
-    bool md_failover;   /* re-inserting through another mediad: GSIP_RECORD stays On */
-    bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
-    int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
-    char *geo;          /* the call's geo-location for pool picks, NULL = none */
-    char *route_geo;    /* RequestRouteCall Extensions geo-location, NULL = none */
-    char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
-};
-
 #define SETTLE_MS    50
 #define SETTLE_TRIES 100 /* 5 s */
 
-static gw_server *srv_of(gw_call *call)
+gw_server *gw_rec_srv(gw_call *call)
 {
     return call->calls->srv;
 }
@@ -83,7 +29,7 @@ static const gw_pool_member *const *fo_bad_list(const struct gw_rec_call *rc)
     return rc->fo_bad ? (const gw_pool_member *const *)rc->fo_bad->pdata : NULL;
 }
 
-static void set_str(char **dst, const char *v)
+void gw_rec_set_str(char **dst, const char *v)
 {
     g_free(*dst);
     *dst = v && *v ? g_strdup(v) : NULL;
@@ -175,11 +121,11 @@ static void ud_publish(gw_call *call, const char *const *kv, size_t n)
 
 /* EventPrivateInfo about this recording to the parties' DNs and the requester's DN. */
 /* extra_k / extra_v: one more Extensions pair (failover: gap-ms), NULL = none. */
-static void private_info_x(struct gw_rec_call *rc, int msg_id, const char *state,
+void gw_rec_private_info_x(struct gw_rec_call *rc, int msg_id, const char *state,
                            const char *reason, const char *extra_k, const char *extra_v)
 {
     gw_call *call = rc->call;
-    gw_server *srv = srv_of(call);
+    gw_server *srv = gw_rec_srv(call);
     if (call->ending)
         return;
     GPtrArray *sent = g_ptr_array_new();
@@ -221,15 +167,15 @@ static void private_info_x(struct gw_rec_call *rc, int msg_id, const char *state
 
 static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, const char *reason)
 {
-    private_info_x(rc, msg_id, state, reason, NULL, NULL);
+    gw_rec_private_info_x(rc, msg_id, state, reason, NULL, NULL);
 }
 
 /* --- database --- */
 
-static void db_recording(struct gw_rec_call *rc, const char *state, const char *reason,
+void gw_rec_db_recording(struct gw_rec_call *rc, const char *state, const char *reason,
                          int64_t ended_us)
 {
-    gw_server *srv = srv_of(rc->call);
+    gw_server *srv = gw_rec_srv(rc->call);
     if (!srv->db || !rc->id)
         return;
     char connid[17], *mediad = NULL;
@@ -265,9 +211,9 @@ static void db_recording(struct gw_rec_call *rc, const char *state, const char *
     g_free(mediad);
 }
 
-static void db_segment(struct gw_rec_call *rc, const char *event, const char *reason)
+void gw_rec_db_segment(struct gw_rec_call *rc, const char *event, const char *reason)
 {
-    gw_server *srv = srv_of(rc->call);
+    gw_server *srv = gw_rec_srv(rc->call);
     if (!srv->db || !rc->id)
         return;
     gw_db_segment s = {rc->id, event, reason, g_get_real_time()};
@@ -294,7 +240,7 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
     g_free(f);
 }
 
-static void msc_release_all(struct gw_rec_call *rc, const char *why)
+void gw_rec_msc_release_all(struct gw_rec_call *rc, const char *why)
 {
     msc_release(rc, 0, why);
     msc_release(rc, 1, why);
@@ -305,7 +251,7 @@ static void msc_release_all(struct gw_rec_call *rc, const char *why)
 }
 
 /* The recording failed: GSIP_RECORD Off with the reason, in an event and the log. */
-static void rec_fail(struct gw_rec_call *rc, const char *reason)
+void gw_rec_fail(struct gw_rec_call *rc, const char *reason)
 {
     gw_call *call = rc->call;
     bool was_recording = rc->state != RS_IDLE && rc->state != RS_FAILED;
@@ -321,21 +267,21 @@ static void rec_fail(struct gw_rec_call *rc, const char *reason)
                         "GSIP_RECORD_REASON", reason};
     ud_publish(call, kv, G_N_ELEMENTS(kv));
     private_info(rc, TL_GSIP_RECORD_STOP, "Off", reason);
-    db_segment(rc, "fail", reason);
-    db_recording(rc, "failed", reason, g_get_real_time());
+    gw_rec_db_segment(rc, "fail", reason);
+    gw_rec_db_recording(rc, "failed", reason, g_get_real_time());
 }
 
 /* mediad is (partly) gone: drop its legs and give the parties each other's media back. */
-static void msc_abort(struct gw_rec_call *rc, const char *why)
+void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why)
 {
     bool moved = rc->msc_up[0] || rc->msc_up[1] || rc->inserted;
-    msc_release_all(rc, why);
+    gw_rec_msc_release_all(rc, why);
     gw_party *a = rc->party[0], *b = rc->party[1];
     if (moved && a && b && a->leg && b->leg && !rc->call->ending)
         gw_call_bridge(a, b);
 }
 
-static int send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind)
+int gw_rec_send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind)
 {
     gw_calls *calls = rc->call->calls;
     gw_party *f = rc->msc[0];
@@ -369,7 +315,7 @@ static void add_params(ar_msml *m, const char *params)
 }
 
 /* createconference with every parameter of the recording (start, and failover). */
-static void build_create(struct gw_rec_call *rc, ar_msml *mp)
+void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp)
 {
     gw_call *call = rc->call;
     ar_msml_init(mp);
@@ -389,7 +335,7 @@ static void build_create(struct gw_rec_call *rc, ar_msml *mp)
     ar_msml_add_param(mp, "otherDN", rc->party[1]->dn);
     ar_msml_add_param(mp, "calluuid", call->uuid);
     /* Profile default (seed recordingclient.recmediactl), unless the call's params say. */
-    int mctl = srv_of(call)->cfg->rec.recmediactl;
+    int mctl = gw_rec_srv(call)->cfg->rec.recmediactl;
     if (!rc->params || !strstr(rc->params, "recmediactl="))
         ar_msml_add_param(mp, "recmediactl", mctl == 2 ? "2" : "1");
     if (rc->audiosrc) {
@@ -413,157 +359,29 @@ static void send_create(struct gw_rec_call *rc)
     ar_msml m;
     if (!rc->md_failover) /* a new recording: both copies start afresh */
         rc->copy_down[0] = rc->copy_down[1] = false;
-    build_create(rc, &m);
-    int err = send_msml(rc, &m, INFO_CREATE);
+    gw_rec_build_create(rc, &m);
+    int err = gw_rec_send_msml(rc, &m, INFO_CREATE);
     if (err != AR_E_OK) {
-        rec_fail(rc, ar_strerror(err));
+        gw_rec_fail(rc, ar_strerror(err));
         return;
     }
     LOG_INFO(rec, "call %016llx: createconference id %s dest %s (%s, recordDN %s)",
              (unsigned long long)call->connid, rc->id, rc->dest, rc->started_by, rc->party[0]->dn);
 }
 
-/* --- failover (docs/failover.md): gatewayd picks the next member, same record id --- */
-
-/* The member behind *lease failed for this call: never pick it again for it; broken: it is
-   also out of service for everyone (not for "full", which only this pick learnt). */
-static void fo_drop(struct gw_rec_call *rc, gw_pool_lease **lease, const char *why, bool broken)
-{
-    /* Detach first: marking the member failed calls gw_rec_member_down for every call on
-       it, and this call must not fail over twice. The lease keeps m alive meanwhile. */
-    gw_pool_lease *l = *lease;
-    *lease = NULL;
-    const gw_pool_member *m = l ? gw_pool_lease_member(l) : NULL;
-    if (m) {
-        if (!rc->fo_bad)
-            rc->fo_bad = g_ptr_array_new();
-        g_ptr_array_add(rc->fo_bad, (gpointer)m);
-        if (broken)
-            gw_pool_member_failed(srv_of(rc->call)->pools, m, why);
-    }
-    gw_pool_lease_release(&l);
-}
-
-/* The next member for this call: mediad, or the recorder of copy k from the pool its
-   request named (same geo-location); never one that failed for this call, nor the other
-   copy's recorder. An explicit URI has no next member. */
-static int fo_pick(struct gw_rec_call *rc, gw_pool_kind kind, int k, gw_pool_lease **out, char *why,
-                   size_t cap)
-{
-    GPtrArray *ex = g_ptr_array_new();
-    for (guint i = 0; rc->fo_bad && i < rc->fo_bad->len; i++)
-        g_ptr_array_add(ex, g_ptr_array_index(rc->fo_bad, i));
-    if (kind == GW_POOL_RECORDER && rc->rec_lease[!k])
-        g_ptr_array_add(ex, (gpointer)gw_pool_lease_member(rc->rec_lease[!k]));
-    const gw_pool_member *const *list = (const gw_pool_member *const *)ex->pdata;
-    int err;
-    if (kind == GW_POOL_MEDIAD) {
-        err = gw_rec_pool_mediad(rc->call, rc->geo, list, ex->len, out, why, cap);
-    } else {
-        char *uri = NULL;
-        err = gw_rec_pool_recorder(rc->call, rc->dest_spec[k], rc->geo, list, ex->len, out, &uri,
-                                   why, cap);
-        g_free(uri);
-        if (err == AR_E_OK && !*out) {
-            snprintf(why, cap, "dest was given as a URI, not a pool");
-            err = AR_E_POOL_NO_MEMBER;
-        }
-    }
-    g_ptr_array_free(ex, TRUE);
-    return err;
-}
-
-/* Ask mediad to replace the session of copy k (0 dest, 1 dest2) toward the new recorder. */
-static int send_failover(struct gw_rec_call *rc, int k)
-{
-    ar_msml m;
-    build_create(rc, &m);
-    ar_msml_add_param(&m, "failover", k ? "dest2" : "dest");
-    return send_msml(rc, &m, k ? INFO_FAILOVER2 : INFO_FAILOVER);
-}
-
-/* The recorder of copy k failed (rejected, timed out, dropped): the next member of the pool
-   takes over with the same record id; else that copy is down, and GSIP_RECORD goes Off only
-   when no copy is left. */
-static void rec_copy_failed(struct gw_rec_call *rc, int k, const char *why, bool broken)
-{
-    gw_call *call = rc->call;
-    const gw_config *cfg = srv_of(call)->cfg;
-    unsigned long long cid = (unsigned long long)call->connid;
-    char **dest = k ? &rc->dest2 : &rc->dest;
-    char old[256], pw[200] = "";
-    snprintf(old, sizeof old, "%s", *dest ? *dest : "-");
-    bool pooled = rc->rec_lease[k] != NULL;
-    fo_drop(rc, &rc->rec_lease[k], why, broken);
-    if (cfg->recorder_failover && pooled) {
-        gw_pool_lease *l = NULL;
-        if (fo_pick(rc, GW_POOL_RECORDER, k, &l, pw, sizeof pw) == AR_E_OK) {
-            rc->rec_lease[k] = l;
-            set_str(dest, gw_pool_lease_uri(l));
-            LOG_WARN(rec, "call %016llx: recording %s: recorder %s failed (%s), failing over to %s",
-                     cid, rc->id, old, why, *dest);
-            char seg[700];
-            snprintf(seg, sizeof seg, "recorder %s failed: %s", old, why);
-            db_segment(rc, "fail", seg);
-            if (send_failover(rc, k) == AR_E_OK)
-                return;
-            snprintf(pw, sizeof pw, "MSML to mediad failed");
-        }
-    }
-    rc->copy_down[k] = true;
-    bool other_up = k == 0 ? rc->dest2 && !rc->copy_down[1] : !rc->copy_down[0];
-    char msg[800];
-    if (other_up) {
-        /* Duplication: the other copy still records, so GSIP_RECORD stays as it is. */
-        snprintf(msg, sizeof msg, "%s copy to %s failed: %s%s%s", k ? "duplicate" : "main", old,
-                 why, *pw ? "; no other recorder: " : "", pw);
-        LOG_WARN(rec, "call %016llx: recording %s: %s", cid, rc->id, msg);
-        private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(call), msg);
-        return;
-    }
-    if (pooled && cfg->recorder_failover)
-        snprintf(msg, sizeof msg, "all recorders failed: %s (%s)", why, *pw ? pw : "no other");
-    else
-        snprintf(msg, sizeof msg, "%s", why);
-    rec_fail(rc, msg);
-}
-
-/* msml.recorder.failover: mediad measured the gap between the old and the new recorder. */
-static void on_failover_done(struct gw_rec_call *rc, const ar_msml *m)
-{
-    const char *gap = ar_msml_get_param(m, "gap-ms"), *from = ar_msml_get_param(m, "from"),
-               *to = ar_msml_get_param(m, "dest"), *max = ar_msml_get_param(m, "gap-max-ms");
-    char msg[600];
-    /* gap: last RTP sent to the old recorder -> first to the new one; max: from the old
-       one's last sign of life (what it may not have received). */
-    snprintf(msg, sizeof msg,
-             "recorder failover from %s to %s: %s ms of media not recorded (at most %s ms)",
-             from ? from : "?", to ? to : "?", gap ? gap : "?", max ? max : "?");
-    LOG_WARN(rec, "call %016llx: recording %s: %s", (unsigned long long)rc->call->connid,
-             rc->id ? rc->id : "-", msg);
-    private_info_x(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call), msg, "gap-ms", gap);
-    db_segment(rc, "resume", msg);
-    if (rc->state == RS_ON || rc->state == RS_PAUSED)
-        db_recording(rc, rc->state == RS_ON ? "active" : "paused", NULL, 0);
-}
-
-static void rec_begin(struct gw_rec_call *rc);
-static bool md_failover(struct gw_rec_call *rc, const char *why, bool broken);
-static void md_failover_done(struct gw_rec_call *rc);
-
 static bool settle_fire(void *arg)
 {
     struct gw_rec_call *rc = arg;
     rc->settle_timer = 0;
     if (rc->state == RS_WAITING && !rc->call->ending) {
-        rec_begin(rc);
-        gw_server_flush(srv_of(rc->call));
+        gw_rec_begin(rc);
+        gw_server_flush(gw_rec_srv(rc->call));
     }
     return false;
 }
 
 /* Both parties talk: pick the recorded pair and bring mediad in (or reuse it). */
-static void rec_begin(struct gw_rec_call *rc)
+void gw_rec_begin(struct gw_rec_call *rc)
 {
     gw_call *call = rc->call;
     gw_calls *calls = call->calls;
@@ -594,7 +412,7 @@ static void rec_begin(struct gw_rec_call *rc)
            mediad now would race with it, so wait until their offer/answer is done. */
         rc->state = RS_WAITING;
         if (++rc->settle_tries > SETTLE_TRIES) {
-            rec_fail(rc, "the parties' media did not settle");
+            gw_rec_fail(rc, "the parties' media did not settle");
             return;
         }
         if (!rc->settle_timer)
@@ -611,8 +429,8 @@ static void rec_begin(struct gw_rec_call *rc)
             gw_rec_pool_mediad(call, rc->geo, fo_bad_list(rc), rc->fo_bad ? rc->fo_bad->len : 0,
                                &rc->md_lease, why, sizeof why);
         if (err != AR_E_OK) {
-            rec_fail(rc, why);
-            msc_abort(rc, "no media server");
+            gw_rec_fail(rc, why);
+            gw_rec_msc_abort(rc, "no media server");
             return;
         }
     }
@@ -623,8 +441,8 @@ static void rec_begin(struct gw_rec_call *rc)
         gw_party *p = rc->party[i];
         if (!p->sdp) {
             g_free(hp);
-            rec_fail(rc, "a party has no SDP yet");
-            msc_abort(rc, "no SDP");
+            gw_rec_fail(rc, "a party has no SDP yet");
+            gw_rec_msc_abort(rc, "no SDP");
             return;
         }
         gw_party *f = g_new0(gw_party, 1);
@@ -647,104 +465,12 @@ static void rec_begin(struct gw_rec_call *rc)
             char why[64];
             snprintf(why, sizeof why, "mediad leg could not start (SIP %d)", st);
             g_free(hp);
-            rec_fail(rc, why);
-            msc_abort(rc, "mediad leg failed");
+            gw_rec_fail(rc, why);
+            gw_rec_msc_abort(rc, "mediad leg failed");
             return;
         }
     }
     g_free(hp);
-}
-
-/* mediad lost (killed, unreachable, dialogs failing, or refusing the legs): the next member
-   of the mediad pool gets the parties (RFC 3725 insertion again) and the recording is
-   re-established with the same parameters and record id (seed "Failover of Media Server").
-   false: nobody can take over, the caller ends the recording as before. */
-static bool md_failover(struct gw_rec_call *rc, const char *why, bool broken)
-{
-    gw_call *call = rc->call;
-    const gw_config *cfg = srv_of(call)->cfg;
-    unsigned long long cid = (unsigned long long)call->connid;
-    bool live = rc->state == RS_ON || rc->state == RS_PAUSED || rc->state == RS_CONNECTING;
-    if (!cfg->mediad_failover || !rc->md_lease || call->ending || !live || !rc->party[0] ||
-        !rc->party[1])
-        return false;
-    char old[256], pw[200];
-    snprintf(old, sizeof old, "%s", gw_pool_lease_uri(rc->md_lease));
-    fo_drop(rc, &rc->md_lease, why, broken);
-    gw_pool_lease *l = NULL;
-    if (fo_pick(rc, GW_POOL_MEDIAD, 0, &l, pw, sizeof pw) != AR_E_OK) {
-        LOG_WARN(rec, "call %016llx: mediad %s lost (%s) and no other can take over: %s", cid, old,
-                 why, pw);
-        return false;
-    }
-    /* Still starting (never On): the normal start path publishes On when it gets there. */
-    if (!rc->md_failover && rc->state != RS_CONNECTING) {
-        rc->md_failover = true;
-        rc->md_fo_paused = rc->state == RS_PAUSED;
-        rc->md_lost_us = g_get_real_time();
-    }
-    LOG_WARN(rec, "call %016llx: recording %s: mediad %s lost (%s), failing over to %s", cid,
-             rc->id ? rc->id : "-", old, why, gw_pool_lease_uri(l));
-    /* The old legs go (their BYE may never be answered: nua gives up on its own). */
-    msc_release_all(rc, "mediad failover");
-    rc->md_lease = l;
-    int64_t started = rc->started_us;
-    rc->state = RS_WAITING;
-    rec_begin(rc); /* inserts through md_lease; send_create follows when both legs are up */
-    rc->started_us = started;
-    return rc->state == RS_CONNECTING || rc->state == RS_WAITING;
-}
-
-/* The new mediad confirmed the createconference: the recording goes on where it was. */
-static void md_failover_done(struct gw_rec_call *rc)
-{
-    int64_t ms = (g_get_real_time() - rc->md_lost_us) / 1000;
-    rc->md_failover = false;
-    rc->state = RS_ON;
-    char msg[400], gap[24];
-    snprintf(gap, sizeof gap, "%lld", (long long)ms);
-    snprintf(msg, sizeof msg,
-             "mediad failover to %s: recording re-established %s ms after the loss was detected",
-             rc->md_lease ? gw_pool_lease_uri(rc->md_lease) : "?", gap);
-    LOG_WARN(rec, "call %016llx: recording %s: %s", (unsigned long long)rc->call->connid, rc->id,
-             msg);
-    private_info_x(rc, TL_GSIP_RECORD_START, "On", msg, "gap-ms", gap);
-    db_segment(rc, "resume", msg);
-    if (rc->md_fo_paused) {
-        /* It was paused when the old mediad was lost: pause the new session too. */
-        ar_msml m;
-        ar_msml_init(&m);
-        ar_msml_add_op(&m, AR_MSML_OP_PAUSE, CONF);
-        if (send_msml(rc, &m, INFO_PAUSE) == AR_E_OK)
-            rc->state = RS_PAUSED;
-    }
-}
-
-void gw_rec_member_down(gw_server *srv, const gw_pool_member *m)
-{
-    if (!srv || !srv->calls || !m)
-        return;
-    /* Copy first: a failover or a failure can change the calls' states, not the table. */
-    GPtrArray *hit = g_ptr_array_new();
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, srv->calls->by_connid);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        struct gw_rec_call *rc = ((gw_call *)v)->rec;
-        if (rc && rc->md_lease && gw_pool_lease_member(rc->md_lease) == m)
-            g_ptr_array_add(hit, rc);
-    }
-    for (guint i = 0; i < hit->len; i++) {
-        struct gw_rec_call *rc = g_ptr_array_index(hit, i);
-        const char *why = "media server out of service (OPTIONS)";
-        if (md_failover(rc, why, false))
-            continue;
-        if (rc->state != RS_IDLE && rc->state != RS_FAILED)
-            rec_fail(rc, why);
-        msc_abort(rc, "mediad lost");
-    }
-    g_ptr_array_free(hit, TRUE);
-    gw_server_flush(srv);
 }
 
 static int msc_index(struct gw_rec_call *rc, gw_party *f)
@@ -766,8 +492,8 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         f->answered = true;
         gw_party_set_sdp(f, sdp);
         if (!sdp) {
-            rec_fail(rc, "mediad answered without SDP");
-            msc_abort(rc, "no SDP from mediad");
+            gw_rec_fail(rc, "mediad answered without SDP");
+            gw_rec_msc_abort(rc, "no SDP from mediad");
             return;
         }
         rc->msc_up[i] = true;
@@ -803,11 +529,11 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         /* Full or busy (503/486/480) is not broken: only this call skips it. */
         bool broken = ev == GW_REC_EV_RELEASED || status == 408 || status == 0 ||
                       (status >= 500 && status != 503);
-        if (md_failover(rc, why, broken))
+        if (gw_rec_fo_mediad(rc, why, broken))
             return;
         if (rc->state != RS_IDLE && rc->state != RS_FAILED)
-            rec_fail(rc, why);
-        msc_abort(rc, "mediad leg lost");
+            gw_rec_fail(rc, why);
+        gw_rec_msc_abort(rc, "mediad leg lost");
         return;
     }
     }
@@ -822,14 +548,14 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
     const char *dest = ar_msml_get_param(m, "dest");
     const char *id = ar_msml_get_param(m, "id");
     if (strcmp(op->event, "msml.recorder.failover") == 0) {
-        on_failover_done(rc, m);
+        gw_rec_fo_recorder_done(rc, m);
         return;
     }
     if (strcmp(op->event, "msml.recorder.forked") == 0) {
         /* Parallel pool: dest answered first; the other members' ports go back. */
         if (dest && rc->rec_lease[0] && (!id || !rc->id || strcmp(id, rc->id) == 0) &&
             gw_rec_pool_settle(rc->rec_lease[0], dest)) {
-            set_str(&rc->dest, dest);
+            gw_rec_set_str(&rc->dest, dest);
             LOG_INFO(rec, "call %016llx: recording %s: %s answered first (parallel pool)",
                      (unsigned long long)rc->call->connid, rc->id ? rc->id : "-", dest);
         }
@@ -856,7 +582,7 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
         private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call), why);
         return;
     }
-    rec_copy_failed(rc, k, why, true);
+    gw_rec_fo_copy_failed(rc, k, why, true);
 }
 
 void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *body)
@@ -888,12 +614,12 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
                 *c = ' ';
         bool live = rc->state == RS_ON || rc->state == RS_PAUSED || rc->state == RS_CONNECTING;
         if ((status == 408 || status == 481 || status == 503) && live &&
-            md_failover(rc, why, status != 503 || !body)) {
+            gw_rec_fo_mediad(rc, why, status != 503 || !body)) {
             /* mediad is gone (no answer, dialog lost, unreachable): another one takes over. */
         } else if ((kind == INFO_FAILOVER || kind == INFO_FAILOVER2) && live) {
-            rec_copy_failed(rc, kind == INFO_FAILOVER2, why, false); /* mediad refused */
+            gw_rec_fo_copy_failed(rc, kind == INFO_FAILOVER2, why, false); /* mediad refused */
         } else if (kind == INFO_CREATE || rc->state == RS_ON || rc->state == RS_PAUSED) {
-            rec_fail(rc, why);
+            gw_rec_fail(rc, why);
         }
         gw_server_flush(calls->srv);
         return;
@@ -906,7 +632,7 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         return;
     }
     if (kind == INFO_CREATE && rc->state == RS_CONNECTING && rc->md_failover) {
-        md_failover_done(rc);
+        gw_rec_fo_mediad_done(rc);
         gw_server_flush(calls->srv);
         return;
     }
@@ -915,7 +641,7 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         ar_msml m;
         ar_msml_init(&m);
         ar_msml_add_op(&m, AR_MSML_OP_STOP, CONF);
-        send_msml(rc, &m, INFO_ABORT);
+        gw_rec_send_msml(rc, &m, INFO_ABORT);
     } else if (kind == INFO_PAUSE || kind == INFO_RESUME || kind == INFO_STOP) {
         /* GSIP_RECORD follows what mediad confirmed, so "Paused" means no media (and no
            tone) leaves mediad any more; a later request may already have moved on. */
@@ -935,8 +661,8 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
                             "GSIP_RECORD_REASON",   NULL};
         ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
         private_info(rc, TL_GSIP_RECORD_START, "On", NULL);
-        db_recording(rc, "active", NULL, 0);
-        db_segment(rc, "start", NULL);
+        gw_rec_db_recording(rc, "active", NULL, 0);
+        gw_rec_db_segment(rc, "start", NULL);
         LOG_INFO(rec, "call %016llx: recording %s on (file %s)",
                  (unsigned long long)rc->call->connid, rc->id, rc->file_name);
     }
@@ -965,7 +691,7 @@ static bool is_sip_uri(const char *s)
 
 int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 {
-    const gw_config *cfg = srv_of(call)->cfg;
+    const gw_config *cfg = gw_rec_srv(call)->cfg;
     struct gw_rec_call *rc = call->rec;
     if (rc && rc->state != RS_IDLE && rc->state != RS_FAILED) {
         snprintf(why, cap, "call %016llx is already being recorded (%s, id %s)",
@@ -1019,8 +745,8 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
         return perr;
     }
     rc = rec_get(call);
-    set_str(&rc->dest_spec[0], r->dest);
-    set_str(&rc->dest_spec[1], r->dest2);
+    gw_rec_set_str(&rc->dest_spec[0], r->dest);
+    gw_rec_set_str(&rc->dest_spec[1], r->dest2);
     gw_pool_lease_release(&rc->rec_lease[1]);
     rc->rec_lease[1] = rl2;
     if (md)
@@ -1030,16 +756,16 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     g_free(rc->geo);
     rc->geo = geo;
     rc->seq++;
-    set_str(&rc->started_by, r->started_by);
-    set_str(&rc->side, r->side ? r->side : "source");
-    set_str(&rc->record_dn, r->record_dn);
-    set_str(&rc->req_dn, r->req_dn);
-    set_str(&rc->dest, dest);
+    gw_rec_set_str(&rc->started_by, r->started_by);
+    gw_rec_set_str(&rc->side, r->side ? r->side : "source");
+    gw_rec_set_str(&rc->record_dn, r->record_dn);
+    gw_rec_set_str(&rc->req_dn, r->req_dn);
+    gw_rec_set_str(&rc->dest, dest);
     g_free(dest);
-    set_str(&rc->dest2, dest2 ? dest2 : r->dest2);
+    gw_rec_set_str(&rc->dest2, dest2 ? dest2 : r->dest2);
     g_free(dest2);
-    set_str(&rc->params, r->params);
-    set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
+    gw_rec_set_str(&rc->params, r->params);
+    gw_rec_set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
     rc->tsd = r->tonesilenceduration >= 0 ? r->tonesilenceduration : cfg->rec.tonesilenceduration;
     if (rc->tsd >= 0 && rc->tsd < 1500)
         rc->tsd = 1500; /* the seed's minimum */
@@ -1062,7 +788,7 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     rc->state = RS_WAITING;
     LOG_INFO(rec, "call %016llx: %s recording requested (id %s, dest %s)",
              (unsigned long long)call->connid, rc->started_by, rc->id, rc->dest);
-    rec_begin(rc);
+    gw_rec_begin(rc);
     return AR_E_OK;
 }
 
@@ -1075,7 +801,7 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
         return AR_E_NOT_RECORDING;
     }
     if (req_dn)
-        set_str(&rc->req_dn, req_dn);
+        gw_rec_set_str(&rc->req_dn, req_dn);
     if (rc->state == RS_WAITING || rc->state == RS_CONNECTING) {
         if (op != GW_REC_STOP) {
             snprintf(why, cap, "recording of call %016llx is still starting", cid);
@@ -1098,7 +824,7 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
     static const ar_msml_op_type ops[] = {AR_MSML_OP_STOP, AR_MSML_OP_PAUSE, AR_MSML_OP_RESUME};
     static const info_kind kinds[] = {INFO_STOP, INFO_PAUSE, INFO_RESUME};
     ar_msml_add_op(&m, ops[op], CONF);
-    int err = send_msml(rc, &m, kinds[op]);
+    int err = gw_rec_send_msml(rc, &m, kinds[op]);
     if (err != AR_E_OK) {
         snprintf(why, cap, "MSML to mediad failed: %s", ar_strerror(err));
         return err;
@@ -1109,12 +835,12 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
         gw_pool_lease_release(&rc->rec_lease[0]);
         gw_pool_lease_release(&rc->rec_lease[1]);
     }
-    db_segment(rc, seg[op], NULL);
-    db_recording(rc,
-                 op == GW_REC_STOP    ? "completed"
-                 : op == GW_REC_PAUSE ? "paused"
-                                      : "active",
-                 NULL, op == GW_REC_STOP ? g_get_real_time() : 0);
+    gw_rec_db_segment(rc, seg[op], NULL);
+    gw_rec_db_recording(rc,
+                        op == GW_REC_STOP    ? "completed"
+                        : op == GW_REC_PAUSE ? "paused"
+                                             : "active",
+                        NULL, op == GW_REC_STOP ? g_get_real_time() : 0);
     LOG_INFO(rec, "call %016llx: recording %s %s", cid, rc->id, seg[op]);
     return AR_E_OK;
 }
@@ -1127,7 +853,7 @@ void gw_rec_established(gw_call *call)
         return;
     struct gw_rec_call *rc = call->rec;
     if (rc && rc->state == RS_WAITING) {
-        rec_begin(rc);
+        gw_rec_begin(rc);
         return;
     }
     /* Full-time again only when a new pair formed (transfer): not after a stop request,
@@ -1136,7 +862,7 @@ void gw_rec_established(gw_call *call)
         return;
     /* Full-time: a party on a DN configured record=true (Extension, ACD Position, Trunk), or
        with an agent logged in whose [agent] section says record=true. */
-    const gw_config *cfg = srv_of(call)->cfg;
+    const gw_config *cfg = gw_rec_srv(call)->cfg;
     for (gw_party *p = call->parties; p; p = p->next) {
         const gw_dn_conf *d = gw_config_find_dn(cfg, p->dn);
         const char *login = gw_agent_on_dn(call->calls, p->dn, NULL);
@@ -1170,7 +896,7 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
        when the agent answers still prefers it (docs/pools.md). */
     const char *geo = ext ? tl_kv_get_str(ext, "geo-location") : NULL;
     if (geo && *geo)
-        set_str(&rec_get(call)->route_geo, geo);
+        gw_rec_set_str(&rec_get(call)->route_geo, geo);
     const char *side = ext ? tl_kv_get_str(ext, "record") : NULL;
     if (!side || (strcmp(side, "source") != 0 && strcmp(side, "destination") != 0))
         return;
@@ -1183,7 +909,7 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
             if (p->role == TL_ROLE_ORIGINATION)
                 dn = p->dn;
     }
-    const gw_dn_conf *d = target ? gw_config_find_dn(srv_of(call)->cfg, target) : NULL;
+    const gw_dn_conf *d = target ? gw_config_find_dn(gw_rec_srv(call)->cfg, target) : NULL;
     gw_rec_req r = {.started_by = "selective",
                     .side = side,
                     .record_dn = d && dn == target ? d->number : dn,
@@ -1223,8 +949,8 @@ static void rec_finish(struct gw_rec_call *rc, const char *why)
     if (rc->state == RS_ON || rc->state == RS_PAUSED) {
         const char *kv[] = {"GSIP_RECORD", "Off"};
         ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
-        db_segment(rc, "stop", why);
-        db_recording(rc, "completed", NULL, g_get_real_time());
+        gw_rec_db_segment(rc, "stop", why);
+        gw_rec_db_recording(rc, "completed", NULL, g_get_real_time());
         LOG_INFO(rec, "call %016llx: recording %s ended (%s)", (unsigned long long)rc->call->connid,
                  rc->id, why);
     }
@@ -1232,7 +958,7 @@ static void rec_finish(struct gw_rec_call *rc, const char *why)
     rc->md_failover = false;
     gw_pool_lease_release(&rc->rec_lease[0]);
     gw_pool_lease_release(&rc->rec_lease[1]);
-    msc_release_all(rc, why);
+    gw_rec_msc_release_all(rc, why);
 }
 
 void gw_rec_party_gone(gw_call *call, gw_party *p)
