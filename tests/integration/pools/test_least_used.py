@@ -6,6 +6,23 @@ STACK_OPTS = ("--recorders", "3", "--pool-scheme", "least-used",
 EXTRA_CONFIG = "[dn 6001]\ntype = Extension\nrecord = true\n"
 
 
+def test_hundred_idle_calls_spread_evenly(stack):
+    uris = recorder_uris(stack, 3)
+    wait_for(lambda: all(member_metric(stack, "member_up", u) == 1 for u in uris), 20,
+             "recorders in service")
+    w = stack.watch("5010")
+    try:
+        for _ in range(100):
+            recorded_call(stack, w)
+    finally:
+        w.stop()
+    picks = [member_metric(stack, "picks_total", u) for u in uris]
+    print("least-used picks per recorder over 100 sequential calls:", picks)
+    assert sorted(picks) == [33, 33, 34], picks  # all idle: ties rotate
+    wait_for(lambda: all(member_metric(stack, "ports_in_use", u) == 0 for u in uris), 10,
+             "ports released")
+
+
 def test_busy_member_is_avoided_and_counts_return_to_zero(stack):
     uris = recorder_uris(stack, 3)
     wait_for(lambda: all(member_metric(stack, "member_up", u) == 1 for u in uris), 20,

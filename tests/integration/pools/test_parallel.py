@@ -1,4 +1,6 @@
 """Parallel forking pool: INVITE to every recorder, first 2xx wins, the others cancelled."""
+import re
+
 from pooltest import (Call, is_ud, member_metric, recorder_dirs, recorder_uris, sessions,
                       wait_for)
 
@@ -37,5 +39,33 @@ def test_first_answer_wins_and_losers_are_cancelled(stack):
         assert all(s.get("end_reason") == "cancelled" for s in sessions(dirs[0])), sessions(dirs[0])
     w.stop()
     assert all(member_metric(stack, "picks_total", u) == 3 for u in uris)
+    wait_for(lambda: all(member_metric(stack, "ports_in_use", u) == 0 for u in uris), 10,
+             "ports released")
+
+
+def test_hundred_calls_all_won_by_the_fast_recorder(stack):
+    uris = recorder_uris(stack, 3)
+    wait_for(lambda: all(member_metric(stack, "member_up", u) == 1 for u in uris), 20,
+             "recorders in service")
+    before = [member_metric(stack, "picks_total", u) for u in uris]
+    rx = re.compile(r"%s answered first \(parallel pool\)" % re.escape(uris[2]))
+    wins = len(rx.findall(stack.log()))
+    w = stack.watch("5010")
+    try:
+        for i in range(100):
+            c = Call(stack)
+            try:
+                assert w.expect(lambda m: is_ud(m, "5010", "On"), 20) is not None
+                # the fork settles when the fast recorder answers: then hang up
+                wait_for(lambda: len(rx.findall(stack.log())) == wins + i + 1, 10, "fork won")
+                c.hangup()
+                assert w.expect(lambda m: is_ud(m, "5010", "Off"), 20) is not None
+            finally:
+                c.close()
+    finally:
+        w.stop()
+    offered = [member_metric(stack, "picks_total", u) - b for u, b in zip(uris, before)]
+    print("parallel over 100 calls: offered to each", offered, "won by the fast recorder 100")
+    assert offered == [100] * 3, offered
     wait_for(lambda: all(member_metric(stack, "ports_in_use", u) == 0 for u in uris), 10,
              "ports released")
