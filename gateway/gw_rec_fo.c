@@ -194,6 +194,8 @@ void gw_rec_fo_mediad_done(struct gw_rec_call *rc)
         if (gw_rec_send_msml(rc, &m, INFO_PAUSE) == AR_E_OK)
             rc->state = RS_PAUSED;
     }
+    /* The row's mediad column is the new one now. */
+    gw_rec_db_recording(rc, rc->state == RS_PAUSED ? "paused" : "active", NULL, 0);
 }
 
 void gw_rec_member_down(gw_server *srv, const gw_pool_member *m)

@@ -265,3 +265,16 @@ def bring_down(f):
         if not os.environ.get("AREC_KEEP_STACK") and not bad:
             shutil.rmtree(f.tmp, ignore_errors=True)
     assert not bad, f"extra daemons exited non-zero: {bad} (logs in {f.tmp})"
+
+
+def psql(stack, sql):
+    """psql -At output (rows joined by newlines) of one query against the stack's database."""
+    from arectest import db
+    return "\n".join("|".join(r) for r in db.psql(stack.env["PGURL"], sql, timeout=20))
+
+
+def segments(stack, rid):
+    """recording_segments of rid as 'event:reason' strings, in time order."""
+    out = psql(stack, "select event || ':' || coalesce(reason, '') from recording_segments "
+                      f"where record_id='{rid}' order by at")
+    return out.splitlines()

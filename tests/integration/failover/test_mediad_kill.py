@@ -4,8 +4,8 @@ lost (kill -> first packet of the new session at the recorder) is printed."""
 import re
 import time
 
-from fotest import (Call, first_packet, kill9, sidecars, ud_values, wait_for, wait_private,
-                    wait_ud)
+from fotest import (Call, first_packet, kill9, psql, segments, sidecars, ud_values, wait_for,
+                    wait_private, wait_ud)
 
 MEDIADS = [(), ()]
 RECORDERS = [()]
@@ -43,6 +43,14 @@ def test_mediad_killed_mid_call_parties_move_recording_goes_on(fo):
         new = wait_for(lambda: next((j for j in sidecars(rec, rid) if j["state"] == "ended"
                                      and first_packet(j) and first_packet(j) > t_kill), None),
                        what="the new session to end")
+        wait_for(lambda: psql(st, f"select state from recordings where record_id='{rid}'")
+                 == "completed", what="recordings row completed")
+        segs = segments(st, rid)
+        assert [x.split(":", 1)[0] for x in segs] == ["start", "resume", "stop"], segs
+        assert "mediad failover" in segs[1], segs
+        now = mediad_of_call(st, fo.mds)
+        assert psql(st, f"select mediad from recordings where record_id='{rid}'") == \
+            now.uri[len("sip:"):]
         lost = (first_packet(new) - t_kill) * 1000
         print(f"\nmediad kill -9: {info['Extensions']['reason']}; media lost at the recorder "
               f"(kill -> first packet of the new session): {lost:.0f} ms")

@@ -1,8 +1,8 @@
 """Recorder killed (-9) mid-call: the next pool member records on, same record id, gap printed."""
 import time
 
-from fotest import (Call, first_packet, holder, kill9, sidecars, ud_values, wait_for,
-                    wait_private, wait_ud)
+from fotest import (Call, first_packet, holder, kill9, psql, segments, sidecars, ud_values,
+                    wait_for, wait_private, wait_ud)
 
 RECORDERS = [(), ()]
 
@@ -30,6 +30,14 @@ def test_recorder_killed_mid_call_next_member_takes_over(fo):
                                      None), what="the new recording to end")
         fp = first_packet(side)
         assert fp is not None, side
+        # Database: the failure and the takeover (with the gap) are segments; the row names
+        # the new recorder.
+        wait_for(lambda: psql(st, f"select state from recordings where record_id='{rid}'")
+                 == "completed", what="recordings row completed")
+        segs = segments(st, rid)
+        assert [x.split(":", 1)[0] for x in segs] == ["start", "fail", "resume", "stop"], segs
+        assert "ms of media not recorded" in segs[2], segs
+        assert psql(st, f"select recorder from recordings where record_id='{rid}'") == new.uri
         print(f"\nrecorder kill: {info['Extensions']['reason']}; "
               f"kill -> first packet recorded: {(fp - t_kill) * 1000:.0f} ms")
     finally:
