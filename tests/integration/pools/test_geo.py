@@ -35,6 +35,18 @@ geo-location = tokyo
 type = Extension
 geo-location = dallas
 
+[dn 6005]
+type = Extension
+geo-location = paris
+
+[dn 6006]
+type = Extension
+geo-location = dallas
+
+[dn 6007]
+type = Extension
+geo-location = tokyo
+
 [dn 7002]
 type = Routing Point
 geo-location = dallas
@@ -135,3 +147,47 @@ def test_tag_nobody_has_is_refused(stack):
         c.hangup()
         c.close()
         w.stop()
+
+
+def private(stack, msg_id, connid, this_dn, ext):
+    rc, msgs, err = stack.request({"message": "RequestPrivateService", "ThisDN": this_dn,
+                                   "PrivateMsgID": msg_id, "ConnID": connid, "Extensions": ext})
+    assert msgs, (rc, err)
+    return msgs[-1]
+
+
+def dynamic(stack, caller, callee, side, rid):
+    """A plain call caller -> callee; RequestPrivateService 3013 on ThisDN caller with
+    record=side, then 3014. Returns the EventACK / EventError of the start."""
+    w = stack.watch(caller, callee)
+    c = Call(stack, callee=callee, caller=caller)
+    try:
+        est = w.expect(lambda m: m.get("message") == "EventEstablished" and
+                       m.get("ThisDN") == callee, 10)
+        assert est is not None
+        r = private(stack, 3013, est["ConnID"], caller, {"record": side, "id": rid})
+        if r["message"] == "EventACK":
+            assert w.expect(lambda m: is_ud(m, caller, "On"), 20) is not None
+            assert private(stack, 3014, est["ConnID"], caller, {})["message"] == "EventACK"
+            assert w.expect(lambda m: is_ud(m, caller, "Off"), 20) is not None
+        c.hangup()
+        return r
+    finally:
+        c.close()
+        w.stop()
+
+
+def test_dynamic_source_uses_this_dn(stack):
+    assert delta(stack, lambda: dynamic(stack, "6005", "6006", "source", "geo-dyn-1")) == [1, 0]
+    assert stack.wait_log(r"geo-location paris \(from thisDN 6005, dynamic", 5)
+
+
+def test_dynamic_destination_uses_other_dn(stack):
+    assert delta(stack, lambda: dynamic(stack, "6005", "6006", "destination",
+                                        "geo-dyn-2")) == [0, 1]
+    assert stack.wait_log(r"geo-location dallas \(from otherDN 6006, dynamic", 5)
+
+
+def test_dynamic_tag_nobody_has_is_an_error(stack):
+    r = dynamic(stack, "6007", "6005", "source", "geo-dyn-3")
+    assert r["message"] == "EventError" and r["ErrorCode"] == 562, r  # POOL_GEO_NOMATCH
