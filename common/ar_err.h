@@ -60,6 +60,8 @@
     X(SDP_BAD_PORT, 504, "SDP port out of range")                                                  \
     X(SDP_TOO_MANY_FORMATS, 505, "SDP m= line lists too many formats")                             \
     X(SDP_NO_CONNECTION, 506, "SDP media has no connection address")                               \
+    X(SDP_NO_AUDIO, 507, "SDP answer accepts no audio stream")                                     \
+    X(SDP_NO_CODEC, 508, "SDP answer has none of the offered codecs")                              \
     X(RTP_TRUNCATED, 511, "RTP/RTCP packet truncated")                                             \
     X(RTP_VERSION, 512, "RTP/RTCP version is not 2")                                               \
     X(RTP_BAD_PADDING, 513, "RTP/RTCP padding length invalid")                                     \
@@ -86,6 +88,8 @@
     X(AUDIOSRC_TOO_LARGE, 551, "audiosrc larger than the size cap")                                \
     X(AUDIOSRC_FETCH, 552, "audiosrc could not be fetched")                                        \
     X(AUDIOSRC_TIMEOUT, 553, "audiosrc fetch timed out")                                           \
+    X(POOL_NO_MEMBER, 561, "no pool member in service with free ports")                            \
+    X(POOL_GEO_NOMATCH, 562, "no pool member has the call's geo-location")                         \
     X(NOMEM, 901, "out of memory")                                                                 \
     X(IO, 902, "input/output error")                                                               \
     X(CONFIG, 903, "configuration error")                                                          \

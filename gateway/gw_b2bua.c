@@ -251,6 +251,13 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
     g_string_append_printf(hdr, LOOP_HEADER ": %s-%" G_GUINT64_FORMAT, b->token, ++b->serial);
     if (t->call_uuid)
         g_string_append_printf(hdr, "\r\nX-Genesys-CallUUID: %s", t->call_uuid);
+    /* A tag may come from a client's Extensions: only a plain token goes into a header. */
+    if (t->geo_location && *t->geo_location &&
+        strspn(t->geo_location,
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+            strlen(t->geo_location) &&
+        strlen(t->geo_location) <= 64)
+        g_string_append_printf(hdr, "\r\nX-Genesys-geo-location: %s", t->geo_location);
     if (t->auto_answer)
         g_string_append_printf(hdr, "\r\nAnswer-Mode: Auto\r\nCall-Info: <sip:%s>;answer-after=0",
                                sip->host);

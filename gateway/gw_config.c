@@ -45,6 +45,16 @@ static void err_add(gw_config_errors *e, const char *file, int line, const char 
     g_free(msg);
 }
 
+void gw_config_err_add(gw_config_errors *e, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    err_add(e, file, line, "%s", msg);
+    g_free(msg);
+}
+
 void gw_config_errors_clear(gw_config_errors *errs)
 {
     for (size_t i = 0; i < errs->n; i++)
@@ -228,6 +238,8 @@ bool gw_dn_set_contains(const gw_dn_set *s, const char *number)
         O("msml-record-support", OPT_TRI, type, prefix.msml_record_support, 0, 0),                 \
         O("record-consult-calls", OPT_TRI, type, prefix.record_consult_calls, 0, 0),               \
         O("recording-dest", OPT_STR, type, prefix.recording_dest, 0, 0),                           \
+        O("recording-dest2", OPT_STR, type, prefix.recording_dest2, 0, 0),                         \
+        O("recmediactl", OPT_INT, type, prefix.recmediactl, 1, 2),                                 \
         O("audiosrc", OPT_STR, type, prefix.audiosrc, 0, 0),                                       \
         O("tonesilenceduration", OPT_INT, type, prefix.tonesilenceduration, 0, 3600000)
 
@@ -260,6 +272,10 @@ const opt_desc gw_gateway_opts[] = {
     O("media-oos-force", OPT_INT, gw_config, media_oos_force, 1, 1000),
     O("recorder-oos-check", OPT_INT, gw_config, recorder_oos_check, 0, 86400),
     O("recorder-oos-force", OPT_INT, gw_config, recorder_oos_force, 1, 1000),
+    O("reject-recording-request-on-geo-location-nomatch", OPT_BOOL, gw_config, geo_nomatch_reject,
+      0, 0),
+    O("recorder-failover", OPT_BOOL, gw_config, recorder_failover, 0, 0),
+    O("mediad-failover", OPT_BOOL, gw_config, mediad_failover, 0, 0),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -420,13 +436,15 @@ static void rec_clear(gw_rec_opts *r)
 {
     g_free(r->recording_filename);
     g_free(r->recording_dest);
+    g_free(r->recording_dest2);
     g_free(r->audiosrc);
 }
 
 static void rec_init(gw_rec_opts *r)
 {
     r->recording_filename = NULL;
-    r->recording_dest = r->audiosrc = NULL;
+    r->recording_dest = r->recording_dest2 = r->audiosrc = NULL;
+    r->recmediactl = -1;
     r->tonesilenceduration = -1;
     r->msml_support = r->msml_record_support = r->record_consult_calls = -1;
 }
@@ -510,6 +528,9 @@ void gw_config_free(gw_config **pcfg)
     for (size_t i = 0; i < c->n_apps; i++)
         app_clear(&c->apps[i]);
     g_free(c->apps);
+    for (size_t i = 0; i < c->n_pools; i++)
+        gw_config_pool_clear(&c->pools[i]);
+    g_free(c->pools);
     g_free(c);
     *pcfg = NULL;
 }
@@ -524,6 +545,7 @@ typedef enum {
     SEC_APP,
     SEC_DESKTOP,
     SEC_DATABASE,
+    SEC_POOL,
     SEC_BAD
 } sec_kind;
 
@@ -540,6 +562,7 @@ typedef struct {
     gw_dn_conf dn;
     gw_agent_conf agent;
     gw_app_conf app;
+    gw_pool_conf pool;
     /* where each DN / agent came from, for duplicate reports */
     GHashTable *dn_src;    /* number -> section line (GINT_TO_POINTER) */
     GHashTable *agent_src; /* login -> section line */
@@ -667,6 +690,9 @@ static void section_end(parser *ps)
         c->apps[c->n_apps++] = ps->app;
         memset(&ps->app, 0, sizeof ps->app); /* moved */
         break;
+    case SEC_POOL:
+        gw_config_pool_end(c, &ps->pool, ps->file, ps->errs); /* moves or clears it */
+        break;
     default:
         break;
     }
@@ -710,10 +736,13 @@ static void section_begin(parser *ps, char *hdr, int line)
         rec_init(&ps->app.rec);
     } else if (strcmp(kind, "database") == 0 && !*arg) {
         ps->kind = SEC_DATABASE;
+    } else if (strcmp(kind, "pool") == 0 && *arg) {
+        ps->kind = SEC_POOL;
+        gw_config_pool_begin(&ps->pool, arg, line);
     } else {
         err_add(ps->errs, ps->file, line,
                 "unknown section [%s]: expected [gateway], [dn NUMBER], [agent LOGIN], "
-                "[application NAME], [desktop NAME] or [database]",
+                "[application NAME], [desktop NAME], [database] or [pool NAME]",
                 hdr);
         ps->kind = SEC_BAD;
     }
@@ -761,6 +790,9 @@ static void parse_kv(parser *ps, char *text, int line)
     case SEC_DATABASE:
         tab = gw_database_opts, base = &ps->cfg->db, where = "[database]";
         break;
+    case SEC_POOL:
+        gw_config_pool_kv(&ps->pool, key, val, ps->file, line, ps->errs);
+        return;
     case SEC_BAD:
         return; /* the section header was already reported */
     default:
@@ -812,11 +844,13 @@ static void config_defaults(gw_config *c)
     c->register_rate_limit = 20;
     c->media_oos_check = c->recorder_oos_check = 10;
     c->media_oos_force = c->recorder_oos_force = 2;
+    c->recorder_failover = c->mediad_failover = true; /* docs/failover.md */
     c->db.journal_max_bytes = 256ull << 20;
     c->db.journal_sync_ms = 200;
     c->db.batch_rows = 256;
     c->db.queue_max_rows = 20000;
     c->db.migrate = true;
+    c->geo_nomatch_reject = true; /* the seed's default */
     rec_init(&c->rec);
 }
 

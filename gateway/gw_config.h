@@ -33,6 +33,8 @@ typedef struct {
     int record_consult_calls; /* -1 unset, 0/1 */
     /* Recording controller (gw_rec.c, docs/recording.md). */
     char *recording_dest;    /* default recorder URI (dest), NULL = none */
+    char *recording_dest2;   /* default duplicate recorder (dest2, seed recdest2), NULL = none */
+    int recmediactl;         /* recording INVITEs per recording: 1 or 2 (seed), -1 unset */
     char *audiosrc;          /* compliance tone WAV URI, NULL = none */
     int tonesilenceduration; /* ms between tones, -1 unset */
 } gw_rec_opts;
@@ -91,6 +93,32 @@ typedef struct {
     int port; /* 0 = ephemeral */
 } gw_listen;
 
+/* A member line of a [pool NAME] section (gw_pool.c, docs/pools.md). */
+typedef struct {
+    char *uri;          /* sip:/sips: URI of the mediad or recorder */
+    unsigned ports;     /* capacity: ports (one per recorded stream) it can hold */
+    char *geo_location; /* NULL = the pool's */
+    char *redundancy;   /* "active" (only value the seed uses) */
+    int sip_port;       /* port for a uri without one (sip:), 0 = none */
+    int sips_port;      /* port for a sips: uri without one, 0 = none */
+    char *dn;           /* DN its EventDNOutOfService / BackInService go to, NULL = none */
+    int line;
+} gw_pool_member_conf;
+
+/* [pool NAME]: a resource group of mediad instances or recorders. */
+typedef struct {
+    char *name;
+    int kind;     /* gw_pool_kind: 0 mediad, 1 recorder */
+    int scheme;   /* gw_pool_scheme: 0 round-robin, 1 least-used, 2 parallel */
+    bool monitor; /* SIP OPTIONS (true) or none */
+    int interval; /* seconds between OPTIONS */
+    int misses;   /* missed checks before out of service */
+    char *geo_location;
+    gw_pool_member_conf *members;
+    size_t n_members;
+    int line;
+} gw_pool_conf;
+
 typedef struct gw_config {
     char *path;
     /* [gateway] */
@@ -133,6 +161,14 @@ typedef struct gw_config {
     size_t n_dns;
     gw_agent_conf *agents;
     size_t n_agents;
+    /* [pool NAME] sections (docs/pools.md); none = implicit pools from msml DNs and
+     * recording-dest. */
+    gw_pool_conf *pools;
+    size_t n_pools;
+    bool geo_nomatch_reject; /* reject-recording-request-on-geo-location-nomatch */
+    /* docs/failover.md: a failed recorder / mediad is replaced by the next pool member
+     * (true) or the recording just stops (false). */
+    bool recorder_failover, mediad_failover;
     gw_app_conf *apps;
     size_t n_apps;
     /* [database] (docs/database.md): dsn unset = no database writer. */

@@ -34,4 +34,15 @@ extern const opt_desc gw_agent_opts[];
 extern const opt_desc gw_app_opts[];
 extern const opt_desc gw_desktop_opts[];
 
+/* Append "FILE:LINE: message" to errs (gw_config.c). */
+void gw_config_err_add(gw_config_errors *e, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* [pool NAME] sections (gw_config_pool.c): begin, one key, end (adds it to cfg), free. */
+void gw_config_pool_begin(gw_pool_conf *p, const char *name, int line);
+void gw_config_pool_kv(gw_pool_conf *p, const char *key, const char *val, const char *file,
+                       int line, gw_config_errors *errs);
+void gw_config_pool_end(gw_config *cfg, gw_pool_conf *p, const char *file, gw_config_errors *errs);
+void gw_config_pool_clear(gw_pool_conf *p);
+
 #endif

@@ -9,17 +9,22 @@
 #include "gw_sip.h"
 
 /*
- * One target per msml VoIP Service DN (its contact) and one for [gateway]
- * recording-dest. Every oos-check seconds each target gets an OPTIONS; a ping still
- * unanswered at the next check, or any final answer but 2xx, is a miss. oos-force
- * misses in a row put the target out of service, the first 2xx puts it back. The
- * transitions are logged and, for a DN, published as EventDNOutOfService /
- * EventDNBackInService on it. Targets are read from the configuration at start.
+ * The pool monitor: one target per pool member whose pool has monitor = options (the
+ * implicit pools: each msml VoIP Service DN's contact with its oos-check / oos-force, and
+ * [gateway] recording-dest with recorder-oos-*). Every interval each target gets an
+ * OPTIONS; a ping still unanswered at the next check, or any final answer but 2xx, is a
+ * miss. `misses` in a row put the member out of service (gw_pool_pick skips it), the first
+ * 2xx puts it back. The transitions are logged and, for a member with a DN, published as
+ * EventDNOutOfService / EventDNBackInService on it. Health lives in the member
+ * (srv->pools, gw_pool.h), so a call's own failure report (gw_pool_member_failed) and the
+ * monitor agree.
  */
 typedef struct gw_health gw_health;
 
-/* NULL when there is nothing to check (no target, or every oos-check is 0). */
+/* NULL without a SIP stack or pools. */
 gw_health *gw_health_new(gw_server *srv, gw_sip *sip);
+/* After gw_pools_reload (SIGHUP): targets rebuilt from the pools' members. */
+void gw_health_reload(gw_health *h);
 void gw_health_free(gw_health **h);
 
 /* The status page's "media" section: an array of {name, kind, address, state, ...}. */

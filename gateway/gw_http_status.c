@@ -11,6 +11,7 @@
 #include "gw_desk_call.h"
 #include "gw_dn.h"
 #include "gw_health.h"
+#include "gw_pool.h"
 #include "gw_http.h"
 #include "gw_metrics.h"
 
@@ -19,8 +20,9 @@
 #define STATUS_MAX_DN_LIST 20         /* DNs listed per client */
 
 /* The sections the page shows; each is sent whole when it changed. */
-enum { SEC_SERVER, SEC_CLIENTS, SEC_DNS, SEC_CALLS, SEC_MEDIA, SEC_ERRORS, NSEC };
-static const char *const sec_names[NSEC] = {"server", "clients", "dns", "calls", "media", "errors"};
+enum { SEC_SERVER, SEC_CLIENTS, SEC_DNS, SEC_CALLS, SEC_MEDIA, SEC_POOLS, SEC_ERRORS, NSEC };
+static const char *const sec_names[NSEC] = {"server", "clients", "dns",   "calls",
+                                            "media",  "pools",   "errors"};
 
 struct gw_status {
     gw_server *srv;
@@ -180,6 +182,7 @@ static gboolean on_tick(gpointer ud)
     secs[SEC_DNS] = build_dns(st->srv, numbers);
     secs[SEC_CALLS] = gw_desk_calls_json(st->srv, NULL, 0);
     secs[SEC_MEDIA] = gw_health_json(st->srv->health);
+    secs[SEC_POOLS] = gw_pools_json(st->srv->pools);
     secs[SEC_ERRORS] = build_errors();
     g_ptr_array_free(numbers, TRUE);
     json_object *delta = json_object_new_object(), *full = json_object_new_object();

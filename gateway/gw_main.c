@@ -172,6 +172,7 @@ static void reload(gw_app *app)
     if (!app->opts->log_level && cfg->log_level)
         ar_log_parse(cfg->log_level);
     gw_server_reload(app->srv, cfg);
+    gw_health_reload(app->srv->health);
 }
 
 /*

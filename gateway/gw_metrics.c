@@ -9,6 +9,7 @@
 #include "gw_db.h"
 #include "gw_desk.h"
 #include "gw_health.h"
+#include "gw_pool.h"
 #include "gw_dn.h"
 
 #define RATE_SLOTS  10 /* seconds averaged by gw_metrics_events_rate() */
@@ -181,6 +182,7 @@ char *gw_metrics_text(gw_server *srv)
            (double)gw_metrics_errors_total());
     gw_desk_metrics_text(srv, &b);
     gw_health_metrics_text(srv->health, &b);
+    gw_pools_metrics_text(srv->pools, &b);
     if (srv->db) {
         gw_db_stats st;
         gw_db_get_stats(srv->db, &st);

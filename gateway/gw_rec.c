@@ -1,5 +1,6 @@
 /* Recording controller: mediad legs (RFC 3725 insertion), MSML over INFO, GSIP_RECORD state. */
 #include "gw_rec.h"
+#include "gw_rec_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,51 +12,24 @@
 #include "gw_callev.h"
 #include "gw_db.h"
 #include "gw_dn.h"
-
-#define CT_MSML "application/msml+xml"
-#define CONF    "recorder"
-
-typedef enum {
-    RS_IDLE = 0,   /* nothing asked, or stopped: GSIP_RECORD Off (or absent) */
-    RS_WAITING,    /* asked before the call was established (pre-recording) */
-    RS_CONNECTING, /* mediad legs / re-INVITEs / createconference under way */
-    RS_ON,
-    RS_PAUSED,
-    RS_FAILED, /* GSIP_RECORD Off with a reason */
-} rec_state;
-
-/* What each INFO we sent was, in order (responses come back in the same order). */
-/* INFO_ABORT ends what mediad started after the request was already dropped: no
-   GSIP_RECORD change follows its answer. */
-typedef enum { INFO_CREATE, INFO_PAUSE, INFO_RESUME, INFO_STOP, INFO_ABORT } info_kind;
-
-struct gw_rec_call {
-    gw_call *call;
-    gw_party *party[2]; /* [0] recorded side (recordDN), [1] the other party */
-    gw_party *msc[2];   /* mediad leg of each party (fake parties, ->msc = this) */
-    bool msc_up[2];
-    bool inserted; /* both parties' media go through mediad */
-    rec_state state;
-    GQueue infos; /* info_kind, as GINT_TO_POINTER */
-    /* The current (or pending) recording. */
-    char *started_by, *side, *record_dn, *req_dn;
-    char *id, *dest, *dest2, *params, *audiosrc, *file_name;
-    int tsd;
-    unsigned seq;
-    int64_t started_us;
-    unsigned settle_timer; /* waiting for the parties' own offer/answer to finish */
-    int settle_tries;
-};
+#include "gw_pool.h"
+#include "gw_rec_pool.h"
 
 #define SETTLE_MS    50
 #define SETTLE_TRIES 100 /* 5 s */
 
-static gw_server *srv_of(gw_call *call)
+gw_server *gw_rec_srv(gw_call *call)
 {
     return call->calls->srv;
 }
 
-static void set_str(char **dst, const char *v)
+/* Members that failed for this call: never picked again for it. */
+static const gw_pool_member *const *fo_bad_list(const struct gw_rec_call *rc)
+{
+    return rc->fo_bad ? (const gw_pool_member *const *)rc->fo_bad->pdata : NULL;
+}
+
+void gw_rec_set_str(char **dst, const char *v)
 {
     g_free(*dst);
     *dst = v && *v ? g_strdup(v) : NULL;
@@ -146,10 +120,12 @@ static void ud_publish(gw_call *call, const char *const *kv, size_t n)
 }
 
 /* EventPrivateInfo about this recording to the parties' DNs and the requester's DN. */
-static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, const char *reason)
+/* extra_k / extra_v: one more Extensions pair (failover: gap-ms), NULL = none. */
+void gw_rec_private_info_x(struct gw_rec_call *rc, int msg_id, const char *state,
+                           const char *reason, const char *extra_k, const char *extra_v)
 {
     gw_call *call = rc->call;
-    gw_server *srv = srv_of(call);
+    gw_server *srv = gw_rec_srv(call);
     if (call->ending)
         return;
     GPtrArray *sent = g_ptr_array_new();
@@ -180,6 +156,8 @@ static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, 
             tl_kv_add_str(ext, "id", rc->id);
         if (reason)
             tl_kv_add_str(ext, "reason", reason);
+        if (extra_k && extra_v)
+            tl_kv_add_str(ext, extra_k, extra_v);
         tl_msg_set_kv(m, TL_A_Extensions, ext);
         gw_server_publish(srv, dn, m);
         tl_msg_free(&m);
@@ -187,18 +165,25 @@ static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, 
     g_ptr_array_free(sent, TRUE);
 }
 
+static void private_info(struct gw_rec_call *rc, int msg_id, const char *state, const char *reason)
+{
+    gw_rec_private_info_x(rc, msg_id, state, reason, NULL, NULL);
+}
+
 /* --- database --- */
 
-static void db_recording(struct gw_rec_call *rc, const char *state, const char *reason,
+void gw_rec_db_recording(struct gw_rec_call *rc, const char *state, const char *reason,
                          int64_t ended_us)
 {
-    gw_server *srv = srv_of(rc->call);
+    gw_server *srv = gw_rec_srv(rc->call);
     if (!srv->db || !rc->id)
         return;
     char connid[17], *mediad = NULL;
     tl_connid_format(rc->call->connid, connid);
     const gw_dn_conf *svc = msml_service(srv->cfg);
-    if (svc)
+    if (rc->md_lease)
+        mediad = contact_hostport(gw_pool_lease_uri(rc->md_lease));
+    else if (svc)
         mediad = contact_hostport(svc->contact);
     gw_db_recording r = {
         .record_id = rc->id,
@@ -226,9 +211,9 @@ static void db_recording(struct gw_rec_call *rc, const char *state, const char *
     g_free(mediad);
 }
 
-static void db_segment(struct gw_rec_call *rc, const char *event, const char *reason)
+void gw_rec_db_segment(struct gw_rec_call *rc, const char *event, const char *reason)
 {
-    gw_server *srv = srv_of(rc->call);
+    gw_server *srv = gw_rec_srv(rc->call);
     if (!srv->db || !rc->id)
         return;
     gw_db_segment s = {rc->id, event, reason, g_get_real_time()};
@@ -255,44 +240,48 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
     g_free(f);
 }
 
-static void msc_release_all(struct gw_rec_call *rc, const char *why)
+void gw_rec_msc_release_all(struct gw_rec_call *rc, const char *why)
 {
     msc_release(rc, 0, why);
     msc_release(rc, 1, why);
+    gw_pool_lease_release(&rc->md_lease); /* the legs held mediad's ports */
     rc->inserted = false;
     while (!g_queue_is_empty(&rc->infos))
         g_queue_pop_head(&rc->infos);
 }
 
 /* The recording failed: GSIP_RECORD Off with the reason, in an event and the log. */
-static void rec_fail(struct gw_rec_call *rc, const char *reason)
+void gw_rec_fail(struct gw_rec_call *rc, const char *reason)
 {
     gw_call *call = rc->call;
     bool was_recording = rc->state != RS_IDLE && rc->state != RS_FAILED;
     LOG_WARN(rec, "call %016llx: recording %s failed: %s", (unsigned long long)call->connid,
              rc->id ? rc->id : "-", reason);
     rc->state = RS_FAILED;
+    gw_pool_lease_release(&rc->rec_lease[0]);
+    gw_pool_lease_release(&rc->rec_lease[1]);
+    rc->md_failover = false;
     if (!was_recording)
         return;
     const char *kv[] = {"GSIP_RECORD",        "Off", "RECORDING_STATUS_GIM", "RECORDING_NO",
                         "GSIP_RECORD_REASON", reason};
     ud_publish(call, kv, G_N_ELEMENTS(kv));
     private_info(rc, TL_GSIP_RECORD_STOP, "Off", reason);
-    db_segment(rc, "fail", reason);
-    db_recording(rc, "failed", reason, g_get_real_time());
+    gw_rec_db_segment(rc, "fail", reason);
+    gw_rec_db_recording(rc, "failed", reason, g_get_real_time());
 }
 
 /* mediad is (partly) gone: drop its legs and give the parties each other's media back. */
-static void msc_abort(struct gw_rec_call *rc, const char *why)
+void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why)
 {
     bool moved = rc->msc_up[0] || rc->msc_up[1] || rc->inserted;
-    msc_release_all(rc, why);
+    gw_rec_msc_release_all(rc, why);
     gw_party *a = rc->party[0], *b = rc->party[1];
     if (moved && a && b && a->leg && b->leg && !rc->call->ending)
         gw_call_bridge(a, b);
 }
 
-static int send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind)
+int gw_rec_send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind)
 {
     gw_calls *calls = rc->call->calls;
     gw_party *f = rc->msc[0];
@@ -325,59 +314,74 @@ static void add_params(ar_msml *m, const char *params)
     g_strfreev(kv);
 }
 
-static void send_create(struct gw_rec_call *rc)
+/* createconference with every parameter of the recording (start, and failover). */
+void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp)
 {
     gw_call *call = rc->call;
-    ar_msml m;
-    ar_msml_init(&m);
-    ar_msml_add_op(&m, AR_MSML_OP_CREATE, CONF);
-    add_params(&m, rc->params);
-    ar_msml_add_param(&m, "record", rc->side ? rc->side : "source");
-    ar_msml_add_param(&m, "id", rc->id);
-    ar_msml_add_param(&m, "dest", rc->dest);
-    if (rc->dest2)
-        ar_msml_add_param(&m, "dest2", rc->dest2);
-    ar_msml_add_param(&m, "recordDN", rc->party[0]->dn);
-    ar_msml_add_param(&m, "otherDN", rc->party[1]->dn);
-    ar_msml_add_param(&m, "calluuid", call->uuid);
-    ar_msml_add_param(&m, "recmediactl", "1");
+    ar_msml_init(mp);
+    ar_msml_add_op(mp, AR_MSML_OP_CREATE, CONF);
+    add_params(mp, rc->params);
+    ar_msml_add_param(mp, "record", rc->side ? rc->side : "source");
+    ar_msml_add_param(mp, "id", rc->id);
+    ar_msml_add_param(mp, "dest", rc->dest);
+    /* A parallel pool: mediad forks the INVITE to every member (docs/pools.md). */
+    char *fork = gw_rec_pool_fork_list(rc->rec_lease[0]);
+    if (fork)
+        ar_msml_add_param(mp, "destfork", fork);
+    g_free(fork);
+    if (rc->dest2 && !rc->copy_down[1]) /* a duplicate that failed for good stays down */
+        ar_msml_add_param(mp, "dest2", rc->dest2);
+    ar_msml_add_param(mp, "recordDN", rc->party[0]->dn);
+    ar_msml_add_param(mp, "otherDN", rc->party[1]->dn);
+    ar_msml_add_param(mp, "calluuid", call->uuid);
+    /* Profile default (seed recordingclient.recmediactl), unless the call's params say. */
+    int mctl = gw_rec_srv(call)->cfg->rec.recmediactl;
+    if (!rc->params || !strstr(rc->params, "recmediactl="))
+        ar_msml_add_param(mp, "recmediactl", mctl == 2 ? "2" : "1");
     if (rc->audiosrc) {
         char t[16];
-        ar_msml_add_param(&m, "audiosrc", rc->audiosrc);
+        ar_msml_add_param(mp, "audiosrc", rc->audiosrc);
         if (rc->tsd >= 0) {
             snprintf(t, sizeof t, "%d", rc->tsd);
-            ar_msml_add_param(&m, "tonesilenceduration", t);
+            ar_msml_add_param(mp, "tonesilenceduration", t);
         }
     }
     char id2[GW_NUM_MAX + 8];
     for (int i = 0; i < 2; i++) {
         snprintf(id2, sizeof id2, "conn:%s", rc->party[i]->dn);
-        ar_msml_add_join(&m, "conf:" CONF, id2);
+        ar_msml_add_join(mp, "conf:" CONF, id2);
     }
-    int err = send_msml(rc, &m, INFO_CREATE);
+}
+
+static void send_create(struct gw_rec_call *rc)
+{
+    gw_call *call = rc->call;
+    ar_msml m;
+    if (!rc->md_failover) /* a new recording: both copies start afresh */
+        rc->copy_down[0] = rc->copy_down[1] = false;
+    gw_rec_build_create(rc, &m);
+    int err = gw_rec_send_msml(rc, &m, INFO_CREATE);
     if (err != AR_E_OK) {
-        rec_fail(rc, ar_strerror(err));
+        gw_rec_fail(rc, ar_strerror(err));
         return;
     }
     LOG_INFO(rec, "call %016llx: createconference id %s dest %s (%s, recordDN %s)",
              (unsigned long long)call->connid, rc->id, rc->dest, rc->started_by, rc->party[0]->dn);
 }
 
-static void rec_begin(struct gw_rec_call *rc);
-
 static bool settle_fire(void *arg)
 {
     struct gw_rec_call *rc = arg;
     rc->settle_timer = 0;
     if (rc->state == RS_WAITING && !rc->call->ending) {
-        rec_begin(rc);
-        gw_server_flush(srv_of(rc->call));
+        gw_rec_begin(rc);
+        gw_server_flush(gw_rec_srv(rc->call));
     }
     return false;
 }
 
 /* Both parties talk: pick the recorded pair and bring mediad in (or reuse it). */
-static void rec_begin(struct gw_rec_call *rc)
+void gw_rec_begin(struct gw_rec_call *rc)
 {
     gw_call *call = rc->call;
     gw_calls *calls = call->calls;
@@ -408,7 +412,7 @@ static void rec_begin(struct gw_rec_call *rc)
            mediad now would race with it, so wait until their offer/answer is done. */
         rc->state = RS_WAITING;
         if (++rc->settle_tries > SETTLE_TRIES) {
-            rec_fail(rc, "the parties' media did not settle");
+            gw_rec_fail(rc, "the parties' media did not settle");
             return;
         }
         if (!rc->settle_timer)
@@ -418,21 +422,27 @@ static void rec_begin(struct gw_rec_call *rc)
     rc->settle_tries = 0;
     rc->party[0] = a;
     rc->party[1] = b;
-    const gw_dn_conf *svc = msml_service(srv_of(call)->cfg);
-    if (!svc) {
-        rec_fail(rc, "no VoIP Service DN with service-type msml");
-        msc_abort(rc, "no media server");
-        return;
+    if (!rc->md_lease) {
+        /* Released with the last legs (stop, failover): pick again, same geo-location. */
+        char why[200];
+        int err =
+            gw_rec_pool_mediad(call, rc->geo, fo_bad_list(rc), rc->fo_bad ? rc->fo_bad->len : 0,
+                               &rc->md_lease, why, sizeof why);
+        if (err != AR_E_OK) {
+            gw_rec_fail(rc, why);
+            gw_rec_msc_abort(rc, "no media server");
+            return;
+        }
     }
-    char *hp = contact_hostport(svc->contact);
+    char *hp = contact_hostport(gw_pool_lease_uri(rc->md_lease));
     char conf[17];
     tl_connid_format(call->connid, conf);
     for (int i = 0; i < 2; i++) {
         gw_party *p = rc->party[i];
         if (!p->sdp) {
             g_free(hp);
-            rec_fail(rc, "a party has no SDP yet");
-            msc_abort(rc, "no SDP");
+            gw_rec_fail(rc, "a party has no SDP yet");
+            gw_rec_msc_abort(rc, "no SDP");
             return;
         }
         gw_party *f = g_new0(gw_party, 1);
@@ -443,7 +453,8 @@ static void rec_begin(struct gw_rec_call *rc)
         g_strlcpy(f->number, p->dn, sizeof f->number);
         rc->msc[i] = f;
         char *uri = g_strdup_printf("sip:msml=%s@%s;dn=%s;record", conf, hp, p->dn);
-        gw_sip_target t = {.uri = uri, .from_user = p->dn, .call_uuid = call->uuid};
+        gw_sip_target t = {
+            .uri = uri, .from_user = p->dn, .call_uuid = call->uuid, .geo_location = rc->geo};
         int st = 0;
         f->leg = calls->ops && calls->ops->originate
                      ? calls->ops->originate(calls->sip, f, &t, p->sdp, &st)
@@ -454,8 +465,8 @@ static void rec_begin(struct gw_rec_call *rc)
             char why[64];
             snprintf(why, sizeof why, "mediad leg could not start (SIP %d)", st);
             g_free(hp);
-            rec_fail(rc, why);
-            msc_abort(rc, "mediad leg failed");
+            gw_rec_fail(rc, why);
+            gw_rec_msc_abort(rc, "mediad leg failed");
             return;
         }
     }
@@ -481,8 +492,8 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         f->answered = true;
         gw_party_set_sdp(f, sdp);
         if (!sdp) {
-            rec_fail(rc, "mediad answered without SDP");
-            msc_abort(rc, "no SDP from mediad");
+            gw_rec_fail(rc, "mediad answered without SDP");
+            gw_rec_msc_abort(rc, "no SDP from mediad");
             return;
         }
         rc->msc_up[i] = true;
@@ -515,9 +526,14 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         char why[96];
         snprintf(why, sizeof why, "mediad %s (SIP %d)",
                  ev == GW_REC_EV_FAILED ? "refused the leg" : "ended the leg", status);
+        /* Full or busy (503/486/480) is not broken: only this call skips it. */
+        bool broken = ev == GW_REC_EV_RELEASED || status == 408 || status == 0 ||
+                      (status >= 500 && status != 503);
+        if (gw_rec_fo_mediad(rc, why, broken))
+            return;
         if (rc->state != RS_IDLE && rc->state != RS_FAILED)
-            rec_fail(rc, why);
-        msc_abort(rc, "mediad leg lost");
+            gw_rec_fail(rc, why);
+        gw_rec_msc_abort(rc, "mediad leg lost");
         return;
     }
     }
@@ -530,6 +546,21 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
     const ar_msml_op *op = &m->ops[0];
     const char *reason = ar_msml_get_param(m, "reason");
     const char *dest = ar_msml_get_param(m, "dest");
+    const char *id = ar_msml_get_param(m, "id");
+    if (strcmp(op->event, "msml.recorder.failover") == 0) {
+        gw_rec_fo_recorder_done(rc, m);
+        return;
+    }
+    if (strcmp(op->event, "msml.recorder.forked") == 0) {
+        /* Parallel pool: dest answered first; the other members' ports go back. */
+        if (dest && rc->rec_lease[0] && (!id || !rc->id || strcmp(id, rc->id) == 0) &&
+            gw_rec_pool_settle(rc->rec_lease[0], dest)) {
+            gw_rec_set_str(&rc->dest, dest);
+            LOG_INFO(rec, "call %016llx: recording %s: %s answered first (parallel pool)",
+                     (unsigned long long)rc->call->connid, rc->id ? rc->id : "-", dest);
+        }
+        return;
+    }
     if (strcmp(op->event, "msml.recorder.error") != 0) {
         LOG_INFO(rec, "call %016llx: mediad event %s", (unsigned long long)rc->call->connid,
                  op->event);
@@ -538,15 +569,20 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
     char why[600];
     snprintf(why, sizeof why, "%s", reason ? reason : "recorder error");
     bool tone_only = reason && g_str_has_prefix(reason, "audiosrc:");
-    bool dup_only = dest && rc->dest2 && strcmp(dest, rc->dest2) == 0;
-    if (tone_only || dup_only ||
+    /* Which copy: the id tells (dest2 has its own), else the recorder's URI. */
+    int k = id && rc->id ? strcmp(id, rc->id) != 0
+                         : dest && rc->dest2 && strcmp(dest, rc->dest2) == 0 &&
+                               (!rc->dest || strcmp(dest, rc->dest) != 0);
+    bool stale = dest && !(rc->dest && strcmp(dest, rc->dest) == 0) &&
+                 !(rc->dest2 && strcmp(dest, rc->dest2) == 0); /* a replaced recorder */
+    if (tone_only || stale || (k == 1 && !rc->dest2) ||
         (rc->state != RS_ON && rc->state != RS_PAUSED && rc->state != RS_CONNECTING)) {
-        /* The main recording goes on (a tone or the duplicate failed): say so only. */
+        /* The recording goes on (a tone failed, or a recorder already replaced): say so. */
         LOG_WARN(rec, "call %016llx: %s", (unsigned long long)rc->call->connid, why);
         private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call), why);
         return;
     }
-    rec_fail(rc, why);
+    gw_rec_fo_copy_failed(rc, k, why, true);
 }
 
 void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *body)
@@ -576,8 +612,27 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         for (char *c = why; *c; c++)
             if (*c == '\r' || *c == '\n')
                 *c = ' ';
-        if (kind == INFO_CREATE || rc->state == RS_ON || rc->state == RS_PAUSED)
-            rec_fail(rc, why);
+        bool live = rc->state == RS_ON || rc->state == RS_PAUSED || rc->state == RS_CONNECTING;
+        if ((status == 408 || status == 481 || status == 503) && live &&
+            gw_rec_fo_mediad(rc, why, status != 503 || !body)) {
+            /* mediad is gone (no answer, dialog lost, unreachable): another one takes over. */
+        } else if ((kind == INFO_FAILOVER || kind == INFO_FAILOVER2) && live) {
+            gw_rec_fo_copy_failed(rc, kind == INFO_FAILOVER2, why, false); /* mediad refused */
+        } else if (kind == INFO_CREATE || rc->state == RS_ON || rc->state == RS_PAUSED) {
+            gw_rec_fail(rc, why);
+        }
+        gw_server_flush(calls->srv);
+        return;
+    }
+    if (kind == INFO_FAILOVER || kind == INFO_FAILOVER2) {
+        LOG_INFO(rec, "call %016llx: recording %s: mediad took the new recorder %s",
+                 (unsigned long long)rc->call->connid, rc->id,
+                 kind == INFO_FAILOVER2 ? rc->dest2 : rc->dest);
+        gw_server_flush(calls->srv);
+        return;
+    }
+    if (kind == INFO_CREATE && rc->state == RS_CONNECTING && rc->md_failover) {
+        gw_rec_fo_mediad_done(rc);
         gw_server_flush(calls->srv);
         return;
     }
@@ -586,14 +641,14 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         ar_msml m;
         ar_msml_init(&m);
         ar_msml_add_op(&m, AR_MSML_OP_STOP, CONF);
-        send_msml(rc, &m, INFO_ABORT);
+        gw_rec_send_msml(rc, &m, INFO_ABORT);
     } else if (kind == INFO_PAUSE || kind == INFO_RESUME || kind == INFO_STOP) {
         /* GSIP_RECORD follows what mediad confirmed, so "Paused" means no media (and no
            tone) leaves mediad any more; a later request may already have moved on. */
-        static const rec_state want[] = {[INFO_PAUSE] = RS_PAUSED, [INFO_RESUME] = RS_ON,
-                                         [INFO_STOP] = RS_IDLE};
-        static const char *const txt[] = {[INFO_PAUSE] = "Paused", [INFO_RESUME] = "On",
-                                          [INFO_STOP] = "Off"};
+        static const rec_state want[] = {
+            [INFO_PAUSE] = RS_PAUSED, [INFO_RESUME] = RS_ON, [INFO_STOP] = RS_IDLE};
+        static const char *const txt[] = {
+            [INFO_PAUSE] = "Paused", [INFO_RESUME] = "On", [INFO_STOP] = "Off"};
         if (rc->state == want[kind]) {
             const char *kv[] = {"GSIP_RECORD", txt[kind]};
             ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
@@ -606,8 +661,8 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
                             "GSIP_RECORD_REASON",   NULL};
         ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
         private_info(rc, TL_GSIP_RECORD_START, "On", NULL);
-        db_recording(rc, "active", NULL, 0);
-        db_segment(rc, "start", NULL);
+        gw_rec_db_recording(rc, "active", NULL, 0);
+        gw_rec_db_segment(rc, "start", NULL);
         LOG_INFO(rec, "call %016llx: recording %s on (file %s)",
                  (unsigned long long)rc->call->connid, rc->id, rc->file_name);
     }
@@ -636,7 +691,7 @@ static bool is_sip_uri(const char *s)
 
 int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 {
-    const gw_config *cfg = srv_of(call)->cfg;
+    const gw_config *cfg = gw_rec_srv(call)->cfg;
     struct gw_rec_call *rc = call->rec;
     if (rc && rc->state != RS_IDLE && rc->state != RS_FAILED) {
         snprintf(why, cap, "call %016llx is already being recorded (%s, id %s)",
@@ -644,31 +699,73 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
                  rc->id ? rc->id : "-");
         return AR_E_ALREADY_RECORDING;
     }
-    const char *conf_dest = cfg->rec.recording_dest;
-    const char *dest = r->dest ? r->dest : conf_dest && *conf_dest ? conf_dest : NULL;
-    if (!dest) {
-        snprintf(why, cap, "no dest given and no recording-dest configured");
-        return AR_E_MISSING_ATTRIBUTE;
-    }
-    if (!is_sip_uri(dest) || (r->dest2 && !is_sip_uri(r->dest2))) {
-        snprintf(why, cap, "dest \"%s\" is not a SIP URI",
-                 r->dest2 && is_sip_uri(dest) ? r->dest2 : dest);
+    /* dest2: the request's, else the profile default (seed recdest2, docs/pools.md). */
+    gw_rec_req rd = *r;
+    if (!rd.dest2 && cfg->rec.recording_dest2 && *cfg->rec.recording_dest2)
+        rd.dest2 = cfg->rec.recording_dest2;
+    r = &rd;
+    if (r->dest2 && !is_sip_uri(r->dest2) && !g_str_has_prefix(r->dest2, "pool:")) {
+        snprintf(why, cap, "dest \"%s\" is not a SIP URI", r->dest2);
         return AR_E_INVALID_VALUE;
     }
-    if (!msml_service(cfg)) {
-        snprintf(why, cap, "no media server: configure a VoIP Service DN with service-type msml");
-        return AR_E_UNSUPPORTED_OPERATION;
+    /* mediad (kept while it stays in the media path) and recorder from the pools, both for
+       the call's geo-location (docs/pools.md). */
+    gw_rec_req rg = *r;
+    if (!rg.geo && rc)
+        rg.geo = rc->route_geo;
+    char *geo = gw_rec_pool_geo(call, &rg), *dest = NULL;
+    gw_pool_lease *md = NULL, *rl = NULL;
+    size_t nbad = rc && rc->fo_bad ? rc->fo_bad->len : 0;
+    int perr = AR_E_OK;
+    if (!rc || !rc->md_lease)
+        perr = gw_rec_pool_mediad(call, geo, rc ? fo_bad_list(rc) : NULL, nbad, &md, why, cap);
+    if (perr == AR_E_OK)
+        perr = gw_rec_pool_recorder(call, r->dest, geo, rc ? fo_bad_list(rc) : NULL, nbad, &rl,
+                                    &dest, why, cap);
+    /* Duplication: dest2 = pool:NAME puts the copy on another member than dest's. */
+    gw_pool_lease *rl2 = NULL;
+    char *dest2 = NULL;
+    if (perr == AR_E_OK && r->dest2 && g_str_has_prefix(r->dest2, "pool:")) {
+        GPtrArray *ex = g_ptr_array_new();
+        for (size_t i = 0; i < nbad; i++)
+            g_ptr_array_add(ex, (gpointer)fo_bad_list(rc)[i]);
+        if (rl)
+            g_ptr_array_add(ex, (gpointer)gw_pool_lease_member(rl));
+        perr = gw_rec_pool_recorder(call, r->dest2, geo, (const gw_pool_member *const *)ex->pdata,
+                                    ex->len, &rl2, &dest2, why, cap);
+        g_ptr_array_free(ex, TRUE);
+        if (perr != AR_E_OK) {
+            gw_pool_lease_release(&rl);
+            g_free(dest);
+        }
+    }
+    if (perr != AR_E_OK) {
+        gw_pool_lease_release(&md);
+        g_free(geo);
+        return perr;
     }
     rc = rec_get(call);
+    gw_rec_set_str(&rc->dest_spec[0], r->dest);
+    gw_rec_set_str(&rc->dest_spec[1], r->dest2);
+    gw_pool_lease_release(&rc->rec_lease[1]);
+    rc->rec_lease[1] = rl2;
+    if (md)
+        rc->md_lease = md;
+    gw_pool_lease_release(&rc->rec_lease[0]);
+    rc->rec_lease[0] = rl;
+    g_free(rc->geo);
+    rc->geo = geo;
     rc->seq++;
-    set_str(&rc->started_by, r->started_by);
-    set_str(&rc->side, r->side ? r->side : "source");
-    set_str(&rc->record_dn, r->record_dn);
-    set_str(&rc->req_dn, r->req_dn);
-    set_str(&rc->dest, dest);
-    set_str(&rc->dest2, r->dest2);
-    set_str(&rc->params, r->params);
-    set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
+    gw_rec_set_str(&rc->started_by, r->started_by);
+    gw_rec_set_str(&rc->side, r->side ? r->side : "source");
+    gw_rec_set_str(&rc->record_dn, r->record_dn);
+    gw_rec_set_str(&rc->req_dn, r->req_dn);
+    gw_rec_set_str(&rc->dest, dest);
+    g_free(dest);
+    gw_rec_set_str(&rc->dest2, dest2 ? dest2 : r->dest2);
+    g_free(dest2);
+    gw_rec_set_str(&rc->params, r->params);
+    gw_rec_set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
     rc->tsd = r->tonesilenceduration >= 0 ? r->tonesilenceduration : cfg->rec.tonesilenceduration;
     if (rc->tsd >= 0 && rc->tsd < 1500)
         rc->tsd = 1500; /* the seed's minimum */
@@ -691,7 +788,7 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     rc->state = RS_WAITING;
     LOG_INFO(rec, "call %016llx: %s recording requested (id %s, dest %s)",
              (unsigned long long)call->connid, rc->started_by, rc->id, rc->dest);
-    rec_begin(rc);
+    gw_rec_begin(rc);
     return AR_E_OK;
 }
 
@@ -704,7 +801,7 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
         return AR_E_NOT_RECORDING;
     }
     if (req_dn)
-        set_str(&rc->req_dn, req_dn);
+        gw_rec_set_str(&rc->req_dn, req_dn);
     if (rc->state == RS_WAITING || rc->state == RS_CONNECTING) {
         if (op != GW_REC_STOP) {
             snprintf(why, cap, "recording of call %016llx is still starting", cid);
@@ -727,19 +824,23 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
     static const ar_msml_op_type ops[] = {AR_MSML_OP_STOP, AR_MSML_OP_PAUSE, AR_MSML_OP_RESUME};
     static const info_kind kinds[] = {INFO_STOP, INFO_PAUSE, INFO_RESUME};
     ar_msml_add_op(&m, ops[op], CONF);
-    int err = send_msml(rc, &m, kinds[op]);
+    int err = gw_rec_send_msml(rc, &m, kinds[op]);
     if (err != AR_E_OK) {
         snprintf(why, cap, "MSML to mediad failed: %s", ar_strerror(err));
         return err;
     }
     static const char *const seg[] = {"stop", "pause", "resume"};
     rc->state = op == GW_REC_STOP ? RS_IDLE : op == GW_REC_PAUSE ? RS_PAUSED : RS_ON;
-    db_segment(rc, seg[op], NULL);
-    db_recording(rc,
-                 op == GW_REC_STOP    ? "completed"
-                 : op == GW_REC_PAUSE ? "paused"
-                                      : "active",
-                 NULL, op == GW_REC_STOP ? g_get_real_time() : 0);
+    if (op == GW_REC_STOP) {
+        gw_pool_lease_release(&rc->rec_lease[0]);
+        gw_pool_lease_release(&rc->rec_lease[1]);
+    }
+    gw_rec_db_segment(rc, seg[op], NULL);
+    gw_rec_db_recording(rc,
+                        op == GW_REC_STOP    ? "completed"
+                        : op == GW_REC_PAUSE ? "paused"
+                                             : "active",
+                        NULL, op == GW_REC_STOP ? g_get_real_time() : 0);
     LOG_INFO(rec, "call %016llx: recording %s %s", cid, rc->id, seg[op]);
     return AR_E_OK;
 }
@@ -752,7 +853,7 @@ void gw_rec_established(gw_call *call)
         return;
     struct gw_rec_call *rc = call->rec;
     if (rc && rc->state == RS_WAITING) {
-        rec_begin(rc);
+        gw_rec_begin(rc);
         return;
     }
     /* Full-time again only when a new pair formed (transfer): not after a stop request,
@@ -761,7 +862,7 @@ void gw_rec_established(gw_call *call)
         return;
     /* Full-time: a party on a DN configured record=true (Extension, ACD Position, Trunk), or
        with an agent logged in whose [agent] section says record=true. */
-    const gw_config *cfg = srv_of(call)->cfg;
+    const gw_config *cfg = gw_rec_srv(call)->cfg;
     for (gw_party *p = call->parties; p; p = p->next) {
         const gw_dn_conf *d = gw_config_find_dn(cfg, p->dn);
         const char *login = gw_agent_on_dn(call->calls, p->dn, NULL);
@@ -791,6 +892,11 @@ void gw_rec_established(gw_call *call)
 
 void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
 {
+    /* The RouteCall geo-location outlives the routing: a full-time recording that starts
+       when the agent answers still prefers it (docs/pools.md). */
+    const char *geo = ext ? tl_kv_get_str(ext, "geo-location") : NULL;
+    if (geo && *geo)
+        gw_rec_set_str(&rec_get(call)->route_geo, geo);
     const char *side = ext ? tl_kv_get_str(ext, "record") : NULL;
     if (!side || (strcmp(side, "source") != 0 && strcmp(side, "destination") != 0))
         return;
@@ -803,13 +909,15 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
             if (p->role == TL_ROLE_ORIGINATION)
                 dn = p->dn;
     }
-    const gw_dn_conf *d = target ? gw_config_find_dn(srv_of(call)->cfg, target) : NULL;
+    const gw_dn_conf *d = target ? gw_config_find_dn(gw_rec_srv(call)->cfg, target) : NULL;
     gw_rec_req r = {.started_by = "selective",
                     .side = side,
                     .record_dn = d && dn == target ? d->number : dn,
                     .id = tl_kv_get_str(ext, "id"),
                     .dest = tl_kv_get_str(ext, "dest"),
                     .params = tl_kv_get_str(ext, "params"),
+                    .geo = tl_kv_get_str(ext, "geo-location"),
+                    .route_target = target,
                     .tonesilenceduration = -1};
     char why[200];
     if (gw_rec_request(call, &r, why, sizeof why) != AR_E_OK)
@@ -841,13 +949,16 @@ static void rec_finish(struct gw_rec_call *rc, const char *why)
     if (rc->state == RS_ON || rc->state == RS_PAUSED) {
         const char *kv[] = {"GSIP_RECORD", "Off"};
         ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
-        db_segment(rc, "stop", why);
-        db_recording(rc, "completed", NULL, g_get_real_time());
+        gw_rec_db_segment(rc, "stop", why);
+        gw_rec_db_recording(rc, "completed", NULL, g_get_real_time());
         LOG_INFO(rec, "call %016llx: recording %s ended (%s)", (unsigned long long)rc->call->connid,
                  rc->id, why);
     }
     rc->state = RS_IDLE;
-    msc_release_all(rc, why);
+    rc->md_failover = false;
+    gw_pool_lease_release(&rc->rec_lease[0]);
+    gw_pool_lease_release(&rc->rec_lease[1]);
+    gw_rec_msc_release_all(rc, why);
 }
 
 void gw_rec_party_gone(gw_call *call, gw_party *p)
@@ -880,5 +991,11 @@ void gw_rec_call_end(gw_call *call)
     g_free(rc->params);
     g_free(rc->audiosrc);
     g_free(rc->file_name);
+    g_free(rc->geo);
+    g_free(rc->route_geo);
+    g_free(rc->dest_spec[0]);
+    g_free(rc->dest_spec[1]);
+    if (rc->fo_bad)
+        g_ptr_array_free(rc->fo_bad, TRUE);
     g_free(rc);
 }

@@ -27,7 +27,9 @@ typedef struct {
     const char *record_dn;  /* DN whose side is recorded (recordDN); NULL = by side */
     const char *req_dn;     /* DN of the requester (EventPrivateInfo goes there too) */
     const char *id, *dest, *dest2, *params, *audiosrc;
-    int tonesilenceduration; /* ms, -1 = not given */
+    const char *geo; /* RequestRouteCall Extensions geo-location, NULL = none (docs/pools.md) */
+    const char *route_target; /* RequestRouteCall: the DN routed to (its agent), NULL = none */
+    int tonesilenceduration;  /* ms, -1 = not given */
 } gw_rec_req;
 
 /*
@@ -71,6 +73,11 @@ size_t gw_rec_count(gw_calls *calls, const char *msml_dn, const char *dest);
 
 /* State for the status page / tests: "Off" when not recording. */
 const char *gw_rec_state_name(const gw_call *call);
+
+/* A pool member went out of service (gw_health): calls whose mediad it is fail over to the
+ * next mediad, or stop recording (docs/failover.md). */
+struct gw_pool_member;
+void gw_rec_member_down(gw_server *srv, const struct gw_pool_member *m);
 
 /* T-Lib: RequestPrivateService 3013-3016 once types and PrivateMsgID are checked. */
 void gw_rec_private_service(gw_client *c, const tl_msg *m, int64_t ref, int64_t msg_id);

@@ -7,6 +7,7 @@
 #include "ar_log.h"
 #include "gw_db_cdr.h"
 #include "gw_desk_call.h"
+#include "gw_pool.h"
 #include "tl_codec.h"
 
 int64_t gw_now_us(void)
@@ -19,6 +20,7 @@ gw_server *gw_server_new(gw_config *cfg)
     gw_server *srv = g_new0(gw_server, 1);
     srv->cfg = cfg;
     srv->dns = gw_dn_table_new(cfg);
+    srv->pools = gw_pools_new(cfg);
     srv->start_us = gw_now_us();
     srv->start_mono_us = g_get_monotonic_time();
     srv->reap = g_ptr_array_new();
@@ -33,6 +35,7 @@ void gw_server_free(gw_server **psrv)
     if (srv->n_clients)
         LOG_ERR(core, "server freed with %zu clients still open", srv->n_clients);
     gw_dn_table_free(&srv->dns);
+    gw_pools_free(&srv->pools); /* leases still held keep their members alive */
     gw_config_free(&srv->cfg);
     g_ptr_array_free(srv->reap, TRUE);
     ar_buf_free(&srv->enc_bin);
@@ -182,6 +185,7 @@ void gw_server_reload(gw_server *srv, gw_config *cfg)
         LOG_WARN(config, "reload: listen address changes take effect at the next restart");
     srv->cfg = cfg;
     gw_dn_table_apply(srv->dns, cfg, dn_removed, srv);
+    gw_pools_reload(srv->pools, cfg); /* members kept by address with their ports in use */
     for (gw_client *c = srv->clients; c; c = c->next)
         client_reapply(srv, c);
     gw_config_free(&old);

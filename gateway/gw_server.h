@@ -33,6 +33,7 @@ struct gw_server {
     struct gw_calls *calls;   /* call model (gw_call.h), created by gw_main; NULL = none */
     struct gw_db *db;         /* CDR writer (gw_db.h), NULL = no database configured */
     struct gw_health *health; /* media server / recorder OPTIONS checks, NULL = none */
+    struct gw_pools *pools;   /* mediad and recorder pools (gw_pool.h), NULL = none */
 };
 
 /* Takes ownership of cfg. */

@@ -115,7 +115,8 @@ void gw_sip_ping_cancel(gw_sip *s, gw_sip_ping **pp)
 }
 
 /* A final answer to one of our OPTIONS pings: true when hmagic was one. */
-static bool on_ping_answer(gw_sip *s, int status, const char *phrase, void *hmagic)
+static bool on_ping_answer(gw_sip *s, int status, const char *phrase, void *hmagic,
+                           const sip_t *sip)
 {
     gw_sip_ping *p = hmagic;
     if (!p || !g_hash_table_contains(s->pings, p))
@@ -123,7 +124,13 @@ static bool on_ping_answer(gw_sip *s, int status, const char *phrase, void *hmag
     if (status < 200)
         return true;
     g_hash_table_steal(s->pings, p);
-    p->cb(p->ud, status, phrase);
+    /* mediad puts its counters in the body (docs/pools.md): handed over as a string. */
+    const char *ct = sip && sip->sip_content_type ? sip->sip_content_type->c_type : NULL;
+    char *body = sip && sip->sip_payload && sip->sip_payload->pl_data
+                     ? g_strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+                     : NULL;
+    p->cb(p->ud, status, phrase, ct, body);
+    g_free(body);
     ping_destroy(p);
     return true;
 }
@@ -174,7 +181,7 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
             nua_handle_destroy(nh);
         return;
     case nua_r_options:
-        if (on_ping_answer(s, status, phrase, hmagic))
+        if (on_ping_answer(s, status, phrase, hmagic, sip))
             return;
         break;
     case nua_i_error:

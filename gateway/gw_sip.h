@@ -47,7 +47,9 @@ const gw_sip_ops *gw_sip_ops_table(void);
  * 503 itself when the peer is silent or unreachable); the ping is freed after cb
  * returns. Returns NULL when the request cannot be made (bad URI).
  */
-typedef void (*gw_sip_ping_fn)(void *ud, int status, const char *phrase);
+/* ctype / body: the answer's Content-Type and body (NUL-terminated copy), NULL = none. */
+typedef void (*gw_sip_ping_fn)(void *ud, int status, const char *phrase, const char *ctype,
+                               const char *body);
 typedef struct gw_sip_ping gw_sip_ping;
 gw_sip_ping *gw_sip_options_ping(gw_sip *s, const char *target, gw_sip_ping_fn cb, void *ud);
 /* Forget a ping still in flight: cb never runs, a late answer is dropped. */

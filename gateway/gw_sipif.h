@@ -77,6 +77,8 @@ typedef struct {
     const char *from_display;
     /* The call's CallUUID, for an X-Genesys-CallUUID style header (may be NULL). */
     const char *call_uuid;
+    /* The call's geo-location for X-Genesys-geo-location (mediad legs), NULL = none. */
+    const char *geo_location;
     /*
      * Ask the phone to answer by itself (Answer-Mode: Auto / Call-Info answer-after=0):
      * used for the first leg to the requesting DN of RequestMakeCall and of

@@ -24,7 +24,8 @@ static void usage(void)
         "usage: mediad [--sip ADDR:PORT] [--rtp-ports LO-HI] [--max-ports N]\n"
         "              [--ports-file FILE] [--log-level SPEC] [--session-timer S] [--min-se S]\n"
         "              [--stats-file FILE]\n"
-        "              [--rec-timeout MS] [--fetch-timeout MS] [--recorder-srtp on|off]\n"
+        "              [--rec-timeout MS] [--rec-keepalive MS] [--fetch-timeout MS] "
+        "[--recorder-srtp on|off]\n"
         "              [--recorder-srtp-fallback clear|refuse] [--local-dir DIR]\n"
         "              [--tls-cert-dir DIR] [--sips-port N] [--tls-verify all|out|in|none]\n"
         "              [-c FILE]\n");
@@ -81,6 +82,10 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
     if (!strcmp(name, "rec-timeout")) {
         cfg->rec_timeout_ms = (unsigned)strtoul(val, &end, 10);
         return *end ? -1 : 0;
+    }
+    if (!strcmp(name, "rec-keepalive")) {
+        cfg->rec_keepalive_ms = (unsigned)strtoul(val, &end, 10);
+        return *end || (cfg->rec_keepalive_ms && cfg->rec_keepalive_ms < 100) ? -1 : 0;
     }
     if (!strcmp(name, "local-dir")) {
         if (strlen(val) >= sizeof(cfg->local_dir))
@@ -203,7 +208,9 @@ int main(int argc, char **argv)
     ctx.cfg.rtp_hi = 39999;
     ctx.cfg.session_timer = 1800;
     ctx.cfg.min_se = 90;
-    ctx.cfg.rec_timeout_ms = 0;
+    /* Well below Timer B (32 s): a silent recorder must not hold the failover back. */
+    ctx.cfg.rec_timeout_ms = 2000;
+    ctx.cfg.rec_keepalive_ms = 1000;
     ctx.cfg.tls_verify = md_tls_verify_policy("all");
     ctx.cfg.fetch_timeout_ms = 5000;
     char *ports_file = NULL, *log_spec = NULL;

@@ -2,6 +2,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "md_ports.h"
+#include "md_recfork.h"
 #include "md_session.h"
 #include "md_srtp.h"
 #include "md_tls.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -56,6 +58,47 @@ static int build_ruri_into(md_rec *r, const md_params *p, const char *hostport, 
         if (!md_params_is_known(p->kv[i].name))
             rc |= md_params_append_uri(ruri, cap, p->kv[i].name, p->kv[i].value);
     return rc ? -1 : 0;
+}
+
+/*
+ * destfork (a parallel recorder pool, docs/pools.md): the recorders of dest's session,
+ * comma-separated. Each gets its own Request-URI (built as for dest); fewer than two
+ * usable ones leave a plain session. -1 on a bad URI.
+ */
+static int plan_forks(md_rec *r, const md_params *p)
+{
+    const char *list = md_params_get(p, "destfork");
+    if (r->dest_index != 0 || !list || !*list)
+        return 0;
+    char saved[sizeof r->dest], *buf = malloc(2048), *copy = strdup(list);
+    int rc = buf && copy ? 0 : -1;
+    memcpy(saved, r->dest, sizeof saved);
+    for (char *save = NULL, *u = copy ? strtok_r(copy, ", ", &save) : NULL; u && !rc;
+         u = strtok_r(NULL, ", ", &save)) {
+        char hostport[256];
+        if (r->nfork >= MD_MAX_FORK)
+            break;
+        if (strlen(u) >= sizeof r->dest || dest_hostport(u, hostport, sizeof hostport)) {
+            rc = -1;
+            break;
+        }
+        snprintf(r->dest, sizeof r->dest, "%s", u); /* scheme and transport of this fork */
+        if (build_ruri_into(r, p, hostport, buf, 2048)) {
+            rc = -1;
+            break;
+        }
+        r->fork_dest[r->nfork] = strdup(u);
+        r->fork_ruri[r->nfork] = strdup(buf);
+        if (!r->fork_dest[r->nfork] || !r->fork_ruri[r->nfork])
+            rc = -1;
+        r->nfork++;
+    }
+    memcpy(r->dest, saved, sizeof saved);
+    if (rc || r->nfork < 2)
+        md_recfork_release(r);
+    free(buf);
+    free(copy);
+    return rc;
 }
 
 /* The Request-URI is kept on the heap at its real length (usually ~120 bytes). */
@@ -159,7 +202,7 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
     long mediactl = md_params_int(&c->params, "recmediactl", 2);
     int audio_only = md_params_flag(&c->params, "audio-only");
     const char *dests[2] = {md_params_get(&c->params, "dest"), md_params_get(&c->params, "dest2")};
-    if (!dests[0] || !*dests[0])
+    if ((!dests[0] || !*dests[0]) && !c->fo_plan)
         return AR_E_MISSING_ATTRIBUTE;
     const char *id = md_params_get(&c->params, "id");
     char idbuf[MD_ID_LEN];
@@ -167,8 +210,10 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
         snprintf(idbuf, sizeof(idbuf), "%s", c->conf);
         id = idbuf;
     }
+    if (c->fo_plan && (!dests[c->fo_plan - 1] || !*dests[c->fo_plan - 1]))
+        return AR_E_MISSING_ATTRIBUTE;
     for (int d = 0; d < 2; d++) {
-        if (!dests[d] || !*dests[d])
+        if (!dests[d] || !*dests[d] || (c->fo_plan && d != c->fo_plan - 1))
             continue;
         char hostport[256];
         if (dest_hostport(dests[d], hostport, sizeof(hostport)))
@@ -211,7 +256,7 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
                 rc |= add_party_media(r, r->party[k], 'a');
             for (int k = 0; k < r->nparty && !audio_only; k++)
                 rc |= add_party_media(r, r->party[k], 'v');
-            if (rc || build_ruri(r, &c->params, hostport))
+            if (rc || build_ruri(r, &c->params, hostport) || plan_forks(r, &c->params))
                 return AR_E_INVALID_VALUE;
             if ((rc = alloc_rec_streams(r, env)) != AR_E_OK)
                 return rc;
@@ -257,6 +302,27 @@ int md_rec_build_sdp(md_rec *r, const md_media_env *env, char *buf, size_t cap)
     return rc;
 }
 
+/* Does the answer's m= line keep one of the formats offered (the party's own)? */
+static int answer_codec_ok(const md_rec_media *m, const ar_sdp_media *am)
+{
+    ar_sdp *ps = m->leg ? md_leg_parse_sdp(m->leg) : NULL;
+    int ok = 1;
+    if (ps && m->leg_m < ps->nmedia) {
+        const ar_sdp_media *pm = &ps->media[m->leg_m];
+        ok = 0;
+        for (int i = 0; !ok && i < am->nfmt; i++)
+            for (int k = 0; !ok && k < pm->nfmt; k++) {
+                const ar_sdp_fmt *a = &am->fmt[i], *o = &pm->fmt[k];
+                if (a->enc[0] && o->enc[0])
+                    ok = !strcasecmp(a->enc, o->enc) && (!a->clock || a->clock == o->clock);
+                else
+                    ok = a->pt >= 0 && a->pt < 96 && a->pt == o->pt; /* static types */
+            }
+    }
+    free(ps);
+    return ok;
+}
+
 int md_rec_apply_answer(md_rec *r, const char *body, size_t len)
 {
     ar_sdp *a = malloc(sizeof(*a));
@@ -276,6 +342,24 @@ int md_rec_apply_answer(md_rec *r, const char *body, size_t len)
         if (m->st)
             md_stream_set_remote(m->st, &sa, NULL, 0);
     }
+    /* A recording needs audio: an answer that rejects every audio stream (port 0) or keeps
+       none of the offered codecs is unusable, and the session fails (failover applies). */
+    int audio = 0, audio_ok = 0, codec_bad = 0;
+    for (int i = 0; rc == AR_E_OK && i < r->nm; i++) {
+        md_rec_media *m = &r->m[i];
+        if (!m->leg || m->leg->ms[m->leg_m].kind != 'a')
+            continue;
+        audio++;
+        if (m->rejected)
+            continue;
+        if (!answer_codec_ok(m, &a->media[i])) {
+            codec_bad++;
+            continue;
+        }
+        audio_ok++;
+    }
+    if (rc == AR_E_OK && audio && !audio_ok)
+        rc = codec_bad ? AR_E_SDP_NO_CODEC : AR_E_SDP_NO_AUDIO;
     if (rc == AR_E_OK)
         rc = md_srtp_rec_answer(r, a); /* RTP/AVP answer: fallback or refuse */
     free(a);

@@ -1,6 +1,8 @@
 /* Recording sessions toward recorders (UAC): INVITE, re-INVITEs, BYE, failure reports. */
 #include "ar_err.h"
 #include "ar_log.h"
+#include "md_recfork.h"
+#include "md_recfo.h"
 #include "md_sip.h"
 #include "md_siprec.h"
 
@@ -31,6 +33,8 @@ static gboolean on_answer_timeout(gpointer data)
     if (r->fsm.state == MD_REC_INVITING && r->nh) {
         r->timed_out = 1;
         nua_cancel((nua_handle_t *)r->nh, TAG_END());
+    } else if (r->fsm.state == MD_REC_INVITING && md_recfork_cancel_all(r)) {
+        r->timed_out = 1; /* no fork answered: the last 487 reports the timeout */
     }
     return G_SOURCE_REMOVE;
 }
@@ -54,10 +58,13 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
         r->version++; /* RFC 3264: every new offer bumps o= version */
     if (md_rec_build_sdp(r, &ctx->env, sdp, SDP_BUF) != AR_E_OK)
         goto cleanup;
+    char geo[96] = ""; /* the seed's mpc.copyheaders for X-Genesys-geo-location */
+    if (r->call->geo[0])
+        snprintf(geo, sizeof(geo), "X-Genesys-geo-location: %s", r->call->geo);
     char contact[160];
     snprintf(contact, sizeof(contact), "<sip:mediad@%s:%d>%s", ctx->cfg.sip_addr, ctx->bound_port,
              r->siprec ? ";+sip.src" : "");
-    if (initial) {
+    if (initial && !r->nh) { /* forks (md_recfork.c) come with their handle */
         r->nh = nua_handle((nua_t *)ctx->nua, (nua_hmagic_t *)r, NUTAG_URL(r->ruri),
                            SIPTAG_TO_STR(r->ruri), TAG_END());
         if (!r->nh)
@@ -72,13 +79,13 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
         nua_invite((nua_handle_t *)r->nh,
                    SIPTAG_CONTENT_TYPE_STR("multipart/mixed;boundary=" MD_SIPREC_BOUNDARY),
                    SIPTAG_PAYLOAD_STR(body), SIPTAG_REQUIRE_STR("siprec"),
-                   SIPTAG_CONTACT_STR(contact), TAG_END());
+                   SIPTAG_CONTACT_STR(contact), TAG_IF(geo[0], SIPTAG_HEADER_STR(geo)), TAG_END());
     } else {
         nua_invite((nua_handle_t *)r->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                    SIPTAG_PAYLOAD_STR(sdp), TAG_IF(r->siprec, SIPTAG_REQUIRE_STR("siprec")),
-                   SIPTAG_CONTACT_STR(contact), TAG_END());
+                   SIPTAG_CONTACT_STR(contact), TAG_IF(geo[0], SIPTAG_HEADER_STR(geo)), TAG_END());
     }
-    if (initial && ctx->cfg.rec_timeout_ms)
+    if (initial && ctx->cfg.rec_timeout_ms && !r->timer)
         r->timer = g_timeout_add(ctx->cfg.rec_timeout_ms, on_answer_timeout, r);
     LOG_INFO(rec, "%s %s (%s, %d streams, %s)", initial ? "INVITE" : "re-INVITE", r->ruri,
              r->siprec ? "siprec" : "seed", r->nm, r->fsm.sent_paused ? "inactive" : "sendonly");
@@ -90,12 +97,18 @@ cleanup:
     return rc;
 }
 
+static int send_initial(md_ctx *ctx, md_rec *r)
+{
+    return rec_send_invite(ctx, r, 1);
+}
+
 static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *reason)
 {
     if (act & MD_ACT_MEDIA_OFF)
         md_rec_set_media(r, 0);
     if (act & MD_ACT_INVITE) {
-        if (rec_send_invite(ctx, r, 1) != 0) {
+        if ((r->nfork > 1 ? md_recfork_invite(ctx, r, send_initial) : rec_send_invite(ctx, r, 1)) !=
+            0) {
             rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL), 500,
                     "could not build the recording INVITE");
             return;
@@ -106,11 +119,12 @@ static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *rea
     if (act & MD_ACT_MEDIA_ON)
         md_rec_set_media(r, 1);
     if (act & MD_ACT_REPORT)
-        md_sip_report_failure(ctx, r->call, r->record_id, r->dest, status, reason);
+        md_recfo_report(ctx, r, status, reason);
     if ((act & MD_ACT_BYE) && r->nh)
         nua_bye((nua_handle_t *)r->nh, TAG_END());
     if (act & MD_ACT_RELEASE) {
         stop_timer(r);
+        md_recfo_stop(r);
         /* The handle outlives the session until nua reports it terminated. */
         if (r->nh)
             nua_handle_bind((nua_handle_t *)r->nh, NULL);
@@ -146,6 +160,11 @@ void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye)
     if (!(act & MD_ACT_RELEASE))
         act |= MD_ACT_RELEASE; /* whatever its state, the session goes with the call */
     rec_run(ctx, r, act, 0, NULL);
+}
+
+void md_recsess_fail(md_ctx *ctx, md_rec *r, int status, const char *reason)
+{
+    rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_FAIL), status, reason);
 }
 
 static void on_answer(md_ctx *ctx, md_rec *r, int status, const char *phrase, const sip_t *sip)
@@ -186,15 +205,23 @@ static void on_answer(md_ctx *ctx, md_rec *r, int status, const char *phrase, co
                                      m->leg ? m->leg->dn : "");
         }
     }
+    int first = r->fsm.state == MD_REC_INVITING;
     rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_ANSWER_OK), status, NULL);
+    if (first)
+        md_recfo_answered(ctx, r);
 }
 
 void md_recsess_nua_event(md_ctx *ctx, int event, int status, const char *phrase, nua_handle_t *nh,
                           md_rec *r, const sip_t *sip, tagi_t tags[])
 {
+    if (md_recfork_event(ctx, r, event, status, nh))
+        return; /* a fork that lost or failed while others are pending */
     switch (event) {
     case nua_r_invite:
         on_answer(ctx, r, status, phrase, sip);
+        break;
+    case nua_r_options:
+        md_recfo_options_answer(ctx, r, status, phrase);
         break;
     case nua_i_bye:
         rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_PEER_BYE), 0,

@@ -40,6 +40,8 @@ enum {
     C_SRTP_AUTH,   /* SRTP/SRTCP: authentication failed (wrong key, truncated tag) */
     C_SRTP_REPLAY, /* SRTP/SRTCP: replayed or too old (also a duplicate we would resend) */
     C_SRTP_ERR,    /* SRTP/SRTCP: any other failure */
+    C_TX_FIRST_US, /* wall clock of the first RTP sent (stored, not added): failover gap */
+    C_TX_LAST_US,  /* wall clock of the latest RTP sent */
     C_N
 };
 
@@ -165,6 +167,18 @@ static uint64_t now_ns(void)
 static void cnt_add(md_stream *s, int i, uint64_t v)
 {
     atomic_fetch_add_explicit(&s->c[i], v, memory_order_relaxed);
+}
+
+/* Times of the first and latest RTP sent (md_recfo.c measures the failover gap). */
+static void tx_stamp(md_stream *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    uint64_t zero = 0;
+    atomic_compare_exchange_strong_explicit(&s->c[C_TX_FIRST_US], &zero, us, memory_order_relaxed,
+                                            memory_order_relaxed);
+    atomic_store_explicit(&s->c[C_TX_LAST_US], us, memory_order_relaxed);
 }
 
 md_engine *md_engine_new(unsigned max_streams)
@@ -376,6 +390,8 @@ void md_stream_get_stats(const md_stream *s, md_stream_stats *o)
     o->srtp_auth_fail = atomic_load_explicit(&m->c[C_SRTP_AUTH], memory_order_relaxed);
     o->srtp_replay = atomic_load_explicit(&m->c[C_SRTP_REPLAY], memory_order_relaxed);
     o->srtp_error = atomic_load_explicit(&m->c[C_SRTP_ERR], memory_order_relaxed);
+    o->tx_first_us = atomic_load_explicit(&m->c[C_TX_FIRST_US], memory_order_relaxed);
+    o->tx_last_us = atomic_load_explicit(&m->c[C_TX_LAST_US], memory_order_relaxed);
 }
 
 /* ---- worker side ---- */
@@ -512,6 +528,7 @@ static void w_mix_send(void *ud, md_mixer *m, int o, int pt, const uint8_t *payl
     }
     cnt_add(d, C_TX_PKTS, 1);
     cnt_add(d, C_TX_BYTES, len);
+    tx_stamp(d);
 }
 
 static void w_mixer_tick(md_engine *e)
@@ -730,6 +747,8 @@ static void w_forward_rtp(md_engine *e, md_stream *s, int n, uint64_t now)
         w_send_batch(d, d->rtp_fd, m);
         cnt_add(d, C_TX_PKTS, (uint64_t)m);
         cnt_add(d, C_TX_BYTES, bytes);
+        if (m)
+            tx_stamp(d);
     }
 }
 

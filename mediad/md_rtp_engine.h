@@ -34,6 +34,8 @@ typedef struct {
     /* SRTP/SRTCP failures: received packets failing authentication (wrong key,
      * truncated tag) or replayed, and anything else (on receive or send). */
     uint64_t srtp_auth_fail, srtp_replay, srtp_error;
+    /* Wall clock (CLOCK_REALTIME, us) of the first and latest RTP sent; 0 = none yet. */
+    uint64_t tx_first_us, tx_last_us;
 } md_stream_stats;
 
 md_engine *md_engine_new(unsigned max_streams);

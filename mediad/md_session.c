@@ -4,6 +4,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "md_ports.h"
+#include "md_recfork.h"
 #include "md_srtp.h"
 
 #include <arpa/inet.h>
@@ -61,6 +62,7 @@ void md_rec_release(md_rec *r, const md_media_env *env)
         }
     }
     md_srtp_free(&r->srtp);
+    md_recfork_release(r);
     free(r->ruri);
     free(r);
 }

@@ -13,6 +13,7 @@
 #define MD_MAX_RECS      8
 #define MD_REC_MAX_MEDIA 8
 #define MD_ID_LEN        128
+#define MD_MAX_FORK      8 /* parallel forking: recorders one INVITE goes to */
 
 typedef struct md_ctx md_ctx; /* the daemon (md_sip.h) */
 typedef struct md_call md_call;
@@ -87,7 +88,19 @@ typedef struct md_rec {
     uint64_t sess_id, version;
     unsigned timer; /* GLib source id of the answer timeout, 0 when none */
     int timed_out;
+    unsigned ka_timer;          /* keepalive OPTIONS period (md_recfo.c), 0 when none */
+    int ka_pending;             /* an OPTIONS is out and unanswered */
+    unsigned gap_timer;         /* waiting for this session's first RTP (failover gap) */
+    int ka_pending_gap;         /* polls of gap_timer so far */
+    int64_t ka_ok_us;           /* wall clock of the last sign of life (2xx to INVITE / OPTIONS) */
     struct md_srtp_state *srtp; /* SRTP toward the recorder (md_srtp.h); NULL = clear */
+    /* Parallel forking (md_recfork.c, docs/pools.md): the initial INVITE goes to every
+     * fork; the first 2xx wins (becomes nh, dest and ruri), the others are cancelled. */
+    int nfork;                    /* 0 = one recorder, else 2..MD_MAX_FORK */
+    char *fork_dest[MD_MAX_FORK]; /* recorder URIs as given (heap) */
+    char *fork_ruri[MD_MAX_FORK]; /* their Request-URIs (heap) */
+    void *fork_nh[MD_MAX_FORK];   /* INVITE still pending on fork k, else NULL */
+    int fork_failed;              /* forks that answered >= 300 */
 } md_rec;
 
 struct md_call {
@@ -107,6 +120,17 @@ struct md_call {
     void *localwav;                 /* local recording state (md_localwav.c), NULL when none */
     md_mixer *mixer;                /* conference mixer while 3+ legs have audio (md_mixer.c) */
     md_stream *mixer_engine_stream; /* the stream its commands were posted through */
+    /* Recorder failover (md_recfo.c): 0 = plan dest and dest2, 1/2 = plan only dest/dest2
+     * (a createconference with failover=dest|dest2 replaces that failed session). */
+    int fo_plan;
+    /* X-Genesys-geo-location of the gateway's INVITE, copied onto the recording INVITEs
+     * (the seed's mpc.copyheaders, docs/pools.md); "" = none. */
+    char geo[65];
+    /* Per dest index: wall clock (us) of the last RTP sent to the session that failed,
+     * 0 when no failover is pending; and that session's recorder. */
+    int64_t fo_last_us[2];
+    int64_t fo_alive_us[2]; /* ... and its last sign of life (answer to INVITE / OPTIONS) */
+    char fo_from[2][128];
 };
 
 /* Services the session layer needs from the daemon (ports, engine, identity). */

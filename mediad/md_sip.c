@@ -4,6 +4,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_msml.h"
+#include "md_health.h"
 #include "md_localwav.h"
 #include "md_ports.h"
 #include "md_tls.h"
@@ -84,6 +85,29 @@ void md_sip_call_gone(md_ctx *ctx, md_call *c)
     md_call_free(&c, &ctx->env);
 }
 
+/* X-Genesys-geo-location: kept (a plain token only) for the recording INVITEs. */
+static void copy_geo(md_call *c, const sip_t *sip)
+{
+    for (const sip_unknown_t *u = sip ? sip->sip_unknown : NULL; u; u = u->un_next) {
+        if (!u->un_name || strcasecmp(u->un_name, "X-Genesys-geo-location") != 0 || !u->un_value)
+            continue;
+        size_t n = strlen(u->un_value);
+        if (n >= sizeof c->geo ||
+            strspn(u->un_value,
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+            LOG_WARN(rec, "conference %s: X-Genesys-geo-location ignored (not a plain tag)",
+                     c->conf);
+            return;
+        }
+        if (strcmp(c->geo, u->un_value) != 0)
+            LOG_INFO(rec,
+                     "conference %s: X-Genesys-geo-location %s, copied onto its recording INVITEs",
+                     c->conf, u->un_value);
+        snprintf(c->geo, sizeof c->geo, "%s", u->un_value);
+        return;
+    }
+}
+
 /* Answer (or offer, for an INVITE without SDP) on a party leg. */
 static void leg_invite(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const sip_t *sip)
 {
@@ -150,6 +174,8 @@ static void new_leg(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
     }
     const char *dn = md_params_get(&p, "dn");
     md_call *c = call_get(ctx, conf, 1);
+    if (c)
+        copy_geo(c, sip);
     md_leg *l = c ? md_call_add_leg(c, dn ? dn : "", sip->sip_call_id->i_id) : NULL;
     if (!l) {
         md_params_clear(&p);
@@ -198,14 +224,38 @@ static void info_reply(nua_t *nua, nua_handle_t *nh, int sip_status, int code, c
     free(body);
 }
 
+/* gvp:param failover=dest|dest2: 1 / 2 (replace that failed session), 0 = none. */
+static int failover_index(const ar_msml *m)
+{
+    const char *fo = ar_msml_get_param(m, "failover");
+    if (!fo)
+        return 0;
+    return !strcmp(fo, "dest") ? 1 : !strcmp(fo, "dest2") ? 2 : -1;
+}
+
+/* Does the call still have a session toward dest index d (0 = dest, 1 = dest2)? */
+static int has_session(const md_call *c, int d)
+{
+    for (int i = 0; i < c->nrecs; i++)
+        if (c->recs[i]->dest_index == d)
+            return 1;
+    return 0;
+}
+
 /* Check an MSML document against the call before anything happens: all or nothing. */
 static int msml_validate(md_call *c, const ar_msml *m, const char **why)
 {
     for (int i = 0; i < m->nops; i++) {
         const ar_msml_op *op = &m->ops[i];
+        int fo = failover_index(m);
         switch (op->type) {
         case AR_MSML_OP_CREATE:
-            if (c->recording) {
+            if (fo < 0) {
+                *why = "failover must be dest or dest2";
+                return AR_E_INVALID_VALUE;
+            }
+            /* A failover replaces one failed session; the others keep recording. */
+            if (c->recording && c->nrecs && (!fo || has_session(c, fo - 1))) {
                 *why = "recording already underway";
                 return AR_E_ALREADY_RECORDING;
             }
@@ -305,10 +355,14 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         }
     }
     if (create) {
+        c->fo_plan = c->recording ? failover_index(m) : 0;
         rc = md_call_plan_recording(c, &ctx->env);
+        c->fo_plan = 0;
         if (rc != AR_E_OK) {
-            while (c->nrecs)
-                md_rec_release(c->recs[0], &ctx->env);
+            /* Only what this document planned: a failover keeps the live sessions. */
+            for (int i = c->nrecs - 1; i >= 0; i--)
+                if (c->recs[i]->fsm.state == MD_REC_IDLE)
+                    md_rec_release(c->recs[i], &ctx->env);
             snprintf(desc, MSML_BUF / 2, "%s: %s", ar_errname(rc),
                      rc == AR_E_MISSING_ATTRIBUTE ? "no dest parameter" : ar_strerror(rc));
             LOG_WARN(sip, "conference %s: recording not started: %s", c->conf, desc);
@@ -357,7 +411,7 @@ int md_sip_update_pause(md_ctx *ctx, md_call *c)
 
 /* INFO with <event name=..> and name/value pairs (NULL-terminated list) to the leg that
  * controls the recording (or the first leg). */
-static void send_event(md_call *c, const char *event, const char *const *kv)
+void md_sip_send_event(md_call *c, const char *event, const char *const *kv)
 {
     md_leg *to = c->ctl ? c->ctl : (c->nlegs ? c->legs[0] : NULL);
     if (!to || !to->nh)
@@ -387,7 +441,7 @@ void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const
     char st[16];
     snprintf(st, sizeof(st), "%d", status);
     const char *kv[] = {"reason", reason, "status", st, "id", record_id, "dest", dest, NULL};
-    send_event(c, "msml.recorder.error", kv);
+    md_sip_send_event(c, "msml.recorder.error", kv);
 }
 
 void md_sip_report_stream_off(md_ctx *ctx, md_call *c, const char *record_id, int index,
@@ -400,7 +454,7 @@ void md_sip_report_stream_off(md_ctx *ctx, md_call *c, const char *record_id, in
     snprintf(idx, sizeof(idx), "%d", index);
     const char *kv[] = {"id", record_id, "stream", idx,   "media", media,
                         "dn", dn,        "state",  "off", NULL};
-    send_event(c, "msml.recorder.stream", kv);
+    md_sip_send_event(c, "msml.recorder.stream", kv);
 }
 
 /* Handle ended: drop the leg (and the call with its last leg). */
@@ -458,6 +512,11 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
         }
         break;
     }
+    case nua_r_invite:
+        /* A cancelled fork of a recording INVITE answered anyway (md_recfork.c): end it. */
+        if (!hmagic && status >= 200 && status < 300)
+            nua_bye(nh, TAG_END());
+        break;
     case nua_r_info:
         if (status >= 300)
             LOG_WARN(sip, "INFO to the gateway answered %d %s", status, phrase);
@@ -466,8 +525,16 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
         if (status >= 200 && ctx->loop)
             g_main_loop_quit(ctx->loop);
         break;
-    case nua_i_options:
-        break; /* nua answers 200 with our capabilities: the health check */
+    case nua_i_options: {
+        /* gatewayd's health check: 200 with the counters it relays to /metrics. */
+        char body[512];
+        md_health_body(ctx, body, sizeof body);
+        nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR(MD_HEALTH_CT),
+                    SIPTAG_PAYLOAD_STR(body), TAG_END());
+        if (!hmagic)
+            nua_handle_destroy(nh);
+        break;
+    }
     default:
         if (!hmagic && nh && (event == nua_i_bye || event == nua_i_cancel))
             break;
@@ -518,8 +585,9 @@ int md_sip_start(md_ctx *ctx)
             TAG_IF(tls, TPTAG_CERTIFICATE(ctx->cfg.tls_cert_dir)),
             TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY((unsigned)ctx->cfg.tls_verify)),
             NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_APPL_METHOD("INFO"),
-            NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(ctx->cfg.session_timer),
-            NUTAG_MIN_SE(ctx->cfg.min_se), NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
+            NUTAG_APPL_METHOD("OPTIONS"), NUTAG_ALLOW("INFO"),
+            NUTAG_SESSION_TIMER(ctx->cfg.session_timer), NUTAG_MIN_SE(ctx->cfg.min_se),
+            NUTAG_UPDATE_REFRESH(1), SIPTAG_SUPPORTED_STR("timer"),
             SIPTAG_ACCEPT_STR("application/sdp, application/msml+xml"),
             SIPTAG_USER_AGENT_STR("arec-mediad"), TAG_END());
         if (ctx->nua) {

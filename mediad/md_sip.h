@@ -14,6 +14,7 @@ typedef struct {
     unsigned session_timer;    /* seconds, RFC 4028 */
     unsigned min_se;           /* min-se: smallest interval accepted (422 below), seconds */
     unsigned rec_timeout_ms;   /* give up on a recorder that has not answered */
+    unsigned rec_keepalive_ms; /* in-dialog OPTIONS to each recorder; 0 = off (md_recfo) */
     int rec_srtp;              /* recorder-srtp: offer RTP/SAVP to recorders by default */
     int rec_srtp_fallback;     /* recorder-srtp-fallback: 1 clear, 0 refuse (default) */
     char tls_cert_dir[256];    /* tls-cert-dir: agent.pem + cafile.pem; "" = no SIPS */
@@ -56,6 +57,9 @@ int md_sip_update_pause(md_ctx *ctx, md_call *c);
  * the seed's "indicate video recording state as off"; the session goes on. */
 void md_sip_report_stream_off(md_ctx *ctx, md_call *c, const char *record_id, int index,
                               const char *media, const char *dn);
+/* INFO with an MSML <event name=event> and the name/value pairs of kv (NULL-terminated)
+ * to the leg that controls the recording. */
+void md_sip_send_event(md_call *c, const char *event, const char *const *kv);
 /* Drop a call whose last leg ended. */
 void md_sip_call_gone(md_ctx *ctx, md_call *c);
 

@@ -4,7 +4,7 @@
 
 (function () {
   const TOKEN_KEY = "gatewayd-status-token";
-  const state = { server: {}, clients: [], dns: [], calls: [], media: [], errors: [] };
+  const state = { server: {}, clients: [], dns: [], calls: [], media: [], pools: [], errors: [] };
   let ws = null;
   let retry = 1000;
   let receivedAt = Date.now(); // durations tick locally between updates
@@ -122,6 +122,22 @@
       return row([name, el("span", "mono", m.address), st,
                   m.rttMs !== null && m.rttMs !== undefined ? m.rttMs.toFixed(1) + " ms" : "-",
                   m.recordings]);
+    }));
+
+    // Pools of mediad instances and recorders: one row per member (gw_pool.c, docs/pools.md).
+    const members = [];
+    for (const p of state.pools || []) {
+      for (const m of p.members || []) members.push([p, m]);
+    }
+    fillTable("pools", members.map(([p, m]) => {
+      const st = el("span", "pill " + (m.state === "In service" ? "pill-ok"
+                                       : m.state === "Out of service" ? "pill-bad" : "pill-wait"),
+                    m.state);
+      const pool = el("span", null, p.name);
+      pool.title = p.kind + ", " + p.scheme + (p.implicit ? " (implicit)" : "");
+      const cap = m.portsCapacity === null || m.portsCapacity === undefined ? "" : " / " + m.portsCapacity;
+      return row([pool, m.name, el("span", "mono", m.uri), m.geoLocation || "-", st,
+                  m.portsInUse + cap, m.picks]);
     }));
 
     fillTable("clients", state.clients.map((c) => {

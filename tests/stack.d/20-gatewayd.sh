@@ -35,7 +35,11 @@ gatewayd_write_config() {
         if [ -n "$rec_addr" ]; then
             case " ${STACK_GATEWAY_OPTS[*]-} " in
             *" recording-dest="*) ;;
-            *) echo "recording-dest = sip:$rec_addr" ;;
+            *) if [ "${STACK_RECORDERS:-1}" -gt 1 ]; then
+                   echo "recording-dest = pool:recorders"
+               else
+                   echo "recording-dest = sip:$rec_addr"
+               fi ;;
             esac
         fi
         if [ -n "$md_addr" ]; then
@@ -46,6 +50,7 @@ gatewayd_write_config() {
             echo "service-type = msml"
             echo "contact = sip:$md_addr"
         fi
+        gatewayd_write_pools "$dir"
         echo
         echo "[dn 5001-5009]"
         echo "type = Extension"
@@ -84,7 +89,47 @@ gatewayd_write_config() {
         echo "token = $GATEWAYD_WS_TOKEN"
         echo "dns = 5001-5005"
         echo "agents = 9001-9005"
+        # A test's own sections (e.g. [pool] lists of extra mediads / recorders it started).
+        if [ -n "${STACK_GATEWAY_EXTRA:-}" ]; then
+            echo
+            # @KEY@ = KEY's value in stack.env (addresses of the daemons started before).
+            sed "$(sed -n 's/^\([A-Z0-9_]*\)=\(.*\)$/s|@\1@|\2|g/p' "$dir/stack.env")" \
+                "$STACK_GATEWAY_EXTRA"
+        fi
     } >"$conf"
+}
+
+# --mediads / --recorders N > 1: [pool mediads] / [pool recorders] with every instance (the
+# first mediad keeps DN msml for its EventDNOutOfService / BackInService).
+gatewayd_write_pools() {
+    local dir="$1" i addr
+    [ "${STACK_POOL_SCHEME:-}" != none ] || return 0 # the test writes its own [pool]s
+    if [ "${STACK_MEDIADS:-1}" -gt 1 ]; then
+        echo
+        echo "[pool mediads]"
+        echo "kind = mediad"
+        echo "scheme = ${STACK_POOL_SCHEME/parallel/round-robin}"
+        echo "interval = 1"
+        echo "misses = 2"
+        echo "member = sip:$(sed -n 's/^MEDIAD_SIP_ADDR=//p' "$dir/stack.env") ports=200 dn=msml"
+        for ((i = 2; i <= STACK_MEDIADS; i++)); do
+            addr="$(sed -n "s/^MEDIAD${i}_SIP_ADDR=//p" "$dir/stack.env")"
+            echo "member = sip:$addr ports=200"
+        done
+    fi
+    if [ "${STACK_RECORDERS:-1}" -gt 1 ]; then
+        echo
+        echo "[pool recorders]"
+        echo "kind = recorder"
+        echo "scheme = ${STACK_POOL_SCHEME:-round-robin}"
+        echo "interval = 1"
+        echo "misses = 2"
+        echo "member = sip:$(sed -n 's/^RECORDER_SIP_ADDR=//p' "$dir/stack.env") ports=200"
+        for ((i = 2; i <= STACK_RECORDERS; i++)); do
+            addr="$(sed -n "s/^RECORDER${i}_SIP_ADDR=//p" "$dir/stack.env")"
+            echo "member = sip:$addr ports=200"
+        done
+    fi
 }
 
 gatewayd_answers() {

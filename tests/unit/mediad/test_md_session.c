@@ -130,6 +130,57 @@ static void test_plan_per_party_and_duplicate(void **state)
     md_ports_free(&env.ports);
 }
 
+/* Failover: fo_plan replans one copy only; answers without usable audio are refused. */
+static void test_failover_plan_and_answer_checks(void **state)
+{
+    (void)state;
+    md_media_env env;
+    md_call *c = two_leg_call(&env);
+    md_params_set(&c->params, "dest", "sip:10.0.0.1:5070");
+    md_params_set(&c->params, "dest2", "sip:10.0.0.2:5070");
+    md_params_set(&c->params, "id", "x");
+    md_params_set(&c->params, "recmediactl", "1");
+    md_params_set(&c->params, "audio-only", "1");
+    assert_int_equal(md_call_plan_recording(c, &env), AR_E_OK);
+    assert_int_equal(c->nrecs, 2);
+    md_rec *dup = c->recs[1];
+    assert_int_equal(dup->dest_index, 1);
+    assert_string_equal(dup->record_id, "x-2");
+    md_rec_release(c->recs[0], &env); /* dest's recorder failed */
+    assert_int_equal(c->nrecs, 1);
+    md_params_set(&c->params, "dest", "sip:10.0.0.3:5070");
+    c->fo_plan = 1;
+    assert_int_equal(md_call_plan_recording(c, &env), AR_E_OK);
+    assert_int_equal(c->nrecs, 2);
+    assert_ptr_equal(c->recs[0], dup); /* the duplicate is left alone */
+    md_rec *r = c->recs[1];
+    assert_int_equal(r->dest_index, 0);
+    assert_string_equal(r->record_id, "x"); /* same record id */
+    assert_non_null(strstr(r->ruri, "sip:record=x@10.0.0.3:5070;"));
+    c->fo_plan = 2;
+    md_params_set(&c->params, "dest2", "");
+    assert_int_equal(md_call_plan_recording(c, &env), AR_E_MISSING_ATTRIBUTE);
+    c->fo_plan = 0;
+    const char *hdr = "v=0\r\no=r 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n";
+    char ans[1024];
+    snprintf(ans, sizeof(ans), "%sm=audio 0 RTP/AVP 0\r\nm=audio 0 RTP/AVP 0\r\n", hdr);
+    assert_int_equal(md_rec_apply_answer(r, ans, strlen(ans)), AR_E_SDP_NO_AUDIO);
+    snprintf(ans, sizeof(ans),
+             "%sm=audio 6000 RTP/AVP 98\r\na=rtpmap:98 FOO/8000\r\n"
+             "m=audio 6002 RTP/AVP 98\r\na=rtpmap:98 FOO/8000\r\n",
+             hdr);
+    assert_int_equal(md_rec_apply_answer(r, ans, strlen(ans)), AR_E_SDP_NO_CODEC);
+    snprintf(ans, sizeof(ans), "%sm=video 6000 RTP/AVP 96\r\n", hdr); /* no audio m= line */
+    assert_int_equal(md_rec_apply_answer(r, ans, strlen(ans)), AR_E_SDP_MALFORMED);
+    /* one audio stream kept with PCMU is enough */
+    snprintf(ans, sizeof(ans), "%sm=audio 6000 RTP/AVP 0\r\nm=audio 0 RTP/AVP 0\r\n", hdr);
+    assert_int_equal(md_rec_apply_answer(r, ans, strlen(ans)), AR_E_OK);
+    md_call_free(&c, &env);
+    assert_int_equal(md_ports_in_use(env.ports), 0);
+    md_engine_free(&env.engine);
+    md_ports_free(&env.ports);
+}
+
 static void test_siprec_bodies(void **state)
 {
     (void)state;
@@ -317,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_plan_one_session),
         cmocka_unit_test(test_plan_per_party_and_duplicate),
+        cmocka_unit_test(test_failover_plan_and_answer_checks),
         cmocka_unit_test(test_siprec_bodies),
         cmocka_unit_test(test_ports_capacity),
     };

@@ -1,0 +1,96 @@
+/* Recording controller internals shared by gw_rec.c and gw_rec_fo.c (failover). */
+#ifndef GW_REC_INT_H
+#define GW_REC_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ar_msml.h"
+#include "gw_pool.h"
+#include "gw_rec.h"
+
+#define CT_MSML "application/msml+xml"
+#define CONF    "recorder"
+
+typedef enum {
+    RS_IDLE = 0,   /* nothing asked, or stopped: GSIP_RECORD Off (or absent) */
+    RS_WAITING,    /* asked before the call was established (pre-recording) */
+    RS_CONNECTING, /* mediad legs / re-INVITEs / createconference under way */
+    RS_ON,
+    RS_PAUSED,
+    RS_FAILED, /* GSIP_RECORD Off with a reason */
+} rec_state;
+
+/* What each INFO we sent was, in order (responses come back in the same order). */
+/* INFO_ABORT ends what mediad started after the request was already dropped: no
+   GSIP_RECORD change follows its answer. */
+/* INFO_FAILOVER / INFO_FAILOVER2 replace the failed recorder of dest / dest2. */
+typedef enum {
+    INFO_CREATE,
+    INFO_PAUSE,
+    INFO_RESUME,
+    INFO_STOP,
+    INFO_ABORT,
+    INFO_FAILOVER,
+    INFO_FAILOVER2
+} info_kind;
+
+struct gw_rec_call {
+    gw_call *call;
+    gw_party *party[2]; /* [0] recorded side (recordDN), [1] the other party */
+    gw_party *msc[2];   /* mediad leg of each party (fake parties, ->msc = this) */
+    bool msc_up[2];
+    bool inserted; /* both parties' media go through mediad */
+    rec_state state;
+    GQueue infos; /* info_kind, as GINT_TO_POINTER */
+    /* The current (or pending) recording. */
+    char *started_by, *side, *record_dn, *req_dn;
+    char *id, *dest, *dest2, *params, *audiosrc, *file_name;
+    int tsd;
+    unsigned seq;
+    int64_t started_us;
+    unsigned settle_timer; /* waiting for the parties' own offer/answer to finish */
+    int settle_tries;
+    /* Pools and failover (docs/pools.md, docs/failover.md). */
+    gw_pool_lease *md_lease;     /* mediad the legs go to */
+    gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */
+    GPtrArray *fo_bad;  /* const gw_pool_member *: failed for this call, never picked again */
+    bool copy_down[2];  /* the dest / dest2 copy failed and nobody took over */
+    bool md_failover;   /* re-inserting through another mediad: GSIP_RECORD stays On */
+    bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
+    int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
+    char *geo;          /* the call's geo-location for pool picks, NULL = none */
+    char *route_geo;    /* RequestRouteCall Extensions geo-location, NULL = none */
+    char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
+};
+
+/* gw_rec.c: shared steps of the state machine. */
+gw_server *gw_rec_srv(gw_call *call);
+void gw_rec_set_str(char **dst, const char *v);
+/* EventPrivateInfo about rc (extra_k / extra_v: one more Extensions pair, NULL = none). */
+void gw_rec_private_info_x(struct gw_rec_call *rc, int msg_id, const char *state,
+                           const char *reason, const char *extra_k, const char *extra_v);
+void gw_rec_db_recording(struct gw_rec_call *rc, const char *state, const char *reason,
+                         int64_t ended_us);
+void gw_rec_db_segment(struct gw_rec_call *rc, const char *event, const char *reason);
+void gw_rec_msc_release_all(struct gw_rec_call *rc, const char *why);
+/* mediad is (partly) gone: drop its legs and give the parties each other's media back. */
+void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why);
+/* The recording failed: GSIP_RECORD Off with the reason, event, log, database. */
+void gw_rec_fail(struct gw_rec_call *rc, const char *reason);
+int gw_rec_send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind);
+void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp);
+/* Both parties talk: pick the recorded pair and bring mediad in (or reuse it). */
+void gw_rec_begin(struct gw_rec_call *rc);
+
+/* gw_rec_fo.c: failover (docs/failover.md). */
+/* The recorder of copy k (0 dest, 1 dest2) failed; broken: mark it out of service. */
+void gw_rec_fo_copy_failed(struct gw_rec_call *rc, int k, const char *why, bool broken);
+/* msml.recorder.failover: the gap mediad measured. */
+void gw_rec_fo_recorder_done(struct gw_rec_call *rc, const ar_msml *m);
+/* mediad lost: re-insert through the next mediad; false when nobody can take over. */
+bool gw_rec_fo_mediad(struct gw_rec_call *rc, const char *why, bool broken);
+/* The new mediad confirmed the createconference. */
+void gw_rec_fo_mediad_done(struct gw_rec_call *rc);
+
+#endif
