@@ -21,6 +21,7 @@
 #include "ar_sdp.h"
 #include "gw_reg.h"
 #include "gw_sdpx.h"
+#include "gw_site.h"
 
 #define CT_SDP         "application/sdp"
 #define LOOP_HEADER    "X-Arec-Leg"
@@ -251,6 +252,8 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
     g_string_append_printf(hdr, LOOP_HEADER ": %s-%" G_GUINT64_FORMAT, b->token, ++b->serial);
     if (t->call_uuid)
         g_string_append_printf(hdr, "\r\nX-Genesys-CallUUID: %s", t->call_uuid);
+    if (t->headers)
+        g_string_append_printf(hdr, "\r\n%s", t->headers);
     if (t->auto_answer)
         g_string_append_printf(hdr, "\r\nAnswer-Mode: Auto\r\nCall-Info: <sip:%s>;answer-after=0",
                                sip->host);
@@ -439,6 +442,15 @@ static const gw_dn_conf *attribute_caller(gw_b2bua *b, const char *from_user,
     return first;
 }
 
+/* Value of the first extension header called name, or NULL. */
+static const char *unknown_header(const sip_t *sip, const char *name)
+{
+    for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+        if (u->un_name && strcasecmp(u->un_name, name) == 0)
+            return u->un_value;
+    return NULL;
+}
+
 /* Reasons to refuse an INVITE before the model sees it; 0 = acceptable. */
 static int check_invite(gw_b2bua *b, const sip_t *sip, char *why, size_t cap)
 {
@@ -490,6 +502,14 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     int st = check_invite(b, sip, why, sizeof why);
     const char *from_user = sip->sip_from ? sip->sip_from->a_url->url_user : NULL;
     const gw_dn_conf *caller = st ? NULL : attribute_caller(b, from_user, src);
+    gw_islink_hdr isl;
+    const char *isl_v = unknown_header(sip, GW_ISLINK_HEADER);
+    const char *ud_v = unknown_header(sip, GW_ISLINK_UD_HEADER);
+    const gw_dn_conf *site_trunk = NULL;
+    if (!st && model(b))
+        st = gw_site_check_invite(model(b), isl_v, ud_v, &isl, &site_trunk, why, sizeof why);
+    if (site_trunk)
+        caller = site_trunk; /* the sending site, whatever its source port */
     if (!st && !caller) {
         snprintf(why, sizeof why, "caller is not a configured DN and no Trunk DN exists");
         st = 403;
@@ -518,6 +538,8 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
         .called = sip->sip_request->rq_url->url_user,
         .sdp = l->remote_sdp,
         .call_id = sip->sip_call_id ? sip->sip_call_id->i_id : NULL,
+        .islink = site_trunk ? &isl : NULL,
+        .islink_ud = site_trunk ? ud_v : NULL,
     };
     LOG_INFO(sip, "INVITE %s from %s (%s) to %s", in.call_id ? in.call_id : "?", in.caller_dn,
              in.from_trunk ? "trunk" : "extension", in.called);

@@ -50,12 +50,13 @@ typedef struct {
     bool refer_enabled;
     int make_call_rfc3725_flow; /* 0 or 1 */
     bool sip_hold_rfc3264;
-    int oos_check;      /* seconds between OPTIONS checks, 0 = off, -1 = media-oos-check */
-    int oos_force;      /* missed checks before out of service, -1 = media-oos-force */
-    char *password;     /* SIP digest password for REGISTER, NULL = none */
-    char *default_dn;   /* Routing Point: default route target */
-    int router_timeout; /* Routing Point: seconds before the default route */
-    int line;           /* line of the section header */
+    int oos_check;       /* seconds between OPTIONS checks, 0 = off, -1 = media-oos-check */
+    int oos_force;       /* missed checks before out of service, -1 = media-oos-force */
+    char *password;      /* SIP digest password for REGISTER, NULL = none */
+    char *default_dn;    /* Routing Point: default route target */
+    int router_timeout;  /* Routing Point: seconds before the default route */
+    char *location_name; /* Trunk to another site: its `<application>@<site>` (gw_site.c) */
+    int line;            /* line of the section header */
 } gw_dn_conf;
 
 typedef struct {
@@ -128,6 +129,11 @@ typedef struct gw_config {
     /* SIP OPTIONS health checks (gw_health.c, docs/recording.md "Health checks"). */
     int media_oos_check, media_oos_force;       /* msml DNs without their own oos-* */
     int recorder_oos_check, recorder_oos_force; /* the recording-dest recorder */
+
+    /* Multi-site (gw_site.c, docs/multisite.md). */
+    int islink_max_hops;            /* inter-site hops a call may make */
+    bool islink_continue_recording; /* mark recorded calls; continue recorded calls */
+    bool oosp_transfer_enabled;     /* inter-site transfers by REFER (leave the path) */
 
     gw_dn_conf *dns;
     size_t n_dns;

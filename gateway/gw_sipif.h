@@ -84,6 +84,9 @@ typedef struct {
      * to the same phone: "dual dialog"), both RFC 3725 late-offer flows.
      */
     bool auto_answer;
+    /* Extra header lines ("Name: value", CRLF-separated, no final CRLF), or NULL:
+       the inter-site X-Arec-ISLink / X-Arec-User-Data (gw_site.c). */
+    const char *headers;
 } gw_sip_target;
 
 /*
@@ -165,6 +168,10 @@ typedef struct {
     const char *called;  /* Request-URI user part (DNIS / dialled number) */
     const char *sdp;     /* offer, or NULL (late offer) */
     const char *call_id; /* SIP Call-ID, for logs */
+    /* From another site (gw_site_check_invite passed): its ISLink header, parsed, and
+       the X-Arec-User-Data value; NULL otherwise. */
+    const struct gw_islink_hdr *islink;
+    const char *islink_ud;
 } gw_sip_incoming;
 
 /*

@@ -15,7 +15,10 @@ gatewayd_write_config() {
     {
         echo "# Written by tests/stack for this stack only."
         echo "[gateway]"
-        echo "site = stack"
+        case " ${STACK_GATEWAY_OPTS[*]-} " in
+        *" site="*) ;; # tests/sites names each site
+        *) echo "site = stack" ;;
+        esac
         echo "tlib-listen = 127.0.0.1:0"
         echo "ws-listen = 127.0.0.1:0"
         echo "frame-timeout = 2"
@@ -84,6 +87,11 @@ gatewayd_write_config() {
         echo "token = $GATEWAYD_WS_TOKEN"
         echo "dns = 5001-5005"
         echo "agents = 9001-9005"
+        # --gateway-extra FILE (tests/sites: the site's own DNs and its site trunks).
+        if [ -n "${STACK_GATEWAY_EXTRA:-}" ]; then
+            echo
+            cat "$STACK_GATEWAY_EXTRA"
+        fi
     } >"$conf"
 }
 

@@ -1,0 +1,292 @@
+/* Multi-site: this gateway's location-name, site trunks, and ISLink hops of the call model. */
+#include "gw_site.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ar_err.h"
+#include "ar_log.h"
+#include "gw_callev.h"
+#include "gw_db.h"
+#include "gw_rec.h"
+
+/* An outgoing hop's ISLink, kept with the trunk party that carries it. */
+typedef struct {
+    const gw_party *party;
+    char id[GW_ISLINK_ID_LEN + 1];
+    char loc[GW_ISLINK_LOC_MAX + 1];
+} hop_out;
+
+struct gw_site_call {
+    gw_islink_list *list;
+    int hop;                         /* hops the call made before reaching this site */
+    char orig[GW_ISLINK_ID_LEN + 1]; /* CallUUID at the first site ("" = this one) */
+    bool rec;                        /* arrived with rec=1 */
+    GArray *out;                     /* of hop_out */
+};
+
+const char *gw_site_location(const gw_config *cfg, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s@%s", cfg->application_name ? cfg->application_name : "gatewayd",
+             cfg->site ? cfg->site : "default");
+    return buf;
+}
+
+const gw_dn_conf *gw_site_trunk_by_loc(const gw_config *cfg, const char *loc)
+{
+    for (size_t i = 0; loc && i < cfg->n_dns; i++) {
+        const gw_dn_conf *d = &cfg->dns[i];
+        if ((d->type == GW_DN_TRUNK || d->type == GW_DN_TRUNK_GROUP) && d->location_name &&
+            strcmp(d->location_name, loc) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+static struct gw_site_call *site_get(gw_call *call)
+{
+    if (!call->site) {
+        call->site = g_new0(struct gw_site_call, 1);
+        call->site->list = gw_islink_list_new();
+        call->site->out = g_array_new(FALSE, TRUE, sizeof(hop_out));
+    }
+    return call->site;
+}
+
+void gw_site_call_free(gw_call *call)
+{
+    struct gw_site_call *s = call->site;
+    if (!s)
+        return;
+    gw_islink_list_free(&s->list);
+    g_array_free(s->out, TRUE);
+    g_free(s);
+    call->site = NULL;
+}
+
+const gw_islink_list *gw_site_list(const gw_call *call)
+{
+    return call->site ? call->site->list : NULL;
+}
+
+bool gw_site_continue_recording(const gw_call *call)
+{
+    return call->site && call->site->rec;
+}
+
+/* Whether a live call of this site already carries ISLink id (loop or replay). */
+static bool id_known(gw_calls *calls, const char *id)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, calls->by_connid);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const gw_call *c = v;
+        if (c->site && gw_islink_list_has(c->site->list, id))
+            return true;
+    }
+    return false;
+}
+
+int gw_site_check_invite(gw_calls *calls, const char *isl, const char *ud, gw_islink_hdr *h,
+                         const gw_dn_conf **trunk, char *why, size_t cap)
+{
+    *trunk = NULL;
+    if (!isl)
+        return 0;
+    const gw_config *cfg = calls->srv->cfg;
+    char reason[96];
+    if (gw_islink_hdr_parse(isl, strlen(isl), h, reason, sizeof reason) != AR_E_OK) {
+        snprintf(why, cap, "%s: %s", GW_ISLINK_HEADER, reason);
+        return 400;
+    }
+    if (ud) {
+        tl_kv *kv = NULL;
+        if (gw_islink_ud_decode(ud, strlen(ud), &kv) != AR_E_OK) {
+            snprintf(why, cap, "%s: not base64 of a T-Lib JSON UserData", GW_ISLINK_UD_HEADER);
+            return 400;
+        }
+        tl_kv_free(&kv);
+    }
+    *trunk = gw_site_trunk_by_loc(cfg, h->loc);
+    if (!*trunk) {
+        snprintf(why, cap, "%s: no site trunk with location-name %s", GW_ISLINK_HEADER, h->loc);
+        return 403;
+    }
+    if (h->hop > cfg->islink_max_hops) {
+        snprintf(why, cap, "%s: hop %d over islink-max-hops %d", GW_ISLINK_HEADER, h->hop,
+                 cfg->islink_max_hops);
+        return 483;
+    }
+    if (id_known(calls, h->id)) {
+        snprintf(why, cap, "%s: ISLink id %s already in a call at this site", GW_ISLINK_HEADER,
+                 h->id);
+        return 482;
+    }
+    return 0;
+}
+
+static void persist(gw_call *call, const char *id, const char *loc, gw_islink_role role)
+{
+    gw_server *srv = call->calls->srv;
+    if (!srv->db)
+        return;
+    char cid[17];
+    tl_connid_format(call->connid, cid);
+    gw_db_islink r = {.islink_id = id,
+                      .call_uuid = call->uuid,
+                      .connid = cid,
+                      .location_name = loc,
+                      .direction_role = gw_islink_role_name(role),
+                      .at_us = gw_now_us()};
+    gw_db_write_islink(srv->db, &r);
+}
+
+/* Keep the sender's ConnID (the seed's example) unless a call of this site has it. */
+static void adopt_connid(gw_call *call, uint64_t connid)
+{
+    gw_calls *calls = call->calls;
+    if (g_hash_table_contains(calls->by_connid, &connid))
+        return;
+    g_hash_table_remove(calls->by_connid, &call->connid);
+    call->connid = connid;
+    call->call_id = (uint32_t)(connid & 0x7fffffff);
+    g_hash_table_insert(calls->by_connid, &call->connid, call);
+}
+
+void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud)
+{
+    struct gw_site_call *s = site_get(call);
+    adopt_connid(call, h->connid);
+    s->hop = h->hop;
+    s->rec = h->rec;
+    g_strlcpy(s->orig, h->orig, sizeof s->orig);
+    tl_kv *kv = NULL;
+    if (ud && gw_islink_ud_decode(ud, strlen(ud), &kv) == AR_E_OK) {
+        tl_kv_free(&call->ud);
+        call->ud = kv;
+    }
+    gw_islink_list_add(s->list, h->id, h->loc, GW_ISLINK_TARGET);
+    persist(call, h->id, h->loc, GW_ISLINK_TARGET);
+    LOG_INFO(call, "call %016llx (%s): ISLink %s from %s, hop %d, first CallUUID %s",
+             (unsigned long long)call->connid, call->uuid, h->id, h->loc, h->hop, h->orig);
+}
+
+void gw_site_incoming_placed(gw_call *call)
+{
+    gw_site_publish(call);
+    const gw_config *cfg = call->calls->srv->cfg;
+    if (!call->site || !call->site->rec || !cfg->islink_continue_recording)
+        return;
+    /* The sender recorded the call: record it here too, the sending site's side. */
+    const gw_party *from = call->parties;
+    gw_rec_req r = {.started_by = "selective",
+                    .side = "source",
+                    .record_dn = from ? from->dn : NULL,
+                    .tonesilenceduration = -1};
+    char why[200];
+    int err = gw_rec_request(call, &r, why, sizeof why);
+    LOG_INFO(call, "call %016llx: continue recording from the sending site: %s",
+             (unsigned long long)call->connid, err == AR_E_OK ? "asked" : why);
+}
+
+int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
+{
+    *hdrs = NULL;
+    gw_server *srv = call->calls->srv;
+    const gw_config *cfg = srv->cfg;
+    const gw_dn_conf *d = gw_config_find_dn(cfg, p->dn);
+    if (!d || !d->location_name)
+        return 0;
+    /* A consultation continues its main call's chain (hop count and first CallUUID). */
+    const gw_call *chain = call->site ? call : call->main && call->main->site ? call->main : call;
+    int hop = (chain->site ? chain->site->hop : 0) + 1;
+    if (hop > cfg->islink_max_hops) {
+        LOG_WARN(call, "call %016llx: not sent to site %s: hop %d over islink-max-hops %d",
+                 (unsigned long long)call->connid, d->location_name, hop, cfg->islink_max_hops);
+        return 483;
+    }
+    gw_islink_hdr h = {.connid = call->connid, .hop = hop};
+    gw_ids_next_uuid(call->calls->ids, h.id);
+    gw_site_location(cfg, h.loc, sizeof h.loc);
+    g_strlcpy(h.uuid, call->uuid, sizeof h.uuid);
+    const char *orig = chain->site && chain->site->orig[0] ? chain->site->orig : chain->uuid;
+    g_strlcpy(h.orig, orig, sizeof h.orig);
+    h.rec =
+        cfg->islink_continue_recording && call->rec && strcmp(gw_rec_state_name(call), "Off") != 0;
+    struct gw_site_call *s = site_get(call);
+    if (s->hop == 0 && chain != call)
+        s->hop = chain->site->hop;
+    if (!s->orig[0])
+        g_strlcpy(s->orig, h.orig, sizeof s->orig);
+    gw_islink_list_add(s->list, h.id, d->location_name, GW_ISLINK_SOURCE);
+    hop_out o = {.party = p};
+    g_strlcpy(o.id, h.id, sizeof o.id);
+    g_strlcpy(o.loc, d->location_name, sizeof o.loc);
+    g_array_append_val(s->out, o);
+    persist(call, h.id, d->location_name, GW_ISLINK_SOURCE);
+    char *isl = gw_islink_hdr_format(&h);
+    char *ud = tl_kv_count(call->ud) ? gw_islink_ud_encode(call->ud) : NULL;
+    *hdrs = ud ? g_strdup_printf("%s: %s\r\n%s: %s", GW_ISLINK_HEADER, isl, GW_ISLINK_UD_HEADER, ud)
+               : g_strdup_printf("%s: %s", GW_ISLINK_HEADER, isl);
+    LOG_INFO(call, "call %016llx (%s): ISLink %s to %s, hop %d", (unsigned long long)call->connid,
+             call->uuid, h.id, d->location_name, hop);
+    g_free(isl);
+    g_free(ud);
+    gw_site_publish(call);
+    return 0;
+}
+
+void gw_site_party_moved(gw_party *p, gw_call *from, gw_call *to)
+{
+    if (!from->site || from == to)
+        return;
+    GArray *out = from->site->out;
+    for (guint i = 0; i < out->len; i++) {
+        hop_out *o = &g_array_index(out, hop_out, i);
+        if (o->party != p)
+            continue;
+        struct gw_site_call *s = site_get(to);
+        if (!s->orig[0])
+            g_strlcpy(s->orig, from->site->orig, sizeof s->orig);
+        if (s->hop < from->site->hop)
+            s->hop = from->site->hop;
+        hop_out moved = *o;
+        g_array_remove_index(out, i);
+        if (gw_islink_list_add(s->list, moved.id, moved.loc, GW_ISLINK_SOURCE)) {
+            g_array_append_val(s->out, moved);
+            persist(to, moved.id, moved.loc, GW_ISLINK_SOURCE);
+            gw_site_publish(to);
+        }
+        return;
+    }
+}
+
+/* EventCallDataChanged for p's DN (p NULL: the monitoring form) with the ISLink list. */
+static tl_msg *data_changed(gw_call *call, const gw_party *p)
+{
+    tl_msg *m = gw_callev_build(call, p, TL_M_EventCallDataChanged, NULL);
+    tl_kv *kv = m ? gw_islink_list_kv(call->site->list) : NULL;
+    if (!kv || tl_msg_set_kv(m, TL_A_ISLinkList, kv) != 0) {
+        tl_kv_free(&kv);
+        tl_msg_free(&m);
+    }
+    return m;
+}
+
+void gw_site_publish(gw_call *call)
+{
+    if (!call->site || gw_islink_list_count(call->site->list) == 0 || call->ending)
+        return;
+    gw_server *srv = call->calls->srv;
+    for (gw_party *p = call->parties; p; p = p->next) {
+        if (p->trunk)
+            continue;
+        gw_dn *dn = gw_dn_find(srv->dns, p->dn);
+        tl_msg *m = dn ? data_changed(call, p) : NULL;
+        if (m)
+            gw_server_publish(srv, dn, m);
+        tl_msg_free(&m);
+    }
+    gw_callev_mon_send(call, data_changed(call, NULL));
+}
