@@ -102,3 +102,15 @@ def trace(sites, call_uuid, want, timeout=20):
 
     wait_for(ready, timeout, f"the trace of {call_uuid} to show {want} calls")
     return rows
+
+
+def add_trunk(site, name, peer, prefix, loc):
+    """Append a site trunk to a running site's gatewayd.conf and reload it (SIGHUP)."""
+    import os
+    import signal
+    port = peer.env["SIP_ADDR"].rpartition(":")[2]
+    with open(site.dir / "gatewayd.conf", "a") as f:
+        f.write(f"\n[dn {name}]\ntype = Trunk\ncontact = sip:127.0.0.1:{port}\n"
+                f"prefix = {prefix}\nlocation-name = {loc}\n")
+    os.kill(int(site.env["GATEWAY_PID"]), signal.SIGHUP)
+    assert site.wait_log(rf"reload: dn {name} added", timeout=20), site.log()[-2000:]
