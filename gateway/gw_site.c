@@ -190,6 +190,25 @@ void gw_site_incoming_placed(gw_call *call)
              (unsigned long long)call->connid, err == AR_E_OK ? "asked" : why);
 }
 
+/* Keys the recording controller of each site sets for its own recordings only. */
+static const char *const local_keys[] = {"GSIP_RECORD", "GSIP_REC_FN", "RECORDING_STATUS_GIM",
+                                         "GSIP_RECORD_REASON"};
+
+/* The user data another site gets: everything but this site's recording state. */
+static char *site_user_data(const tl_kv *ud)
+{
+    tl_kv *copy = tl_kv_copy(ud);
+    char *out = NULL;
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(local_keys); i++)
+        tl_kv_remove(copy, local_keys[i]);
+    if (tl_kv_count(copy))
+        out = gw_islink_ud_encode(copy);
+    tl_kv_free(&copy);
+    return out;
+}
+
 int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
 {
     *hdrs = NULL;
@@ -212,8 +231,11 @@ int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
     g_strlcpy(h.uuid, call->uuid, sizeof h.uuid);
     const char *orig = chain->site && chain->site->orig[0] ? chain->site->orig : chain->uuid;
     g_strlcpy(h.orig, orig, sizeof h.orig);
+    /* Recorded here: recording now, or a recording got a file name (it may have just
+       stopped, as the recorded agent left in this very transfer). */
     h.rec =
-        cfg->islink_continue_recording && call->rec && strcmp(gw_rec_state_name(call), "Off") != 0;
+        cfg->islink_continue_recording && call->rec &&
+        (strcmp(gw_rec_state_name(call), "Off") != 0 || tl_kv_get(call->ud, "GSIP_REC_FN") != NULL);
     struct gw_site_call *s = site_get(call);
     if (s->hop == 0 && chain != call)
         s->hop = chain->site->hop;
@@ -226,7 +248,7 @@ int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
     g_array_append_val(s->out, o);
     persist(call, h.id, d->location_name, GW_ISLINK_SOURCE);
     char *isl = gw_islink_hdr_format(&h);
-    char *ud = tl_kv_count(call->ud) ? gw_islink_ud_encode(call->ud) : NULL;
+    char *ud = site_user_data(call->ud);
     *hdrs = ud ? g_strdup_printf("%s: %s\r\n%s: %s", GW_ISLINK_HEADER, isl, GW_ISLINK_UD_HEADER, ud)
                : g_strdup_printf("%s: %s", GW_ISLINK_HEADER, isl);
     LOG_INFO(call, "call %016llx (%s): ISLink %s to %s, hop %d", (unsigned long long)call->connid,

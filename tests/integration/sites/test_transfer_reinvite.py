@@ -12,6 +12,10 @@ def test_single_step_transfer_to_other_site(sites, phones):
         wait_event(wb, "6201", "EventDNBackInService")
         customer = phones["a"].call("uac_call_wait_bye.xml", "6102", "6101")
         est = wait_event(wa, "6102", "EventEstablished")
+        ud = {"customer": "ACME", "tier": 2, "nested": {"k": "v"}}
+        r = request(sites.a, {"message": "RequestAttachUserData", "ThisDN": "6102",
+                              "ConnID": est["ConnID"], "UserData": ud})
+        assert r["message"] != "EventError", r
         r = request(sites.a, {"message": "RequestSingleStepTransfer", "ThisDN": "6102",
                               "ConnID": est["ConnID"], "OtherDN": "6201"})
         assert r["message"] != "EventError", r
@@ -29,9 +33,10 @@ def test_single_step_transfer_to_other_site(sites, phones):
         # Site A: the customer's call left for site B; one ISLink, source.
         # The ISLink is made (and announced) when the INVITE to site B leaves, just before
         # the transfer completes on the model: EventCallDataChanged, then EventPartyChanged.
-        assert names(sa["6101"]) == ["EventDialing", "EventEstablished", "EventCallDataChanged",
+        assert names(sa["6101"]) == ["EventDialing", "EventEstablished",
+                                     "EventAttachedDataChanged", "EventCallDataChanged",
                                      "EventPartyChanged", "EventReleased"], sa
-        cd_a = sa["6101"][2]
+        cd_a = sa["6101"][3]
         la = islinks(cd_a)
         assert len(la) == 1 and la[0][1:] == (location("b"), "source"), cd_a
         # Site B: same ConnID (first hop), its own CallUUID, the same ISLink as target.
@@ -41,6 +46,9 @@ def test_single_step_transfer_to_other_site(sites, phones):
         assert islinks(cd_b) == [(la[0][0], location("a"), "target")], cd_b
         assert cd_b["ConnID"] == est["ConnID"]
         assert cd_b["CallUUID"] != est["CallUUID"]
+        # The user data crossed with the call (X-Arec-User-Data), types kept.
+        for m in sb["6201"][1:]:
+            assert m["UserData"] == ud, m
     finally:
         wa.stop()
         wb.stop()
