@@ -160,6 +160,13 @@ int gw_islink_hdr_parse(const char *s, size_t len, gw_islink_hdr *out, char *why
     return AR_E_OK;
 }
 
+bool gw_islink_hdr_equal(const gw_islink_hdr *a, const gw_islink_hdr *b)
+{
+    return strcmp(a->id, b->id) == 0 && strcmp(a->loc, b->loc) == 0 && a->connid == b->connid &&
+           strcmp(a->uuid, b->uuid) == 0 && strcmp(a->orig, b->orig) == 0 && a->hop == b->hop &&
+           a->rec == b->rec;
+}
+
 char *gw_islink_hdr_format(const gw_islink_hdr *h)
 {
     char cid[17];

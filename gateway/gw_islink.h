@@ -45,6 +45,8 @@ bool gw_islink_loc_valid(const char *s);
  * missing or repeated parameter, bad id / ConnID / CallUUID, hop out of 1..64.
  */
 int gw_islink_hdr_parse(const char *s, size_t len, gw_islink_hdr *out, char *why, size_t cap);
+/* Whether two parsed headers carry the same values. */
+bool gw_islink_hdr_equal(const gw_islink_hdr *a, const gw_islink_hdr *b);
 /* The header value for h (g_free it). */
 char *gw_islink_hdr_format(const gw_islink_hdr *h);
 
