@@ -41,7 +41,8 @@ struct gw_leg {
     bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
     bool reinv_out;     /* our re-INVITE is pending */
     bool reinv_out_offerless;
-    bool reinv_in; /* a received re-INVITE waits for the model's answer */
+    bool reinv_in;  /* a received re-INVITE waits for the model's answer */
+    bool refer_out; /* our REFER (ops.refer) waits for its outcome */
     gw_media_dir reinv_in_dir;
     bool queued; /* a reinvite op arrived while another offer was pending */
     char *queued_sdp;
@@ -396,6 +397,46 @@ static int op_info(void *sipv, gw_leg *l, const char *content_type, const char *
     return AR_E_OK;
 }
 
+static int op_refer(void *sipv, gw_leg *l, const char *refer_to, const char *referred_by)
+{
+    (void)sipv;
+    if (l->ending || !l->answered || l->refer_out)
+        return AR_E_INVALID_CALL_STATE;
+    /* The REFER's implicit subscription: its NOTIFYs must be accepted on this dialog. */
+    nua_set_hparams(l->nh, NUTAG_ALLOW("NOTIFY"), TAG_END());
+    nua_refer(l->nh, SIPTAG_REFER_TO_STR(refer_to),
+              TAG_IF(referred_by, SIPTAG_REFERRED_BY_STR(referred_by)), TAG_END());
+    l->refer_out = true;
+    LOG_INFO(sip, "leg %s: REFER to %s", l->peer, refer_to);
+    return AR_E_OK;
+}
+
+/* The REFER's outcome: its error response, or the final status of a NOTIFY's sipfrag. */
+static void on_refer_event(gw_b2bua *b, gw_leg *l, nua_event_t ev, int status, const sip_t *sip)
+{
+    if (!l->refer_out || !l->party || !model(b))
+        return;
+    int st = 0;
+    if (ev == nua_r_refer && status >= 300)
+        st = status;
+    if (ev == nua_i_notify && sip && sip->sip_payload && sip->sip_payload->pl_data) {
+        /* message/sipfrag: "SIP/2.0 200 OK" */
+        char frag[64];
+        size_t n =
+            sip->sip_payload->pl_len < sizeof frag - 1 ? sip->sip_payload->pl_len : sizeof frag - 1;
+        memcpy(frag, sip->sip_payload->pl_data, n);
+        frag[n] = 0;
+        int code = 0;
+        if (sscanf(frag, "SIP/2.0 %d", &code) == 1 && code >= 200 && code < 700)
+            st = code;
+    }
+    if (!st)
+        return;
+    l->refer_out = false;
+    LOG_INFO(sip, "leg %s: REFER outcome %d", l->peer, st);
+    gw_sipif_refer_result(model(b), l->party, l, st);
+}
+
 static const gw_sip_ops b2b_ops = {
     .originate = op_originate,
     .ringing = op_ringing,
@@ -406,6 +447,7 @@ static const gw_sip_ops b2b_ops = {
     .remote_answer = NULL, /* no phone here takes a remote "answer" (NOTIFY talk) */
     .release = op_release,
     .info = op_info,
+    .refer = op_refer,
 };
 
 const gw_sip_ops *gw_sip_ops_table(void)
@@ -749,6 +791,11 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             gw_sipif_info(model(b), l->party, l, ev == nua_i_info ? 0 : status, body);
             g_free(body);
         }
+        return l != NULL;
+    case nua_r_refer:
+    case nua_i_notify:
+        if (l)
+            on_refer_event(b, l, ev, status, sip);
         return l != NULL;
     case nua_r_bye:
     case nua_r_cancel:

@@ -151,6 +151,12 @@ typedef struct {
      * mediad). The final response comes back through gw_sipif_info(status >= 200).
      */
     int (*info)(void *sip, gw_leg *leg, const char *content_type, const char *body);
+    /*
+     * Multi-site (gw_site.c, oosp-transfer-enabled): ask the peer of this confirmed leg to
+     * call refer_to itself (REFER, RFC 3515; referred_by: a SIP URI or NULL). The outcome
+     * comes back once through gw_sipif_refer_result(). NULL = not supported.
+     */
+    int (*refer)(void *sip, gw_leg *leg, const char *refer_to, const char *referred_by);
 } gw_sip_ops;
 
 /* What the SIP layer knows about a new incoming INVITE. */
@@ -245,6 +251,13 @@ void gw_sipif_failed(gw_calls *calls, gw_party *party, gw_leg *leg, int sip_stat
  * response to our own INFO (ops.info). body may be NULL.
  */
 void gw_sipif_info(gw_calls *calls, gw_party *party, gw_leg *leg, int status, const char *body);
+
+/*
+ * Outcome of ops.refer (implemented by gw_site.c): the REFER's own final status when it
+ * failed (>= 300), else the final status the peer reported in its NOTIFY (200: the new
+ * destination answered; 4xx-6xx: it failed).
+ */
+void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int status);
 
 /*
  * Registration state of a DN changed (expired / unregistered -> false, registered

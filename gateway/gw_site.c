@@ -23,6 +23,13 @@ struct gw_site_call {
     char orig[GW_ISLINK_ID_LEN + 1]; /* CallUUID at the first site ("" = this one) */
     bool rec;                        /* arrived with rec=1 */
     GArray *out;                     /* of hop_out */
+    /* REFER transfer (oosp-transfer-enabled): the remaining party asked to call the other
+       site itself, and the hop it carries, reused if the REFER fails (in-path fallback). */
+    gw_party *refer_party;
+    char refer_dest[GW_NUM_MAX], refer_by[GW_NUM_MAX];
+    bool hop_ready;
+    gw_islink_hdr pend;
+    char hop_trunk[GW_NUM_MAX];
 };
 
 const char *gw_site_location(const gw_config *cfg, char *buf, size_t cap)
@@ -209,14 +216,13 @@ static char *site_user_data(const tl_kv *ud)
     return out;
 }
 
-int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
+/*
+ * Make the ISLink of a hop of call toward site trunk d: id, list entry (source), database
+ * row, EventCallDataChanged. Returns 0, or 483 over islink-max-hops.
+ */
+static int make_hop(gw_call *call, const gw_dn_conf *d, gw_islink_hdr *h)
 {
-    *hdrs = NULL;
-    gw_server *srv = call->calls->srv;
-    const gw_config *cfg = srv->cfg;
-    const gw_dn_conf *d = gw_config_find_dn(cfg, p->dn);
-    if (!d || !d->location_name)
-        return 0;
+    const gw_config *cfg = call->calls->srv->cfg;
     /* A consultation continues its main call's chain (hop count and first CallUUID). */
     const gw_call *chain = call->site ? call : call->main && call->main->site ? call->main : call;
     int hop = (chain->site ? chain->site->hop : 0) + 1;
@@ -225,38 +231,188 @@ int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
                  (unsigned long long)call->connid, d->location_name, hop, cfg->islink_max_hops);
         return 483;
     }
-    gw_islink_hdr h = {.connid = call->connid, .hop = hop};
-    gw_ids_next_uuid(call->calls->ids, h.id);
-    gw_site_location(cfg, h.loc, sizeof h.loc);
-    g_strlcpy(h.uuid, call->uuid, sizeof h.uuid);
+    memset(h, 0, sizeof *h);
+    h->connid = call->connid;
+    h->hop = hop;
+    gw_ids_next_uuid(call->calls->ids, h->id);
+    gw_site_location(cfg, h->loc, sizeof h->loc);
+    g_strlcpy(h->uuid, call->uuid, sizeof h->uuid);
     const char *orig = chain->site && chain->site->orig[0] ? chain->site->orig : chain->uuid;
-    g_strlcpy(h.orig, orig, sizeof h.orig);
+    g_strlcpy(h->orig, orig, sizeof h->orig);
     /* Recorded here: recording now, or a recording got a file name (it may have just
        stopped, as the recorded agent left in this very transfer). */
-    h.rec =
+    h->rec =
         cfg->islink_continue_recording && call->rec &&
         (strcmp(gw_rec_state_name(call), "Off") != 0 || tl_kv_get(call->ud, "GSIP_REC_FN") != NULL);
     struct gw_site_call *s = site_get(call);
     if (s->hop == 0 && chain != call)
         s->hop = chain->site->hop;
     if (!s->orig[0])
-        g_strlcpy(s->orig, h.orig, sizeof s->orig);
-    gw_islink_list_add(s->list, h.id, d->location_name, GW_ISLINK_SOURCE);
+        g_strlcpy(s->orig, h->orig, sizeof s->orig);
+    gw_islink_list_add(s->list, h->id, d->location_name, GW_ISLINK_SOURCE);
+    persist(call, h->id, d->location_name, GW_ISLINK_SOURCE);
+    LOG_INFO(call, "call %016llx (%s): ISLink %s to %s, hop %d", (unsigned long long)call->connid,
+             call->uuid, h->id, d->location_name, hop);
+    gw_site_publish(call);
+    return 0;
+}
+
+int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
+{
+    *hdrs = NULL;
+    const gw_dn_conf *d = gw_config_find_dn(call->calls->srv->cfg, p->dn);
+    if (!d || !d->location_name)
+        return 0;
+    gw_islink_hdr h;
+    struct gw_site_call *s = call->site;
+    if (s && s->hop_ready && strcmp(s->hop_trunk, d->number) == 0) {
+        h = s->pend; /* the hop a failed REFER announced already */
+        s->hop_ready = false;
+    } else {
+        int st = make_hop(call, d, &h);
+        if (st)
+            return st;
+        s = call->site;
+    }
     hop_out o = {.party = p};
     g_strlcpy(o.id, h.id, sizeof o.id);
     g_strlcpy(o.loc, d->location_name, sizeof o.loc);
     g_array_append_val(s->out, o);
-    persist(call, h.id, d->location_name, GW_ISLINK_SOURCE);
     char *isl = gw_islink_hdr_format(&h);
     char *ud = site_user_data(call->ud);
     *hdrs = ud ? g_strdup_printf("%s: %s\r\n%s: %s", GW_ISLINK_HEADER, isl, GW_ISLINK_UD_HEADER, ud)
                : g_strdup_printf("%s: %s", GW_ISLINK_HEADER, isl);
-    LOG_INFO(call, "call %016llx (%s): ISLink %s to %s, hop %d", (unsigned long long)call->connid,
-             call->uuid, h.id, d->location_name, hop);
     g_free(isl);
     g_free(ud);
-    gw_site_publish(call);
     return 0;
+}
+
+/* --- transfers by REFER (oosp-transfer-enabled) --- */
+
+/* The site trunk a number goes out through (dest_resolve's choice), or NULL. */
+static const gw_dn_conf *site_trunk_for(const gw_config *cfg, const char *number)
+{
+    const gw_dn_conf *d = gw_config_find_dn(cfg, number);
+    if (d)
+        return d->location_name && d->contact ? d : NULL;
+    const gw_dn_conf *best = NULL, *any = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < cfg->n_dns; i++) {
+        const gw_dn_conf *t = &cfg->dns[i];
+        if ((t->type != GW_DN_TRUNK && t->type != GW_DN_TRUNK_GROUP) || !t->contact)
+            continue;
+        size_t n = t->prefix ? strlen(t->prefix) : 0;
+        if (!t->prefix && !any)
+            any = t;
+        if (t->prefix && n > best_len && strncmp(number, t->prefix, n) == 0) {
+            best = t;
+            best_len = n;
+        }
+    }
+    d = best ? best : any;
+    return d && d->location_name ? d : NULL;
+}
+
+/* sip:<dest>@<trunk host:port>?X-Arec-ISLink=...&X-Arec-User-Data=... (RFC 3261 19.1.1). */
+static char *refer_uri(const gw_dn_conf *d, const char *dest, const gw_islink_hdr *h,
+                       const char *ud)
+{
+    const char *colon = strchr(d->contact, ':');
+    GString *u = g_string_new(NULL);
+    if (colon && !strchr(d->contact, '@'))
+        g_string_append_printf(u, "%.*s%s@%s", (int)(colon - d->contact + 1), d->contact, dest,
+                               colon + 1);
+    else
+        g_string_append(u, d->contact);
+    char *isl = gw_islink_hdr_format(h);
+    char *e = g_uri_escape_string(isl, NULL, FALSE);
+    g_string_append_printf(u, "?%s=%s", GW_ISLINK_HEADER, e);
+    g_free(e);
+    g_free(isl);
+    if (ud) {
+        e = g_uri_escape_string(ud, NULL, FALSE);
+        g_string_append_printf(u, "&%s=%s", GW_ISLINK_UD_HEADER, e);
+        g_free(e);
+    }
+    return g_string_free(u, FALSE);
+}
+
+bool gw_site_refer_transfer(gw_call *call, gw_party *p, gw_party *b, const char *dest)
+{
+    gw_calls *calls = call->calls;
+    const gw_config *cfg = calls->srv->cfg;
+    if (!cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer || !b->leg ||
+        !b->answered || b->trunk)
+        return false;
+    const gw_dn_conf *d = site_trunk_for(cfg, dest);
+    const gw_dn_conf *bd = gw_config_find_dn(cfg, b->dn);
+    if (!d || (bd && !bd->refer_enabled))
+        return false;
+    gw_islink_hdr h;
+    if (make_hop(call, d, &h) != 0)
+        return false; /* the in-path attempt gives the client its error */
+    struct gw_site_call *s = call->site;
+    s->pend = h;
+    s->hop_ready = true;
+    g_strlcpy(s->hop_trunk, d->number, sizeof s->hop_trunk);
+    char *ud = site_user_data(call->ud);
+    char *uri = refer_uri(d, dest, &h, ud);
+    int rc = calls->ops->refer(calls->sip, b->leg, uri, NULL);
+    g_free(uri);
+    g_free(ud);
+    if (rc != AR_E_OK)
+        return false; /* placed through the trunk, with this hop */
+    s->refer_party = b;
+    g_strlcpy(s->refer_dest, dest, sizeof s->refer_dest);
+    g_strlcpy(s->refer_by, p->number, sizeof s->refer_by);
+    LOG_INFO(call, "call %016llx: %s transferred to %s at %s by REFER to %s",
+             (unsigned long long)call->connid, p->dn, dest, d->location_name, b->dn);
+    /* The transferring party leaves at once, as in any single-step transfer. */
+    gw_callev_party(call, p, TL_M_EventReleased,
+                    &(gw_evopt){.has_cs = true,
+                                .cs = TL_CS_TRANSFERRED,
+                                .third = dest,
+                                .third_role = TL_ROLE_DESTINATION});
+    if (p->leg && calls->ops->release) {
+        calls->ops->release(calls->sip, p->leg, 0, "transferred");
+        p->leg = NULL;
+    }
+    gw_call_free_party(call, p);
+    return true;
+}
+
+void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int status)
+{
+    (void)leg;
+    gw_call *call = party->call;
+    struct gw_site_call *s = call ? call->site : NULL;
+    if (!s || s->refer_party != party)
+        return;
+    s->refer_party = NULL;
+    if (status >= 200 && status < 300) {
+        /* The other site has the call: this gateway leaves the path, the call ends here. */
+        s->hop_ready = false;
+        LOG_INFO(call, "call %016llx: REFER accepted, %s left for %s",
+                 (unsigned long long)call->connid, party->dn, s->refer_dest);
+        gw_call_party_leave(call, party, TL_CS_TRANSFERRED, true);
+    } else {
+        LOG_WARN(call, "call %016llx: REFER of %s failed (%d): transferring through the trunk",
+                 (unsigned long long)call->connid, party->dn, status);
+        char by[GW_NUM_MAX];
+        g_strlcpy(by, s->refer_by, sizeof by);
+        int err, st;
+        gw_party *d = gw_call_place(call, NULL, s->refer_dest, NULL, &err, &st);
+        if (!d)
+            gw_call_party_leave(call, party, gw_call_state_of_sip(st), true);
+        else
+            gw_callev_party(call, party, TL_M_EventPartyChanged,
+                            &(gw_evopt){.has_cs = true,
+                                        .cs = TL_CS_TRANSFERRED,
+                                        .other = d,
+                                        .third = by,
+                                        .third_role = TL_ROLE_TRANSFERRED_BY});
+    }
+    gw_server_flush(calls->srv);
 }
 
 void gw_site_party_moved(gw_party *p, gw_call *from, gw_call *to)

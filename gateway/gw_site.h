@@ -47,6 +47,15 @@ void gw_site_incoming_placed(gw_call *call);
  */
 int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs);
 
+/*
+ * RequestSingleStepTransfer of p's call to dest, b the remaining party: when dest is
+ * another site's DN and oosp-transfer-enabled is on, REFER b's phone to that site (the
+ * Refer-To carries the ISLink headers), release p and return true; the call ends here
+ * once the phone reports success, or goes through the trunk if it fails. false: not
+ * such a transfer (or REFER impossible): the caller transfers in the path as usual.
+ */
+bool gw_site_refer_transfer(gw_call *call, gw_party *p, gw_party *b, const char *dest);
+
 /* EventCallDataChanged with AttributeISLinkList to the call's DNs and monitors. */
 void gw_site_publish(gw_call *call);
 
