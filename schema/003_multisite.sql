@@ -13,9 +13,9 @@ BEGIN
     END IF;
 END $$;
 
+-- source / target are what gatewayd writes; origination / destination (001's words) stay
+-- accepted for rows of older writers.
 ALTER TABLE islinks DROP CONSTRAINT IF EXISTS islinks_direction_role_check;
-UPDATE islinks SET direction_role = CASE direction_role WHEN 'origination' THEN 'source'
-    WHEN 'destination' THEN 'target' ELSE direction_role END;
 ALTER TABLE islinks ADD CONSTRAINT islinks_direction_role_check
-    CHECK (direction_role IN ('source', 'target'));
+    CHECK (direction_role IN ('source', 'target', 'origination', 'destination'));
 CREATE INDEX IF NOT EXISTS islinks_islink_id ON islinks (islink_id);
