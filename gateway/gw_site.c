@@ -153,7 +153,9 @@ static void persist(gw_call *call, const char *id, const char *loc, gw_islink_ro
 static void adopt_connid(gw_call *call, uint64_t connid)
 {
     gw_calls *calls = call->calls;
-    if (g_hash_table_contains(calls->by_connid, &connid))
+    /* Nor when it carries this instance's own ConnID prefix: the counter could reach it. */
+    if (g_hash_table_contains(calls->by_connid, &connid) ||
+        (uint16_t)(connid >> 48) == gw_ids_prefix(calls->ids))
         return;
     g_hash_table_remove(calls->by_connid, &call->connid);
     call->connid = connid;
