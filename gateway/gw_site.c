@@ -149,6 +149,10 @@ static void persist(gw_call *call, const char *id, const char *loc, gw_islink_ro
     gw_db_write_islink(srv->db, &r);
 }
 
+/* Keys the recording controller of each site sets for its own recordings only. */
+static const char *const local_keys[] = {"GSIP_RECORD", "GSIP_REC_FN", "RECORDING_STATUS_GIM",
+                                         "GSIP_RECORD_REASON"};
+
 /* Keep the sender's ConnID (the seed's example) unless a call of this site has it. */
 static void adopt_connid(gw_call *call, uint64_t connid)
 {
@@ -172,6 +176,9 @@ void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud)
     g_strlcpy(s->orig, h->orig, sizeof s->orig);
     tl_kv *kv = NULL;
     if (ud && gw_islink_ud_decode(ud, strlen(ud), &kv) == AR_E_OK) {
+        /* This site's recording state is this site's to say, whatever the sender put. */
+        for (size_t i = 0; i < G_N_ELEMENTS(local_keys); i++)
+            tl_kv_remove(kv, local_keys[i]);
         tl_kv_free(&call->ud);
         call->ud = kv;
     }
@@ -198,10 +205,6 @@ void gw_site_incoming_placed(gw_call *call)
     LOG_INFO(call, "call %016llx: continue recording from the sending site: %s",
              (unsigned long long)call->connid, err == AR_E_OK ? "asked" : why);
 }
-
-/* Keys the recording controller of each site sets for its own recordings only. */
-static const char *const local_keys[] = {"GSIP_RECORD", "GSIP_REC_FN", "RECORDING_STATUS_GIM",
-                                         "GSIP_RECORD_REASON"};
 
 /* The user data another site gets: everything but this site's recording state. */
 static char *site_user_data(const tl_kv *ud)
