@@ -48,9 +48,6 @@
     X(AGENT_LOGGED_IN, 308, "agent or DN already has another login")                               \
     X(USER_DATA_LIMIT, 309, "user data would exceed the per-call limit")                           \
     X(ISLINK_MALFORMED, 320, "malformed inter-site (ISLink) header")                               \
-    X(ISLINK_DUPLICATE, 321, "ISLink id already known at this site")                               \
-    X(ISLINK_HOPS, 322, "call exceeded the inter-site hop limit")                                  \
-    X(ISLINK_UNKNOWN_SITE, 323, "ISLink location-name names no configured site trunk")             \
     X(UNKNOWN_PRIVATE_MSG, 401, "unknown PrivateMsgID")                                            \
     X(ALREADY_RECORDING, 402, "recording already underway")                                        \
     X(NOT_RECORDING, 403, "call is not recorded")                                                  \

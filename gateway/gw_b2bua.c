@@ -41,8 +41,7 @@ struct gw_leg {
     bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
     bool reinv_out;     /* our re-INVITE is pending */
     bool reinv_out_offerless;
-    bool reinv_in;  /* a received re-INVITE waits for the model's answer */
-    bool refer_out; /* our REFER (ops.refer) waits for its outcome */
+    bool reinv_in; /* a received re-INVITE waits for the model's answer */
     gw_media_dir reinv_in_dir;
     bool queued; /* a reinvite op arrived while another offer was pending */
     char *queued_sdp;
@@ -51,6 +50,9 @@ struct gw_leg {
     guint noanswer_timer, retry_timer;
     gw_sdpx_origin org; /* what we sent on this dialog */
     char *remote_sdp;   /* the last body the peer sent */
+
+    /* Our REFER (ops.refer, multi-site) waits for its outcome. */
+    bool refer_out;
 };
 
 struct gw_b2bua {

@@ -50,13 +50,15 @@ typedef struct {
     bool refer_enabled;
     int make_call_rfc3725_flow; /* 0 or 1 */
     bool sip_hold_rfc3264;
-    int oos_check;       /* seconds between OPTIONS checks, 0 = off, -1 = media-oos-check */
-    int oos_force;       /* missed checks before out of service, -1 = media-oos-force */
-    char *password;      /* SIP digest password for REGISTER, NULL = none */
-    char *default_dn;    /* Routing Point: default route target */
-    int router_timeout;  /* Routing Point: seconds before the default route */
-    char *location_name; /* Trunk to another site: its `<application>@<site>` (gw_site.c) */
-    int line;            /* line of the section header */
+    int oos_check;      /* seconds between OPTIONS checks, 0 = off, -1 = media-oos-check */
+    int oos_force;      /* missed checks before out of service, -1 = media-oos-force */
+    char *password;     /* SIP digest password for REGISTER, NULL = none */
+    char *default_dn;   /* Routing Point: default route target */
+    int router_timeout; /* Routing Point: seconds before the default route */
+    int line;           /* line of the section header */
+
+    /* Trunk to another site: that gateway's location-name (gw_site.c). */
+    char *location_name;
 } gw_dn_conf;
 
 typedef struct {
