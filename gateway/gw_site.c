@@ -12,7 +12,8 @@
 
 /* An outgoing hop's ISLink, kept with the trunk party that carries it. */
 typedef struct {
-    const gw_party *party;
+    const gw_party *party; /* compared, never followed: it may have left since */
+    char dn[GW_NUM_MAX];   /* its trunk DN, so a new party at a reused address never matches */
     char id[GW_ISLINK_ID_LEN + 1];
     char loc[GW_ISLINK_LOC_MAX + 1];
 } hop_out;
@@ -280,6 +281,7 @@ int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs)
         s = call->site;
     }
     hop_out o = {.party = p};
+    g_strlcpy(o.dn, p->dn, sizeof o.dn);
     g_strlcpy(o.id, h.id, sizeof o.id);
     g_strlcpy(o.loc, d->location_name, sizeof o.loc);
     g_array_append_val(s->out, o);
@@ -427,7 +429,7 @@ void gw_site_party_moved(gw_party *p, gw_call *from, gw_call *to)
     GArray *out = from->site->out;
     for (guint i = 0; i < out->len; i++) {
         hop_out *o = &g_array_index(out, hop_out, i);
-        if (o->party != p)
+        if (o->party != p || strcmp(o->dn, p->dn) != 0)
             continue;
         struct gw_site_call *s = site_get(to);
         if (!s->orig[0])
