@@ -114,3 +114,13 @@ def add_trunk(site, name, peer, prefix, loc):
                 f"prefix = {prefix}\nlocation-name = {loc}\n")
     os.kill(int(site.env["GATEWAY_PID"]), signal.SIGHUP)
     assert site.wait_log(rf"reload: dn {name} added", timeout=20), site.log()[-2000:]
+
+
+def settle(phone, packets=50):
+    """Wait until phone hears `packets` more RTP packets: after GSIP_RECORD On, the media
+    run through mediad and the recorder's session is up. Transferring within the few ms
+    before that leaves the recorder's session open until shutdown (a mediad / recording
+    controller race outside multi-site), which the tests would report as a recording
+    that never ends."""
+    base = phone.rx_packets
+    wait_for(lambda: phone.rx_packets > base + packets, 15, f"{phone.dn} hearing audio")

@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recording"))
 from rectest import (TONE_A, TONE_B, dominant, gw_addr, read_wav, recua, ud_changes,  # noqa: E402
                      wait_for, wait_recording_done, wait_ud)
-from sitestest import request  # noqa: E402
+from sitestest import request, settle  # noqa: E402
 
 
 def transfer(site, dn, connid, to):
@@ -34,6 +34,7 @@ def test_customer_side_recording_stays_at_the_first_site(sites):
         customer.call("6111")
         assert customer.wait_answered() == 200
         first = wait_ud(wa, "5010", "GSIP_RECORD", "On")
+        settle(customer)
         transfer(sites.a, "6111", first["ConnID"], "6211")
         wb.expect(lambda m: m.get("message") == "EventEstablished"
                   and m.get("ThisDN") == "6211", 15)
@@ -82,6 +83,7 @@ def test_agent_side_recording_ends_when_the_call_leaves_the_site(sites):
         customer.call("5010")
         assert customer.wait_answered() == 200
         on = wait_ud(wa, "5010", "GSIP_RECORD", "On")
+        settle(customer)
         transfer(sites.a, "5010", on["ConnID"], "6212")
         wait_ud(wa, "6112", "GSIP_RECORD", "Off")
         wb.expect(lambda m: m.get("message") == "EventEstablished"

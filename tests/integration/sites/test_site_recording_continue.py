@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recording"))
 from rectest import (TONE_A, TONE_B, gw_addr, recua, ud_changes, wait_for,  # noqa: E402
                      wait_recording_done, wait_ud)
-from sitestest import request  # noqa: E402
+from sitestest import request, settle  # noqa: E402
 
 SITES_OPTS = ["--gateway-opt", "islink-continue-recording=true"]
 
@@ -24,6 +24,7 @@ def test_recorded_call_goes_on_recording_at_the_receiving_site(sites):
         customer.call("5010")
         assert customer.wait_answered() == 200
         on_a = wait_ud(wa, "5010", "GSIP_RECORD", "On")
+        settle(customer)
         r = request(sites.a, {"message": "RequestSingleStepTransfer", "ThisDN": "5010",
                               "ConnID": on_a["ConnID"], "OtherDN": "6203"})
         assert r["message"] != "EventError", r

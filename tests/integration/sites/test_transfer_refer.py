@@ -6,7 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recording"))
 from referua import ReferPhone  # noqa: E402
 from rectest import TONE_A, TONE_B, gw_addr, recua, ud_changes, wait_for, wait_ud  # noqa: E402
-from sitestest import islinks, location, names, request, sequences, trace, wait_event  # noqa: E402
+from sitestest import (islinks, location, names, request, sequences, settle,  # noqa: E402
+                       trace, wait_event)
 
 SITES_OPTS = ["--gateway-opt", "oosp-transfer-enabled=true"]
 
@@ -83,6 +84,7 @@ def test_refer_ends_customer_side_recording(sites):
         customer.call("6103")
         assert customer.wait_answered() == 200
         on = wait_ud(wa, "5010", "GSIP_RECORD", "On")
+        settle(customer)
         r = request(sites.a, {"message": "RequestSingleStepTransfer", "ThisDN": "6103",
                               "ConnID": on["ConnID"], "OtherDN": "6202"})
         assert r["message"] != "EventError", r
