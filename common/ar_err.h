@@ -47,6 +47,7 @@
     X(AGENT_NOT_LOGGED_IN, 307, "no agent logged in on this DN")                                   \
     X(AGENT_LOGGED_IN, 308, "agent or DN already has another login")                               \
     X(USER_DATA_LIMIT, 309, "user data would exceed the per-call limit")                           \
+    X(ISLINK_MALFORMED, 320, "malformed inter-site (ISLink) header")                               \
     X(UNKNOWN_PRIVATE_MSG, 401, "unknown PrivateMsgID")                                            \
     X(ALREADY_RECORDING, 402, "recording already underway")                                        \
     X(NOT_RECORDING, 403, "call is not recorded")                                                  \

@@ -21,6 +21,7 @@
 #include "ar_sdp.h"
 #include "gw_reg.h"
 #include "gw_sdpx.h"
+#include "gw_site.h"
 
 #define CT_SDP         "application/sdp"
 #define LOOP_HEADER    "X-Arec-Leg"
@@ -49,6 +50,9 @@ struct gw_leg {
     guint noanswer_timer, retry_timer;
     gw_sdpx_origin org; /* what we sent on this dialog */
     char *remote_sdp;   /* the last body the peer sent */
+
+    /* Our REFER (ops.refer, multi-site) waits for its outcome. */
+    bool refer_out;
 };
 
 struct gw_b2bua {
@@ -258,6 +262,8 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
             strlen(t->geo_location) &&
         strlen(t->geo_location) <= 64)
         g_string_append_printf(hdr, "\r\nX-Genesys-geo-location: %s", t->geo_location);
+    if (t->headers)
+        g_string_append_printf(hdr, "\r\n%s", t->headers);
     if (t->auto_answer)
         g_string_append_printf(hdr, "\r\nAnswer-Mode: Auto\r\nCall-Info: <sip:%s>;answer-after=0",
                                sip->host);
@@ -400,6 +406,46 @@ static int op_info(void *sipv, gw_leg *l, const char *content_type, const char *
     return AR_E_OK;
 }
 
+static int op_refer(void *sipv, gw_leg *l, const char *refer_to, const char *referred_by)
+{
+    (void)sipv;
+    if (l->ending || !l->answered || l->refer_out)
+        return AR_E_INVALID_CALL_STATE;
+    /* The REFER's implicit subscription: its NOTIFYs must be accepted on this dialog. */
+    nua_set_hparams(l->nh, NUTAG_ALLOW("NOTIFY"), TAG_END());
+    nua_refer(l->nh, SIPTAG_REFER_TO_STR(refer_to),
+              TAG_IF(referred_by, SIPTAG_REFERRED_BY_STR(referred_by)), TAG_END());
+    l->refer_out = true;
+    LOG_INFO(sip, "leg %s: REFER to %s", l->peer, refer_to);
+    return AR_E_OK;
+}
+
+/* The REFER's outcome: its error response, or the final status of a NOTIFY's sipfrag. */
+static void on_refer_event(gw_b2bua *b, gw_leg *l, nua_event_t ev, int status, const sip_t *sip)
+{
+    if (!l->refer_out || !l->party || !model(b))
+        return;
+    int st = 0;
+    if (ev == nua_r_refer && status >= 300)
+        st = status;
+    if (ev == nua_i_notify && sip && sip->sip_payload && sip->sip_payload->pl_data) {
+        /* message/sipfrag: "SIP/2.0 200 OK" */
+        char frag[64];
+        size_t n =
+            sip->sip_payload->pl_len < sizeof frag - 1 ? sip->sip_payload->pl_len : sizeof frag - 1;
+        memcpy(frag, sip->sip_payload->pl_data, n);
+        frag[n] = 0;
+        int code = 0;
+        if (sscanf(frag, "SIP/2.0 %d", &code) == 1 && code >= 200 && code < 700)
+            st = code;
+    }
+    if (!st)
+        return;
+    l->refer_out = false;
+    LOG_INFO(sip, "leg %s: REFER outcome %d", l->peer, st);
+    gw_sipif_refer_result(model(b), l->party, l, st);
+}
+
 static const gw_sip_ops b2b_ops = {
     .originate = op_originate,
     .ringing = op_ringing,
@@ -410,6 +456,7 @@ static const gw_sip_ops b2b_ops = {
     .remote_answer = NULL, /* no phone here takes a remote "answer" (NOTIFY talk) */
     .release = op_release,
     .info = op_info,
+    .refer = op_refer,
 };
 
 const gw_sip_ops *gw_sip_ops_table(void)
@@ -444,6 +491,15 @@ static const gw_dn_conf *attribute_caller(gw_b2bua *b, const char *from_user,
             return t;
     }
     return first;
+}
+
+/* Value of the first extension header called name, or NULL. */
+static const char *unknown_header(const sip_t *sip, const char *name)
+{
+    for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+        if (u->un_name && strcasecmp(u->un_name, name) == 0)
+            return u->un_value;
+    return NULL;
 }
 
 /* Reasons to refuse an INVITE before the model sees it; 0 = acceptable. */
@@ -497,6 +553,14 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     int st = check_invite(b, sip, why, sizeof why);
     const char *from_user = sip->sip_from ? sip->sip_from->a_url->url_user : NULL;
     const gw_dn_conf *caller = st ? NULL : attribute_caller(b, from_user, src);
+    gw_islink_hdr isl;
+    const char *isl_v = unknown_header(sip, GW_ISLINK_HEADER);
+    const char *ud_v = unknown_header(sip, GW_ISLINK_UD_HEADER);
+    const gw_dn_conf *site_trunk = NULL;
+    if (!st && model(b))
+        st = gw_site_check_invite(model(b), isl_v, ud_v, &isl, &site_trunk, why, sizeof why);
+    if (site_trunk)
+        caller = site_trunk; /* the sending site, whatever its source port */
     if (!st && !caller) {
         snprintf(why, sizeof why, "caller is not a configured DN and no Trunk DN exists");
         st = 403;
@@ -525,6 +589,8 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
         .called = sip->sip_request->rq_url->url_user,
         .sdp = l->remote_sdp,
         .call_id = sip->sip_call_id ? sip->sip_call_id->i_id : NULL,
+        .islink = site_trunk ? &isl : NULL,
+        .islink_ud = site_trunk ? ud_v : NULL,
     };
     LOG_INFO(sip, "INVITE %s from %s (%s) to %s", in.call_id ? in.call_id : "?", in.caller_dn,
              in.from_trunk ? "trunk" : "extension", in.called);
@@ -734,6 +800,11 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             gw_sipif_info(model(b), l->party, l, ev == nua_i_info ? 0 : status, body);
             g_free(body);
         }
+        return l != NULL;
+    case nua_r_refer:
+    case nua_i_notify:
+        if (l)
+            on_refer_event(b, l, ev, status, sip);
         return l != NULL;
     case nua_r_bye:
     case nua_r_cancel:

@@ -10,6 +10,7 @@
 #include "gw_call_int.h"
 #include "gw_callev.h"
 #include "gw_rec.h"
+#include "gw_site.h"
 
 const char *gw_party_state_name(gw_party_state s)
 {
@@ -338,6 +339,7 @@ void gw_call_move_party(gw_party *p, gw_call *to)
     *tail = p;
     to->nparties++;
     gw_callev_mon_party(to, p, TL_M_EventCallPartyAdded);
+    gw_site_party_moved(p, from, to);
 }
 
 void gw_call_delete(gw_call *call)
@@ -356,6 +358,7 @@ void gw_call_delete(gw_call *call)
     if (call->main)
         call->main->consult = NULL;
     gw_callev_mon_deleted(call);
+    gw_site_call_free(call);
     g_hash_table_remove(calls->by_connid, &call->connid);
     LOG_DEBUG(call, "call %016llx deleted", (unsigned long long)call->connid);
     if (call->monitors)
@@ -521,8 +524,13 @@ static int start_leg(gw_call *call, gw_party *p, gw_party *offerer, bool auto_an
         .auto_answer = auto_answer,
     };
     int st = 500;
+    char *site_hdrs = NULL;
+    if (p->trunk && (st = gw_site_outgoing(call, p, &site_hdrs)) != 0)
+        return st; /* inter-site hop limit */
+    t.headers = site_hdrs;
     p->offer_from = offerer;
     p->leg = calls->ops->originate(calls->sip, p, &t, offerer ? offerer->sdp : NULL, &st);
+    g_free(site_hdrs);
     if (!p->leg)
         return st ? st : 500;
     p->incoming = false;

@@ -74,6 +74,9 @@ struct gw_call {
     int64_t created_us, answered_us;
     bool ending;             /* being torn down: no new events about it */
     struct gw_rec_call *rec; /* recording state (gw_rec.c), NULL = never asked to record */
+
+    /* ISLink hops (gw_site.c), NULL = the call never crossed sites. */
+    struct gw_site_call *site;
 };
 
 typedef struct gw_agents gw_agents;

@@ -233,6 +233,15 @@ void gw_callev_mon_data(gw_call *call)
     mon_send(call, m, 0);
 }
 
+void gw_callev_mon_send(gw_call *call, tl_msg *m)
+{
+    if (!call->monitors || call->monitors->len == 0) {
+        tl_msg_free(&m);
+        return;
+    }
+    mon_send(call, m, 0);
+}
+
 void gw_callev_mon_deleted(gw_call *call)
 {
     if (!call->monitors || call->monitors->len == 0)

@@ -41,6 +41,8 @@ void gw_callev_mon_created(gw_call *call, uint64_t only_client);
 void gw_callev_mon_party(gw_call *call, const gw_party *p, uint16_t type);
 void gw_callev_mon_data(gw_call *call);
 void gw_callev_mon_deleted(gw_call *call);
+/* Send m (built by the caller, freed here) to the call's monitoring clients. */
+void gw_callev_mon_send(gw_call *call, tl_msg *m);
 bool gw_callev_mon_add(gw_call *call, uint64_t client_id);
 bool gw_callev_mon_remove(gw_call *call, uint64_t client_id);
 

@@ -9,6 +9,7 @@
 #include "gw_call_int.h"
 #include "gw_callev.h"
 #include "gw_route.h"
+#include "gw_site.h"
 #include "gw_tlib.h"
 
 gw_dn *gw_callreq_dn(gw_client *c, const tl_msg *m, int64_t ref)
@@ -374,6 +375,8 @@ static void on_single_step(gw_client *c, const tl_msg *m, int64_t ref, gw_call *
         gw_tlib_send_error(c, AR_E_DEST_UNREACHABLE, ref, "no route to \"%s\"", dest ? dest : "");
         return;
     }
+    if (gw_site_refer_transfer(call, p, b, dest))
+        return; /* another site's DN with oosp-transfer-enabled: by REFER (gw_site.c) */
     int err, st;
     /* Late offer: the new party's SDP is bridged to the remaining party on answer. */
     gw_party *d = gw_call_place(call, NULL, dest, tl_msg_get_kv(m, TL_A_Extensions), &err, &st);

@@ -276,6 +276,9 @@ const opt_desc gw_gateway_opts[] = {
       0, 0),
     O("recorder-failover", OPT_BOOL, gw_config, recorder_failover, 0, 0),
     O("mediad-failover", OPT_BOOL, gw_config, mediad_failover, 0, 0),
+    O("islink-max-hops", OPT_INT, gw_config, islink_max_hops, 1, 64),
+    O("islink-continue-recording", OPT_BOOL, gw_config, islink_continue_recording, 0, 0),
+    O("oosp-transfer-enabled", OPT_BOOL, gw_config, oosp_transfer_enabled, 0, 0),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -296,6 +299,7 @@ const opt_desc gw_dn_opts[] = {
     O("password", OPT_STR, gw_dn_conf, password, 0, 0),
     O("default-dn", OPT_STR, gw_dn_conf, default_dn, 0, 0),
     O("router-timeout", OPT_INT, gw_dn_conf, router_timeout, 0, 3600),
+    O("location-name", OPT_STR, gw_dn_conf, location_name, 0, 0),
     {NULL, 0, 0, 0, 0},
 };
 
@@ -458,6 +462,7 @@ static void dn_clear(gw_dn_conf *d)
     g_free(d->prefix);
     g_free(d->password);
     g_free(d->default_dn);
+    g_free(d->location_name);
 }
 
 static void dn_defaults(gw_dn_conf *d)
@@ -480,6 +485,7 @@ static void dn_copy(gw_dn_conf *dst, const gw_dn_conf *src, const char *number)
     dst->prefix = g_strdup(src->prefix);
     dst->password = g_strdup(src->password);
     dst->default_dn = g_strdup(src->default_dn);
+    dst->location_name = g_strdup(src->location_name);
 }
 
 static void agent_clear(gw_agent_conf *a)
@@ -851,6 +857,7 @@ static void config_defaults(gw_config *c)
     c->db.queue_max_rows = 20000;
     c->db.migrate = true;
     c->geo_nomatch_reject = true; /* the seed's default */
+    c->islink_max_hops = 8;
     rec_init(&c->rec);
 }
 

@@ -58,6 +58,9 @@ typedef struct {
     char *default_dn;   /* Routing Point: default route target */
     int router_timeout; /* Routing Point: seconds before the default route */
     int line;           /* line of the section header */
+
+    /* Trunk to another site: that gateway's location-name (gw_site.c). */
+    char *location_name;
 } gw_dn_conf;
 
 typedef struct {
@@ -156,6 +159,11 @@ typedef struct gw_config {
     /* SIP OPTIONS health checks (gw_health.c, docs/recording.md "Health checks"). */
     int media_oos_check, media_oos_force;       /* msml DNs without their own oos-* */
     int recorder_oos_check, recorder_oos_force; /* the recording-dest recorder */
+
+    /* Multi-site (gw_site.c, docs/multisite.md). */
+    int islink_max_hops;            /* inter-site hops a call may make */
+    bool islink_continue_recording; /* mark recorded calls; continue recorded calls */
+    bool oosp_transfer_enabled;     /* inter-site transfers by REFER (leave the path) */
 
     gw_dn_conf *dns;
     size_t n_dns;

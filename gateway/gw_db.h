@@ -124,7 +124,7 @@ typedef struct {
 
 typedef struct {
     const char *islink_id, *call_uuid, *connid, *location_name;
-    const char *direction_role; /* origination | destination */
+    const char *direction_role; /* source | target (schema/003_multisite.sql) */
     int64_t at_us;
 } gw_db_islink;
 

@@ -23,7 +23,7 @@
     X(call, 11, 0,                                                                                 \
       "INSERT INTO calls (write_id, connid, call_uuid, site, call_type, ani, dnis, started_at, "   \
       "answered_at, ended_at, end_cause) VALUES ($1, $2, $3, $4, $5, $6, $7, arec_ts($8), "        \
-      "arec_ts($9), arec_ts($10), $11) ON CONFLICT (connid) DO UPDATE SET "                        \
+      "arec_ts($9), arec_ts($10), $11) ON CONFLICT (connid, site) DO UPDATE SET "                  \
       "write_id = EXCLUDED.write_id, "                                                             \
       "ani = coalesce(EXCLUDED.ani, calls.ani), dnis = coalesce(EXCLUDED.dnis, calls.dnis), "      \
       "call_type = CASE WHEN EXCLUDED.call_type = 'Unknown' THEN calls.call_type "                 \

@@ -8,6 +8,7 @@
 #include "gw_call_int.h"
 #include "gw_callev.h"
 #include "gw_rec.h"
+#include "gw_site.h"
 
 /* Drop a reference from the SIP layer that no longer maps to a live party. */
 static bool party_live(gw_calls *calls, gw_party *p, gw_leg *leg)
@@ -44,6 +45,8 @@ static gw_party *incoming_impl(gw_calls *calls, gw_leg *leg, const gw_sip_incomi
     const char *caller_num = in->from_trunk && in->from_user ? in->from_user : in->caller_dn;
     g_strlcpy(call->ani, caller_num, sizeof call->ani);
     g_strlcpy(call->dnis, in->called, sizeof call->dnis);
+    if (in->islink)
+        gw_site_incoming(call, in->islink, in->islink_ud);
     gw_party *a =
         gw_call_add_party(call, in->caller_dn, caller_num, TL_ROLE_ORIGINATION, GW_PS_DIALING);
     a->leg = leg;
@@ -63,6 +66,8 @@ static gw_party *incoming_impl(gw_calls *calls, gw_leg *leg, const gw_sip_incomi
         *sip_status = st ? st : 500;
         return NULL;
     }
+    if (in->islink)
+        gw_site_incoming_placed(call);
     *sip_status = 0;
     return a;
 }

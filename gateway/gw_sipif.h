@@ -86,6 +86,9 @@ typedef struct {
      * to the same phone: "dual dialog"), both RFC 3725 late-offer flows.
      */
     bool auto_answer;
+    /* Extra header lines ("Name: value", CRLF-separated, no final CRLF), or NULL:
+       the inter-site X-Arec-ISLink / X-Arec-User-Data (gw_site.c). */
+    const char *headers;
 } gw_sip_target;
 
 /*
@@ -150,6 +153,12 @@ typedef struct {
      * mediad). The final response comes back through gw_sipif_info(status >= 200).
      */
     int (*info)(void *sip, gw_leg *leg, const char *content_type, const char *body);
+    /*
+     * Multi-site (gw_site.c, oosp-transfer-enabled): ask the peer of this confirmed leg to
+     * call refer_to itself (REFER, RFC 3515; referred_by: a SIP URI or NULL). The outcome
+     * comes back once through gw_sipif_refer_result(). NULL = not supported.
+     */
+    int (*refer)(void *sip, gw_leg *leg, const char *refer_to, const char *referred_by);
 } gw_sip_ops;
 
 /* What the SIP layer knows about a new incoming INVITE. */
@@ -167,6 +176,10 @@ typedef struct {
     const char *called;  /* Request-URI user part (DNIS / dialled number) */
     const char *sdp;     /* offer, or NULL (late offer) */
     const char *call_id; /* SIP Call-ID, for logs */
+    /* From another site (gw_site_check_invite passed): its ISLink header, parsed, and
+       the X-Arec-User-Data value; NULL otherwise. */
+    const struct gw_islink_hdr *islink;
+    const char *islink_ud;
 } gw_sip_incoming;
 
 /*
@@ -240,6 +253,13 @@ void gw_sipif_failed(gw_calls *calls, gw_party *party, gw_leg *leg, int sip_stat
  * response to our own INFO (ops.info). body may be NULL.
  */
 void gw_sipif_info(gw_calls *calls, gw_party *party, gw_leg *leg, int status, const char *body);
+
+/*
+ * Outcome of ops.refer (implemented by gw_site.c): the REFER's own final status when it
+ * failed (>= 300), else the final status the peer reported in its NOTIFY (200: the new
+ * destination answered; 4xx-6xx: it failed).
+ */
+void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int status);
 
 /*
  * Registration state of a DN changed (expired / unregistered -> false, registered

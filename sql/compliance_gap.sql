@@ -9,5 +9,5 @@ SELECT c.connid, c.call_uuid, c.site, c.started_at,
 FROM calls c
 JOIN parties p ON p.connid = c.connid AND (p.full_time OR p.agent_login IS NOT NULL)
 WHERE NOT EXISTS (SELECT 1 FROM recordings r WHERE r.connid = c.connid AND r.state = 'completed')
-GROUP BY c.connid
+GROUP BY c.connid, c.site
 ORDER BY c.started_at, c.connid;

@@ -15,7 +15,10 @@ gatewayd_write_config() {
     {
         echo "# Written by tests/stack for this stack only."
         echo "[gateway]"
-        echo "site = stack"
+        case " ${STACK_GATEWAY_OPTS[*]-} " in
+        *" site="*) ;; # tests/sites names each site
+        *) echo "site = stack" ;;
+        esac
         echo "tlib-listen = 127.0.0.1:0"
         echo "ws-listen = 127.0.0.1:0"
         echo "frame-timeout = 2"
