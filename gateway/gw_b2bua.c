@@ -21,6 +21,7 @@
 #include "ar_sdp.h"
 #include "gw_reg.h"
 #include "gw_sdpx.h"
+#include "gw_siptls.h"
 
 #define CT_SDP         "application/sdp"
 #define LOOP_HEADER    "X-Arec-Leg"
@@ -49,6 +50,7 @@ struct gw_leg {
     guint noanswer_timer, retry_timer;
     gw_sdpx_origin org; /* what we sent on this dialog */
     char *remote_sdp;   /* the last body the peer sent */
+    char *contact;      /* our Contact on this dialog when SIPS is on (gw_siptls_contact) */
 };
 
 struct gw_b2bua {
@@ -109,6 +111,7 @@ static void leg_free(gw_leg *l)
     g_free(l->reinv_sdp);
     g_free(l->hold_saved);
     g_free(l->peer);
+    g_free(l->contact);
     g_free(l);
 }
 
@@ -116,6 +119,8 @@ static void leg_free(gw_leg *l)
 #define BODY_TAGS(sdp)                                                                             \
     TAG_IF((sdp) != NULL, SIPTAG_CONTENT_TYPE_STR(CT_SDP)),                                        \
         TAG_IF((sdp) != NULL, SIPTAG_PAYLOAD_STR(sdp))
+/* Our Contact for the leg's transport (SIPS on: nua alone would put the TLS one everywhere). */
+#define CONTACT_TAG(l) TAG_IF((l)->contact != NULL, SIPTAG_CONTACT_STR((l)->contact))
 
 static void respond_error(nua_t *nua, nua_handle_t *nh, int status, const char *why, bool with_this)
 {
@@ -165,7 +170,7 @@ static void send_reinvite(gw_leg *l, const char *sdp)
     l->reinv_out = true;
     l->reinv_out_offerless = body == NULL;
     LOG_DEBUG(sip, "leg %s: re-INVITE%s", l->peer, body ? "" : " without offer");
-    nua_invite(l->nh, BODY_TAGS(body), TAG_END());
+    nua_invite(l->nh, CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
 }
 
 /* An offer exchange ended: start the one the model queued meanwhile. */
@@ -237,6 +242,7 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
     }
     gw_leg *l = leg_new(b, false, t->dn ? t->dn : ruri);
     l->party = party;
+    l->contact = gw_siptls_contact(sip->tls, sip->host, sip->port, sip->sips_port, ruri, NULL);
     bool v6 = strchr(sip->host, ':') != NULL;
     char *from = g_strdup_printf(
         v6 ? "%s%s%s<sip:%s@[%s]:%d>" : "%s%s%s<sip:%s@%s:%d>", t->from_display ? "\"" : "",
@@ -260,7 +266,7 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
     l->late_offer = body == NULL;
     if (l->nh)
         nua_invite(l->nh, NUTAG_URL(ruri), SIPTAG_MAX_FORWARDS_STR(mfs),
-                   SIPTAG_HEADER_STR(hdr->str), BODY_TAGS(body), TAG_END());
+                   SIPTAG_HEADER_STR(hdr->str), CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     LOG_INFO(sip, "leg %s: INVITE %s%s", l->peer, ruri, body ? "" : " (late offer)");
     g_string_free(hdr, TRUE);
     g_free(from);
@@ -283,8 +289,8 @@ static int op_ringing(void *sipv, gw_leg *l, const char *sdp)
     if (!l->incoming || l->answered || l->ending)
         return AR_E_INVALID_CALL_STATE;
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
-    nua_respond(l->nh, body ? 183 : 180, body ? "Session Progress" : "Ringing", BODY_TAGS(body),
-                TAG_END());
+    nua_respond(l->nh, body ? 183 : 180, body ? "Session Progress" : "Ringing", CONTACT_TAG(l),
+                BODY_TAGS(body), TAG_END());
     return AR_E_OK;
 }
 
@@ -296,7 +302,7 @@ static int op_answer(void *sipv, gw_leg *l, const char *sdp)
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
     l->answered = true;
     l->answer_in_ack = l->late_offer && body;
-    nua_respond(l->nh, 200, "OK", BODY_TAGS(body), TAG_END());
+    nua_respond(l->nh, 200, "OK", CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     return AR_E_OK;
 }
 
@@ -319,7 +325,7 @@ static int op_sdp_answer(void *sipv, gw_leg *l, const char *sdp)
         sdp = mirrored = gw_sdpx_set_dir(l->org.last_out, gw_sdpx_mirror(l->reinv_in_dir));
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
     l->reinv_in = false;
-    nua_respond(l->nh, 200, "OK", BODY_TAGS(body), TAG_END());
+    nua_respond(l->nh, 200, "OK", CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     g_free(mirrored);
     run_queued(l);
     return AR_E_OK;
@@ -507,6 +513,8 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     }
     gw_leg *l = leg_new(b, true, caller->number);
     l->nh = nh;
+    l->contact =
+        gw_siptls_contact(b->sip->tls, b->sip->host, b->sip->port, b->sip->sips_port, NULL, sip);
     nua_handle_bind(nh, (nua_hmagic_t *)l);
     l->remote_sdp = body_of(sip);
     l->late_offer = l->remote_sdp == NULL;
@@ -553,7 +561,8 @@ static void on_reinvite(gw_b2bua *b, gw_leg *l, const sip_t *sip)
         /* Refresh (same body) or a request for our offer: the current session again. */
         const char *ours = l->org.last_out;
         l->answer_in_ack = body == NULL && ours;
-        nua_respond(l->nh, 200, "OK", NUTAG_WITH_THIS(nua), BODY_TAGS(ours), TAG_END());
+        nua_respond(l->nh, 200, "OK", NUTAG_WITH_THIS(nua), CONTACT_TAG(l), BODY_TAGS(ours),
+                    TAG_END());
         g_free(body);
         return;
     }

@@ -11,6 +11,7 @@
 #include "gw_callev.h"
 #include "gw_db.h"
 #include "gw_dn.h"
+#include "gw_siptls.h"
 
 #define CT_MSML "application/msml+xml"
 #define CONF    "recorder"
@@ -119,8 +120,8 @@ size_t gw_rec_count(gw_calls *calls, const char *msml_dn, const char *dest)
 static char *contact_hostport(const char *contact)
 {
     const char *s = contact;
-    if (g_str_has_prefix(s, "sip:"))
-        s += 4;
+    if (g_str_has_prefix(s, "sip:") || g_str_has_prefix(s, "sips:"))
+        s = strchr(s, ':') + 1;
     const char *at = strchr(s, '@');
     if (at)
         s = at + 1;
@@ -442,7 +443,11 @@ static void rec_begin(struct gw_rec_call *rc)
         g_strlcpy(f->dn, p->dn, sizeof f->dn);
         g_strlcpy(f->number, p->dn, sizeof f->number);
         rc->msc[i] = f;
-        char *uri = g_strdup_printf("sip:msml=%s@%s;dn=%s;record", conf, hp, p->dn);
+        /* sips: / ;transport= of the msml contact are kept (SIPS, docs/sip.md). */
+        char tp[24];
+        char *uri =
+            g_strdup_printf("%s:msml=%s@%s;dn=%s;record%s", gw_siptls_scheme(svc->contact), conf,
+                            hp, p->dn, gw_siptls_transport(svc->contact, tp, sizeof tp));
         gw_sip_target t = {.uri = uri, .from_user = p->dn, .call_uuid = call->uuid};
         int st = 0;
         f->leg = calls->ops && calls->ops->originate
@@ -590,10 +595,10 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
     } else if (kind == INFO_PAUSE || kind == INFO_RESUME || kind == INFO_STOP) {
         /* GSIP_RECORD follows what mediad confirmed, so "Paused" means no media (and no
            tone) leaves mediad any more; a later request may already have moved on. */
-        static const rec_state want[] = {[INFO_PAUSE] = RS_PAUSED, [INFO_RESUME] = RS_ON,
-                                         [INFO_STOP] = RS_IDLE};
-        static const char *const txt[] = {[INFO_PAUSE] = "Paused", [INFO_RESUME] = "On",
-                                          [INFO_STOP] = "Off"};
+        static const rec_state want[] = {
+            [INFO_PAUSE] = RS_PAUSED, [INFO_RESUME] = RS_ON, [INFO_STOP] = RS_IDLE};
+        static const char *const txt[] = {
+            [INFO_PAUSE] = "Paused", [INFO_RESUME] = "On", [INFO_STOP] = "Off"};
         if (rc->state == want[kind]) {
             const char *kv[] = {"GSIP_RECORD", txt[kind]};
             ud_publish(rc->call, kv, G_N_ELEMENTS(kv));

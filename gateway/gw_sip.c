@@ -21,6 +21,7 @@
 #include "ar_log.h"
 #include "gw_b2bua.h"
 #include "gw_reg.h"
+#include "gw_siptls.h"
 
 /*
  * Largest message the parser takes (bigger ones close the TCP connection), and the
@@ -70,7 +71,10 @@ static void on_get_params(gw_sip *s, tagi_t tags[])
 {
     const tagi_t *t = tl_find(tags, ntatag_contact);
     const sip_contact_t *m = t ? (const sip_contact_t *)t->t_value : NULL;
-    if (m && m->m_url->url_port)
+    /* With SIPS the agent's contact is the TLS one: the UDP/TCP port is the one we asked. */
+    if (s->tls && s->port > 0)
+        ;
+    else if (m && m->m_url->url_port)
         s->port = atoi(m->m_url->url_port);
     else if (m)
         s->port = 5060;
@@ -233,7 +237,24 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     g_source_attach(su_glib_root_gsource(root), NULL);
     s->host = g_strdup(cfg->sip_listen.host);
     bool v6 = strchr(s->host, ':') != NULL;
-    char *url = g_strdup_printf(v6 ? "sip:[%s]:%d" : "sip:%s:%d", s->host, cfg->sip_listen.port);
+    /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
+    char *surl = NULL;
+    s->tls = gw_siptls_new(cfg, err);
+    if (*err)
+        goto fail;
+    if (s->tls) {
+        /* nua then reports only the TLS contact: choose the UDP/TCP port ourselves. */
+        s->port = cfg->sip_listen.port ? cfg->sip_listen.port : gw_siptls_probe_port(s->host, true);
+        s->sips_port = gw_siptls_port(s->tls);
+        if (s->port <= 0 || s->sips_port <= 0) {
+            *err = g_strdup("sip: no free port for sip-listen / sips-listen");
+            goto fail;
+        }
+        const char *sh = cfg->sips_listen.host;
+        surl = g_strdup_printf(strchr(sh, ':') ? "sips:[%s]:%d" : "sips:%s:%d", sh, s->sips_port);
+    }
+    char *url = g_strdup_printf(v6 ? "sip:[%s]:%d" : "sip:%s:%d", s->host,
+                                s->tls ? s->port : cfg->sip_listen.port);
     char *ua = g_strdup_printf("%s", GW_SERVER_VERSION);
     /*
      * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
@@ -247,14 +268,20 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
         NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
         SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
-        NTATAG_UDP_MTU(65535), TAG_END());
+        NTATAG_UDP_MTU(65535), TAG_IF(s->tls, NUTAG_SIPS_URL(surl)),
+        TAG_IF(s->tls, TPTAG_CERTIFICATE(s->tls ? gw_siptls_dir(s->tls) : NULL)),
+        TAG_IF(s->tls, TPTAG_TLS_VERIFY_POLICY(s->tls ? gw_siptls_policy(s->tls) : 0)), TAG_END());
     g_free(ua);
+    gw_siptls_loaded(s->tls); /* the transport has read the key: drop our private copy */
     if (!s->nua) {
-        *err = g_strdup_printf("sip: cannot listen on %s (udp+tcp)", url);
+        *err = g_strdup_printf("sip: cannot listen on %s (udp+tcp)%s%s%s", url, surl ? " and " : "",
+                               surl ? surl : "", surl ? " (tls)" : "");
         g_free(url);
+        g_free(surl);
         goto fail;
     }
     g_free(url);
+    g_free(surl);
     nua_get_params(s->nua, TAG_ANY(), TAG_END());
     wait_flag(&s->got_params);
     if (!s->got_params || s->port <= 0) {
@@ -266,6 +293,11 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         goto fail;
     s->b2b = gw_b2bua_new(s);
     LOG_INFO(sip, "SIP listening on %s:%d (udp, tcp)", s->host, s->port);
+    if (s->tls)
+        LOG_INFO(sip, "SIPS listening on %s:%d (tls, certificates %s, verify %s)",
+                 cfg->sips_listen.host, s->sips_port,
+                 cfg->sip_tls.cert_dir ? gw_siptls_dir(s->tls) : "from sip-tls-cert/-key/-ca",
+                 gw_siptls_policy_name(s->tls));
     return s;
 fail:
     gw_sip_free(&s);
@@ -275,6 +307,11 @@ fail:
 int gw_sip_port(const gw_sip *s)
 {
     return s ? s->port : 0;
+}
+
+int gw_sip_sips_port(const gw_sip *s)
+{
+    return s ? s->sips_port : 0;
 }
 
 void gw_sip_free(gw_sip **ps)
@@ -297,6 +334,7 @@ void gw_sip_free(gw_sip **ps)
     su_deinit();
     if (s->pings)
         g_hash_table_destroy(s->pings);
+    gw_siptls_free(&s->tls);
     g_free(s->host);
     g_free(s);
     *ps = NULL;

@@ -3,7 +3,7 @@
 # Extra options: MEDIAD_OPTS (e.g. "--max-ports 500 --rec-timeout 2000").
 
 mediad_up() {
-    local dir="$1" bin pid port
+    local dir="$1" bin pid port sport
     bin="$(stack_bin mediad mediad)" || return 1
     rm -f "$dir/mediad.ports"
     # setsid: mediad outlives the shell that started it (scripts/demo exits).
@@ -19,6 +19,9 @@ mediad_up() {
     fi
     stack_setenv "$dir" MEDIAD_PID "$pid"
     stack_setenv "$dir" MEDIAD_SIP_ADDR "127.0.0.1:$port"
+    # SIPS (MEDIAD_OPTS with --tls-cert-dir): its TLS port, for STACK_SIPS=1.
+    sport="$(stack_port_of "$dir/mediad.ports" SIPS_PORT)"
+    [ -z "$sport" ] || stack_setenv "$dir" MEDIAD_SIPS_ADDR "127.0.0.1:$sport"
     echo "stack: mediad $pid: SIP 127.0.0.1:$port (UDP)"
 }
 

@@ -3,7 +3,7 @@
 # Recordings (WAV + JSON sidecar per session) go to DIR/recordings.
 
 recorder_up() {
-    local dir="$1" bin pid port
+    local dir="$1" bin pid port sport
     bin="$(stack_bin recorder arec-recorder)" || return 1
     mkdir -p "$dir/recordings"
     rm -f "$dir/recorder.ports"
@@ -21,6 +21,9 @@ recorder_up() {
     stack_setenv "$dir" RECORDER_PID "$pid"
     stack_setenv "$dir" RECORDER_DIR "$dir/recordings"
     stack_setenv "$dir" RECORDER_SIP_ADDR "127.0.0.1:$port"
+    # SIPS (RECORDER_OPTS with --tls-cert-dir): its TLS port, for STACK_SIPS=1.
+    sport="$(stack_port_of "$dir/recorder.ports" SIPS_PORT)"
+    [ -z "$sport" ] || stack_setenv "$dir" RECORDER_SIPS_ADDR "127.0.0.1:$sport"
     echo "stack: arec-recorder $pid: SIP 127.0.0.1:$port (UDP+TCP), recordings in $dir/recordings"
 }
 

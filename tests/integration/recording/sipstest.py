@@ -1,0 +1,49 @@
+"""SIPS stacks for the recording tests: a throwaway PKI and a stack with TLS on every hop."""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mediad"))
+from arectest.stack import finish, start  # noqa: E402
+from rectest import Stack  # noqa: E402
+from tlsharness import make_pki  # noqa: E402
+
+
+def sips_stack(gateway_dir_key=None, extra_opts=()):
+    """Start a stack where mediad and the recorder listen on TLS with the 'good' PKI,
+    gatewayd has sips-listen, reaches mediad at sips: and names a sips: recorder.
+    gatewayd's TLS material: the 'good' files one by one (sip-tls-cert/-key/-ca), or
+    the cert dir pki[gateway_dir_key]. Yields (stack, pki)."""
+    tmp = tempfile.mkdtemp(prefix="arec-sips-pki-")
+    pki = make_pki(tmp)
+    opts = ["--gateway-opt", "sips-listen=127.0.0.1:0"]  # sip-tls-verify: default out
+    if gateway_dir_key:
+        opts += ["--gateway-opt", "sip-tls-cert-dir=" + pki[gateway_dir_key]]
+    else:
+        opts += ["--gateway-opt", "sip-tls-cert=" + pki["cert"],
+                 "--gateway-opt", "sip-tls-key=" + pki["key"],
+                 "--gateway-opt", "sip-tls-ca=" + pki["ca"]]
+    for o in extra_opts:
+        opts += ["--gateway-opt", o]
+    env = {"MEDIAD_OPTS": "--tls-cert-dir " + pki["good"],
+           "RECORDER_OPTS": "--tls-cert-dir " + pki["good"], "STACK_SIPS": "1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        s = start(Stack(*opts))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
+        yield s, pki
+    finally:
+        finish(s)
+
+
+def sips_addr(stack):
+    h, p = stack.env["SIPS_ADDR"].split(":")
+    return (h, int(p))
