@@ -35,6 +35,7 @@ struct gw_leg {
     char *peer;      /* DN or URI, for logs */
     bool incoming;
     bool answered;      /* initial INVITE got its 2xx */
+    bool heard;         /* any response to our initial INVITE (even 100) */
     bool ending;        /* final response / CANCEL / BYE sent: waiting for nua to finish */
     bool late_offer;    /* initial INVITE without a body (ours or theirs) */
     bool ack_pending;   /* we received a 2xx carrying an offer: ACK waits for the answer */
@@ -192,6 +193,34 @@ static gboolean on_retry(gpointer ud)
     l->retry_timer = 0;
     run_queued(l);
     return G_SOURCE_REMOVE;
+}
+
+void gw_b2bua_tls_refused(gw_b2bua *b, const char *why)
+{
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, b->legs);
+    GPtrArray *fail = g_ptr_array_new();
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        gw_leg *l = k;
+        if (!l->incoming && !l->heard && !l->answered && !l->ending && l->contact &&
+            (strstr(l->contact, "transport=tls") || g_str_has_prefix(l->contact, "<sips:")))
+            g_ptr_array_add(fail, l);
+    }
+    for (guint i = 0; i < fail->len; i++) { /* report_failed may free other legs' state */
+        gw_leg *l = fail->pdata[i];
+        if (!g_hash_table_contains(b->legs, l) || l->ending)
+            continue;
+        LOG_WARN(sip, "leg %s: TLS handshake failed (%s): INVITE abandoned, reported as 503",
+                 l->peer, why);
+        if (l->noanswer_timer)
+            g_source_remove(l->noanswer_timer);
+        l->noanswer_timer = 0;
+        l->ending = true;
+        nua_cancel(l->nh, TAG_END());
+        report_failed(l, 503);
+    }
+    g_ptr_array_free(fail, TRUE);
 }
 
 static gboolean on_noanswer(gpointer ud)
@@ -592,6 +621,7 @@ static void on_reinvite(gw_b2bua *b, gw_leg *l, const sip_t *sip)
 
 static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
 {
+    l->heard = true;
     if (status < 180)
         return;
     char *body = body_of(sip);

@@ -31,18 +31,59 @@
 #define GW_SIP_MAX_REQUEST      16384
 #define GW_SIP_START_TIMEOUT_MS 5000
 
-/* sofia's own log lines go to our "sip" subsystem at debug level. */
+/*
+ * sofia-sip's transport log: exported by libsofia-sip-ua but not declared in its headers.
+ * At level 3 it carries only errors, among them a refused TLS handshake, which sofia
+ * reports nowhere else (the INVITE would wait for Timer B).
+ */
+extern su_log_t tport_log[];
+
+/*
+ * sofia-sip 1.12.11's certificate check logs "-Error with certificate at depth: N", then
+ * "  issuer = ...", "  subject = ...", "  err N:reason" and fails the handshake without
+ * failing the transaction waiting for it: the reason line is our signal.
+ */
+static gboolean on_tls_refused(gpointer ud)
+{
+    gw_sip *s = ud;
+    s->tls_idle = 0;
+    if (s->b2b)
+        gw_b2bua_tls_refused(s->b2b, s->tls_reason);
+    return G_SOURCE_REMOVE;
+}
+
+static void tls_log_line(gw_sip *s, const char *line)
+{
+    const char *v;
+    if (g_str_has_prefix(line, "-Error with certificate at depth")) {
+        s->tls_subject[0] = '\0';
+    } else if ((v = strstr(line, "subject  = ")) != NULL) {
+        g_strlcpy(s->tls_subject, v + 11, sizeof s->tls_subject);
+    } else if ((v = strstr(line, "  err ")) == line) {
+        LOG_WARN(sip, "TLS: peer certificate refused: %s (certificate %s)", v + 6,
+                 s->tls_subject[0] ? s->tls_subject : "?");
+        /* Off sofia's stack: the model may act on the failure at once. */
+        g_strlcpy(s->tls_reason, v + 6, sizeof s->tls_reason);
+        if (!s->tls_idle)
+            s->tls_idle = g_idle_add(on_tls_refused, s);
+    }
+}
+
+/* sofia's own log lines go to our "sip" subsystem at debug level; TLS failures warn. */
 static void sofia_log(void *stream, char const *fmt, va_list ap)
 {
-    (void)stream;
-    if (!ar_log_enabled(AR_LOG_sip, AR_LOG_DEBUG))
+    gw_sip *s = stream;
+    bool debug = ar_log_enabled(AR_LOG_sip, AR_LOG_DEBUG);
+    if (!debug && !(s && s->tls))
         return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    if (n)
+    if (s && s->tls)
+        tls_log_line(s, line);
+    if (n && debug)
         ar_log_write(AR_LOG_sip, AR_LOG_DEBUG, "sofia: %s", line);
 }
 
@@ -225,7 +266,9 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->calls = calls;
     s->pings = g_hash_table_new_full(g_direct_hash, g_direct_equal, ping_destroy, NULL);
     su_init();
-    su_log_redirect(NULL, sofia_log, NULL);
+    su_log_redirect(NULL, sofia_log, s);
+    if (cfg->sips_listen.host)
+        su_log_set_level(tport_log, 3); /* the TLS errors (tls_log_line) */
     su_root_t *root = su_glib_root_create(s);
     if (!root) {
         *err = g_strdup("sip: cannot create the sofia-sip root");
@@ -327,10 +370,13 @@ void gw_sip_free(gw_sip **ps)
         wait_flag(&s->shutdown_done);
         nua_destroy(s->nua);
     }
+    if (s->tls_idle)
+        g_source_remove(s->tls_idle);
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
     if (s->root)
         su_root_destroy(s->root);
+    su_log_redirect(NULL, NULL, NULL); /* sofia_log's stream is s */
     su_deinit();
     if (s->pings)
         g_hash_table_destroy(s->pings);

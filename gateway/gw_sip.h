@@ -29,6 +29,9 @@ typedef struct gw_sip {
     void *pings;           /* GHashTable of the gw_sip_ping in flight (nua_r_options owners) */
     struct gw_siptls *tls; /* SIPS settings (gw_siptls.c), NULL = no TLS transport */
     int sips_port;         /* bound TLS port, 0 without SIPS */
+    char tls_subject[128]; /* certificate named by sofia's last verification error */
+    char tls_reason[128];  /* and its reason */
+    unsigned tls_idle;     /* GSource of the pending gw_b2bua_tls_refused */
 } gw_sip;
 
 /*
