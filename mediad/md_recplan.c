@@ -123,8 +123,14 @@ static md_rec *new_rec(md_call *c, int dest_index, const char *dest, const char 
     r->kind = MD_KIND_REC;
     r->call = c;
     r->dest_index = dest_index;
-    snprintf(r->dest, sizeof(r->dest), "%s", dest);
-    snprintf(r->record_id, sizeof(r->record_id), "%s", id);
+    r->dest = md_strdup_cap(dest, MD_DEST_LEN);
+    r->record_id = md_strdup_cap(id, MD_ID_LEN);
+    if (!r->dest || !r->record_id) {
+        free(r->dest);
+        free(r->record_id);
+        free(r);
+        return NULL;
+    }
     r->siprec = siprec;
     uint32_t v = 0;
     if (getrandom(&v, sizeof(v), 0) != sizeof(v))
