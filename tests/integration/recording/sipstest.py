@@ -28,6 +28,12 @@ def sips_stack(gateway_dir_key=None, extra_opts=()):
         opts += ["--gateway-opt", o]
     env = {"MEDIAD_OPTS": "--tls-cert-dir " + pki["good"],
            "RECORDER_OPTS": "--tls-cert-dir " + pki["good"], "STACK_SIPS": "1"}
+    # Sanitizer builds: sofia-sip's TLS code leaks its OpenSSL objects at exit (see
+    # lsan_sofia_tls.supp); full unwinding lets the suppressions see its frames.
+    supp = Path(__file__).resolve().parents[1] / "mediad" / "lsan_sofia_tls.supp"
+    env["LSAN_OPTIONS"] = f"suppressions={supp}"
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "fast_unwind_on_malloc=0"
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
