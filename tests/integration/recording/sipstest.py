@@ -10,11 +10,11 @@ from rectest import Stack  # noqa: E402
 from tlsharness import make_pki  # noqa: E402
 
 
-def sips_stack(gateway_dir_key=None, extra_opts=()):
+def sips_stack(gateway_dir_key=None, extra_opts=(), mediad_dir_key="good"):
     """Start a stack where mediad and the recorder listen on TLS with the 'good' PKI,
     gatewayd has sips-listen, reaches mediad at sips: and names a sips: recorder.
     gatewayd's TLS material: the 'good' files one by one (sip-tls-cert/-key/-ca), or
-    the cert dir pki[gateway_dir_key]. Yields (stack, pki)."""
+    the cert dir pki[gateway_dir_key]; mediad's is pki[mediad_dir_key]. Yields (stack, pki)."""
     tmp = tempfile.mkdtemp(prefix="arec-sips-pki-")
     pki = make_pki(tmp)
     opts = ["--gateway-opt", "sips-listen=127.0.0.1:0"]  # sip-tls-verify: default out
@@ -26,7 +26,7 @@ def sips_stack(gateway_dir_key=None, extra_opts=()):
                  "--gateway-opt", "sip-tls-ca=" + pki["ca"]]
     for o in extra_opts:
         opts += ["--gateway-opt", o]
-    env = {"MEDIAD_OPTS": "--tls-cert-dir " + pki["good"],
+    env = {"MEDIAD_OPTS": "--tls-cert-dir " + pki[mediad_dir_key],
            "RECORDER_OPTS": "--tls-cert-dir " + pki["good"], "STACK_SIPS": "1"}
     # Sanitizer builds: sofia-sip's TLS code leaks its OpenSSL objects at exit (see
     # lsan_sofia_tls.supp); full unwinding lets the suppressions see its frames.

@@ -32,3 +32,27 @@ def test_refused_mediad_certificate_fails_recording_fast_call_goes_on(sstack):
     finally:
         c.close()
         w.stop()
+
+
+@pytest.fixture
+def mediad_refuses():
+    # mediad's cert dir 'wrongca' trusts only CA 2: gatewayd's CA 1 certificate is refused
+    yield from sips_stack(None, mediad_dir_key="wrongca")
+
+
+def test_mediad_refusing_gateway_certificate_fails_recording_fast(mediad_refuses):
+    stack, _ = mediad_refuses
+    w = stack.watch("5001", "5010")
+    c = Call(stack)
+    try:
+        # mediad ends the handshake: sofia-sip fails the INVITE with 503 itself
+        off = wait_ud(w, "5010", "GSIP_RECORD", "Off", timeout=15)
+        assert "503" in off["UserData"]["GSIP_RECORD_REASON"], off["UserData"]
+        assert stack.wait_log(r"leg sips:msml=\S+: INVITE failed 503")
+        base = c.a.rx_packets
+        wait_for(lambda: c.a.rx_packets > base + 50, what="audio after the failure")
+        c.hangup()
+        w.expect(lambda m: m.get("message") == "EventReleased" and m.get("ThisDN") == "5010", 10)
+    finally:
+        c.close()
+        w.stop()
