@@ -13,6 +13,7 @@
 #endif
 
 /*
+ * AREC_SRTP_BACKEND_NAME: the ar_srtp backend of this build (libsrtp2 or libre).
  * Why: Debian builds libsrtp2 against NSS, whose AES-CTR and HMAC-SHA1 backends create
  * a PK11 context per packet (new IV, new digest). This measures protect and
  * protect+unprotect of a 172-byte RTP packet (160 bytes of G.711) with
@@ -64,8 +65,9 @@ static int bench_ar(const ar_crypto *key, int n, int both)
         }
     }
     double t1 = now();
-    printf("libsrtp2 (ar_srtp, NSS): %-18s %6.0f ns/packet\n",
-           both ? "protect+unprotect" : "protect", (t1 - t0) / n * 1e9);
+    printf("ar_srtp (%s):%*s %-18s %6.0f ns/packet\n", AREC_SRTP_BACKEND_NAME,
+           (int)(15 - strlen(AREC_SRTP_BACKEND_NAME)), "", both ? "protect+unprotect" : "protect",
+           (t1 - t0) / n * 1e9);
     ar_srtp_free(&tx);
     ar_srtp_free(&rx);
     return 0;
@@ -99,7 +101,7 @@ static int bench_re(const ar_crypto *key, int n, int both)
     if (rc)
         fprintf(stderr, "bench_srtp: libre srtp failed (%d)\n", rc);
     else
-        printf("libre (OpenSSL):         %-18s %6.0f ns/packet\n",
+        printf("libre direct:             %-18s %6.0f ns/packet\n",
                both ? "protect+unprotect" : "protect", (t1 - t0) / n * 1e9);
     mem_deref(mb);
     mem_deref(tx);
