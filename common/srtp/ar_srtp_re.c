@@ -22,6 +22,9 @@
  *  - a sender never protects the same packet index twice (a repeated index would reuse
  *    the keystream): an outbound context refuses a sequence number it already sent,
  *    counted as a replay, like libsrtp2 without allow_repeat_tx.
+ *  - libre keeps at most 8 SSRCs per context and refuses a ninth (ENOSR): the context
+ *    is then made anew from the key (kept here, zeroed on free), forgetting the SSRCs
+ *    of the past (a party's old sources after transfers).
  * libre's replay window is 64 packets (libsrtp2's here: 1024): a packet more than 64
  * behind the newest is counted as a replay.
  */
@@ -30,6 +33,8 @@
 
 struct ar_srtp {
     struct srtp *rtp, *rtcp;
+    enum srtp_suite suite; /* of rtp (rtcp is always _80) */
+    uint8_t key[AR_CRYPTO_KEY_LEN];
     ar_srtp_dir dir;
     char fp[17];
     /* Outbound duplicate check on the extended sequence of the last SSRC sent. */
@@ -73,6 +78,8 @@ int ar_srtp_new(ar_srtp **out, const ar_crypto *key, ar_srtp_dir dir)
         return e == ENOMEM ? AR_E_NOMEM : AR_E_SRTP_ERROR;
     }
     s->dir = dir;
+    s->suite = suite;
+    memcpy(s->key, key->key, sizeof(s->key));
     ar_crypto_fingerprint(key, s->fp);
     *out = s;
     return AR_E_OK;
@@ -85,6 +92,7 @@ void ar_srtp_free(ar_srtp **ps)
         return;
     mem_deref(s->rtp);
     mem_deref(s->rtcp);
+    memset(s->key, 0, sizeof(s->key));
     free(s);
     *ps = NULL;
 }
@@ -113,6 +121,18 @@ static int map_err(int e)
     default:
         return AR_E_SRTP_ERROR;
     }
+}
+
+/* A context full of SSRCs (ENOSR): a fresh one from the same key; 0 or an errno. */
+static int renew(ar_srtp *s, struct srtp **ctx, enum srtp_suite suite)
+{
+    struct srtp *n = NULL;
+    int e = srtp_alloc(&n, suite, s->key, AR_CRYPTO_KEY_LEN, 0);
+    if (e)
+        return e;
+    mem_deref(*ctx);
+    *ctx = n;
+    return 0;
 }
 
 /* An mbuf over the caller's buffer: cap bytes, len used. libre never grows it here
@@ -164,7 +184,12 @@ int ar_srtp_protect(ar_srtp *s, uint8_t *pkt, size_t *len, size_t cap)
     if (tx_repeat(s, pkt))
         return count(s, AR_E_SRTP_REPLAY);
     struct mbuf mb = wrap(pkt, *len, cap);
-    int rc = map_err(srtp_encrypt(s->rtp, &mb));
+    int e = srtp_encrypt(s->rtp, &mb);
+    if (e == ENOSR && renew(s, &s->rtp, s->suite) == 0) {
+        mb = wrap(pkt, *len, cap);
+        e = srtp_encrypt(s->rtp, &mb);
+    }
+    int rc = map_err(e);
     if (rc == AR_E_OK)
         *len = mb.end;
     return count(s, rc);
@@ -175,7 +200,12 @@ int ar_srtp_protect_rtcp(ar_srtp *s, uint8_t *pkt, size_t *len, size_t cap)
     if (*len > 65535 || cap < *len + AR_SRTP_TRAILER_ROOM || *len < 8)
         return count(s, AR_E_SRTP_ERROR);
     struct mbuf mb = wrap(pkt, *len, cap);
-    int rc = map_err(srtcp_encrypt(s->rtcp, &mb));
+    int e = srtcp_encrypt(s->rtcp, &mb);
+    if (e == ENOSR && renew(s, &s->rtcp, SRTP_AES_CM_128_HMAC_SHA1_80) == 0) {
+        mb = wrap(pkt, *len, cap);
+        e = srtcp_encrypt(s->rtcp, &mb);
+    }
+    int rc = map_err(e);
     if (rc == AR_E_OK)
         *len = mb.end;
     return count(s, rc);
@@ -186,7 +216,12 @@ int ar_srtp_unprotect(ar_srtp *s, uint8_t *pkt, size_t *len)
     if (*len > 65535 || *len < 12)
         return count(s, AR_E_SRTP_ERROR);
     struct mbuf mb = wrap(pkt, *len, *len);
-    int rc = map_err(srtp_decrypt(s->rtp, &mb));
+    int e = srtp_decrypt(s->rtp, &mb);
+    if (e == ENOSR && renew(s, &s->rtp, s->suite) == 0) {
+        mb = wrap(pkt, *len, *len);
+        e = srtp_decrypt(s->rtp, &mb);
+    }
+    int rc = map_err(e);
     if (rc == AR_E_OK)
         *len = mb.end;
     return count(s, rc);
@@ -197,7 +232,12 @@ int ar_srtp_unprotect_rtcp(ar_srtp *s, uint8_t *pkt, size_t *len)
     if (*len > 65535 || *len < 8)
         return count(s, AR_E_SRTP_ERROR);
     struct mbuf mb = wrap(pkt, *len, *len);
-    int rc = map_err(srtcp_decrypt(s->rtcp, &mb));
+    int e = srtcp_decrypt(s->rtcp, &mb);
+    if (e == ENOSR && renew(s, &s->rtcp, SRTP_AES_CM_128_HMAC_SHA1_80) == 0) {
+        mb = wrap(pkt, *len, *len);
+        e = srtcp_decrypt(s->rtcp, &mb);
+    }
+    int rc = map_err(e);
     if (rc == AR_E_OK)
         *len = mb.end;
     return count(s, rc);
