@@ -38,11 +38,7 @@
  */
 extern su_log_t tport_log[];
 
-/*
- * sofia-sip 1.12.11's certificate check logs "-Error with certificate at depth: N", then
- * "  issuer = ...", "  subject = ...", "  err N:reason" and fails the handshake without
- * failing the transaction waiting for it: the reason line is our signal.
- */
+/* A refused certificate, off sofia's stack: the legs waiting for that handshake fail. */
 static gboolean on_tls_refused(gpointer ud)
 {
     gw_sip *s = ud;
@@ -52,6 +48,11 @@ static gboolean on_tls_refused(gpointer ud)
     return G_SOURCE_REMOVE;
 }
 
+/*
+ * sofia-sip 1.12.11's certificate check logs "-Error with certificate at depth: N", then
+ * "  issuer = ...", "  subject = ...", "  err N:reason" and fails the handshake without
+ * failing the transaction waiting for it: the reason line is our signal.
+ */
 static void tls_log_line(gw_sip *s, const char *line)
 {
     const char *v;
@@ -112,13 +113,9 @@ static void on_get_params(gw_sip *s, tagi_t tags[])
 {
     const tagi_t *t = tl_find(tags, ntatag_contact);
     const sip_contact_t *m = t ? (const sip_contact_t *)t->t_value : NULL;
-    /* With SIPS the agent's contact is the TLS one: the UDP/TCP port is the one we asked. */
-    if (s->tls && s->port > 0)
-        ;
-    else if (m && m->m_url->url_port)
-        s->port = atoi(m->m_url->url_port);
-    else if (m)
-        s->port = 5060;
+    /* With SIPS the agent's contact is the TLS one: the UDP/TCP port is the one we chose. */
+    if (!s->tls && m)
+        s->port = m->m_url->url_port ? atoi(m->m_url->url_port) : 5060;
     s->got_params = true;
 }
 
