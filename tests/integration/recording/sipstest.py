@@ -1,5 +1,6 @@
 """SIPS stacks for the recording tests: a throwaway PKI and a stack with TLS on every hop."""
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -53,3 +54,50 @@ def sips_stack(gateway_dir_key=None, extra_opts=(), mediad_dir_key="good"):
 def sips_addr(stack):
     h, p = stack.env["SIPS_ADDR"].split(":")
     return (h, int(p))
+
+
+def tls_baresip(dn, sips_addr, pki):
+    """A real softphone over TLS: baresip (auto answer, 440 Hz sine) registering to
+    gatewayd's SIPS port with a ;transport=tls account, trusting the test CA and with
+    the test certificate for its own TLS listener (gatewayd calls it at its Contact,
+    a new connection); None when baresip is not installed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calls"))
+    from callstest import free_port  # noqa: E402
+    from test_baresip import BARESIP, Baresip  # noqa: E402
+
+    if BARESIP is None:
+        return None
+
+    class TlsBaresip(Baresip):
+        """test_baresip's Baresip with the test CA and its account over TLS."""
+
+        def _start(self, dn, sip_addr):
+            self.ctrl_port = free_port()
+            (self.dir / "config").write_text(f"""poll_method\tepoll
+sip_listen\t127.0.0.1:{free_port()}
+sip_cafile\t{pki["ca"]}
+sip_certificate\t{pki["good"]}/agent.pem
+module_path\t/usr/lib/baresip/modules
+module\taccount.so
+module\tg711.so
+module\tausine.so
+module\taufile.so
+module\tmenu.so
+module\tctrl_tcp.so
+ctrl_tcp_listen\t127.0.0.1:{self.ctrl_port}
+audio_player\taufile,/dev/null
+audio_source\tausine,440
+ausrc_srate\t48000
+ausrc_channels\t2
+auplay_srate\t48000
+audio_alert\taufile,/dev/null
+rtp_timeout\t0
+""")
+            (self.dir / "accounts").write_text(
+                f"<sip:{dn}@{sip_addr};transport=tls>;answermode=auto;regint=60\n")
+            self.proc = subprocess.Popen([BARESIP, "-f", str(self.dir)],
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=open(self.dir / "baresip.log", "wb"),
+                                         stderr=subprocess.STDOUT)
+
+    return TlsBaresip(dn, sips_addr)

@@ -4,7 +4,7 @@ import pytest
 from rectest import (TONE_A, TONE_B, dominant, gw_addr, read_wav, recua, wait_for,
                      wait_recording_done, wait_ud)
 from recua_tls import TlsPhone
-from sipstest import sips_addr, sips_stack
+from sipstest import sips_addr, sips_stack, tls_baresip
 
 
 @pytest.fixture(scope="module")
@@ -77,4 +77,36 @@ def test_udp_caller_to_tls_phone_keeps_each_transport(sstack):
     finally:
         a.close()
         b.close()
+        w.stop()
+
+
+def test_baresip_over_tls_recorded(sstack):
+    """A real softphone over TLS: baresip registers as 5010 (recorded) to the SIPS port
+    and answers a TLS call by itself; the recording goes over TLS to the recorder."""
+    stack, pki = sstack
+    b = tls_baresip("5010", stack.env["SIPS_ADDR"], pki)
+    if b is None:
+        pytest.skip("baresip (baresip-core) not installed")
+    w = stack.watch("5001", "5010")
+    a = TlsPhone("5001", sips_addr(stack), TONE_B, pki["ca"])
+    try:
+        assert stack.wait_log(r"DN 5010 registered at sip:5010\S*;transport=tls", 15), b.log()
+        a.call("5010")
+        b.expect("CALL_ESTABLISHED")
+        assert a.wait_answered(15) == 200
+        on = wait_ud(w, "5010", "GSIP_RECORD", "On", timeout=20)
+        wait_for(lambda: a.reinvites >= 1, what="re-INVITE to mediad")
+        base = a.rx_packets
+        wait_for(lambda: a.rx_packets > base + 100, what="baresip's audio through mediad")
+        a.hangup()
+        b.expect("CALL_CLOSED")
+        side = wait_recording_done(stack, on["UserData"]["GSIP_REC_FN"])
+        assert side["request_uri"].startswith("sips:record="), side
+        ch, chans = read_wav(stack.env["RECORDER_DIR"] + "/" + side["wav"]["file"])
+        mid = len(chans[0]) // 2
+        assert dominant(chans[0][mid - 4000:mid + 4000]) == TONE_A  # baresip's 440 Hz
+        assert dominant(chans[1][mid - 4000:mid + 4000]) == TONE_B
+    finally:
+        a.close()
+        b.stop()
         w.stop()
