@@ -255,6 +255,53 @@ static void wait_flag(const bool *flag)
         g_source_remove(t);
 }
 
+/*
+ * nua on sip-listen (UDP + TCP) and, with SIPS, sips-listen (TLS). With SIPS nua then
+ * reports only the TLS contact back, so the UDP/TCP port of a "port 0" is chosen here.
+ * NULL with *err set when a transport cannot bind.
+ */
+static nua_t *create_nua(gw_sip *s, const gw_config *cfg, char **err)
+{
+    char *surl = NULL;
+    if (s->tls) {
+        s->port = cfg->sip_listen.port ? cfg->sip_listen.port : gw_siptls_probe_port(s->host, true);
+        s->sips_port = gw_siptls_port(s->tls);
+        if (s->port <= 0 || s->sips_port <= 0) {
+            *err = g_strdup("sip: no free port for sip-listen / sips-listen");
+            return NULL;
+        }
+        const char *sh = cfg->sips_listen.host;
+        surl = g_strdup_printf(strchr(sh, ':') ? "sips:[%s]:%d" : "sips:%s:%d", sh, s->sips_port);
+    }
+    bool v6 = strchr(s->host, ':') != NULL;
+    char *url = g_strdup_printf(v6 ? "sip:[%s]:%d" : "sip:%s:%d", s->host,
+                                s->tls ? s->port : cfg->sip_listen.port);
+    char *ua = g_strdup_printf("%s", GW_SERVER_VERSION);
+    /*
+     * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
+     * send (AUTOANSWER 0), ACKs too (AUTOACK 0: a late-offer 2xx needs the other
+     * leg's answer in its ACK). REGISTER is handled by gw_reg (APPL_METHOD).
+     */
+    nua_t *nua = nua_create(
+        s->root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+        NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1),
+        NUTAG_APPL_METHOD("REGISTER"),
+        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
+        NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
+        NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
+        SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
+        NTATAG_UDP_MTU(65535), TAG_IF(s->tls, NUTAG_SIPS_URL(surl)),
+        TAG_IF(s->tls, TPTAG_CERTIFICATE(s->tls ? gw_siptls_dir(s->tls) : NULL)),
+        TAG_IF(s->tls, TPTAG_TLS_VERIFY_POLICY(s->tls ? gw_siptls_policy(s->tls) : 0)), TAG_END());
+    if (!nua)
+        *err = g_strdup_printf("sip: cannot listen on %s (udp+tcp)%s%s%s", url, surl ? " and " : "",
+                               surl ? surl : "", surl ? " (tls)" : "");
+    g_free(ua);
+    g_free(url);
+    g_free(surl);
+    return nua;
+}
+
 gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
 {
     const gw_config *cfg = srv->cfg;
@@ -276,52 +323,21 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->root = root;
     g_source_attach(su_glib_root_gsource(root), NULL);
     s->host = g_strdup(cfg->sip_listen.host);
-    bool v6 = strchr(s->host, ':') != NULL;
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
-    char *surl = NULL;
     s->tls = gw_siptls_new(cfg, err);
     if (*err)
         goto fail;
-    if (s->tls) {
-        /* nua then reports only the TLS contact: choose the UDP/TCP port ourselves. */
-        s->port = cfg->sip_listen.port ? cfg->sip_listen.port : gw_siptls_probe_port(s->host, true);
-        s->sips_port = gw_siptls_port(s->tls);
-        if (s->port <= 0 || s->sips_port <= 0) {
-            *err = g_strdup("sip: no free port for sip-listen / sips-listen");
-            goto fail;
-        }
-        const char *sh = cfg->sips_listen.host;
-        surl = g_strdup_printf(strchr(sh, ':') ? "sips:[%s]:%d" : "sips:%s:%d", sh, s->sips_port);
+    /* Ports we pick ourselves (port 0 with SIPS) may be taken before sofia-sip binds
+     * them: a few tries, each with new ones. */
+    bool probed = s->tls && (!cfg->sip_listen.port || !cfg->sips_listen.port);
+    for (int attempt = 0; !s->nua && attempt < (probed ? 5 : 1); attempt++) {
+        g_free(*err);
+        *err = NULL;
+        s->nua = create_nua(s, cfg, err);
     }
-    char *url = g_strdup_printf(v6 ? "sip:[%s]:%d" : "sip:%s:%d", s->host,
-                                s->tls ? s->port : cfg->sip_listen.port);
-    char *ua = g_strdup_printf("%s", GW_SERVER_VERSION);
-    /*
-     * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
-     * send (AUTOANSWER 0), ACKs too (AUTOACK 0: a late-offer 2xx needs the other
-     * leg's answer in its ACK). REGISTER is handled by gw_reg (APPL_METHOD).
-     */
-    s->nua = nua_create(
-        root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
-        NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1), NUTAG_APPL_METHOD("REGISTER"),
-        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
-        NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
-        NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
-        SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
-        NTATAG_UDP_MTU(65535), TAG_IF(s->tls, NUTAG_SIPS_URL(surl)),
-        TAG_IF(s->tls, TPTAG_CERTIFICATE(s->tls ? gw_siptls_dir(s->tls) : NULL)),
-        TAG_IF(s->tls, TPTAG_TLS_VERIFY_POLICY(s->tls ? gw_siptls_policy(s->tls) : 0)), TAG_END());
-    g_free(ua);
     gw_siptls_loaded(s->tls); /* the transport has read the key: drop our private copy */
-    if (!s->nua) {
-        *err = g_strdup_printf("sip: cannot listen on %s (udp+tcp)%s%s%s", url, surl ? " and " : "",
-                               surl ? surl : "", surl ? " (tls)" : "");
-        g_free(url);
-        g_free(surl);
+    if (!s->nua)
         goto fail;
-    }
-    g_free(url);
-    g_free(surl);
     nua_get_params(s->nua, TAG_ANY(), TAG_END());
     wait_flag(&s->got_params);
     if (!s->got_params || s->port <= 0) {
