@@ -1,5 +1,6 @@
 """SIPS stacks for the recording tests: a throwaway PKI and a stack with TLS on every hop."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,8 +30,22 @@ def sips_stack(gateway_dir_key=None, extra_opts=(), mediad_dir_key="good"):
         opts += ["--gateway-opt", o]
     env = {"MEDIAD_OPTS": "--tls-cert-dir " + pki[mediad_dir_key],
            "RECORDER_OPTS": "--tls-cert-dir " + pki["good"], "STACK_SIPS": "1"}
-    # Sanitizer builds: sofia-sip's TLS code leaks its OpenSSL objects at exit (see
-    # lsan_sofia_tls.supp); full unwinding lets the suppressions see its frames.
+    try:
+        s = start_with_env(opts, env)
+        try:
+            yield s, pki
+        finally:
+            finish(s)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_with_env(opts, env):
+    """A started stack (tests/stack up opts) with env in the daemons' environment, and
+    the LeakSanitizer suppressions for sofia-sip's TLS code (sanitizer builds: it leaks
+    its OpenSSL objects at exit, see lsan_sofia_tls.supp; full unwinding lets the
+    suppressions see its frames)."""
+    env = dict(env)
     supp = Path(__file__).resolve().parents[1] / "mediad" / "lsan_sofia_tls.supp"
     env["LSAN_OPTIONS"] = f"suppressions={supp}"
     asan = os.environ.get("ASAN_OPTIONS", "")
@@ -38,17 +53,13 @@ def sips_stack(gateway_dir_key=None, extra_opts=(), mediad_dir_key="good"):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        s = start(Stack(*opts))
+        return start(Stack(*opts))
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    try:
-        yield s, pki
-    finally:
-        finish(s)
 
 
 def sips_addr(stack):
@@ -56,11 +67,13 @@ def sips_addr(stack):
     return (h, int(p))
 
 
-def tls_baresip(dn, sips_addr, pki):
+def tls_baresip(dn, sips_addr, pki, register=True):
     """A real softphone over TLS: baresip (auto answer, 440 Hz sine) registering to
     gatewayd's SIPS port with a ;transport=tls account, trusting the test CA and with
     the test certificate for its own TLS listener (gatewayd calls it at its Contact,
-    a new connection); None when baresip is not installed."""
+    a new connection); None when baresip is not installed. register=False: no
+    REGISTER (a phone at a fixed address, reached by a DN's static contact); its SIP
+    port is .sip_port, TLS listens on .sip_port + 1 (baresip's rule)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calls"))
     from callstest import free_port  # noqa: E402
     from test_baresip import BARESIP, Baresip  # noqa: E402
@@ -73,8 +86,9 @@ def tls_baresip(dn, sips_addr, pki):
 
         def _start(self, dn, sip_addr):
             self.ctrl_port = free_port()
+            self.sip_port = free_port()
             (self.dir / "config").write_text(f"""poll_method\tepoll
-sip_listen\t127.0.0.1:{free_port()}
+sip_listen\t127.0.0.1:{self.sip_port}
 sip_cafile\t{pki["ca"]}
 sip_certificate\t{pki["good"]}/agent.pem
 module_path\t/usr/lib/baresip/modules
@@ -94,7 +108,8 @@ audio_alert\taufile,/dev/null
 rtp_timeout\t0
 """)
             (self.dir / "accounts").write_text(
-                f"<sip:{dn}@{sip_addr};transport=tls>;answermode=auto;regint=60\n")
+                f"<sip:{dn}@{sip_addr};transport=tls>;answermode=auto;"
+                f"regint={60 if register else 0}\n")
             self.proc = subprocess.Popen([BARESIP, "-f", str(self.dir)],
                                          stdin=subprocess.DEVNULL,
                                          stdout=open(self.dir / "baresip.log", "wb"),
