@@ -22,6 +22,7 @@
 #include "gw_reg.h"
 #include "gw_sdpx.h"
 #include "gw_site.h"
+#include "gw_siptls.h"
 
 #define CT_SDP         "application/sdp"
 #define LOOP_HEADER    "X-Arec-Leg"
@@ -35,6 +36,7 @@ struct gw_leg {
     char *peer;      /* DN or URI, for logs */
     bool incoming;
     bool answered;      /* initial INVITE got its 2xx */
+    bool heard;         /* any response to our initial INVITE (even 100) */
     bool ending;        /* final response / CANCEL / BYE sent: waiting for nua to finish */
     bool late_offer;    /* initial INVITE without a body (ours or theirs) */
     bool ack_pending;   /* we received a 2xx carrying an offer: ACK waits for the answer */
@@ -50,6 +52,7 @@ struct gw_leg {
     guint noanswer_timer, retry_timer;
     gw_sdpx_origin org; /* what we sent on this dialog */
     char *remote_sdp;   /* the last body the peer sent */
+    char *contact;      /* our Contact on this dialog when SIPS is on (gw_siptls_contact) */
 
     /* Our REFER (ops.refer, multi-site) waits for its outcome. */
     bool refer_out;
@@ -113,6 +116,7 @@ static void leg_free(gw_leg *l)
     g_free(l->reinv_sdp);
     g_free(l->hold_saved);
     g_free(l->peer);
+    g_free(l->contact);
     g_free(l);
 }
 
@@ -120,6 +124,8 @@ static void leg_free(gw_leg *l)
 #define BODY_TAGS(sdp)                                                                             \
     TAG_IF((sdp) != NULL, SIPTAG_CONTENT_TYPE_STR(CT_SDP)),                                        \
         TAG_IF((sdp) != NULL, SIPTAG_PAYLOAD_STR(sdp))
+/* Our Contact for the leg's transport (SIPS on: nua alone would put the TLS one everywhere). */
+#define CONTACT_TAG(l) TAG_IF((l)->contact != NULL, SIPTAG_CONTACT_STR((l)->contact))
 
 static void respond_error(nua_t *nua, nua_handle_t *nh, int status, const char *why, bool with_this)
 {
@@ -169,7 +175,7 @@ static void send_reinvite(gw_leg *l, const char *sdp)
     l->reinv_out = true;
     l->reinv_out_offerless = body == NULL;
     LOG_DEBUG(sip, "leg %s: re-INVITE%s", l->peer, body ? "" : " without offer");
-    nua_invite(l->nh, BODY_TAGS(body), TAG_END());
+    nua_invite(l->nh, CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
 }
 
 /* An offer exchange ended: start the one the model queued meanwhile. */
@@ -191,6 +197,34 @@ static gboolean on_retry(gpointer ud)
     l->retry_timer = 0;
     run_queued(l);
     return G_SOURCE_REMOVE;
+}
+
+void gw_b2bua_tls_refused(gw_b2bua *b, const char *why)
+{
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, b->legs);
+    GPtrArray *fail = g_ptr_array_new();
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        gw_leg *l = k;
+        if (!l->incoming && !l->heard && !l->answered && !l->ending && l->contact &&
+            (strstr(l->contact, "transport=tls") || g_str_has_prefix(l->contact, "<sips:")))
+            g_ptr_array_add(fail, l);
+    }
+    for (guint i = 0; i < fail->len; i++) { /* report_failed may free other legs' state */
+        gw_leg *l = fail->pdata[i];
+        if (!g_hash_table_contains(b->legs, l) || l->ending)
+            continue;
+        LOG_WARN(sip, "leg %s: TLS handshake failed (%s): INVITE abandoned, reported as 503",
+                 l->peer, why);
+        if (l->noanswer_timer)
+            g_source_remove(l->noanswer_timer);
+        l->noanswer_timer = 0;
+        l->ending = true;
+        nua_cancel(l->nh, TAG_END());
+        report_failed(l, 503);
+    }
+    g_ptr_array_free(fail, TRUE);
 }
 
 static gboolean on_noanswer(gpointer ud)
@@ -241,6 +275,7 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
     }
     gw_leg *l = leg_new(b, false, t->dn ? t->dn : ruri);
     l->party = party;
+    l->contact = gw_siptls_contact(sip->tls, sip->host, sip->port, sip->sips_port, ruri, NULL);
     bool v6 = strchr(sip->host, ':') != NULL;
     char *from = g_strdup_printf(
         v6 ? "%s%s%s<sip:%s@[%s]:%d>" : "%s%s%s<sip:%s@%s:%d>", t->from_display ? "\"" : "",
@@ -273,7 +308,7 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
     l->late_offer = body == NULL;
     if (l->nh)
         nua_invite(l->nh, NUTAG_URL(ruri), SIPTAG_MAX_FORWARDS_STR(mfs),
-                   SIPTAG_HEADER_STR(hdr->str), BODY_TAGS(body), TAG_END());
+                   SIPTAG_HEADER_STR(hdr->str), CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     LOG_INFO(sip, "leg %s: INVITE %s%s", l->peer, ruri, body ? "" : " (late offer)");
     g_string_free(hdr, TRUE);
     g_free(from);
@@ -296,8 +331,8 @@ static int op_ringing(void *sipv, gw_leg *l, const char *sdp)
     if (!l->incoming || l->answered || l->ending)
         return AR_E_INVALID_CALL_STATE;
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
-    nua_respond(l->nh, body ? 183 : 180, body ? "Session Progress" : "Ringing", BODY_TAGS(body),
-                TAG_END());
+    nua_respond(l->nh, body ? 183 : 180, body ? "Session Progress" : "Ringing", CONTACT_TAG(l),
+                BODY_TAGS(body), TAG_END());
     return AR_E_OK;
 }
 
@@ -309,7 +344,7 @@ static int op_answer(void *sipv, gw_leg *l, const char *sdp)
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
     l->answered = true;
     l->answer_in_ack = l->late_offer && body;
-    nua_respond(l->nh, 200, "OK", BODY_TAGS(body), TAG_END());
+    nua_respond(l->nh, 200, "OK", CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     return AR_E_OK;
 }
 
@@ -332,7 +367,7 @@ static int op_sdp_answer(void *sipv, gw_leg *l, const char *sdp)
         sdp = mirrored = gw_sdpx_set_dir(l->org.last_out, gw_sdpx_mirror(l->reinv_in_dir));
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
     l->reinv_in = false;
-    nua_respond(l->nh, 200, "OK", BODY_TAGS(body), TAG_END());
+    nua_respond(l->nh, 200, "OK", CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     g_free(mirrored);
     run_queued(l);
     return AR_E_OK;
@@ -578,6 +613,8 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     }
     gw_leg *l = leg_new(b, true, caller->number);
     l->nh = nh;
+    l->contact =
+        gw_siptls_contact(b->sip->tls, b->sip->host, b->sip->port, b->sip->sips_port, NULL, sip);
     nua_handle_bind(nh, (nua_hmagic_t *)l);
     l->remote_sdp = body_of(sip);
     l->late_offer = l->remote_sdp == NULL;
@@ -626,7 +663,8 @@ static void on_reinvite(gw_b2bua *b, gw_leg *l, const sip_t *sip)
         /* Refresh (same body) or a request for our offer: the current session again. */
         const char *ours = l->org.last_out;
         l->answer_in_ack = body == NULL && ours;
-        nua_respond(l->nh, 200, "OK", NUTAG_WITH_THIS(nua), BODY_TAGS(ours), TAG_END());
+        nua_respond(l->nh, 200, "OK", NUTAG_WITH_THIS(nua), CONTACT_TAG(l), BODY_TAGS(ours),
+                    TAG_END());
         g_free(body);
         return;
     }
@@ -656,6 +694,7 @@ static void on_reinvite(gw_b2bua *b, gw_leg *l, const sip_t *sip)
 
 static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
 {
+    l->heard = true;
     if (status < 180)
         return;
     char *body = body_of(sip);

@@ -16,6 +16,12 @@ typedef struct gw_b2bua gw_b2bua;
 gw_b2bua *gw_b2bua_new(gw_sip *sip);
 /* BYE / CANCEL every leg still up and stop reporting to the model (before nua_shutdown). */
 void gw_b2bua_shutdown(gw_b2bua *b);
+/*
+ * sofia-sip refused a TLS peer's certificate (gw_sip.c reads it from sofia's log; sofia
+ * itself leaves the INVITE waiting for Timer B): every outgoing TLS leg that has not
+ * heard a single response yet fails now with 503 and the reason in the log.
+ */
+void gw_b2bua_tls_refused(gw_b2bua *b, const char *why);
 void gw_b2bua_free(gw_b2bua **b);
 
 /*

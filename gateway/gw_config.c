@@ -265,6 +265,12 @@ const opt_desc gw_gateway_opts[] = {
     O("ws-tls-ca", OPT_STR, gw_config, ws_tls.ca, 0, 0),
     O("sip-listen", OPT_LISTEN, gw_config, sip_listen, 0, 0),
     O("trusted-networks", OPT_STR, gw_config, trusted_networks, 0, 0),
+    O("sips-listen", OPT_LISTEN, gw_config, sips_listen, 0, 0),
+    O("sip-tls-cert-dir", OPT_STR, gw_config, sip_tls.cert_dir, 0, 0),
+    O("sip-tls-cert", OPT_STR, gw_config, sip_tls.cert, 0, 0),
+    O("sip-tls-key", OPT_STR, gw_config, sip_tls.key, 0, 0),
+    O("sip-tls-ca", OPT_STR, gw_config, sip_tls.ca, 0, 0),
+    O("sip-tls-verify", OPT_STR, gw_config, sip_tls.verify, 0, 0),
     O("no-answer-timeout", OPT_INT, gw_config, no_answer_timeout, 1, 3600),
     O("session-expires", OPT_INT, gw_config, session_expires, 0, 86400),
     O("register-rate-limit", OPT_INT, gw_config, register_rate_limit, 1, 100000),
@@ -516,6 +522,12 @@ void gw_config_free(gw_config **pcfg)
     g_free(c->ws_listen.host);
     g_free(c->sip_listen.host);
     g_free(c->trusted_networks);
+    g_free(c->sips_listen.host);
+    g_free(c->sip_tls.cert_dir);
+    g_free(c->sip_tls.cert);
+    g_free(c->sip_tls.key);
+    g_free(c->sip_tls.ca);
+    g_free(c->sip_tls.verify);
     g_free(c->log_level);
     g_free(c->web_root);
     g_free(c->status_token);
@@ -1008,6 +1020,11 @@ gw_config *gw_config_load(const char *path, gw_config_errors *errs)
         tls_file_check(path, "ws-tls-cert", &c->ws_tls.cert, c->ws_tls.cert_line, errs);
         tls_file_check(path, "ws-tls-key", &c->ws_tls.key, c->ws_tls.key_line, errs);
         tls_file_check(path, "ws-tls-ca", &c->ws_tls.ca, c->ws_tls.ca_line, errs);
+        /* SIPS (gw_siptls.c checks the combination when the SIP stack starts). */
+        tls_file_check(path, "sip-tls-cert", &c->sip_tls.cert, 0, errs);
+        tls_file_check(path, "sip-tls-key", &c->sip_tls.key, 0, errs);
+        tls_file_check(path, "sip-tls-ca", &c->sip_tls.ca, 0, errs);
+        path_from_config(path, &c->sip_tls.cert_dir);
         if (errs->n > nerr)
             gw_config_free(&c);
     }

@@ -156,6 +156,14 @@ typedef struct gw_config {
     int no_answer_timeout;   /* seconds a leg may ring before NoAnswer */
     int session_expires;     /* RFC 4028 Session-Expires we ask for, 0 = no timer */
     int register_rate_limit; /* REGISTERs per second from one source address */
+    /* SIPS (gw_siptls.c, docs/sip.md "SIPS"): sips-listen unset (host NULL) = no TLS. */
+    gw_listen sips_listen;
+    struct gw_sip_tls_conf {
+        char *cert_dir;   /* agent.pem (key + chain) and cafile.pem, sofia-sip's layout */
+        char *cert, *key; /* or PEM files: certificate chain and private key */
+        char *ca;         /* PEM CAs trusted for peers */
+        char *verify;     /* all | out | in | none (default out) */
+    } sip_tls;
     /* SIP OPTIONS health checks (gw_health.c, docs/recording.md "Health checks"). */
     int media_oos_check, media_oos_force;       /* msml DNs without their own oos-* */
     int recorder_oos_check, recorder_oos_force; /* the recording-dest recorder */

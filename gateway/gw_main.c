@@ -127,12 +127,15 @@ static void raise_nofile(void)
 }
 
 /* Shell-sourcable port file, written atomically so a reader never sees half of it. */
-static int write_ports_file(const char *path, int tlib_port, int ws_port, int sip_port)
+static int write_ports_file(const char *path, int tlib_port, int ws_port, int sip_port,
+                            int sips_port)
 {
     char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
-    char sip[32] = "";
+    char sip[64] = "";
     if (sip_port > 0)
         snprintf(sip, sizeof sip, "SIP_PORT=%d\n", sip_port);
+    if (sips_port > 0) /* SIPS (docs/sip.md) */
+        snprintf(sip + strlen(sip), sizeof sip - strlen(sip), "SIPS_PORT=%d\n", sips_port);
     char *text = g_strdup_printf("TLIB_PORT=%d\nWS_PORT=%d\nHTTP_PORT=%d\n%sPID=%d\n", tlib_port,
                                  ws_port, ws_port, sip, (int)getpid());
     GError *ge = NULL;
@@ -284,8 +287,8 @@ int main(int argc, char **argv)
         gw_calls_set_sip(srv->calls, gw_sip_ops_table(), sip);
         srv->health = gw_health_new(srv, sip); /* OPTIONS to mediad and the recorder */
     }
-    if (opts.ports_file &&
-        write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws), gw_sip_port(sip)))
+    if (opts.ports_file && write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws),
+                                            gw_sip_port(sip), gw_sip_sips_port(sip)))
         goto cleanup;
 
     gw_app app = {.loop = loop, .srv = srv, .opts = &opts};

@@ -14,6 +14,7 @@
 #include "gw_dn.h"
 #include "gw_pool.h"
 #include "gw_rec_pool.h"
+#include "gw_siptls.h"
 
 #define SETTLE_MS    50
 #define SETTLE_TRIES 100 /* 5 s */
@@ -93,8 +94,8 @@ size_t gw_rec_count(gw_calls *calls, const char *msml_dn, const char *dest)
 static char *contact_hostport(const char *contact)
 {
     const char *s = contact;
-    if (g_str_has_prefix(s, "sip:"))
-        s += 4;
+    if (g_str_has_prefix(s, "sip:") || g_str_has_prefix(s, "sips:"))
+        s = strchr(s, ':') + 1;
     const char *at = strchr(s, '@');
     if (at)
         s = at + 1;
@@ -452,7 +453,11 @@ void gw_rec_begin(struct gw_rec_call *rc)
         g_strlcpy(f->dn, p->dn, sizeof f->dn);
         g_strlcpy(f->number, p->dn, sizeof f->number);
         rc->msc[i] = f;
-        char *uri = g_strdup_printf("sip:msml=%s@%s;dn=%s;record", conf, hp, p->dn);
+        /* sips: / ;transport= of the msml contact are kept (SIPS, docs/sip.md). */
+        char tp[24];
+        const char *mc = gw_pool_lease_uri(rc->md_lease);
+        char *uri = g_strdup_printf("%s:msml=%s@%s;dn=%s;record%s", gw_siptls_scheme(mc), conf, hp,
+                                    p->dn, gw_siptls_transport(mc, tp, sizeof tp));
         gw_sip_target t = {
             .uri = uri, .from_user = p->dn, .call_uuid = call->uuid, .geo_location = rc->geo};
         int st = 0;

@@ -21,6 +21,7 @@
 #include "ar_log.h"
 #include "gw_b2bua.h"
 #include "gw_reg.h"
+#include "gw_siptls.h"
 
 /*
  * Largest message the parser takes (bigger ones close the TCP connection), and the
@@ -30,18 +31,60 @@
 #define GW_SIP_MAX_REQUEST      16384
 #define GW_SIP_START_TIMEOUT_MS 5000
 
-/* sofia's own log lines go to our "sip" subsystem at debug level. */
+/*
+ * sofia-sip's transport log: exported by libsofia-sip-ua but not declared in its headers.
+ * At level 3 it carries only errors, among them a refused TLS handshake, which sofia
+ * reports nowhere else (the INVITE would wait for Timer B).
+ */
+extern su_log_t tport_log[];
+
+/* A refused certificate, off sofia's stack: the legs waiting for that handshake fail. */
+static gboolean on_tls_refused(gpointer ud)
+{
+    gw_sip *s = ud;
+    s->tls_idle = 0;
+    if (s->b2b)
+        gw_b2bua_tls_refused(s->b2b, s->tls_reason);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * sofia-sip 1.12.11's certificate check logs "-Error with certificate at depth: N", then
+ * "  issuer = ...", "  subject = ...", "  err N:reason" and fails the handshake without
+ * failing the transaction waiting for it: the reason line is our signal.
+ */
+static void tls_log_line(gw_sip *s, const char *line)
+{
+    const char *v;
+    if (g_str_has_prefix(line, "-Error with certificate at depth")) {
+        s->tls_subject[0] = '\0';
+    } else if ((v = strstr(line, "subject  = ")) != NULL) {
+        g_strlcpy(s->tls_subject, v + 11, sizeof s->tls_subject);
+    } else if ((v = strstr(line, "  err ")) == line) {
+        LOG_WARN(sip, "TLS: peer certificate refused: %s (certificate %s)", v + 6,
+                 s->tls_subject[0] ? s->tls_subject : "?");
+        /* Off sofia's stack: the model may act on the failure at once. */
+        g_strlcpy(s->tls_reason, v + 6, sizeof s->tls_reason);
+        if (!s->tls_idle)
+            s->tls_idle = g_idle_add(on_tls_refused, s);
+    }
+}
+
+/* sofia's own log lines go to our "sip" subsystem at debug level; TLS failures warn. */
 static void sofia_log(void *stream, char const *fmt, va_list ap)
 {
-    (void)stream;
-    if (!ar_log_enabled(AR_LOG_sip, AR_LOG_DEBUG))
+    gw_sip *s = stream;
+    bool debug = ar_log_enabled(AR_LOG_sip, AR_LOG_DEBUG);
+    if (!debug && !(s && s->tls))
         return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    if (n)
+    if (s && s->tls)
+        tls_log_line(s, line);
+    if (n && debug)
         ar_log_write(AR_LOG_sip, AR_LOG_DEBUG, "sofia: %s", line);
 }
 
@@ -70,10 +113,9 @@ static void on_get_params(gw_sip *s, tagi_t tags[])
 {
     const tagi_t *t = tl_find(tags, ntatag_contact);
     const sip_contact_t *m = t ? (const sip_contact_t *)t->t_value : NULL;
-    if (m && m->m_url->url_port)
-        s->port = atoi(m->m_url->url_port);
-    else if (m)
-        s->port = 5060;
+    /* With SIPS the agent's contact is the TLS one: the UDP/TCP port is the one we chose. */
+    if (!s->tls && m)
+        s->port = m->m_url->url_port ? atoi(m->m_url->url_port) : 5060;
     s->got_params = true;
 }
 
@@ -220,6 +262,53 @@ static void wait_flag(const bool *flag)
         g_source_remove(t);
 }
 
+/*
+ * nua on sip-listen (UDP + TCP) and, with SIPS, sips-listen (TLS). With SIPS nua then
+ * reports only the TLS contact back, so the UDP/TCP port of a "port 0" is chosen here.
+ * NULL with *err set when a transport cannot bind.
+ */
+static nua_t *create_nua(gw_sip *s, const gw_config *cfg, char **err)
+{
+    char *surl = NULL;
+    if (s->tls) {
+        s->port = cfg->sip_listen.port ? cfg->sip_listen.port : gw_siptls_probe_port(s->host, true);
+        s->sips_port = gw_siptls_port(s->tls);
+        if (s->port <= 0 || s->sips_port <= 0) {
+            *err = g_strdup("sip: no free port for sip-listen / sips-listen");
+            return NULL;
+        }
+        const char *sh = cfg->sips_listen.host;
+        surl = g_strdup_printf(strchr(sh, ':') ? "sips:[%s]:%d" : "sips:%s:%d", sh, s->sips_port);
+    }
+    bool v6 = strchr(s->host, ':') != NULL;
+    char *url = g_strdup_printf(v6 ? "sip:[%s]:%d" : "sip:%s:%d", s->host,
+                                s->tls ? s->port : cfg->sip_listen.port);
+    char *ua = g_strdup_printf("%s", GW_SERVER_VERSION);
+    /*
+     * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
+     * send (AUTOANSWER 0), ACKs too (AUTOACK 0: a late-offer 2xx needs the other
+     * leg's answer in its ACK). REGISTER is handled by gw_reg (APPL_METHOD).
+     */
+    nua_t *nua = nua_create(
+        s->root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+        NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1),
+        NUTAG_APPL_METHOD("REGISTER"),
+        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
+        NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
+        NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
+        SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
+        NTATAG_UDP_MTU(65535), TAG_IF(s->tls, NUTAG_SIPS_URL(surl)),
+        TAG_IF(s->tls, TPTAG_CERTIFICATE(s->tls ? gw_siptls_dir(s->tls) : NULL)),
+        TAG_IF(s->tls, TPTAG_TLS_VERIFY_POLICY(s->tls ? gw_siptls_policy(s->tls) : 0)), TAG_END());
+    if (!nua)
+        *err = g_strdup_printf("sip: cannot listen on %s (udp+tcp)%s%s%s", url, surl ? " and " : "",
+                               surl ? surl : "", surl ? " (tls)" : "");
+    g_free(ua);
+    g_free(url);
+    g_free(surl);
+    return nua;
+}
+
 gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
 {
     const gw_config *cfg = srv->cfg;
@@ -228,7 +317,9 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->calls = calls;
     s->pings = g_hash_table_new_full(g_direct_hash, g_direct_equal, ping_destroy, NULL);
     su_init();
-    su_log_redirect(NULL, sofia_log, NULL);
+    su_log_redirect(NULL, sofia_log, s);
+    if (cfg->sips_listen.host)
+        su_log_set_level(tport_log, 3); /* the TLS errors (tls_log_line) */
     su_root_t *root = su_glib_root_create(s);
     if (!root) {
         *err = g_strdup("sip: cannot create the sofia-sip root");
@@ -239,29 +330,21 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->root = root;
     g_source_attach(su_glib_root_gsource(root), NULL);
     s->host = g_strdup(cfg->sip_listen.host);
-    bool v6 = strchr(s->host, ':') != NULL;
-    char *url = g_strdup_printf(v6 ? "sip:[%s]:%d" : "sip:%s:%d", s->host, cfg->sip_listen.port);
-    char *ua = g_strdup_printf("%s", GW_SERVER_VERSION);
-    /*
-     * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
-     * send (AUTOANSWER 0), ACKs too (AUTOACK 0: a late-offer 2xx needs the other
-     * leg's answer in its ACK). REGISTER is handled by gw_reg (APPL_METHOD).
-     */
-    s->nua = nua_create(
-        root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
-        NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1), NUTAG_APPL_METHOD("REGISTER"),
-        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
-        NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
-        NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
-        SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
-        NTATAG_UDP_MTU(65535), TAG_END());
-    g_free(ua);
-    if (!s->nua) {
-        *err = g_strdup_printf("sip: cannot listen on %s (udp+tcp)", url);
-        g_free(url);
+    /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
+    s->tls = gw_siptls_new(cfg, err);
+    if (*err)
         goto fail;
+    /* Ports we pick ourselves (port 0 with SIPS) may be taken before sofia-sip binds
+     * them: a few tries, each with new ones. */
+    bool probed = s->tls && (!cfg->sip_listen.port || !cfg->sips_listen.port);
+    for (int attempt = 0; !s->nua && attempt < (probed ? 5 : 1); attempt++) {
+        g_free(*err);
+        *err = NULL;
+        s->nua = create_nua(s, cfg, err);
     }
-    g_free(url);
+    gw_siptls_loaded(s->tls); /* the transport has read the key: drop our private copy */
+    if (!s->nua)
+        goto fail;
     nua_get_params(s->nua, TAG_ANY(), TAG_END());
     wait_flag(&s->got_params);
     if (!s->got_params || s->port <= 0) {
@@ -273,6 +356,11 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         goto fail;
     s->b2b = gw_b2bua_new(s);
     LOG_INFO(sip, "SIP listening on %s:%d (udp, tcp)", s->host, s->port);
+    if (s->tls)
+        LOG_INFO(sip, "SIPS listening on %s:%d (tls, certificates %s, verify %s)",
+                 cfg->sips_listen.host, s->sips_port,
+                 cfg->sip_tls.cert_dir ? gw_siptls_dir(s->tls) : "from sip-tls-cert/-key/-ca",
+                 gw_siptls_policy_name(s->tls));
     return s;
 fail:
     gw_sip_free(&s);
@@ -282,6 +370,11 @@ fail:
 int gw_sip_port(const gw_sip *s)
 {
     return s ? s->port : 0;
+}
+
+int gw_sip_sips_port(const gw_sip *s)
+{
+    return s ? s->sips_port : 0;
 }
 
 void gw_sip_free(gw_sip **ps)
@@ -297,13 +390,17 @@ void gw_sip_free(gw_sip **ps)
         wait_flag(&s->shutdown_done);
         nua_destroy(s->nua);
     }
+    if (s->tls_idle)
+        g_source_remove(s->tls_idle);
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
     if (s->root)
         su_root_destroy(s->root);
+    su_log_redirect(NULL, NULL, NULL); /* sofia_log's stream is s */
     su_deinit();
     if (s->pings)
         g_hash_table_destroy(s->pings);
+    gw_siptls_free(&s->tls);
     g_free(s->host);
     g_free(s);
     *ps = NULL;

@@ -24,9 +24,14 @@ typedef struct gw_sip {
     int port;        /* bound UDP and TCP port (same number for both) */
     struct gw_reg *reg;
     struct gw_b2bua *b2b;
-    bool got_params;    /* nua_r_get_params seen (bound port known) */
-    bool shutdown_done; /* nua_r_shutdown seen */
-    void *pings;        /* GHashTable of the gw_sip_ping in flight (nua_r_options owners) */
+    bool got_params;       /* nua_r_get_params seen (bound port known) */
+    bool shutdown_done;    /* nua_r_shutdown seen */
+    void *pings;           /* GHashTable of the gw_sip_ping in flight (nua_r_options owners) */
+    struct gw_siptls *tls; /* SIPS settings (gw_siptls.c), NULL = no TLS transport */
+    int sips_port;         /* bound TLS port, 0 without SIPS */
+    char tls_subject[128]; /* certificate named by sofia's last verification error */
+    char tls_reason[128];  /* and its reason */
+    unsigned tls_idle;     /* GSource of the pending gw_b2bua_tls_refused */
 } gw_sip;
 
 /*
@@ -36,6 +41,8 @@ typedef struct gw_sip {
 gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err);
 /* Bound port (UDP and TCP). */
 int gw_sip_port(const gw_sip *s);
+/* Bound TLS port (sips-listen), 0 without SIPS. */
+int gw_sip_sips_port(const gw_sip *s);
 /* Release every call leg, shut nua down (bounded wait) and free everything. */
 void gw_sip_free(gw_sip **s);
 /* The operation table the call model drives (gw_calls_set_sip(calls, ops, sip)). */

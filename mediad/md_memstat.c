@@ -26,11 +26,13 @@ static size_t params_bytes(const md_params *p)
 static void tally_call(md_tally *t, const md_call *c)
 {
     t->calls++;
-    t->bytes += sizeof(*c) + params_bytes(&c->params);
+    t->bytes += sizeof(*c) + params_bytes(&c->params) + strlen(c->conf) + 1;
     for (int i = 0; i < c->nlegs; i++) {
         const md_leg *l = c->legs[i];
         t->legs++;
-        t->bytes += sizeof(*l) + params_bytes(&l->uri) + (l->sdp ? strlen(l->sdp) + 1 : 0);
+        t->bytes += sizeof(*l) + params_bytes(&l->uri) + (l->sdp ? strlen(l->sdp) + 1 : 0) +
+                    strlen(l->dn) + 1 + strlen(l->callid) + 1 +
+                    (size_t)l->mcap * (sizeof(*l->ms) + sizeof(*l->st) + sizeof(*l->port));
         for (int k = 0; k < l->nstreams; k++)
             if (l->st[k])
                 t->streams++;
@@ -38,7 +40,8 @@ static void tally_call(md_tally *t, const md_call *c)
     for (int i = 0; i < c->nrecs; i++) {
         const md_rec *r = c->recs[i];
         t->recs++;
-        t->bytes += sizeof(*r) + (r->ruri ? strlen(r->ruri) + 1 : 0);
+        t->bytes += sizeof(*r) + (r->ruri ? strlen(r->ruri) + 1 : 0) + strlen(r->record_id) + 1 +
+                    strlen(r->dest) + 1;
         for (int k = 0; k < r->nm; k++)
             if (r->m[k].st)
                 t->streams++;

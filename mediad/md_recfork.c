@@ -86,7 +86,11 @@ int md_recfork_event(md_ctx *ctx, md_rec *r, int event, int status, nua_handle_t
     r->nh = nh;
     for (int j = 0; j < r->nfork; j++)
         drop(r, j, 0);
-    snprintf(r->dest, sizeof(r->dest), "%s", r->fork_dest[k]);
+    char *dest = strdup(r->fork_dest[k]);
+    if (dest) {
+        free(r->dest);
+        r->dest = dest;
+    }
     char *ruri = strdup(r->fork_ruri[k]);
     if (ruri) {
         free(r->ruri);

@@ -70,19 +70,18 @@ static int plan_forks(md_rec *r, const md_params *p)
     const char *list = md_params_get(p, "destfork");
     if (r->dest_index != 0 || !list || !*list)
         return 0;
-    char saved[sizeof r->dest], *buf = malloc(2048), *copy = strdup(list);
+    char *saved = r->dest, *buf = malloc(2048), *copy = strdup(list);
     int rc = buf && copy ? 0 : -1;
-    memcpy(saved, r->dest, sizeof saved);
     for (char *save = NULL, *u = copy ? strtok_r(copy, ", ", &save) : NULL; u && !rc;
          u = strtok_r(NULL, ", ", &save)) {
         char hostport[256];
         if (r->nfork >= MD_MAX_FORK)
             break;
-        if (strlen(u) >= sizeof r->dest || dest_hostport(u, hostport, sizeof hostport)) {
+        if (strlen(u) >= MD_DEST_LEN || dest_hostport(u, hostport, sizeof hostport)) {
             rc = -1;
             break;
         }
-        snprintf(r->dest, sizeof r->dest, "%s", u); /* scheme and transport of this fork */
+        r->dest = u; /* scheme and transport of this fork, for build_ruri_into */
         if (build_ruri_into(r, p, hostport, buf, 2048)) {
             rc = -1;
             break;
@@ -93,7 +92,7 @@ static int plan_forks(md_rec *r, const md_params *p)
             rc = -1;
         r->nfork++;
     }
-    memcpy(r->dest, saved, sizeof saved);
+    r->dest = saved;
     if (rc || r->nfork < 2)
         md_recfork_release(r);
     free(buf);
@@ -166,8 +165,14 @@ static md_rec *new_rec(md_call *c, int dest_index, const char *dest, const char 
     r->kind = MD_KIND_REC;
     r->call = c;
     r->dest_index = dest_index;
-    snprintf(r->dest, sizeof(r->dest), "%s", dest);
-    snprintf(r->record_id, sizeof(r->record_id), "%s", id);
+    r->dest = md_strdup_cap(dest, MD_DEST_LEN);
+    r->record_id = md_strdup_cap(id, MD_ID_LEN);
+    if (!r->dest || !r->record_id) {
+        free(r->dest);
+        free(r->record_id);
+        free(r);
+        return NULL;
+    }
     r->siprec = siprec;
     uint32_t v = 0;
     if (getrandom(&v, sizeof(v), 0) != sizeof(v))

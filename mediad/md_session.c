@@ -22,13 +22,22 @@ static uint64_t rand_u32(void)
     return v;
 }
 
+char *md_strdup_cap(const char *s, size_t cap)
+{
+    return strndup(s ? s : "", cap - 1);
+}
+
 md_call *md_call_new(md_ctx *ctx, const char *conf)
 {
     md_call *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     c->ctx = ctx;
-    snprintf(c->conf, sizeof(c->conf), "%s", conf);
+    c->conf = md_strdup_cap(conf, MD_ID_LEN);
+    if (!c->conf) {
+        free(c);
+        return NULL;
+    }
     md_params_init(&c->params);
     return c;
 }
@@ -64,6 +73,8 @@ void md_rec_release(md_rec *r, const md_media_env *env)
     md_srtp_free(&r->srtp);
     md_recfork_release(r);
     free(r->ruri);
+    free(r->record_id);
+    free(r->dest);
     free(r);
 }
 
@@ -78,6 +89,7 @@ void md_call_free(md_call **pc, const md_media_env *env)
         md_call_remove_leg(c, c->legs[0], env);
     md_mixer_call_free(c);
     md_params_clear(&c->params);
+    free(c->conf);
     free(c);
     *pc = NULL;
 }
@@ -91,8 +103,14 @@ md_leg *md_call_add_leg(md_call *c, const char *dn, const char *callid)
         return NULL;
     l->kind = MD_KIND_LEG;
     l->call = c;
-    snprintf(l->dn, sizeof(l->dn), "%s", dn ? dn : "");
-    snprintf(l->callid, sizeof(l->callid), "%s", callid ? callid : "");
+    l->dn = md_strdup_cap(dn, MD_DN_LEN);
+    l->callid = md_strdup_cap(callid, MD_ID_LEN);
+    if (!l->dn || !l->callid) {
+        free(l->dn);
+        free(l->callid);
+        free(l);
+        return NULL;
+    }
     md_params_init(&l->uri);
     l->sess_id = rand_u32();
     l->version = 1;
@@ -126,6 +144,11 @@ void md_call_remove_leg(md_call *c, md_leg *l, const md_media_env *env)
     md_params_clear(&l->uri);
     md_srtp_free(&l->srtp);
     free(l->sdp);
+    free(l->dn);
+    free(l->callid);
+    free(l->ms);
+    free(l->st);
+    free(l->port);
     free(l);
 }
 
@@ -173,12 +196,35 @@ ar_sdp *md_leg_parse_sdp(const md_leg *l)
     return s;
 }
 
+/* Room for n m= lines in the leg's per-line arrays (new entries zeroed); 0 or -1. */
+static int grow_media(md_leg *l, int n)
+{
+    md_media_sum *ms = realloc(l->ms, (size_t)n * sizeof(*ms));
+    if (ms)
+        l->ms = ms;
+    md_stream **st = ms ? realloc(l->st, (size_t)n * sizeof(*st)) : NULL;
+    if (st)
+        l->st = st;
+    uint16_t *port = st ? realloc(l->port, (size_t)n * sizeof(*port)) : NULL;
+    if (!port)
+        return -1;
+    l->port = port;
+    size_t k = (size_t)l->mcap, add = (size_t)(n - l->mcap);
+    memset(l->ms + k, 0, add * sizeof(*ms));
+    memset(l->st + k, 0, add * sizeof(*st));
+    memset(l->port + k, 0, add * sizeof(*port));
+    l->mcap = n;
+    return 0;
+}
+
 int md_leg_apply_sdp(md_leg *l, const ar_sdp *sdp, const char *text, size_t len,
                      const md_media_env *env)
 {
     int first = l->sdp == NULL;
     if (!first && sdp->nmedia < l->nstreams)
         return AR_E_SDP_MALFORMED; /* RFC 3264 8: m= lines are never removed */
+    if (sdp->nmedia > l->mcap && grow_media(l, sdp->nmedia) != 0)
+        return AR_E_NOMEM;
     char *copy = malloc(len + 1);
     if (!copy)
         return AR_E_NOMEM;

@@ -12,8 +12,10 @@
 #define MD_MAX_LEGS      4
 #define MD_MAX_RECS      8
 #define MD_REC_MAX_MEDIA 8
-#define MD_ID_LEN        128
-#define MD_MAX_FORK      8 /* parallel forking: recorders one INVITE goes to */
+#define MD_ID_LEN        128 /* ids (conference, Call-ID, record id) keep < MD_ID_LEN bytes */
+#define MD_DN_LEN        64  /* a DN keeps < MD_DN_LEN bytes */
+#define MD_DEST_LEN      128 /* a recorder URI keeps < MD_DEST_LEN bytes (reports truncate) */
+#define MD_MAX_FORK      8   /* parallel forking: recorders one INVITE goes to */
 
 typedef struct md_ctx md_ctx; /* the daemon (md_sip.h) */
 typedef struct md_call md_call;
@@ -35,16 +37,19 @@ enum { MD_KIND_LEG = 0x4c454721, MD_KIND_REC = 0x52454321 };
 typedef struct md_leg {
     int kind; /* MD_KIND_LEG */
     md_call *call;
-    char dn[64];
-    char callid[MD_ID_LEN];
-    void *nh;                          /* nua_handle_t * (opaque here so this module has no SIP) */
-    md_params uri;                     /* Request-URI parameters */
-    char *sdp;                         /* the party's last SDP text; NULL until one came */
-    md_media_sum ms[AR_SDP_MAX_MEDIA]; /* what the data path and planning need of it */
-    uint64_t sess_id, version;         /* our o= line toward this leg */
-    int nstreams;                      /* m= lines seen (streams or rejected slots) */
-    md_stream *st[AR_SDP_MAX_MEDIA];   /* NULL for rejected/unsupported m= lines */
-    uint16_t port[AR_SDP_MAX_MEDIA];
+    char *dn;      /* heap, at its length (< MD_DN_LEN): strings sized to content */
+    char *callid;  /* heap (< MD_ID_LEN) */
+    void *nh;      /* nua_handle_t * (opaque here so this module has no SIP) */
+    md_params uri; /* Request-URI parameters */
+    char *sdp;     /* the party's last SDP text; NULL until one came */
+    /* Per m= line, mcap entries (grown with the party's m= lines, usually 1 or 2 of the
+     * AR_SDP_MAX_MEDIA allowed): indexes < nstreams are valid. */
+    int mcap;
+    md_media_sum *ms;          /* what the data path and planning need of it */
+    uint64_t sess_id, version; /* our o= line toward this leg */
+    int nstreams;              /* m= lines seen (streams or rejected slots) */
+    md_stream **st;            /* NULL for rejected/unsupported m= lines */
+    uint16_t *port;
     int joined;                 /* named in an MSML <join> */
     int offer_pending;          /* we offered in a 2xx, the ACK carries the answer */
     struct md_srtp_state *srtp; /* SRTP keys (md_srtp.h); NULL while every line is clear */
@@ -74,9 +79,9 @@ _Static_assert(AR_SDP_MAX_MEDIA <= 127, "md_rec_media indexes m= lines in an int
 typedef struct md_rec {
     int kind; /* MD_KIND_REC */
     md_call *call;
-    int dest_index; /* 0 = dest, 1 = dest2 */
-    char record_id[MD_ID_LEN];
-    char dest[128];   /* recorder URI as given (truncated in reports) */
+    int dest_index;   /* 0 = dest, 1 = dest2 */
+    char *record_id;  /* heap (< MD_ID_LEN) */
+    char *dest;       /* recorder URI as given, heap (< MD_DEST_LEN) */
     char *ruri;       /* Request-URI sent (heap) */
     int siprec;       /* RFC 7866 dialect */
     md_leg *party[2]; /* recorded parties, in m= order (dn, otherDN) */
@@ -105,7 +110,7 @@ typedef struct md_rec {
 
 struct md_call {
     md_ctx *ctx;
-    char conf[MD_ID_LEN];
+    char *conf; /* heap (< MD_ID_LEN) */
     md_leg *legs[MD_MAX_LEGS];
     int nlegs;
     md_params params; /* URI defaults merged with gvp:param */
@@ -141,6 +146,9 @@ typedef struct {
     int rec_srtp;           /* recorders get RTP/SAVP unless a srtp param says otherwise */
     int rec_srtp_fallback;  /* recorder answered RTP/AVP: 1 = send clear, 0 = refuse */
 } md_media_env;
+
+/* A heap copy of s (NULL = "") cut to fewer than cap bytes; NULL when out of memory. */
+char *md_strdup_cap(const char *s, size_t cap);
 
 md_call *md_call_new(md_ctx *ctx, const char *conf);
 /* Releases every stream; the caller has ended the SIP dialogs. */

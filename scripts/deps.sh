@@ -10,6 +10,8 @@ AREC_PACKAGES=(
   libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib libjson-c-dev
   libsofia-sip-ua-dev libsofia-sip-ua-glib-dev libsrtp2-dev libpq-dev libxml2-dev
   libcmocka-dev libcurl4-openssl-dev
+  # libre's OpenSSL SRTP: -DAREC_SRTP_BACKEND=libre and bench_srtp (docs/mediad.md "SRTP")
+  libre-dev
   # runtime peers and test tools
   postgresql sip-tester python3 python3-websockets python3-pytest sox procps iproute2 openssl
   # softphone for the call tests (tests/integration/calls/test_baresip.py)

@@ -6,7 +6,7 @@
 
 # Start one instance: NAME (mediad, mediad2...), RTP range, env prefix (MEDIAD, MEDIAD2...).
 mediad_start_one() {
-    local dir="$1" name="$2" rtp="$3" envp="$4" bin pid port
+    local dir="$1" name="$2" rtp="$3" envp="$4" bin pid port sport
     bin="$(stack_bin mediad mediad)" || return 1
     rm -f "$dir/$name.ports"
     # setsid: mediad outlives the shell that started it (scripts/demo exits).
@@ -22,6 +22,9 @@ mediad_start_one() {
     fi
     stack_setenv "$dir" "${envp}_PID" "$pid"
     stack_setenv "$dir" "${envp}_SIP_ADDR" "127.0.0.1:$port"
+    # SIPS (MEDIAD_OPTS with --tls-cert-dir): its TLS port, for STACK_SIPS=1.
+    sport="$(stack_port_of "$dir/$name.ports" SIPS_PORT)"
+    [ -z "$sport" ] || stack_setenv "$dir" "${envp}_SIPS_ADDR" "127.0.0.1:$sport"
     echo "stack: $name $pid: SIP 127.0.0.1:$port (UDP)"
 }
 

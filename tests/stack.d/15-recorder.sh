@@ -7,7 +7,7 @@
 
 # Start one instance: NAME (recorder, recorder2...), recordings folder, env prefix.
 recorder_start_one() {
-    local dir="$1" name="$2" rdir="$3" envp="$4" bin pid port opts_var="${4}_OPTS"
+    local dir="$1" name="$2" rdir="$3" envp="$4" bin pid port sport opts_var="${4}_OPTS"
     bin="$(stack_bin recorder arec-recorder)" || return 1
     mkdir -p "$rdir"
     rm -f "$dir/$name.ports"
@@ -26,6 +26,9 @@ recorder_start_one() {
     stack_setenv "$dir" "${envp}_PID" "$pid"
     stack_setenv "$dir" "${envp}_DIR" "$rdir"
     stack_setenv "$dir" "${envp}_SIP_ADDR" "127.0.0.1:$port"
+    # SIPS (RECORDER_OPTS with --tls-cert-dir): its TLS port, for STACK_SIPS=1.
+    sport="$(stack_port_of "$dir/$name.ports" SIPS_PORT)"
+    [ -z "$sport" ] || stack_setenv "$dir" "${envp}_SIPS_ADDR" "127.0.0.1:$sport"
     echo "stack: arec-recorder $pid ($name): SIP 127.0.0.1:$port (UDP+TCP), recordings in $rdir"
 }
 

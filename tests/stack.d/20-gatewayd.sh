@@ -12,6 +12,14 @@ gatewayd_write_config() {
     # 14-mediad.sh and 15-recorder.sh ran first and wrote their addresses.
     md_addr="$(sed -n 's/^MEDIAD_SIP_ADDR=//p' "$dir/stack.env" 2>/dev/null || true)"
     rec_addr="$(sed -n 's/^RECORDER_SIP_ADDR=//p' "$dir/stack.env" 2>/dev/null || true)"
+    # STACK_SIPS=1 (docs/sip.md "SIPS"): gatewayd -> mediad and mediad -> recorder over TLS.
+    local md_uri="sip:$md_addr" rec_uri="sip:$rec_addr" sips
+    if [ "${STACK_SIPS:-}" = 1 ]; then
+        sips="$(sed -n 's/^MEDIAD_SIPS_ADDR=//p' "$dir/stack.env" 2>/dev/null || true)"
+        [ -z "$sips" ] || md_uri="sips:$sips"
+        sips="$(sed -n 's/^RECORDER_SIPS_ADDR=//p' "$dir/stack.env" 2>/dev/null || true)"
+        [ -z "$sips" ] || rec_uri="sips:$sips"
+    fi
     {
         echo "# Written by tests/stack for this stack only."
         echo "[gateway]"
@@ -41,7 +49,7 @@ gatewayd_write_config() {
             *) if [ "${STACK_RECORDERS:-1}" -gt 1 ]; then
                    echo "recording-dest = pool:recorders"
                else
-                   echo "recording-dest = sip:$rec_addr"
+                   echo "recording-dest = $rec_uri"
                fi ;;
             esac
         fi
@@ -51,7 +59,7 @@ gatewayd_write_config() {
             echo "[dn msml]"
             echo "type = VoIP Service"
             echo "service-type = msml"
-            echo "contact = sip:$md_addr"
+            echo "contact = $md_uri"
         fi
         gatewayd_write_pools "$dir"
         echo
@@ -185,6 +193,8 @@ gatewayd_up() {
     stack_setenv "$dir" GATEWAY_LOG "$dir/gatewayd.log"
     sip_port="$(stack_port_of "$dir/gatewayd.ports" SIP_PORT)"
     [ -z "$sip_port" ] || stack_setenv "$dir" SIP_ADDR "127.0.0.1:$sip_port"
+    sip_port="$(stack_port_of "$dir/gatewayd.ports" SIPS_PORT)"
+    [ -z "$sip_port" ] || stack_setenv "$dir" SIPS_ADDR "127.0.0.1:$sip_port"
     echo "stack: gatewayd $pid: T-Lib 127.0.0.1:$tlib_port, WebSocket ws://127.0.0.1:$ws_port/tlib, HTTP http://127.0.0.1:$http_port/"
 }
 

@@ -55,7 +55,7 @@ static const char *g_label = "mediad";
  * with its own; mediad decrypts each packet once and encrypts it per output. */
 static int g_srtp;
 static char g_party_crypto[AR_CRYPTO_LINE_MAX], g_sink_crypto[AR_CRYPTO_LINE_MAX];
-static ar_srtp *g_tx;
+static ar_srtp **g_tx; /* one outbound context per party stream, as a phone has */
 
 static uint64_t now_ns(void)
 {
@@ -361,7 +361,7 @@ static void tick(bench *b, int seq, uint8_t (*pk)[PKTCAP], struct sockaddr_in *d
         iov[n].iov_base = p;
         iov[n].iov_len = PKT;
         size_t plen = PKT;
-        if (g_srtp && ar_srtp_protect(g_tx, p, &plen, PKTCAP) == AR_E_OK)
+        if (g_srtp && ar_srtp_protect(g_tx[s], p, &plen, PKTCAP) == AR_E_OK)
             iov[n].iov_len = plen;
         memset(&mm[n].msg_hdr, 0, sizeof(mm[n].msg_hdr));
         mm[n].msg_hdr.msg_name = &dst[n];
@@ -611,10 +611,15 @@ int main(int argc, char **argv)
             ar_crypto_generate(&sk, 1, AR_CRYPTO_AES_CM_128_HMAC_SHA1_80) != AR_E_OK ||
             ar_crypto_build(&pk, g_party_crypto, sizeof(g_party_crypto)) != AR_E_OK ||
             ar_crypto_build(&sk, g_sink_crypto, sizeof(g_sink_crypto)) != AR_E_OK ||
-            ar_srtp_new(&g_tx, &pk, AR_SRTP_OUTBOUND) != AR_E_OK) {
+            !(g_tx = calloc((size_t)ncalls * 2, sizeof(*g_tx)))) {
             fprintf(stderr, "md_bench: SRTP setup failed\n");
             return 1;
         }
+        for (int i = 0; i < ncalls * 2; i++)
+            if (ar_srtp_new(&g_tx[i], &pk, AR_SRTP_OUTBOUND) != AR_E_OK) {
+                fprintf(stderr, "md_bench: SRTP setup failed\n");
+                return 1;
+            }
         anchors = 0; /* the anchors relay clear RTP: compare with a plain run instead */
     }
     bench *b = calloc(1, sizeof(*b));

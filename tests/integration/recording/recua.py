@@ -52,13 +52,15 @@ def sdp_dest(sdp):
 class Phone:
     """One SIP user agent with one call at a time."""
 
+    transport = "UDP"    # Via transport (recua_tls.TlsPhone: TLS)
+    contact_params = ""  # added to the Contact URI (";transport=tls")
+
     def __init__(self, dn, gw, tone_hz, *, log=None):
         self.dn = dn
         self.gw = gw  # (host, port)
         self.tone_hz = tone_hz
         self.log = log or (lambda *a: None)
-        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sip.bind(("127.0.0.1", 0))
+        self.sip = self._open_sip()
         self.port = self.sip.getsockname()[1]
         self.rtp = self._bind_rtp()
         self.rtp_port = self.rtp.getsockname()[1]
@@ -77,6 +79,14 @@ class Phone:
         threading.Thread(target=self._sip_loop, daemon=True).start()
         threading.Thread(target=self._rtp_loop, daemon=True).start()
         threading.Thread(target=self._rtp_rx, daemon=True).start()
+
+    def _open_sip(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        return s
+
+    def _contact(self):
+        return "Contact: <sip:%s@127.0.0.1:%d%s>\r\n" % (self.dn, self.port, self.contact_params)
 
     def _bind_rtp(self):
         for _ in range(100):
@@ -105,7 +115,8 @@ class Phone:
         self.sip.sendto(text.encode() + raw, addr or self.gw)
 
     def _via(self):
-        return "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n" % (self.port, _tag())
+        return "Via: SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n" % (
+            self.transport, self.port, _tag())
 
     def _respond(self, hdrs, code, reason, body="", to_tag=None, addr=None):
         text = "SIP/2.0 %d %s\r\n" % (code, reason)
@@ -116,7 +127,7 @@ class Phone:
             to += ";tag=" + to_tag
         text += "From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n" % (
             hdrs["from"][0], to, hdrs["call-id"][0], hdrs["cseq"][0])
-        text += "Contact: <sip:%s@127.0.0.1:%d>\r\n" % (self.dn, self.port)
+        text += self._contact()
         self._send(text, body, addr=addr)
 
     def _request(self, method, ruri, *, body="", extra="", cseq=None):
@@ -126,7 +137,7 @@ class Phone:
             self.dn, self.port, d["ltag"])
         text += "To: %s%s\r\n" % (d["to"], (";tag=" + d["rtag"]) if d.get("rtag") else "")
         text += "Call-ID: %s\r\nCSeq: %d %s\r\n" % (d["callid"], cseq or d["cseq"], method)
-        text += "Contact: <sip:%s@127.0.0.1:%d>\r\n" % (self.dn, self.port) + extra
+        text += self._contact() + extra
         self._send(text, body)
 
     def _event(self, *ev):

@@ -190,7 +190,8 @@ static void test_siprec_bodies(void **state)
     md_params_set(&c->params, "recmediactl", "1");
     md_params_set(&c->params, "audio-only", "1");
     md_params_set(&c->params, "dialect", "siprec");
-    snprintf(c->legs[0]->dn, sizeof(c->legs[0]->dn), "%s", "<&1001>");
+    free(c->legs[0]->dn);
+    c->legs[0]->dn = strdup("<&1001>");
     assert_int_equal(md_call_plan_recording(c, &env), AR_E_OK);
     md_rec *r = c->recs[0];
     assert_true(r->siprec);

@@ -1,0 +1,128 @@
+/* SRTP cost per packet: mediad's ar_srtp (Debian's libsrtp2) against libre's SRTP, if built. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ar_crypto.h"
+#include "ar_err.h"
+#include "ar_srtp.h"
+
+#ifdef AREC_HAVE_LIBRE
+#include <re.h>
+#endif
+
+/*
+ * AREC_SRTP_BACKEND_NAME: the ar_srtp backend of this build (libsrtp2 or libre).
+ * Why: Debian builds libsrtp2 against NSS, whose AES-CTR and HMAC-SHA1 backends create
+ * a PK11 context per packet (new IV, new digest). This measures protect and
+ * protect+unprotect of a 172-byte RTP packet (160 bytes of G.711) with
+ * AES_CM_128_HMAC_SHA1_80, through ar_srtp as mediad calls it, and through libre's
+ * OpenSSL-based SRTP (Debian libre-dev) when it was found at configure time.
+ *   bench_srtp [PACKETS]
+ */
+
+#define PKT_LEN 172
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void fill(uint8_t *p, int i)
+{
+    memset(p, 0xd5, PKT_LEN);
+    p[0] = 0x80;
+    p[1] = 0;
+    p[2] = (uint8_t)(i >> 8);
+    p[3] = (uint8_t)i;
+    memset(p + 4, 0, 4);
+    p[8] = 0x12;
+    p[9] = 0x34;
+    p[10] = 0x56;
+    p[11] = 0x78;
+}
+
+static int bench_ar(const ar_crypto *key, int n, int both)
+{
+    ar_srtp *tx = NULL, *rx = NULL;
+    if (ar_srtp_new(&tx, key, AR_SRTP_OUTBOUND) != AR_E_OK ||
+        ar_srtp_new(&rx, key, AR_SRTP_INBOUND) != AR_E_OK) {
+        fprintf(stderr, "bench_srtp: ar_srtp_new failed\n");
+        return -1;
+    }
+    uint8_t pkt[PKT_LEN + AR_SRTP_TRAILER_ROOM];
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        fill(pkt, i);
+        size_t len = PKT_LEN;
+        if (ar_srtp_protect(tx, pkt, &len, sizeof pkt) != AR_E_OK ||
+            (both && ar_srtp_unprotect(rx, pkt, &len) != AR_E_OK)) {
+            fprintf(stderr, "bench_srtp: ar_srtp failed at packet %d\n", i);
+            return -1;
+        }
+    }
+    double t1 = now();
+    printf("ar_srtp (%s):%*s %-18s %6.0f ns/packet\n", AREC_SRTP_BACKEND_NAME,
+           (int)(15 - strlen(AREC_SRTP_BACKEND_NAME)), "", both ? "protect+unprotect" : "protect",
+           (t1 - t0) / n * 1e9);
+    ar_srtp_free(&tx);
+    ar_srtp_free(&rx);
+    return 0;
+}
+
+#ifdef AREC_HAVE_LIBRE
+static int bench_re(const ar_crypto *key, int n, int both)
+{
+    struct srtp *tx = NULL, *rx = NULL;
+    if (srtp_alloc(&tx, SRTP_AES_CM_128_HMAC_SHA1_80, key->key, AR_CRYPTO_KEY_LEN, 0) ||
+        srtp_alloc(&rx, SRTP_AES_CM_128_HMAC_SHA1_80, key->key, AR_CRYPTO_KEY_LEN, 0)) {
+        fprintf(stderr, "bench_srtp: libre srtp_alloc failed\n");
+        return -1;
+    }
+    struct mbuf *mb = mbuf_alloc(PKT_LEN + 64);
+    uint8_t pkt[PKT_LEN];
+    int rc = 0;
+    double t0 = now();
+    for (int i = 0; i < n && rc == 0; i++) {
+        fill(pkt, i);
+        mbuf_rewind(mb);
+        mbuf_write_mem(mb, pkt, PKT_LEN);
+        mb->pos = 0;
+        rc = srtp_encrypt(tx, mb);
+        if (!rc && both) {
+            mb->pos = 0;
+            rc = srtp_decrypt(rx, mb);
+        }
+    }
+    double t1 = now();
+    if (rc)
+        fprintf(stderr, "bench_srtp: libre srtp failed (%d)\n", rc);
+    else
+        printf("libre direct:             %-18s %6.0f ns/packet\n",
+               both ? "protect+unprotect" : "protect", (t1 - t0) / n * 1e9);
+    mem_deref(mb);
+    mem_deref(tx);
+    mem_deref(rx);
+    return rc ? -1 : 0;
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 200000;
+    if (n <= 0)
+        n = 200000;
+    ar_crypto key = {.suite = AR_CRYPTO_AES_CM_128_HMAC_SHA1_80};
+    for (int i = 0; i < AR_CRYPTO_KEY_LEN; i++)
+        key.key[i] = (uint8_t)(i * 7 + 1);
+    int rc = bench_ar(&key, n, 0) || bench_ar(&key, n, 1);
+#ifdef AREC_HAVE_LIBRE
+    rc = rc || bench_re(&key, n, 0) || bench_re(&key, n, 1);
+#else
+    printf("libre: not built (install libre-dev and re-run cmake to compare)\n");
+#endif
+    return rc ? 1 : 0;
+}
