@@ -766,6 +766,21 @@ void gw_b2bua_shutdown(gw_b2bua *b)
     g_list_free(legs);
 }
 
+void gw_b2bua_drop_handles(gw_b2bua *b)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, b->legs);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        gw_leg *l = key;
+        if (!l->nh)
+            continue;
+        nua_handle_bind(l->nh, NULL);
+        nua_handle_destroy(l->nh);
+        l->nh = NULL;
+    }
+}
+
 void gw_b2bua_free(gw_b2bua **pb)
 {
     gw_b2bua *b = *pb;

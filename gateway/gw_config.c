@@ -256,6 +256,11 @@ const opt_desc gw_gateway_opts[] = {
     O("no-answer-timeout", OPT_INT, gw_config, no_answer_timeout, 1, 3600),
     O("session-expires", OPT_INT, gw_config, session_expires, 0, 86400),
     O("register-rate-limit", OPT_INT, gw_config, register_rate_limit, 1, 100000),
+    O("max-calls", OPT_INT, gw_config, max_calls, 0, 10000000),
+    O("max-call-rate", OPT_INT, gw_config, max_call_rate, 0, 1000000),
+    O("max-register-rate", OPT_INT, gw_config, max_register_rate, 0, 1000000),
+    O("overload-retry-after", OPT_INT, gw_config, overload_retry_after, 1, 3600),
+    O("shutdown-timeout-ms", OPT_INT, gw_config, shutdown_timeout_ms, 0, 60000),
     O("media-oos-check", OPT_INT, gw_config, media_oos_check, 0, 86400),
     O("media-oos-force", OPT_INT, gw_config, media_oos_force, 1, 1000),
     O("recorder-oos-check", OPT_INT, gw_config, recorder_oos_check, 0, 86400),
@@ -810,6 +815,8 @@ static void config_defaults(gw_config *c)
     c->no_answer_timeout = 20;
     c->session_expires = 1800;
     c->register_rate_limit = 20;
+    c->overload_retry_after = 5;
+    c->shutdown_timeout_ms = 2000;
     c->media_oos_check = c->recorder_oos_check = 10;
     c->media_oos_force = c->recorder_oos_force = 2;
     c->db.journal_max_bytes = 256ull << 20;

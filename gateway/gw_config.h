@@ -125,6 +125,12 @@ typedef struct gw_config {
     int no_answer_timeout;   /* seconds a leg may ring before NoAnswer */
     int session_expires;     /* RFC 4028 Session-Expires we ask for, 0 = no timer */
     int register_rate_limit; /* REGISTERs per second from one source address */
+    /* Load shedding (gw_overload.c, docs/calls.md "Overload"): 0 = no limit. */
+    int max_calls;            /* calls in progress */
+    int max_call_rate;        /* new calls (INVITEs) per second */
+    int max_register_rate;    /* REGISTERs per second, all sources together */
+    int overload_retry_after; /* Retry-After seconds in the 503 */
+    int shutdown_timeout_ms;  /* bound on the SIP stack's shutdown (BYEs to calls in progress) */
     /* SIP OPTIONS health checks (gw_health.c, docs/recording.md "Health checks"). */
     int media_oos_check, media_oos_force;       /* msml DNs without their own oos-* */
     int recorder_oos_check, recorder_oos_force; /* the recording-dest recorder */

@@ -20,15 +20,19 @@
 
 #include "ar_log.h"
 #include "gw_b2bua.h"
+#include "gw_call.h"
+#include "gw_metrics.h"
+#include "gw_overload.h"
 #include "gw_reg.h"
 
 /*
  * Largest message the parser takes (bigger ones close the TCP connection), and the
  * largest INVITE / REGISTER we act on: above it the answer is 513 Message Too Large.
  */
-#define GW_SIP_MAXSIZE          (256 * 1024)
-#define GW_SIP_MAX_REQUEST      16384
-#define GW_SIP_START_TIMEOUT_MS 5000
+#define GW_SIP_MAXSIZE           (256 * 1024)
+#define GW_SIP_MAX_REQUEST       16384
+#define GW_SIP_START_TIMEOUT_MS  5000
+#define GW_SIP_FINAL_SHUTDOWN_MS 500 /* after shutdown-timeout-ms, with the handles dropped */
 
 /* sofia's own log lines go to our "sip" subsystem at debug level. */
 static void sofia_log(void *stream, char const *fmt, va_list ap)
@@ -128,6 +132,34 @@ static bool on_ping_answer(gw_sip *s, int status, const char *phrase, void *hmag
     return true;
 }
 
+/*
+ * Load shedding, before any state exists for a new INVITE or a REGISTER: past a
+ * limit the answer is 503 + Retry-After and the handle goes at once.
+ */
+static bool shed(gw_sip *s, nua_t *nua, nua_handle_t *nh, bool invite)
+{
+    const gw_config *cfg = s->srv->cfg;
+    gw_ol_limits lim = {cfg->max_calls, cfg->max_call_rate, cfg->max_register_rate};
+    int64_t now = g_get_monotonic_time();
+    gw_ol_verdict v =
+        invite ? gw_overload_call(s->overload, &lim, s->calls ? gw_calls_count(s->calls) : 0, now)
+               : gw_overload_register(s->overload, &lim, now);
+    if (v == GW_OL_ADMIT)
+        return false;
+    gw_ctr.sip_shed[v]++;
+    if (gw_overload_should_log(s->overload, v, now))
+        LOG_WARN(sip, "%s refused 503: %s (%" G_GUINT64_FORMAT " so far)",
+                 invite ? "INVITE" : "REGISTER", gw_overload_reason(v),
+                 gw_overload_shed(s->overload, v));
+    char ra[16], warn[96];
+    snprintf(ra, sizeof ra, "%d", cfg->overload_retry_after);
+    snprintf(warn, sizeof warn, "399 gatewayd \"%s\"", gw_overload_reason(v));
+    nua_respond(nh, 503, "Service Unavailable", NUTAG_WITH_THIS(nua), SIPTAG_RETRY_AFTER_STR(ra),
+                SIPTAG_WARNING_STR(warn), TAG_END());
+    nua_handle_destroy(nh);
+    return true;
+}
+
 static bool is_request_event(nua_event_t ev)
 {
     switch (ev) {
@@ -160,7 +192,7 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
             s->shutdown_done = true;
         return;
     case nua_i_register:
-        if (too_large(nua, nh))
+        if (too_large(nua, nh) || shed(s, nua, nh, false))
             return;
         if (s->reg)
             gw_reg_on_register(s->reg, nh, sip, request_source(nua));
@@ -183,7 +215,7 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
     default:
         break;
     }
-    if (ev == nua_i_invite && !hmagic && too_large(nua, nh))
+    if (ev == nua_i_invite && !hmagic && (too_large(nua, nh) || shed(s, nua, nh, true)))
         return;
     if (s->b2b && gw_b2bua_on_event(s->b2b, ev, status, phrase, nh, (gw_leg *)hmagic, sip, tags,
                                     request_source(nua)))
@@ -203,10 +235,10 @@ static gboolean on_wait_timeout(gpointer ud)
  * Run the loop until flag is set or the timeout passes: only at start (the bound
  * port) and at stop (nua's shutdown), before / after the main loop runs.
  */
-static void wait_flag(const bool *flag)
+static void wait_flag(const bool *flag, int timeout_ms)
 {
     bool expired = false;
-    guint t = g_timeout_add(GW_SIP_START_TIMEOUT_MS, on_wait_timeout, &expired);
+    guint t = g_timeout_add((guint)timeout_ms, on_wait_timeout, &expired);
     while (!*flag && !expired)
         g_main_context_iteration(NULL, TRUE);
     if (!expired)
@@ -220,6 +252,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->srv = srv;
     s->calls = calls;
     s->pings = g_hash_table_new_full(g_direct_hash, g_direct_equal, ping_destroy, NULL);
+    s->overload = gw_overload_new();
     su_init();
     su_log_redirect(NULL, sofia_log, NULL);
     su_root_t *root = su_glib_root_create(s);
@@ -256,7 +289,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     }
     g_free(url);
     nua_get_params(s->nua, TAG_ANY(), TAG_END());
-    wait_flag(&s->got_params);
+    wait_flag(&s->got_params, GW_SIP_START_TIMEOUT_MS);
     if (!s->got_params || s->port <= 0) {
         *err = g_strdup("sip: the transport did not report its bound port");
         goto fail;
@@ -286,9 +319,27 @@ void gw_sip_free(gw_sip **ps)
         g_hash_table_remove_all(s->pings); /* before nua goes: their handles are nua's */
         if (s->b2b)
             gw_b2bua_shutdown(s->b2b);
+        /*
+         * Calls in progress got their BYE / CANCEL / 503 just above; nua_shutdown waits
+         * for those transactions. Bounded by shutdown-timeout-ms: a peer that never
+         * answers its BYE does not hold the process (nua_destroy drops what is left).
+         */
+        int64_t t0 = g_get_monotonic_time();
         nua_shutdown(s->nua);
-        wait_flag(&s->shutdown_done);
-        nua_destroy(s->nua);
+        wait_flag(&s->shutdown_done, s->srv->cfg->shutdown_timeout_ms);
+        if (!s->shutdown_done) {
+            /* Peers that did not answer: drop their transactions and ask again. */
+            if (s->b2b)
+                gw_b2bua_drop_handles(s->b2b);
+            nua_shutdown(s->nua);
+            wait_flag(&s->shutdown_done, GW_SIP_FINAL_SHUTDOWN_MS);
+        }
+        LOG_INFO(sip, "SIP shutdown %s after %" G_GINT64_FORMAT " ms",
+                 s->shutdown_done ? "complete" : "cut short", (g_get_monotonic_time() - t0) / 1000);
+        if (s->shutdown_done)
+            nua_destroy(s->nua);
+        else
+            LOG_ERR(sip, "SIP stack did not shut down: left to the process exit");
     }
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
@@ -297,6 +348,7 @@ void gw_sip_free(gw_sip **ps)
     su_deinit();
     if (s->pings)
         g_hash_table_destroy(s->pings);
+    gw_overload_free(&s->overload);
     g_free(s->host);
     g_free(s);
     *ps = NULL;

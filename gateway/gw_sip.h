@@ -9,6 +9,7 @@
 
 struct gw_reg;
 struct gw_b2bua;
+struct gw_overload;
 
 /*
  * One SIP user agent per gatewayd. nua runs in the loop's own thread
@@ -27,6 +28,7 @@ typedef struct gw_sip {
     bool got_params;    /* nua_r_get_params seen (bound port known) */
     bool shutdown_done; /* nua_r_shutdown seen */
     void *pings;        /* GHashTable of the gw_sip_ping in flight (nua_r_options owners) */
+    struct gw_overload *overload; /* load shedding of new INVITEs / REGISTERs */
 } gw_sip;
 
 /*
