@@ -32,7 +32,7 @@
 #define GW_SIP_MAXSIZE           (256 * 1024)
 #define GW_SIP_MAX_REQUEST       16384
 #define GW_SIP_START_TIMEOUT_MS  5000
-#define GW_SIP_FINAL_SHUTDOWN_MS 500 /* after shutdown-timeout-ms, with the handles dropped */
+#define GW_SIP_FINAL_SHUTDOWN_MS 1000 /* nua_shutdown once the legs are gone or dropped */
 
 /* sofia's own log lines go to our "sip" subsystem at debug level. */
 static void sofia_log(void *stream, char const *fmt, va_list ap)
@@ -188,6 +188,7 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
         on_get_params(s, tags);
         return;
     case nua_r_shutdown:
+        LOG_DEBUG(sip, "nua shutdown: %d %s", status, phrase);
         if (status >= 200)
             s->shutdown_done = true;
         return;
@@ -235,6 +236,22 @@ static gboolean on_wait_timeout(gpointer ud)
  * Run the loop until flag is set or the timeout passes: only at start (the bound
  * port) and at stop (nua's shutdown), before / after the main loop runs.
  */
+static bool legs_gone(gw_sip *s)
+{
+    return gw_b2bua_nlegs(s->b2b) == 0;
+}
+
+/* The loop runs until done(s) or timeout_ms pass (at stop only, the main loop is over). */
+static void wait_cond(bool (*done)(gw_sip *), gw_sip *s, int timeout_ms)
+{
+    bool expired = false;
+    guint t = g_timeout_add((guint)timeout_ms, on_wait_timeout, &expired);
+    while (!done(s) && !expired)
+        g_main_context_iteration(NULL, TRUE);
+    if (!expired)
+        g_source_remove(t);
+}
+
 static void wait_flag(const bool *flag, int timeout_ms)
 {
     bool expired = false;
@@ -317,23 +334,25 @@ void gw_sip_free(gw_sip **ps)
         return;
     if (s->nua) {
         g_hash_table_remove_all(s->pings); /* before nua goes: their handles are nua's */
-        if (s->b2b)
-            gw_b2bua_shutdown(s->b2b);
         /*
-         * Calls in progress got their BYE / CANCEL / 503 just above; nua_shutdown waits
-         * for those transactions. Bounded by shutdown-timeout-ms: a peer that never
-         * answers its BYE does not hold the process (nua_destroy drops what is left).
+         * Calls in progress get their BYE / CANCEL / 503 now; the loop runs until every
+         * leg has its answer or shutdown-timeout-ms passes. Legs still waiting then
+         * (a peer that never answers its BYE) have their handles destroyed, which ends
+         * their transactions, so nua_shutdown completes at once. This happens before
+         * nua_shutdown because nua ignores everything but shutdown after it.
          */
         int64_t t0 = g_get_monotonic_time();
-        nua_shutdown(s->nua);
-        wait_flag(&s->shutdown_done, s->srv->cfg->shutdown_timeout_ms);
-        if (!s->shutdown_done) {
-            /* Peers that did not answer: drop their transactions and ask again. */
-            if (s->b2b)
+        if (s->b2b) {
+            gw_b2bua_shutdown(s->b2b);
+            wait_cond(legs_gone, s, s->srv->cfg->shutdown_timeout_ms);
+            if (gw_b2bua_nlegs(s->b2b)) {
+                LOG_WARN(sip, "shutdown: %zu leg(s) did not answer their BYE / CANCEL in %d ms",
+                         gw_b2bua_nlegs(s->b2b), s->srv->cfg->shutdown_timeout_ms);
                 gw_b2bua_drop_handles(s->b2b);
-            nua_shutdown(s->nua);
-            wait_flag(&s->shutdown_done, GW_SIP_FINAL_SHUTDOWN_MS);
+            }
         }
+        nua_shutdown(s->nua);
+        wait_flag(&s->shutdown_done, GW_SIP_FINAL_SHUTDOWN_MS);
         LOG_INFO(sip, "SIP shutdown %s after %" G_GINT64_FORMAT " ms",
                  s->shutdown_done ? "complete" : "cut short", (g_get_monotonic_time() - t0) / 1000);
         if (s->shutdown_done)
