@@ -40,7 +40,9 @@ struct gw_leg {
     bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
     bool reinv_out;     /* our re-INVITE is pending */
     bool reinv_out_offerless;
-    bool reinv_in; /* a received re-INVITE waits for the model's answer */
+    bool reinv_in;         /* a received re-INVITE waits for the model's answer */
+    char *target;          /* outgoing: the Request-URI of our INVITE (the phone's contact) */
+    nua_handle_t *talk_nh; /* RequestAnswerCall's NOTIFY talk in flight (its own handle) */
     gw_media_dir reinv_in_dir;
     bool queued; /* a reinvite op arrived while another offer was pending */
     char *queued_sdp;
@@ -103,6 +105,11 @@ static void leg_free(gw_leg *l)
         nua_handle_bind(l->nh, NULL);
         nua_handle_destroy(l->nh);
     }
+    if (l->talk_nh) {
+        nua_handle_bind(l->talk_nh, NULL);
+        nua_handle_destroy(l->talk_nh);
+    }
+    g_free(l->target);
     gw_sdpx_origin_clear(&l->org);
     g_free(l->remote_sdp);
     g_free(l->queued_sdp);
@@ -262,6 +269,7 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
         nua_invite(l->nh, NUTAG_URL(ruri), SIPTAG_MAX_FORWARDS_STR(mfs),
                    SIPTAG_HEADER_STR(hdr->str), BODY_TAGS(body), TAG_END());
     LOG_INFO(sip, "leg %s: INVITE %s%s", l->peer, ruri, body ? "" : " (late offer)");
+    l->target = g_strdup(ruri);
     g_string_free(hdr, TRUE);
     g_free(from);
     g_free(to);
@@ -384,6 +392,36 @@ static void op_release(void *sipv, gw_leg *l, int sip_status, const char *reason
     }
 }
 
+/*
+ * RequestAnswerCall: the DN's `remote-answer` says how its phone takes a remote answer.
+ * notify-talk: an out-of-dialog NOTIFY with Event: talk to the phone's contact
+ * (BroadSoft / Polycom "talk" event); the phone then answers its ringing call as if the
+ * user had picked up. Subscription-State is terminated: no subscription is created.
+ * It goes on its own handle because nua refuses a NOTIFY inside an INVITE dialog
+ * without a subscription.
+ */
+static int op_remote_answer(void *sipv, gw_leg *l)
+{
+    gw_sip *sip = sipv;
+    const gw_dn_conf *dn = gw_config_find_dn(sip->srv->cfg, l->peer);
+    if (!dn || dn->remote_answer != GW_RA_NOTIFY_TALK)
+        return AR_E_UNSUPPORTED_OPERATION;
+    if (l->incoming || l->answered || l->ending || !l->target || l->talk_nh)
+        return AR_E_INVALID_CALL_STATE;
+    bool v6 = strchr(sip->host, ':') != NULL;
+    char *from = g_strdup_printf(v6 ? "<sip:gatewayd@[%s]:%d>" : "<sip:gatewayd@%s:%d>", sip->host,
+                                 sip->port);
+    l->talk_nh = nua_handle(sip->nua, (nua_hmagic_t *)l, SIPTAG_FROM_STR(from),
+                            SIPTAG_TO_STR(l->target), TAG_END());
+    g_free(from);
+    if (!l->talk_nh)
+        return AR_E_UNSUPPORTED_OPERATION;
+    LOG_INFO(sip, "leg %s: NOTIFY talk to %s (remote answer)", l->peer, l->target);
+    nua_notify(l->talk_nh, NUTAG_URL(l->target), NUTAG_NEWSUB(1), SIPTAG_EVENT_STR("talk"),
+               SIPTAG_SUBSCRIPTION_STATE_STR("terminated;reason=noresource"), TAG_END());
+    return AR_E_OK;
+}
+
 static int op_info(void *sipv, gw_leg *l, const char *content_type, const char *body)
 {
     (void)sipv;
@@ -400,7 +438,7 @@ static const gw_sip_ops b2b_ops = {
     .sdp_answer = op_sdp_answer,
     .reinvite = op_reinvite,
     .hold = op_hold,
-    .remote_answer = NULL, /* no phone here takes a remote "answer" (NOTIFY talk) */
+    .remote_answer = op_remote_answer,
     .release = op_release,
     .info = op_info,
 };
@@ -676,7 +714,6 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
                        nua_handle_t *nh, gw_leg *l, const sip_t *sip, tagi_t tags[],
                        const struct sockaddr *src)
 {
-    (void)phrase;
     switch (ev) {
     case nua_i_invite:
         if (!l)
@@ -726,6 +763,16 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             char *body = body_of(sip);
             gw_sipif_info(model(b), l->party, l, ev == nua_i_info ? 0 : status, body);
             g_free(body);
+        }
+        return l != NULL;
+    case nua_r_notify:
+        if (l && nh == l->talk_nh && status >= 200) {
+            if (status >= 300)
+                LOG_WARN(sip, "leg %s: remote answer refused: NOTIFY talk answered %d %s", l->peer,
+                         status, phrase ? phrase : "");
+            nua_handle_bind(nh, NULL);
+            nua_handle_destroy(nh);
+            l->talk_nh = NULL;
         }
         return l != NULL;
     case nua_r_bye:

@@ -278,6 +278,7 @@ const opt_desc gw_dn_opts[] = {
     O("service-type", OPT_STR, gw_dn_conf, service_type, 0, 0),
     O("prefix", OPT_STR, gw_dn_conf, prefix, 0, 0),
     O("refer-enabled", OPT_BOOL, gw_dn_conf, refer_enabled, 0, 0),
+    O("remote-answer", OPT_ANSWER, gw_dn_conf, remote_answer, 0, 0),
     O("make-call-rfc3725-flow", OPT_INT, gw_dn_conf, make_call_rfc3725_flow, 0, 1),
     O("sip-hold-rfc3264", OPT_BOOL, gw_dn_conf, sip_hold_rfc3264, 0, 0),
     O("oos-check", OPT_INT, gw_dn_conf, oos_check, 0, 86400),
@@ -374,6 +375,15 @@ static bool opt_apply(const opt_desc *d, void *base, const char *val, const char
                 "Routing Point, Voice Treatment Port, VoIP Service",
                 val);
         return false;
+    case OPT_ANSWER:
+        for (int m = GW_RA_NONE; m <= GW_RA_NOTIFY_TALK; m++) {
+            if (g_ascii_strcasecmp(val, gw_remote_answer_name((gw_remote_answer)m)) == 0) {
+                *(gw_remote_answer *)f = (gw_remote_answer)m;
+                return true;
+            }
+        }
+        err_add(errs, file, line, "%s: \"%s\" is not one of none, notify-talk", d->name, val);
+        return false;
     case OPT_LISTEN: {
         gw_listen l;
         if (!gw_listen_parse(val, &l)) {
@@ -426,6 +436,11 @@ static void rec_clear(gw_rec_opts *r)
     g_free(r->recording_filename);
     g_free(r->recording_dest);
     g_free(r->audiosrc);
+}
+
+const char *gw_remote_answer_name(gw_remote_answer m)
+{
+    return m == GW_RA_NOTIFY_TALK ? "notify-talk" : "none";
 }
 
 static void rec_init(gw_rec_opts *r)

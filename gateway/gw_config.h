@@ -23,6 +23,13 @@ typedef enum {
         GW_DN_NTYPES
 } gw_dn_type;
 
+/* How RequestAnswerCall makes a ringing phone answer (per DN `remote-answer`). */
+typedef enum {
+    GW_RA_NONE = 0,   /* it cannot: EventError */
+    GW_RA_NOTIFY_TALK /* in-dialog NOTIFY, Event: talk (BroadSoft / Polycom style) */
+} gw_remote_answer;
+const char *gw_remote_answer_name(gw_remote_answer m);
+
 const char *gw_dn_type_name(gw_dn_type t);
 
 /* Recording options shared by [gateway] (defaults) and [application] (overrides). */
@@ -48,6 +55,7 @@ typedef struct {
     char *service_type;       /* "msml" for a media-server VoIP Service DN */
     char *prefix;
     bool refer_enabled;
+    gw_remote_answer remote_answer;
     int make_call_rfc3725_flow; /* 0 or 1 */
     bool sip_hold_rfc3264;
     int oos_check;      /* seconds between OPTIONS checks, 0 = off, -1 = media-oos-check */
