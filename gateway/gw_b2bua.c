@@ -43,6 +43,10 @@ struct gw_leg {
     bool reinv_in;         /* a received re-INVITE waits for the model's answer */
     char *target;          /* outgoing: the Request-URI of our INVITE (the phone's contact) */
     nua_handle_t *talk_nh; /* RequestAnswerCall's NOTIFY talk in flight (its own handle) */
+    char *call_id;         /* the dialog's Call-ID (a REFER's Replaces names a leg by it) */
+    bool refer_pending;    /* a REFER is being acted on: its NOTIFY goes before any BYE */
+    guint refer_idle;      /* the REFER's transfer, queued until nua has sent the 202 */
+    char *refer_target, *refer_cid; /* its Refer-To user and Replaces Call-ID */
     gw_media_dir reinv_in_dir;
     bool queued; /* a reinvite op arrived while another offer was pending */
     char *queued_sdp;
@@ -110,6 +114,11 @@ static void leg_free(gw_leg *l)
         nua_handle_destroy(l->talk_nh);
     }
     g_free(l->target);
+    g_free(l->call_id);
+    if (l->refer_idle)
+        g_source_remove(l->refer_idle);
+    g_free(l->refer_target);
+    g_free(l->refer_cid);
     gw_sdpx_origin_clear(&l->org);
     g_free(l->remote_sdp);
     g_free(l->queued_sdp);
@@ -371,6 +380,18 @@ static int op_hold(void *sipv, gw_leg *l, bool on)
     return rc;
 }
 
+/* The final NOTIFY of a REFER (RFC 3515): the outcome as a sipfrag, subscription over. */
+static void refer_notify(gw_leg *l, int status)
+{
+    char frag[64];
+    const char *phrase = sip_status_phrase(status);
+    snprintf(frag, sizeof frag, "SIP/2.0 %d %s\r\n", status, phrase ? phrase : "");
+    l->refer_pending = false;
+    nua_notify(l->nh, NUTAG_SUBSTATE(nua_substate_terminated),
+               SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(frag),
+               TAG_END());
+}
+
 static void op_release(void *sipv, gw_leg *l, int sip_status, const char *reason)
 {
     (void)sipv;
@@ -388,6 +409,8 @@ static void op_release(void *sipv, gw_leg *l, int sip_status, const char *reason
     } else {
         if (l->ack_pending) /* a 2xx must be ACKed before the BYE */
             nua_ack(l->nh, TAG_END());
+        if (l->refer_pending) /* the transfer this leg asked for is done */
+            refer_notify(l, 200);
         nua_bye(l->nh, TAG_END());
     }
 }
@@ -548,6 +571,7 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     nua_handle_bind(nh, (nua_hmagic_t *)l);
     l->remote_sdp = body_of(sip);
     l->late_offer = l->remote_sdp == NULL;
+    l->call_id = sip->sip_call_id ? g_strdup(sip->sip_call_id->i_id) : NULL;
     gw_sip_incoming in = {
         .caller_dn = caller->number,
         .from_trunk = caller->type == GW_DN_TRUNK,
@@ -625,6 +649,8 @@ static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
         return;
     char *body = body_of(sip);
     gw_calls *c = model(b);
+    if (!l->call_id && sip && sip->sip_call_id)
+        l->call_id = g_strdup(sip->sip_call_id->i_id);
     if (!l->answered) {
         if (status < 200) {
             if (l->party && c)
@@ -688,6 +714,100 @@ static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
     }
     g_free(body);
     run_queued(l);
+}
+
+/* The leg of this gateway whose dialog has Call-ID call_id (Replaces), or NULL. */
+static gw_leg *leg_by_call_id(gw_b2bua *b, const char *call_id)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, b->legs);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        gw_leg *x = key;
+        if (x->call_id && strcmp(x->call_id, call_id) == 0 && !x->ending)
+            return x;
+    }
+    return NULL;
+}
+
+/*
+ * Call-ID out of a Refer-To's "?Replaces=<call-id>;to-tag=..;from-tag=.." (escaped), or
+ * NULL when there is none. g_free() it.
+ */
+static char *replaces_call_id(const url_t *u)
+{
+    const char *h = u->url_headers;
+    if (!h)
+        return NULL;
+    for (const char *p = h; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (g_ascii_strncasecmp(p, "Replaces=", 9) != 0)
+            continue;
+        const char *v = p + 9;
+        size_t n = strcspn(v, "&");
+        char *esc = g_strndup(v, n);
+        char *raw = g_malloc(n + 1);
+        url_unescape(raw, esc);
+        g_free(esc);
+        raw[strcspn(raw, ";")] = '\0';
+        if (!*raw) {
+            g_free(raw);
+            return NULL;
+        }
+        return raw;
+    }
+    return NULL;
+}
+
+/* The transfer a REFER asked for, run from the loop once nua has sent its 202. */
+static gboolean run_refer(gpointer ud)
+{
+    gw_leg *l = ud;
+    gw_b2bua *b = l->b;
+    l->refer_idle = 0;
+    char *target = l->refer_target, *cid = l->refer_cid;
+    l->refer_target = l->refer_cid = NULL;
+    int st;
+    gw_leg *other = cid ? leg_by_call_id(b, cid) : NULL;
+    if (!l->party || !model(b) || l->ending) {
+        st = 481;
+    } else if (cid && (!other || other == l || !other->party)) {
+        LOG_INFO(sip, "leg %s: REFER Replaces %s: no such dialog here", l->peer, cid);
+        st = 481;
+    } else {
+        l->refer_pending = true;
+        st = gw_sipif_refer(model(b), l->party, l, target, other ? other->party : NULL);
+    }
+    /* Still pending: the transfer left this leg up, or was refused. */
+    if (!l->ending && (l->refer_pending || st != 200))
+        refer_notify(l, st);
+    l->refer_pending = false;
+    g_free(target);
+    g_free(cid);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * In-dialog REFER from a phone: nua answers it 202 after this returns (and holds the
+ * implicit subscription); the transfer runs from the loop right after, so the phone sees
+ * 202, then the NOTIFY with the outcome, then (transfer done) the BYE of this leg.
+ */
+static void on_refer(gw_b2bua *b, gw_leg *l, const sip_t *sip)
+{
+    const sip_refer_to_t *rt = sip ? sip->sip_refer_to : NULL;
+    if (!rt || !rt->r_url->url_user || !*rt->r_url->url_user) {
+        LOG_WARN(sip, "leg %s: REFER without a Refer-To user: refused", l->peer);
+        refer_notify(l, 400);
+        return;
+    }
+    if (!l->party || !model(b) || l->ending || !l->answered || l->refer_idle) {
+        refer_notify(l, l->refer_idle ? 491 : 481);
+        return;
+    }
+    l->refer_target = g_strdup(rt->r_url->url_user);
+    l->refer_cid = replaces_call_id(rt->r_url);
+    LOG_INFO(sip, "leg %s: REFER to %s%s%s", l->peer, l->refer_target,
+             l->refer_cid ? " replacing " : "", l->refer_cid ? l->refer_cid : "");
+    l->refer_idle = g_idle_add(run_refer, l);
 }
 
 static void on_state(gw_b2bua *b, gw_leg *l, tagi_t tags[])
@@ -765,7 +885,14 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             g_free(body);
         }
         return l != NULL;
+    case nua_i_refer:
+        if (!l)
+            return false;
+        on_refer(b, l, sip);
+        return true;
     case nua_r_notify:
+        if (l && nh != l->talk_nh && status >= 300)
+            LOG_INFO(sip, "leg %s: NOTIFY (REFER outcome) answered %d", l->peer, status);
         if (l && nh == l->talk_nh && status >= 200) {
             if (status >= 300)
                 LOG_WARN(sip, "leg %s: remote answer refused: NOTIFY talk answered %d %s", l->peer,

@@ -293,7 +293,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->nua = nua_create(
         root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
         NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1), NUTAG_APPL_METHOD("REGISTER"),
-        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
+        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, REFER"),
         NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
         NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
         SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
