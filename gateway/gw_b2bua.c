@@ -787,22 +787,28 @@ static gboolean run_refer(gpointer ud)
 }
 
 /*
- * In-dialog REFER from a phone: nua answers it 202 after this returns (and holds the
- * implicit subscription); the transfer runs from the loop right after, so the phone sees
- * 202, then the NOTIFY with the outcome, then (transfer done) the BYE of this leg.
+ * In-dialog REFER from a phone (REFER is an application method: we answer it). 202
+ * first; the transfer runs right after from the loop, so the phone sees 202, then the
+ * NOTIFY with the outcome, then (transfer done) the BYE of this leg.
  */
 static void on_refer(gw_b2bua *b, gw_leg *l, const sip_t *sip)
 {
+    nua_t *nua = b->sip->nua;
     const sip_refer_to_t *rt = sip ? sip->sip_refer_to : NULL;
     if (!rt || !rt->r_url->url_user || !*rt->r_url->url_user) {
         LOG_WARN(sip, "leg %s: REFER without a Refer-To user: refused", l->peer);
-        refer_notify(l, 400);
+        respond_error(nua, l->nh, 400, "Refer-To names no number", true);
         return;
     }
-    if (!l->party || !model(b) || l->ending || !l->answered || l->refer_idle) {
-        refer_notify(l, l->refer_idle ? 491 : 481);
+    if (!l->party || !model(b) || l->ending || !l->answered) {
+        respond_error(nua, l->nh, 481, "no call to transfer on this dialog", true);
         return;
     }
+    if (l->refer_idle) {
+        respond_error(nua, l->nh, 491, "a REFER is already in progress", true);
+        return;
+    }
+    nua_respond(l->nh, 202, "Accepted", NUTAG_WITH_THIS(nua), TAG_END());
     l->refer_target = g_strdup(rt->r_url->url_user);
     l->refer_cid = replaces_call_id(rt->r_url);
     LOG_INFO(sip, "leg %s: REFER to %s%s%s", l->peer, l->refer_target,
@@ -886,9 +892,13 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
         }
         return l != NULL;
     case nua_i_refer:
-        if (!l)
-            return false;
-        on_refer(b, l, sip);
+        if (l) {
+            on_refer(b, l, sip);
+        } else {
+            /* A REFER outside any call dialog: nothing of ours to transfer. */
+            respond_error(b->sip->nua, nh, 403, "REFER outside a call is not served", true);
+            nua_handle_destroy(nh);
+        }
         return true;
     case nua_r_notify:
         if (l && nh != l->talk_nh && status >= 300)

@@ -288,11 +288,13 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     /*
      * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
      * send (AUTOANSWER 0), ACKs too (AUTOACK 0: a late-offer 2xx needs the other
-     * leg's answer in its ACK). REGISTER is handled by gw_reg (APPL_METHOD).
+     * leg's answer in its ACK). REGISTER is answered by gw_reg, REFER by the B2BUA
+     * (APPL_METHOD).
      */
     s->nua = nua_create(
         root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
         NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1), NUTAG_APPL_METHOD("REGISTER"),
+        NUTAG_APPL_METHOD("REFER"),
         SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, REFER"),
         NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
         NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),

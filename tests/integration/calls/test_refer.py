@@ -102,3 +102,21 @@ def test_refer_to_unknown_number(stack, calls):
         assert "CallState" not in seqs["5001"][-1] or seqs["5001"][-1]["CallState"] == 0
     finally:
         w.stop()
+
+
+def test_refer_out_of_dialog(stack):
+    """A REFER outside any call dialog transfers nothing: 403, no crash."""
+    import sipraw
+    host, _, port = stack.env["SIP_ADDR"].rpartition(":")
+    port = int(port)
+    u = sipraw.Udp()
+    try:
+        u.send(sipraw.request("REFER", f"sip:5001@{host}:{port}", host=host, port=port,
+                              local_port=u.port, from_user="5001", to_user="5002",
+                              headers=[("Refer-To", f"<sip:5003@{host}:{port}>")]), (host, port))
+        r = u.final(5)
+        assert r is not None
+        assert sipraw.status_of(r) == 403, r
+    finally:
+        u.close()
+    assert stack.alive()
