@@ -282,8 +282,10 @@ static bool consult_pair(gw_client *c, const tl_msg *m, int64_t ref, gw_dn *dn, 
     return true;
 }
 
-int gw_callreq_complete_transfer(gw_calls *calls, gw_call *main, gw_call *k, const char *dn)
+int gw_callreq_complete_transfer(gw_calls *calls, gw_call *main, gw_call *k, const char *dn_in)
 {
+    char dn[GW_NUM_MAX]; /* dn_in may be the leaving party's own copy */
+    g_strlcpy(dn, dn_in, sizeof dn);
     gw_party *a = gw_call_find_party(main, dn);
     gw_party *a2 = gw_call_find_party(k, dn);
     gw_party *dest = a2 ? gw_call_peer(k, a2) : NULL;
