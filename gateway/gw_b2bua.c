@@ -19,6 +19,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_sdp.h"
+#include "gw_refer.h"
 #include "gw_reg.h"
 #include "gw_sdpx.h"
 
@@ -730,34 +731,6 @@ static gw_leg *leg_by_call_id(gw_b2bua *b, const char *call_id)
     return NULL;
 }
 
-/*
- * Call-ID out of a Refer-To's "?Replaces=<call-id>;to-tag=..;from-tag=.." (escaped), or
- * NULL when there is none. g_free() it.
- */
-static char *replaces_call_id(const url_t *u)
-{
-    const char *h = u->url_headers;
-    if (!h)
-        return NULL;
-    for (const char *p = h; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (g_ascii_strncasecmp(p, "Replaces=", 9) != 0)
-            continue;
-        const char *v = p + 9;
-        size_t n = strcspn(v, "&");
-        char *esc = g_strndup(v, n);
-        char *raw = g_malloc(n + 1);
-        url_unescape(raw, esc);
-        g_free(esc);
-        raw[strcspn(raw, ";")] = '\0';
-        if (!*raw) {
-            g_free(raw);
-            return NULL;
-        }
-        return raw;
-    }
-    return NULL;
-}
-
 /* The transfer a REFER asked for, run from the loop once nua has sent its 202. */
 static gboolean run_refer(gpointer ud)
 {
@@ -810,7 +783,7 @@ static void on_refer(gw_b2bua *b, gw_leg *l, const sip_t *sip)
     }
     nua_respond(l->nh, 202, "Accepted", NUTAG_WITH_THIS(nua), TAG_END());
     l->refer_target = g_strdup(rt->r_url->url_user);
-    l->refer_cid = replaces_call_id(rt->r_url);
+    l->refer_cid = gw_refer_replaces_call_id(rt->r_url->url_headers);
     LOG_INFO(sip, "leg %s: REFER to %s%s%s", l->peer, l->refer_target,
              l->refer_cid ? " replacing " : "", l->refer_cid ? l->refer_cid : "");
     l->refer_idle = g_idle_add(run_refer, l);

@@ -1,4 +1,6 @@
 /* Transfers a phone starts with REFER: blind (Refer-To a number) or attended (Replaces). */
+#include "gw_refer.h"
+
 #include <string.h>
 
 #include "ar_err.h"
@@ -7,6 +9,59 @@
 #include "gw_callreq.h"
 #include "gw_config.h"
 #include "gw_sipif.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *gw_refer_replaces_call_id(const char *h)
+{
+    static const char key[] = "Replaces=";
+    while (h && *h) {
+        size_t n = strcspn(h, "&");
+        if (n > sizeof key - 1 && g_ascii_strncasecmp(h, key, sizeof key - 1) == 0) {
+            const char *v = h + sizeof key - 1, *end = h + n;
+            GString *out = g_string_new(NULL);
+            bool ok = true;
+            for (const char *p = v; p < end; p++) {
+                int c = (unsigned char)*p;
+                if (c == '%') {
+                    int hi = p + 1 < end ? hexval(p[1]) : -1;
+                    int lo = p + 2 < end ? hexval(p[2]) : -1;
+                    if (hi < 0 || lo < 0) {
+                        ok = false;
+                        break;
+                    }
+                    c = hi * 16 + lo;
+                    p += 2;
+                }
+                if (c == ';') /* to-tag / from-tag follow: not compared */
+                    break;
+                if (c <= 0x20 || c >= 0x7f) {
+                    ok = false;
+                    break;
+                }
+                g_string_append_c(out, (char)c);
+            }
+            if (!ok || out->len == 0 || out->len > GW_REFER_CALL_ID_MAX) {
+                g_string_free(out, TRUE);
+                return NULL;
+            }
+            return g_string_free(out, FALSE);
+        }
+        h += n;
+        if (*h == '&')
+            h++;
+    }
+    return NULL;
+}
 
 static bool live(gw_party *p, gw_leg *leg)
 {
