@@ -877,12 +877,15 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
         if (l && nh != l->talk_nh && status >= 300)
             LOG_INFO(sip, "leg %s: NOTIFY (REFER outcome) answered %d", l->peer, status);
         if (l && nh == l->talk_nh && status >= 200) {
-            if (status >= 300)
-                LOG_WARN(sip, "leg %s: remote answer refused: NOTIFY talk answered %d %s", l->peer,
-                         status, phrase ? phrase : "");
             nua_handle_bind(nh, NULL);
             nua_handle_destroy(nh);
             l->talk_nh = NULL;
+            if (status >= 300) {
+                LOG_WARN(sip, "leg %s: remote answer refused: NOTIFY talk answered %d %s", l->peer,
+                         status, phrase ? phrase : "");
+                if (l->party && model(b))
+                    gw_sipif_remote_answer_failed(model(b), l->party, l, status);
+            }
         }
         return l != NULL;
     case nua_r_bye:

@@ -143,6 +143,7 @@ static void on_answer_call(gw_client *c, int64_t ref, gw_call *call, gw_party *p
         return;
     }
     p->pending_ref = ref;
+    p->pending_client = c->id;
 }
 
 /* --- hold, retrieve --- */

@@ -1,4 +1,4 @@
-/* Transfers a phone starts with REFER: blind (Refer-To a number) or attended (Replaces). */
+/* Phone-side features: transfers a phone starts with REFER, refused remote answers. */
 #include "gw_refer.h"
 
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "gw_callreq.h"
 #include "gw_config.h"
 #include "gw_sipif.h"
+#include "gw_tlib.h"
 
 static int hexval(char c)
 {
@@ -119,4 +120,21 @@ int gw_sipif_refer(gw_calls *calls, gw_party *party, gw_leg *leg, const char *ta
     LOG_INFO(call, "REFER from %s: call %016llx transferred to %s", who, (unsigned long long)id,
              target);
     return 200;
+}
+
+void gw_sipif_remote_answer_failed(gw_calls *calls, gw_party *party, gw_leg *leg, int status)
+{
+    if (!live(party, leg) || !party->pending_ref)
+        return;
+    for (gw_client *c = calls->srv->clients; c; c = c->next) {
+        if (c->id != party->pending_client)
+            continue;
+        gw_tlib_send_error(c, AR_E_UNSUPPORTED_OPERATION, party->pending_ref,
+                           "the phone of DN %s refused the remote answer (NOTIFY talk answered "
+                           "%d): answer it on the phone",
+                           party->dn, status);
+        break;
+    }
+    party->pending_ref = 0;
+    party->pending_client = 0;
 }

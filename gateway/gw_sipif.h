@@ -256,4 +256,10 @@ void gw_sipif_dn_service(gw_calls *calls, const char *dn, bool in_service);
 int gw_sipif_refer(gw_calls *calls, gw_party *party, gw_leg *leg, const char *target,
                    gw_party *replaced);
 
+/*
+ * The phone refused the remote answer that ops.remote_answer asked for (status = the SIP
+ * answer to it): the RequestAnswerCall gets its EventError now; the call keeps ringing.
+ */
+void gw_sipif_remote_answer_failed(gw_calls *calls, gw_party *party, gw_leg *leg, int status);
+
 #endif

@@ -34,8 +34,9 @@ def response(req, status, phrase, *, to_tag=None, body=None, contact=None):
 
 
 class TalkPhone:
-    def __init__(self, dn, port):
+    def __init__(self, dn, port, refuse=None):
         self.dn = dn
+        self.refuse = refuse  # (status, phrase): answer the NOTIFY with it and keep ringing
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", port))
         self.port = port
@@ -71,6 +72,9 @@ class TalkPhone:
                                           contact=f"sip:{self.dn}@127.0.0.1:{self.port}"), addr)
             elif method == "NOTIFY":
                 self.notify = dict((k.lower(), v) for k, v in hdrs)
+                if self.refuse:
+                    self.sock.sendto(response(data, *self.refuse, to_tag="n" + tag), addr)
+                    continue
                 self.sock.sendto(response(data, 200, "OK", to_tag="n" + tag), addr)
                 if invite is not None and self.notify.get("event", "").split(";")[0] == "talk":
                     ok = response(invite, 200, "OK", to_tag=tag, body=SDP,
@@ -78,6 +82,10 @@ class TalkPhone:
                     self.answered.set()
             elif method == "ACK":
                 self.acked.set()
+            elif method == "CANCEL":
+                self.sock.sendto(response(data, 200, "OK", to_tag=tag), addr)
+                if invite is not None:
+                    self.sock.sendto(response(invite, 487, "Request Terminated", to_tag=tag), src)
             elif method == "BYE":
                 self.sock.sendto(response(data, 200, "OK"), addr)
                 self.byed.set()

@@ -81,3 +81,26 @@ def test_answer_unsupported_dn(stack, calls):
         wait_event(w, "5003", "EventAbandoned")
     finally:
         w.stop()
+
+
+def test_answer_refused_by_the_phone(stack, calls):
+    """The phone answers the NOTIFY 489 Bad Event: EventError for the request, still ringing."""
+    w = stack.watch("5001", "5002")
+    port = free_port()
+    calls.register("5002", port)
+    phone = TalkPhone("5002", port, refuse=(489, "Bad Event"))
+    try:
+        wait_event(w, "5002", "EventDNBackInService")
+        uac = calls.call("uac_cancel.xml", "5002", "5001")
+        ring = wait_event(w, "5002", "EventRinging")
+        r = request(stack, {"message": "RequestAnswerCall", "ThisDN": "5002",
+                            "ConnID": ring["ConnID"], "ReferenceID": 77})
+        assert r["message"] == "EventError" and r["ReferenceID"] == 77, r
+        assert r["ErrorCode"] == 207, r
+        assert "refused the remote answer (NOTIFY talk answered 489)" in r["ErrorMessage"], r
+        assert not phone.answered.is_set()
+        uac.ok()  # the caller gives up: the call was still ringing
+        wait_event(w, "5002", "EventAbandoned")
+    finally:
+        phone.close()
+        w.stop()
