@@ -120,3 +120,31 @@ def test_refer_out_of_dialog(stack):
     finally:
         u.close()
     assert stack.alive()
+
+
+def test_blind_refer_after_hold(stack, calls):
+    """Phones hold before they transfer: the held party is bridged to the target all the same."""
+    w = stack.watch("5001", "5007", "5008")
+    try:
+        p7 = calls.phone("5007", "uas_answer.xml")
+        p8 = calls.phone("5008", "uas_answer.xml", d=200)
+        wait_event(w, "5008", "EventDNBackInService")
+        uac = calls.call("uac_hold_refer.xml", "5007", "5001", d=300,
+                         keys={"target": "5008", "replaces": ""})
+        cid = wait_event(w, "5001", "EventEstablished")["ConnID"]
+        wait_event(w, "5001", "EventHeld")
+        uac.ok()
+        e8 = wait_event(w, "5008", "EventEstablished")
+        assert e8["ConnID"] == cid and e8["OtherDN"] == "5007", e8
+        request(stack, {"message": "RequestReleaseCall", "ThisDN": "5008", "ConnID": cid})
+        p7.ok()
+        p8.ok()
+        wait_event(w, "5007", "EventReleased")
+        seqs = sequences(w, stack, ["5001", "5007", "5008"])
+        assert names(seqs["5001"]) == ["EventDialing", "EventEstablished", "EventHeld",
+                                       "EventReleased"], dump(seqs)
+        assert names(seqs["5007"])[-2:] == ["EventPartyChanged", "EventReleased"], dump(seqs)
+        assert names(seqs["5008"]) == ["EventDNBackInService", "EventRinging",
+                                       "EventEstablished", "EventReleased"], dump(seqs)
+    finally:
+        w.stop()
