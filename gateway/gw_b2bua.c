@@ -19,6 +19,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "ar_sdp.h"
+#include "gw_refer.h"
 #include "gw_reg.h"
 #include "gw_sdpx.h"
 #include "gw_site.h"
@@ -43,7 +44,13 @@ struct gw_leg {
     bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
     bool reinv_out;     /* our re-INVITE is pending */
     bool reinv_out_offerless;
-    bool reinv_in; /* a received re-INVITE waits for the model's answer */
+    bool reinv_in;         /* a received re-INVITE waits for the model's answer */
+    char *target;          /* outgoing: the Request-URI of our INVITE (the phone's contact) */
+    nua_handle_t *talk_nh; /* RequestAnswerCall's NOTIFY talk in flight (its own handle) */
+    char *call_id;         /* the dialog's Call-ID (a REFER's Replaces names a leg by it) */
+    bool refer_pending;    /* a REFER is being acted on: its NOTIFY goes before any BYE */
+    guint refer_idle;      /* the REFER's transfer, queued until nua has sent the 202 */
+    char *refer_target, *refer_cid; /* its Refer-To user and Replaces Call-ID */
     gw_media_dir reinv_in_dir;
     bool queued; /* a reinvite op arrived while another offer was pending */
     char *queued_sdp;
@@ -110,6 +117,16 @@ static void leg_free(gw_leg *l)
         nua_handle_bind(l->nh, NULL);
         nua_handle_destroy(l->nh);
     }
+    if (l->talk_nh) {
+        nua_handle_bind(l->talk_nh, NULL);
+        nua_handle_destroy(l->talk_nh);
+    }
+    g_free(l->target);
+    g_free(l->call_id);
+    if (l->refer_idle)
+        g_source_remove(l->refer_idle);
+    g_free(l->refer_target);
+    g_free(l->refer_cid);
     gw_sdpx_origin_clear(&l->org);
     g_free(l->remote_sdp);
     g_free(l->queued_sdp);
@@ -310,6 +327,7 @@ static gw_leg *op_originate(void *sipv, gw_party *party, const gw_sip_target *t,
         nua_invite(l->nh, NUTAG_URL(ruri), SIPTAG_MAX_FORWARDS_STR(mfs),
                    SIPTAG_HEADER_STR(hdr->str), CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     LOG_INFO(sip, "leg %s: INVITE %s%s", l->peer, ruri, body ? "" : " (late offer)");
+    l->target = g_strdup(ruri);
     g_string_free(hdr, TRUE);
     g_free(from);
     g_free(to);
@@ -411,6 +429,18 @@ static int op_hold(void *sipv, gw_leg *l, bool on)
     return rc;
 }
 
+/* The final NOTIFY of a REFER (RFC 3515): the outcome as a sipfrag, subscription over. */
+static void refer_notify(gw_leg *l, int status)
+{
+    char frag[64];
+    const char *phrase = sip_status_phrase(status);
+    snprintf(frag, sizeof frag, "SIP/2.0 %d %s\r\n", status, phrase ? phrase : "");
+    l->refer_pending = false;
+    nua_notify(l->nh, NUTAG_SUBSTATE(nua_substate_terminated),
+               SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(frag),
+               TAG_END());
+}
+
 static void op_release(void *sipv, gw_leg *l, int sip_status, const char *reason)
 {
     (void)sipv;
@@ -428,8 +458,40 @@ static void op_release(void *sipv, gw_leg *l, int sip_status, const char *reason
     } else {
         if (l->ack_pending) /* a 2xx must be ACKed before the BYE */
             nua_ack(l->nh, TAG_END());
+        if (l->refer_pending) /* the transfer this leg asked for is done */
+            refer_notify(l, 200);
         nua_bye(l->nh, TAG_END());
     }
+}
+
+/*
+ * RequestAnswerCall: the DN's `remote-answer` says how its phone takes a remote answer.
+ * notify-talk: an out-of-dialog NOTIFY with Event: talk to the phone's contact
+ * (BroadSoft / Polycom "talk" event); the phone then answers its ringing call as if the
+ * user had picked up. Subscription-State is terminated: no subscription is created.
+ * It goes on its own handle because nua refuses a NOTIFY inside an INVITE dialog
+ * without a subscription.
+ */
+static int op_remote_answer(void *sipv, gw_leg *l)
+{
+    gw_sip *sip = sipv;
+    const gw_dn_conf *dn = gw_config_find_dn(sip->srv->cfg, l->peer);
+    if (!dn || dn->remote_answer != GW_RA_NOTIFY_TALK)
+        return AR_E_UNSUPPORTED_OPERATION;
+    if (l->incoming || l->answered || l->ending || !l->target || l->talk_nh)
+        return AR_E_INVALID_CALL_STATE;
+    bool v6 = strchr(sip->host, ':') != NULL;
+    char *from = g_strdup_printf(v6 ? "<sip:gatewayd@[%s]:%d>" : "<sip:gatewayd@%s:%d>", sip->host,
+                                 sip->port);
+    l->talk_nh = nua_handle(sip->nua, (nua_hmagic_t *)l, SIPTAG_FROM_STR(from),
+                            SIPTAG_TO_STR(l->target), TAG_END());
+    g_free(from);
+    if (!l->talk_nh)
+        return AR_E_UNSUPPORTED_OPERATION;
+    LOG_INFO(sip, "leg %s: NOTIFY talk to %s (remote answer)", l->peer, l->target);
+    nua_notify(l->talk_nh, NUTAG_URL(l->target), NUTAG_NEWSUB(1), SIPTAG_EVENT_STR("talk"),
+               SIPTAG_SUBSCRIPTION_STATE_STR("terminated;reason=noresource"), TAG_END());
+    return AR_E_OK;
 }
 
 static int op_info(void *sipv, gw_leg *l, const char *content_type, const char *body)
@@ -488,7 +550,7 @@ static const gw_sip_ops b2b_ops = {
     .sdp_answer = op_sdp_answer,
     .reinvite = op_reinvite,
     .hold = op_hold,
-    .remote_answer = NULL, /* no phone here takes a remote "answer" (NOTIFY talk) */
+    .remote_answer = op_remote_answer,
     .release = op_release,
     .info = op_info,
     .refer = op_refer,
@@ -618,6 +680,7 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     nua_handle_bind(nh, (nua_hmagic_t *)l);
     l->remote_sdp = body_of(sip);
     l->late_offer = l->remote_sdp == NULL;
+    l->call_id = sip->sip_call_id ? g_strdup(sip->sip_call_id->i_id) : NULL;
     gw_sip_incoming in = {
         .caller_dn = caller->number,
         .from_trunk = caller->type == GW_DN_TRUNK,
@@ -699,6 +762,8 @@ static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
         return;
     char *body = body_of(sip);
     gw_calls *c = model(b);
+    if (!l->call_id && sip && sip->sip_call_id)
+        l->call_id = g_strdup(sip->sip_call_id->i_id);
     if (!l->answered) {
         if (status < 200) {
             if (l->party && c)
@@ -764,6 +829,78 @@ static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
     run_queued(l);
 }
 
+/* The leg of this gateway whose dialog has Call-ID call_id (Replaces), or NULL. */
+static gw_leg *leg_by_call_id(gw_b2bua *b, const char *call_id)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, b->legs);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        gw_leg *x = key;
+        if (x->call_id && strcmp(x->call_id, call_id) == 0 && !x->ending)
+            return x;
+    }
+    return NULL;
+}
+
+/* The transfer a REFER asked for, run from the loop once nua has sent its 202. */
+static gboolean run_refer(gpointer ud)
+{
+    gw_leg *l = ud;
+    gw_b2bua *b = l->b;
+    l->refer_idle = 0;
+    char *target = l->refer_target, *cid = l->refer_cid;
+    l->refer_target = l->refer_cid = NULL;
+    int st;
+    gw_leg *other = cid ? leg_by_call_id(b, cid) : NULL;
+    if (!l->party || !model(b) || l->ending) {
+        st = 481;
+    } else if (cid && (!other || other == l || !other->party)) {
+        LOG_INFO(sip, "leg %s: REFER Replaces %s: no such dialog here", l->peer, cid);
+        st = 481;
+    } else {
+        l->refer_pending = true;
+        st = gw_sipif_refer(model(b), l->party, l, target, other ? other->party : NULL);
+    }
+    /* Still pending: the transfer left this leg up, or was refused. */
+    if (!l->ending && (l->refer_pending || st != 200))
+        refer_notify(l, st);
+    l->refer_pending = false;
+    g_free(target);
+    g_free(cid);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * In-dialog REFER from a phone (REFER is an application method: we answer it). 202
+ * first; the transfer runs right after from the loop, so the phone sees 202, then the
+ * NOTIFY with the outcome, then (transfer done) the BYE of this leg.
+ */
+static void on_refer(gw_b2bua *b, gw_leg *l, const sip_t *sip)
+{
+    nua_t *nua = b->sip->nua;
+    const sip_refer_to_t *rt = sip ? sip->sip_refer_to : NULL;
+    if (!rt || !rt->r_url->url_user || !*rt->r_url->url_user) {
+        LOG_WARN(sip, "leg %s: REFER without a Refer-To user: refused", l->peer);
+        respond_error(nua, l->nh, 400, "Refer-To names no number", true);
+        return;
+    }
+    if (!l->party || !model(b) || l->ending || !l->answered) {
+        respond_error(nua, l->nh, 481, "no call to transfer on this dialog", true);
+        return;
+    }
+    if (l->refer_idle) {
+        respond_error(nua, l->nh, 491, "a REFER is already in progress", true);
+        return;
+    }
+    nua_respond(l->nh, 202, "Accepted", NUTAG_WITH_THIS(nua), TAG_END());
+    l->refer_target = g_strdup(rt->r_url->url_user);
+    l->refer_cid = gw_refer_replaces_call_id(rt->r_url->url_headers);
+    LOG_INFO(sip, "leg %s: REFER to %s%s%s", l->peer, l->refer_target,
+             l->refer_cid ? " replacing " : "", l->refer_cid ? l->refer_cid : "");
+    l->refer_idle = g_idle_add(run_refer, l);
+}
+
 static void on_state(gw_b2bua *b, gw_leg *l, tagi_t tags[])
 {
     int cs = -1;
@@ -788,7 +925,6 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
                        nua_handle_t *nh, gw_leg *l, const sip_t *sip, tagi_t tags[],
                        const struct sockaddr *src)
 {
-    (void)phrase;
     switch (ev) {
     case nua_i_invite:
         if (!l)
@@ -845,6 +981,30 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
         if (l)
             on_refer_event(b, l, ev, status, sip);
         return l != NULL;
+    case nua_i_refer:
+        if (l) {
+            on_refer(b, l, sip);
+        } else {
+            /* A REFER outside any call dialog: nothing of ours to transfer. */
+            respond_error(b->sip->nua, nh, 403, "REFER outside a call is not served", true);
+            nua_handle_destroy(nh);
+        }
+        return true;
+    case nua_r_notify:
+        if (l && nh != l->talk_nh && status >= 300)
+            LOG_INFO(sip, "leg %s: NOTIFY (REFER outcome) answered %d", l->peer, status);
+        if (l && nh == l->talk_nh && status >= 200) {
+            nua_handle_bind(nh, NULL);
+            nua_handle_destroy(nh);
+            l->talk_nh = NULL;
+            if (status >= 300) {
+                LOG_WARN(sip, "leg %s: remote answer refused: NOTIFY talk answered %d %s", l->peer,
+                         status, phrase ? phrase : "");
+                if (l->party && model(b))
+                    gw_sipif_remote_answer_failed(model(b), l->party, l, status);
+            }
+        }
+        return l != NULL;
     case nua_r_bye:
     case nua_r_cancel:
     case nua_r_ack:
@@ -881,6 +1041,21 @@ void gw_b2bua_shutdown(gw_b2bua *b)
     for (GList *i = legs; i; i = i->next)
         op_release(b->sip, i->data, 503, "gatewayd shutting down");
     g_list_free(legs);
+}
+
+void gw_b2bua_drop_handles(gw_b2bua *b)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, b->legs);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        gw_leg *l = key;
+        if (!l->nh)
+            continue;
+        nua_handle_bind(l->nh, NULL);
+        nua_handle_destroy(l->nh);
+        l->nh = NULL;
+    }
 }
 
 void gw_b2bua_free(gw_b2bua **pb)

@@ -17,6 +17,11 @@ gw_b2bua *gw_b2bua_new(gw_sip *sip);
 /* BYE / CANCEL every leg still up and stop reporting to the model (before nua_shutdown). */
 void gw_b2bua_shutdown(gw_b2bua *b);
 /*
+ * Shutdown cut short: destroy the nua handle of every leg still waiting for its BYE /
+ * CANCEL answer, so nua_shutdown() can complete (the legs themselves go in _free).
+ */
+void gw_b2bua_drop_handles(gw_b2bua *b);
+/*
  * sofia-sip refused a TLS peer's certificate (gw_sip.c reads it from sofia's log; sofia
  * itself leaves the INVITE waiting for Timer B): every outgoing TLS leg that has not
  * heard a single response yet fails now with 503 and the reason in the log.

@@ -31,6 +31,7 @@ struct gw_party {
     gw_party *pend_peer;     /* see gw_pend */
     char *sdp;               /* last body the party's phone sent (offer or answer) */
     int64_t pending_ref;     /* ReferenceID for the next EventEstablished (AnswerCall) */
+    uint64_t pending_client; /* who sent that AnswerCall: a refusal comes back as EventError */
     tl_kv *ring_ext;         /* Extensions for its EventRinging (RequestRouteCall), or NULL */
     char queue[GW_NUM_MAX];  /* routing point it was routed from: ThisQueue, "" = none */
     gw_party_state state;

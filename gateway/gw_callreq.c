@@ -144,6 +144,7 @@ static void on_answer_call(gw_client *c, int64_t ref, gw_call *call, gw_party *p
         return;
     }
     p->pending_ref = ref;
+    p->pending_client = c->id;
 }
 
 /* --- hold, retrieve --- */
@@ -283,21 +284,16 @@ static bool consult_pair(gw_client *c, const tl_msg *m, int64_t ref, gw_dn *dn, 
     return true;
 }
 
-static void on_complete_transfer(gw_client *c, const tl_msg *m, int64_t ref, gw_dn *dn)
+int gw_callreq_complete_transfer(gw_calls *calls, gw_call *main, gw_call *k, const char *dn_in)
 {
-    gw_call *main = NULL, *k = NULL;
-    if (!consult_pair(c, m, ref, dn, &main, &k, true))
-        return;
-    gw_party *a = gw_call_find_party(main, dn->number);
-    gw_party *a2 = gw_call_find_party(k, dn->number);
-    gw_party *dest = gw_call_peer(k, a2);
-    gw_party *b = gw_call_peer(main, a);
-    if (k->main != main || !dest || !b || (!dest->leg && !dest->routing)) {
-        gw_tlib_send_error(c, AR_E_INVALID_CALL_STATE, ref,
-                           "call %016llx is not a consultation of %016llx with a dialled party",
-                           (unsigned long long)k->connid, (unsigned long long)main->connid);
-        return;
-    }
+    char dn[GW_NUM_MAX]; /* dn_in may be the leaving party's own copy */
+    g_strlcpy(dn, dn_in, sizeof dn);
+    gw_party *a = gw_call_find_party(main, dn);
+    gw_party *a2 = gw_call_find_party(k, dn);
+    gw_party *dest = a2 ? gw_call_peer(k, a2) : NULL;
+    gw_party *b = a ? gw_call_peer(main, a) : NULL;
+    if (!a || !a2 || main == k || !dest || !b || (!dest->leg && !dest->routing))
+        return AR_E_INVALID_CALL_STATE;
     uint64_t kid = k->connid;
     gw_evopt rel = {.has_cs = true, .cs = TL_CS_TRANSFERRED};
     gw_callev_party(main, a, TL_M_EventReleased, &rel);
@@ -307,13 +303,13 @@ static void on_complete_transfer(gw_client *c, const tl_msg *m, int64_t ref, gw_
         main->first_tc = kid;
     /* Dest joins the held call; the transferring DN leaves both. */
     gw_call_move_party(dest, main);
-    gw_calls *calls = c->srv->calls;
     if (a->leg && calls->ops && calls->ops->release) {
         calls->ops->release(calls->sip, a->leg, 0, "transferred");
         a->leg = NULL;
     }
     gw_call_free_party(main, a);
-    main->consult = NULL;
+    if (main->consult == k)
+        main->consult = NULL;
     k->main = NULL;
     gw_call_delete(k); /* releases a2's leg */
     for (gw_party *q = main->parties; q; q = q->next)
@@ -322,7 +318,7 @@ static void on_complete_transfer(gw_client *c, const tl_msg *m, int64_t ref, gw_
                     .cs = TL_CS_TRANSFERRED,
                     .prev = kid,
                     .transfer = kid,
-                    .third = dn->number,
+                    .third = dn,
                     .third_role = TL_ROLE_TRANSFERRED_BY};
     chg.other = dest;
     gw_callev_party(main, b, TL_M_EventPartyChanged, &chg);
@@ -332,6 +328,19 @@ static void on_complete_transfer(gw_client *c, const tl_msg *m, int64_t ref, gw_
         gw_call_bridge(b, dest);
     else
         dest->need_bridge = true;
+    return AR_E_OK;
+}
+
+static void on_complete_transfer(gw_client *c, const tl_msg *m, int64_t ref, gw_dn *dn)
+{
+    gw_call *main = NULL, *k = NULL;
+    if (!consult_pair(c, m, ref, dn, &main, &k, true))
+        return;
+    if (k->main != main ||
+        gw_callreq_complete_transfer(c->srv->calls, main, k, dn->number) != AR_E_OK)
+        gw_tlib_send_error(c, AR_E_INVALID_CALL_STATE, ref,
+                           "call %016llx is not a consultation of %016llx with a dialled party",
+                           (unsigned long long)k->connid, (unsigned long long)main->connid);
 }
 
 static void on_reconnect(gw_client *c, const tl_msg *m, int64_t ref, gw_dn *dn)
@@ -361,29 +370,23 @@ static void on_alternate(gw_client *c, const tl_msg *m, int64_t ref, gw_dn *dn)
     retrieve(held, gw_call_find_party(held, dn->number));
 }
 
-static void on_single_step(gw_client *c, const tl_msg *m, int64_t ref, gw_call *call, gw_party *p)
+int gw_callreq_single_step(gw_calls *calls, gw_call *call, gw_party *p, const char *dest,
+                           const tl_kv *ext, int *sip_status)
 {
-    gw_calls *calls = c->srv->calls;
-    const char *dest = tl_msg_get_str(m, TL_A_OtherDN);
+    *sip_status = 0;
     gw_party *b = gw_call_peer(call, p);
     if ((p->state != GW_PS_ESTABLISHED && p->state != GW_PS_HELD) || !b ||
-        b->state != GW_PS_ESTABLISHED || call->nparties != 2) {
-        state_error(c, ref, call, p, "RequestSingleStepTransfer needs an established 2-party call");
-        return;
-    }
-    if (!dest || !*dest || gw_call_dest_type(calls, dest) < 0 || strcmp(dest, b->number) == 0) {
-        gw_tlib_send_error(c, AR_E_DEST_UNREACHABLE, ref, "no route to \"%s\"", dest ? dest : "");
-        return;
-    }
+        b->state != GW_PS_ESTABLISHED || call->nparties != 2)
+        return AR_E_INVALID_CALL_STATE;
+    if (!dest || !*dest || gw_call_dest_type(calls, dest) < 0 || strcmp(dest, b->number) == 0)
+        return AR_E_DEST_UNREACHABLE;
     if (gw_site_refer_transfer(call, p, b, dest))
-        return; /* another site's DN with oosp-transfer-enabled: by REFER (gw_site.c) */
-    int err, st;
+        return AR_E_OK; /* another site's DN with oosp-transfer-enabled: by REFER (gw_site.c) */
+    int err;
     /* Late offer: the new party's SDP is bridged to the remaining party on answer. */
-    gw_party *d = gw_call_place(call, NULL, dest, tl_msg_get_kv(m, TL_A_Extensions), &err, &st);
-    if (!d) {
-        gw_tlib_send_error(c, err, ref, "%s cannot be reached (SIP %d)", dest, st);
-        return;
-    }
+    gw_party *d = gw_call_place(call, NULL, dest, ext, &err, sip_status);
+    if (!d)
+        return err ? err : AR_E_DEST_UNREACHABLE;
     char who[GW_NUM_MAX];
     g_strlcpy(who, p->number, sizeof who);
     gw_evopt rel = {
@@ -401,6 +404,21 @@ static void on_single_step(gw_client *c, const tl_msg *m, int64_t ref, gw_call *
                                 .other = d,
                                 .third = who,
                                 .third_role = TL_ROLE_TRANSFERRED_BY});
+    return AR_E_OK;
+}
+
+static void on_single_step(gw_client *c, const tl_msg *m, int64_t ref, gw_call *call, gw_party *p)
+{
+    const char *dest = tl_msg_get_str(m, TL_A_OtherDN);
+    int st = 0;
+    int err = gw_callreq_single_step(c->srv->calls, call, p, dest,
+                                     tl_msg_get_kv(m, TL_A_Extensions), &st);
+    if (err == AR_E_INVALID_CALL_STATE)
+        state_error(c, ref, call, p, "RequestSingleStepTransfer needs an established 2-party call");
+    else if (err && !st)
+        gw_tlib_send_error(c, AR_E_DEST_UNREACHABLE, ref, "no route to \"%s\"", dest ? dest : "");
+    else if (err)
+        gw_tlib_send_error(c, err, ref, "%s cannot be reached (SIP %d)", dest, st);
 }
 
 static void conference_unavailable(gw_client *c, int64_t ref, const char *what)

@@ -27,4 +27,18 @@ struct gw_dn *gw_callreq_dn(gw_client *c, const tl_msg *m, int64_t ref);
 bool gw_callreq_lookup(gw_client *c, const tl_msg *m, int64_t ref, struct gw_call **call,
                        struct gw_party **party);
 
+/*
+ * The transfers behind RequestSingleStepTransfer / RequestCompleteTransfer, also used for
+ * transfers a phone starts with REFER (gw_refer.c). They send the events and return
+ * AR_E_OK, or an error code before changing anything: AR_E_INVALID_CALL_STATE,
+ * AR_E_DEST_UNREACHABLE (*sip_status 0: no route; else the SIP status of the failure).
+ */
+struct gw_calls;
+struct tl_kv;
+int gw_callreq_single_step(struct gw_calls *calls, struct gw_call *call, struct gw_party *p,
+                           const char *dest, const struct tl_kv *ext, int *sip_status);
+/* dn leaves main (its call with the party that stays) and k (with the one who joins main). */
+int gw_callreq_complete_transfer(struct gw_calls *calls, struct gw_call *main, struct gw_call *k,
+                                 const char *dn);
+
 #endif

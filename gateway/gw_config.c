@@ -274,6 +274,11 @@ const opt_desc gw_gateway_opts[] = {
     O("no-answer-timeout", OPT_INT, gw_config, no_answer_timeout, 1, 3600),
     O("session-expires", OPT_INT, gw_config, session_expires, 0, 86400),
     O("register-rate-limit", OPT_INT, gw_config, register_rate_limit, 1, 100000),
+    O("max-calls", OPT_INT, gw_config, max_calls, 0, 10000000),
+    O("max-call-rate", OPT_INT, gw_config, max_call_rate, 0, 1000000),
+    O("max-register-rate", OPT_INT, gw_config, max_register_rate, 0, 1000000),
+    O("overload-retry-after", OPT_INT, gw_config, overload_retry_after, 1, 3600),
+    O("shutdown-timeout-ms", OPT_INT, gw_config, shutdown_timeout_ms, 0, 60000),
     O("media-oos-check", OPT_INT, gw_config, media_oos_check, 0, 86400),
     O("media-oos-force", OPT_INT, gw_config, media_oos_force, 1, 1000),
     O("recorder-oos-check", OPT_INT, gw_config, recorder_oos_check, 0, 86400),
@@ -298,6 +303,7 @@ const opt_desc gw_dn_opts[] = {
     O("service-type", OPT_STR, gw_dn_conf, service_type, 0, 0),
     O("prefix", OPT_STR, gw_dn_conf, prefix, 0, 0),
     O("refer-enabled", OPT_BOOL, gw_dn_conf, refer_enabled, 0, 0),
+    O("remote-answer", OPT_ANSWER, gw_dn_conf, remote_answer, 0, 0),
     O("make-call-rfc3725-flow", OPT_INT, gw_dn_conf, make_call_rfc3725_flow, 0, 1),
     O("sip-hold-rfc3264", OPT_BOOL, gw_dn_conf, sip_hold_rfc3264, 0, 0),
     O("oos-check", OPT_INT, gw_dn_conf, oos_check, 0, 86400),
@@ -395,6 +401,15 @@ static bool opt_apply(const opt_desc *d, void *base, const char *val, const char
                 "Routing Point, Voice Treatment Port, VoIP Service",
                 val);
         return false;
+    case OPT_ANSWER:
+        for (int m = GW_RA_NONE; m <= GW_RA_NOTIFY_TALK; m++) {
+            if (g_ascii_strcasecmp(val, gw_remote_answer_name((gw_remote_answer)m)) == 0) {
+                *(gw_remote_answer *)f = (gw_remote_answer)m;
+                return true;
+            }
+        }
+        err_add(errs, file, line, "%s: \"%s\" is not one of none, notify-talk", d->name, val);
+        return false;
     case OPT_LISTEN: {
         gw_listen l;
         if (!gw_listen_parse(val, &l)) {
@@ -448,6 +463,11 @@ static void rec_clear(gw_rec_opts *r)
     g_free(r->recording_dest);
     g_free(r->recording_dest2);
     g_free(r->audiosrc);
+}
+
+const char *gw_remote_answer_name(gw_remote_answer m)
+{
+    return m == GW_RA_NOTIFY_TALK ? "notify-talk" : "none";
 }
 
 static void rec_init(gw_rec_opts *r)
@@ -860,6 +880,8 @@ static void config_defaults(gw_config *c)
     c->no_answer_timeout = 20;
     c->session_expires = 1800;
     c->register_rate_limit = 20;
+    c->overload_retry_after = 5;
+    c->shutdown_timeout_ms = 2000;
     c->media_oos_check = c->recorder_oos_check = 10;
     c->media_oos_force = c->recorder_oos_force = 2;
     c->recorder_failover = c->mediad_failover = true; /* docs/failover.md */

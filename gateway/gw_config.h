@@ -23,6 +23,13 @@ typedef enum {
         GW_DN_NTYPES
 } gw_dn_type;
 
+/* How RequestAnswerCall makes a ringing phone answer (per DN `remote-answer`). */
+typedef enum {
+    GW_RA_NONE = 0,   /* it cannot: EventError */
+    GW_RA_NOTIFY_TALK /* in-dialog NOTIFY, Event: talk (BroadSoft / Polycom style) */
+} gw_remote_answer;
+const char *gw_remote_answer_name(gw_remote_answer m);
+
 const char *gw_dn_type_name(gw_dn_type t);
 
 /* Recording options shared by [gateway] (defaults) and [application] (overrides). */
@@ -50,6 +57,7 @@ typedef struct {
     char *service_type;       /* "msml" for a media-server VoIP Service DN */
     char *prefix;
     bool refer_enabled;
+    gw_remote_answer remote_answer;
     int make_call_rfc3725_flow; /* 0 or 1 */
     bool sip_hold_rfc3264;
     int oos_check;      /* seconds between OPTIONS checks, 0 = off, -1 = media-oos-check */
@@ -156,6 +164,12 @@ typedef struct gw_config {
     int no_answer_timeout;   /* seconds a leg may ring before NoAnswer */
     int session_expires;     /* RFC 4028 Session-Expires we ask for, 0 = no timer */
     int register_rate_limit; /* REGISTERs per second from one source address */
+    /* Load shedding (gw_overload.c, docs/calls.md "Overload"): 0 = no limit. */
+    int max_calls;            /* calls in progress */
+    int max_call_rate;        /* new calls (INVITEs) per second */
+    int max_register_rate;    /* REGISTERs per second, all sources together */
+    int overload_retry_after; /* Retry-After seconds in the 503 */
+    int shutdown_timeout_ms;  /* bound on the SIP stack's shutdown (BYEs to calls in progress) */
     /* SIPS (gw_siptls.c, docs/sip.md "SIPS"): sips-listen unset (host NULL) = no TLS. */
     gw_listen sips_listen;
     struct gw_sip_tls_conf {

@@ -26,6 +26,8 @@ static char *opt_format(const opt_desc *d, const void *base)
         return g_strdup_printf("%llu", (unsigned long long)*(const uint64_t *)f);
     case OPT_DNTYPE:
         return g_strdup(gw_dn_type_name(*(const gw_dn_type *)f));
+    case OPT_ANSWER:
+        return g_strdup(gw_remote_answer_name(*(const gw_remote_answer *)f));
     case OPT_LISTEN: {
         const gw_listen *l = f;
         return g_strdup_printf("%s:%d", l->host, l->port);

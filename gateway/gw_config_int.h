@@ -18,6 +18,7 @@ typedef enum {
     OPT_LISTEN, /* gw_listen */
     OPT_LOGSPEC,
     OPT_DNSET,
+    OPT_ANSWER, /* gw_remote_answer */
 } opt_kind;
 
 typedef struct {

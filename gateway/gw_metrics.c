@@ -178,6 +178,14 @@ char *gw_metrics_text(gw_server *srv)
     metric(&b, "gatewayd_http_unauthorized_total", "counter",
            "/metrics or /status requests without the status-token.",
            (double)gw_ctr.http_unauthorized);
+    ar_buf_printf(&b,
+                  "# HELP gatewayd_sip_shed_total SIP requests refused 503 by load shedding.\n"
+                  "# TYPE gatewayd_sip_shed_total counter\n"
+                  "gatewayd_sip_shed_total{reason=\"max_calls\"} %llu\n"
+                  "gatewayd_sip_shed_total{reason=\"call_rate\"} %llu\n"
+                  "gatewayd_sip_shed_total{reason=\"register_rate\"} %llu\n",
+                  (unsigned long long)gw_ctr.sip_shed[1], (unsigned long long)gw_ctr.sip_shed[2],
+                  (unsigned long long)gw_ctr.sip_shed[3]);
     metric(&b, "gatewayd_log_errors_total", "counter", "WARN and ERROR log records.",
            (double)gw_metrics_errors_total());
     gw_desk_metrics_text(srv, &b);

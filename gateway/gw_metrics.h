@@ -23,6 +23,7 @@ typedef struct {
     uint64_t ws_detached_expired;  /* closed desktop sessions never resumed */
     uint64_t status_streams;       /* /status streams opened */
     uint64_t http_unauthorized;    /* /metrics or /status without the credential */
+    uint64_t sip_shed[4];          /* INVITE / REGISTER refused 503 by gw_overload (by verdict) */
 } gw_metrics_counters;
 
 extern gw_metrics_counters gw_ctr;

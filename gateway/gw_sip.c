@@ -20,6 +20,9 @@
 
 #include "ar_log.h"
 #include "gw_b2bua.h"
+#include "gw_call.h"
+#include "gw_metrics.h"
+#include "gw_overload.h"
 #include "gw_reg.h"
 #include "gw_siptls.h"
 
@@ -27,9 +30,10 @@
  * Largest message the parser takes (bigger ones close the TCP connection), and the
  * largest INVITE / REGISTER we act on: above it the answer is 513 Message Too Large.
  */
-#define GW_SIP_MAXSIZE          (256 * 1024)
-#define GW_SIP_MAX_REQUEST      16384
-#define GW_SIP_START_TIMEOUT_MS 5000
+#define GW_SIP_MAXSIZE           (256 * 1024)
+#define GW_SIP_MAX_REQUEST       16384
+#define GW_SIP_START_TIMEOUT_MS  5000
+#define GW_SIP_FINAL_SHUTDOWN_MS 1000 /* nua_shutdown once the legs are gone or dropped */
 
 /*
  * sofia-sip's transport log: exported by libsofia-sip-ua but not declared in its headers.
@@ -177,6 +181,34 @@ static bool on_ping_answer(gw_sip *s, int status, const char *phrase, void *hmag
     return true;
 }
 
+/*
+ * Load shedding, before any state exists for a new INVITE or a REGISTER: past a
+ * limit the answer is 503 + Retry-After and the handle goes at once.
+ */
+static bool shed(gw_sip *s, nua_t *nua, nua_handle_t *nh, bool invite)
+{
+    const gw_config *cfg = s->srv->cfg;
+    gw_ol_limits lim = {cfg->max_calls, cfg->max_call_rate, cfg->max_register_rate};
+    int64_t now = g_get_monotonic_time();
+    gw_ol_verdict v =
+        invite ? gw_overload_call(s->overload, &lim, s->calls ? gw_calls_count(s->calls) : 0, now)
+               : gw_overload_register(s->overload, &lim, now);
+    if (v == GW_OL_ADMIT)
+        return false;
+    gw_ctr.sip_shed[v]++;
+    if (gw_overload_should_log(s->overload, v, now))
+        LOG_WARN(sip, "%s refused 503: %s (%" G_GUINT64_FORMAT " so far)",
+                 invite ? "INVITE" : "REGISTER", gw_overload_reason(v),
+                 gw_overload_shed(s->overload, v));
+    char ra[16], warn[96];
+    snprintf(ra, sizeof ra, "%d", cfg->overload_retry_after);
+    snprintf(warn, sizeof warn, "399 gatewayd \"%s\"", gw_overload_reason(v));
+    nua_respond(nh, 503, "Service Unavailable", NUTAG_WITH_THIS(nua), SIPTAG_RETRY_AFTER_STR(ra),
+                SIPTAG_WARNING_STR(warn), TAG_END());
+    nua_handle_destroy(nh);
+    return true;
+}
+
 static bool is_request_event(nua_event_t ev)
 {
     switch (ev) {
@@ -205,11 +237,12 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
         on_get_params(s, tags);
         return;
     case nua_r_shutdown:
+        LOG_DEBUG(sip, "nua shutdown: %d %s", status, phrase);
         if (status >= 200)
             s->shutdown_done = true;
         return;
     case nua_i_register:
-        if (too_large(nua, nh))
+        if (too_large(nua, nh) || shed(s, nua, nh, false))
             return;
         if (s->reg)
             gw_reg_on_register(s->reg, nh, sip, request_source(nua));
@@ -232,7 +265,7 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
     default:
         break;
     }
-    if (ev == nua_i_invite && !hmagic && too_large(nua, nh))
+    if (ev == nua_i_invite && !hmagic && (too_large(nua, nh) || shed(s, nua, nh, true)))
         return;
     if (s->b2b && gw_b2bua_on_event(s->b2b, ev, status, phrase, nh, (gw_leg *)hmagic, sip, tags,
                                     request_source(nua)))
@@ -252,10 +285,26 @@ static gboolean on_wait_timeout(gpointer ud)
  * Run the loop until flag is set or the timeout passes: only at start (the bound
  * port) and at stop (nua's shutdown), before / after the main loop runs.
  */
-static void wait_flag(const bool *flag)
+static bool legs_gone(gw_sip *s)
+{
+    return gw_b2bua_nlegs(s->b2b) == 0;
+}
+
+/* The loop runs until done(s) or timeout_ms pass (at stop only, the main loop is over). */
+static void wait_cond(bool (*done)(gw_sip *), gw_sip *s, int timeout_ms)
 {
     bool expired = false;
-    guint t = g_timeout_add(GW_SIP_START_TIMEOUT_MS, on_wait_timeout, &expired);
+    guint t = g_timeout_add((guint)timeout_ms, on_wait_timeout, &expired);
+    while (!done(s) && !expired)
+        g_main_context_iteration(NULL, TRUE);
+    if (!expired)
+        g_source_remove(t);
+}
+
+static void wait_flag(const bool *flag, int timeout_ms)
+{
+    bool expired = false;
+    guint t = g_timeout_add((guint)timeout_ms, on_wait_timeout, &expired);
     while (!*flag && !expired)
         g_main_context_iteration(NULL, TRUE);
     if (!expired)
@@ -287,13 +336,14 @@ static nua_t *create_nua(gw_sip *s, const gw_config *cfg, char **err)
     /*
      * Media is off: the gateway forwards SDP bodies as they are. Answers are ours to
      * send (AUTOANSWER 0), ACKs too (AUTOACK 0: a late-offer 2xx needs the other
-     * leg's answer in its ACK). REGISTER is handled by gw_reg (APPL_METHOD).
+     * leg's answer in its ACK). REGISTER is answered by gw_reg, REFER by the B2BUA
+     * (APPL_METHOD).
      */
     nua_t *nua = nua_create(
         s->root, on_nua, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
         NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1),
-        NUTAG_APPL_METHOD("REGISTER"),
-        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"),
+        NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
+        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, REFER"),
         NUTAG_SESSION_TIMER(cfg->session_expires), NUTAG_MIN_SE(90),
         NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
         SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua), NTATAG_MAXSIZE(GW_SIP_MAXSIZE),
@@ -316,6 +366,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->srv = srv;
     s->calls = calls;
     s->pings = g_hash_table_new_full(g_direct_hash, g_direct_equal, ping_destroy, NULL);
+    s->overload = gw_overload_new();
     su_init();
     su_log_redirect(NULL, sofia_log, s);
     if (cfg->sips_listen.host)
@@ -328,6 +379,14 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     /* Keep nua in this thread: one event loop for everything. */
     su_root_threading(root, 0);
     s->root = root;
+    /*
+     * Without CAN_RECURSE, GLib "blocks" a source around each dispatch by removing and
+     * re-adding every one of its poll fds, and each removal or addition writes the
+     * context's wakeup eventfd: two writes per SIP socket per dispatch (91% of the
+     * loop's write() calls under load). Nothing here runs a nested loop iteration from
+     * a sofia callback, so the block is not needed.
+     */
+    g_source_set_can_recurse(su_glib_root_gsource(root), TRUE);
     g_source_attach(su_glib_root_gsource(root), NULL);
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
@@ -346,7 +405,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     if (!s->nua)
         goto fail;
     nua_get_params(s->nua, TAG_ANY(), TAG_END());
-    wait_flag(&s->got_params);
+    wait_flag(&s->got_params, GW_SIP_START_TIMEOUT_MS);
     if (!s->got_params || s->port <= 0) {
         *err = g_strdup("sip: the transport did not report its bound port");
         goto fail;
@@ -384,11 +443,31 @@ void gw_sip_free(gw_sip **ps)
         return;
     if (s->nua) {
         g_hash_table_remove_all(s->pings); /* before nua goes: their handles are nua's */
-        if (s->b2b)
+        /*
+         * Calls in progress get their BYE / CANCEL / 503 now; the loop runs until every
+         * leg has its answer or shutdown-timeout-ms passes. Legs still waiting then
+         * (a peer that never answers its BYE) have their handles destroyed, which ends
+         * their transactions, so nua_shutdown completes at once. This happens before
+         * nua_shutdown because nua ignores everything but shutdown after it.
+         */
+        int64_t t0 = g_get_monotonic_time();
+        if (s->b2b) {
             gw_b2bua_shutdown(s->b2b);
+            wait_cond(legs_gone, s, s->srv->cfg->shutdown_timeout_ms);
+            if (gw_b2bua_nlegs(s->b2b)) {
+                LOG_WARN(sip, "shutdown: %zu leg(s) did not answer their BYE / CANCEL in %d ms",
+                         gw_b2bua_nlegs(s->b2b), s->srv->cfg->shutdown_timeout_ms);
+                gw_b2bua_drop_handles(s->b2b);
+            }
+        }
         nua_shutdown(s->nua);
-        wait_flag(&s->shutdown_done);
-        nua_destroy(s->nua);
+        wait_flag(&s->shutdown_done, GW_SIP_FINAL_SHUTDOWN_MS);
+        LOG_INFO(sip, "SIP shutdown %s after %" G_GINT64_FORMAT " ms",
+                 s->shutdown_done ? "complete" : "cut short", (g_get_monotonic_time() - t0) / 1000);
+        if (s->shutdown_done)
+            nua_destroy(s->nua);
+        else
+            LOG_ERR(sip, "SIP stack did not shut down: left to the process exit");
     }
     if (s->tls_idle)
         g_source_remove(s->tls_idle);
@@ -400,6 +479,7 @@ void gw_sip_free(gw_sip **ps)
     su_deinit();
     if (s->pings)
         g_hash_table_destroy(s->pings);
+    gw_overload_free(&s->overload);
     gw_siptls_free(&s->tls);
     g_free(s->host);
     g_free(s);

@@ -9,6 +9,7 @@
 
 struct gw_reg;
 struct gw_b2bua;
+struct gw_overload;
 
 /*
  * One SIP user agent per gatewayd. nua runs in the loop's own thread
@@ -32,6 +33,7 @@ typedef struct gw_sip {
     char tls_subject[128]; /* certificate named by sofia's last verification error */
     char tls_reason[128];  /* and its reason */
     unsigned tls_idle;     /* GSource of the pending gw_b2bua_tls_refused */
+    struct gw_overload *overload; /* load shedding of new INVITEs / REGISTERs */
 } gw_sip;
 
 /*

@@ -267,4 +267,21 @@ void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int st
  */
 void gw_sipif_dn_service(gw_calls *calls, const char *dn, bool in_service);
 
+/*
+ * A REFER on this party's leg (gw_refer.c): the phone transfers its call. target is the
+ * Refer-To user part (blind transfer: a single-step transfer to it); replaced, when the
+ * Refer-To carries Replaces naming another leg of the same phone, is that leg's party
+ * (attended transfer: its call's other party joins this call). The model may release the
+ * leg from inside (ops.release). Returns the SIP status for the NOTIFY sipfrag: 200 when
+ * the transfer is done, 403 / 404 / 480 / 481 when refused (nothing changed then).
+ */
+int gw_sipif_refer(gw_calls *calls, gw_party *party, gw_leg *leg, const char *target,
+                   gw_party *replaced);
+
+/*
+ * The phone refused the remote answer that ops.remote_answer asked for (status = the SIP
+ * answer to it): the RequestAnswerCall gets its EventError now; the call keeps ringing.
+ */
+void gw_sipif_remote_answer_failed(gw_calls *calls, gw_party *party, gw_leg *leg, int status);
+
 #endif

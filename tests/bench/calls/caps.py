@@ -9,6 +9,7 @@ a bounded time, and measures the system's CPU (utime + stime of all its processe
 import argparse
 import csv
 import os
+import re
 import resource
 import shutil
 import signal
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -395,10 +397,28 @@ class Gatewayd:
             f.write("# Written by tests/bench/calls/run_caps.sh for one benchmark step.\n"
                     "[gateway]\nsite = bench\ntlib-listen = 127.0.0.1:0\nws-listen = 127.0.0.1:0\n"
                     "sip-listen = 127.0.0.1:0\ntrusted-networks = 127.0.0.0/8\n"
-                    "client-queue-limit = 67108864\nlog-level = %s\n\n"
+                    "client-queue-limit = 67108864\nstatus-token = demo-status-token\nlog-level = %s\n\n"
+                    "%s\n"
                     "[dn %s-%s]\ntype = Extension\ncontact = sip:127.0.0.1:%d\n\n"
                     "[application demo]\npassword = demo\ndns = *\n"
-                    % (self.args.gw_log_level, self.dns[0], self.dns[-1], uas_port))
+                    % (self.args.gw_log_level,
+                       "".join("%s = %s\n" % tuple(o.split("=", 1)) for o in self.args.gw_opt),
+                       self.dns[0], self.dns[-1], uas_port))
+
+    def shed(self):
+        """INVITEs / REGISTERs refused 503 by load shedding (gatewayd /metrics), or None."""
+        env = self.stack_env()
+        if not env.get("HTTP_URL"):
+            return None
+        req = urllib.request.Request(env["HTTP_URL"] + "metrics", headers={
+            "Authorization": "Bearer " + env.get("STATUS_TOKEN", "")})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        return sum(int(float(m)) for m in re.findall(
+            r'^gatewayd_sip_shed_total\{[^}]*\} (\S+)$', text, re.M))
 
     def stack_env(self):
         # A clean environment: only what stack.env sets comes back.
@@ -553,6 +573,8 @@ def run_step(system, rate, args, root, attempt=0):
         perf = start_perf(workdir, pids) if args.perf else None
         stats, elapsed = run_uac(workdir, uac_port, host, port, csv_path, rate, calls,
                                       args.step_seconds, "step")
+        if hasattr(system, "shed"):
+            res["shed"] = system.shed()
         cpu1 = cpu_ticks(pids)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         drops1 = udp_rcvbuf_errors()
@@ -633,6 +655,9 @@ def describe(r):
             r["peak_calls"], r["cpu_ms_per_call"], r["cpu_pct"],
             fmt(r["pss_kib_per_call"], 2), r["rss_kib_per_call"], r["uac_cpu_pct"],
             r["uas_cpu_pct"]))
+    if r.get("shed") is not None:
+        s += ", shed %d (503 by max-calls / max-call-rate), other failures %d" % (
+            r["shed"], r["calls"] - r["ok"] - r["shed"])
     if "watch_events" in r:
         s += ", watch %d events = %.1f/call (%.0f ms CPU)" % (
             r["watch_events"], r["watch_events"] / max(r["ok"], 1), r.get("watch_cpu_ms", 0))
@@ -815,6 +840,9 @@ def parse_args(argv):
     p.add_argument("--gw-contact", choices=("static", "register"), default="static",
                    help="static: a benchmark config gives every DN the UAS as contact; "
                    "register: the stack's own config, the UAS registered on every DN")
+    p.add_argument("--gw-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra [gateway] option in the static-contact config (repeatable), "
+                   "e.g. max-call-rate=300 to measure load shedding past capacity")
     p.add_argument("--gw-log-level", default="warn",
                    help="gatewayd log-level during the benchmark (info or debug to diagnose)")
     p.add_argument("--kamailio-children", type=int, default=2,
