@@ -67,6 +67,7 @@ struct gw_rec_call {
     char *geo;          /* the call's geo-location for pool picks, NULL = none */
     char *route_geo;    /* RequestRouteCall Extensions geo-location, NULL = none */
     char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
+    char *no_fulltime;  /* RouteCall record=disable_destination: this DN is not recorded */
 };
 
 #define SETTLE_MS    50
@@ -1043,6 +1044,23 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 
 int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, size_t cap)
 {
+    return gw_rec_control_params(call, op, req_dn, NULL, why, cap);
+}
+
+/* The session's params after a mid-call change: a later createconference (failover, mediad
+   replaced) carries them too; a name given again takes its new value (mediad's merge). */
+static void params_merge(struct gw_rec_call *rc, const char *params)
+{
+    if (!params || !*params)
+        return;
+    char *all = rc->params ? g_strconcat(rc->params, ";", params, NULL) : g_strdup(params);
+    g_free(rc->params);
+    rc->params = all;
+}
+
+int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *params,
+                          char *why, size_t cap)
+{
     struct gw_rec_call *rc = call->rec;
     unsigned long long cid = (unsigned long long)call->connid;
     if (!rc || rc->state == RS_IDLE || rc->state == RS_FAILED) {
@@ -1073,6 +1091,7 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
     static const ar_msml_op_type ops[] = {AR_MSML_OP_STOP, AR_MSML_OP_PAUSE, AR_MSML_OP_RESUME};
     static const info_kind kinds[] = {INFO_STOP, INFO_PAUSE, INFO_RESUME};
     ar_msml_add_op(&m, ops[op], CONF);
+    add_params(&m, params); /* the seed: params "that modifies the recording session" */
     int err = send_msml(rc, &m, kinds[op]);
     if (err != AR_E_OK) {
         snprintf(why, cap, "MSML to mediad failed: %s", ar_strerror(err));
@@ -1084,13 +1103,15 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
         gw_pool_lease_release(&rc->rec_lease[0]);
         gw_pool_lease_release(&rc->rec_lease[1]);
     }
-    db_segment(rc, seg[op], NULL);
+    params_merge(rc, params);
+    db_segment(rc, seg[op], params && *params ? params : NULL);
     db_recording(rc,
                  op == GW_REC_STOP    ? "completed"
                  : op == GW_REC_PAUSE ? "paused"
                                       : "active",
                  NULL, op == GW_REC_STOP ? g_get_real_time() : 0);
-    LOG_INFO(rec, "call %016llx: recording %s %s", cid, rc->id, seg[op]);
+    LOG_INFO(rec, "call %016llx: recording %s %s%s%s", cid, rc->id, seg[op],
+             params && *params ? " params " : "", params && *params ? params : "");
     return AR_E_OK;
 }
 
@@ -1118,6 +1139,8 @@ void gw_rec_established(gw_call *call)
         const gw_agent_conf *ag = login ? gw_config_find_agent(cfg, login) : NULL;
         if (!((d && d->record) || (ag && ag->record)) || p->state != GW_PS_ESTABLISHED)
             continue;
+        if (rc && rc->no_fulltime && strcmp(rc->no_fulltime, p->dn) == 0)
+            continue; /* the routing strategy said disable_destination */
         gw_rec_req r = {.started_by = "full-time",
                         .record_dn = p->dn,
                         .tonesilenceduration = -1,
@@ -1139,6 +1162,27 @@ void gw_rec_established(gw_call *call)
     }
 }
 
+/* RequestRouteCall record=disable_destination: the routing destination's full-time
+   recording (DN or agent record=true) does not start for this call, and one already
+   recording that DN stops (docs/recording.md "Selective recording"). */
+static void route_disable_destination(gw_call *call, const char *target)
+{
+    const gw_dn_conf *d = gw_config_find_dn(srv_of(call)->cfg, target);
+    const char *dn = d ? d->number : target;
+    struct gw_rec_call *rc = rec_get(call);
+    set_str(&rc->no_fulltime, dn);
+    LOG_INFO(rec, "call %016llx: recording of DN %s disabled by the routing strategy",
+             (unsigned long long)call->connid, dn);
+    bool live = rc->state != RS_IDLE && rc->state != RS_FAILED;
+    const char *rdn = rc->party[0] ? rc->party[0]->dn : rc->record_dn;
+    if (live && rdn && strcmp(rdn, dn) == 0) {
+        char why[200];
+        if (gw_rec_control(call, GW_REC_STOP, NULL, why, sizeof why) != AR_E_OK)
+            LOG_WARN(rec, "call %016llx: disable_destination: %s", (unsigned long long)call->connid,
+                     why);
+    }
+}
+
 void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
 {
     /* The RouteCall geo-location outlives the routing: a full-time recording that starts
@@ -1147,6 +1191,10 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
     if (geo && *geo)
         set_str(&rec_get(call)->route_geo, geo);
     const char *side = ext ? tl_kv_get_str(ext, "record") : NULL;
+    if (side && target && strcmp(side, "disable_destination") == 0) {
+        route_disable_destination(call, target);
+        return;
+    }
     if (!side || (strcmp(side, "source") != 0 && strcmp(side, "destination") != 0))
         return;
     /* source: the routing destination (agent); destination: the party that called. */
@@ -1244,6 +1292,7 @@ void gw_rec_call_end(gw_call *call)
     g_free(rc->route_geo);
     g_free(rc->dest_spec[0]);
     g_free(rc->dest_spec[1]);
+    g_free(rc->no_fulltime);
     if (rc->fo_bad)
         g_ptr_array_free(rc->fo_bad, TRUE);
     g_free(rc);

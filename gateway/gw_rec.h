@@ -43,6 +43,10 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap);
 /* Mid-call control: AR_E_OK, AR_E_NOT_RECORDING, AR_E_NOT_PAUSED, AR_E_INVALID_CALL_STATE. */
 typedef enum { GW_REC_STOP, GW_REC_PAUSE, GW_REC_RESUME } gw_rec_ctl;
 int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, size_t cap);
+/* The same with the request's Extensions `params` ("a=1;b=2"; NULL = none): they go to
+   mediad in the modifyconference, which passes them to the recorder (docs/recording.md). */
+int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *params,
+                          char *why, size_t cap);
 
 /* Hooks from the call model. */
 void gw_rec_established(gw_call *call);                   /* a party answered */

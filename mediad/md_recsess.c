@@ -44,6 +44,19 @@ static void stop_timer(md_rec *r)
     }
 }
 
+/* The params of a pause / resume / stop this session was not told about yet: an
+ * X-Record-Params header (URI-escaped "name=value;..."), since a re-INVITE's Request-URI
+ * is the recorder's Contact and cannot carry them. 1 when hdr was filled. */
+static int upd_header(md_rec *r, char *hdr, size_t cap)
+{
+    const md_call *c = r->call;
+    if (!c || !c->upd_params[0] || r->upd_sent == c->upd_seq)
+        return 0;
+    r->upd_sent = c->upd_seq;
+    snprintf(hdr, cap, "X-Record-Params: %s", c->upd_params + 1); /* skip the first ';' */
+    return 1;
+}
+
 /* Send the initial INVITE (initial) or a re-INVITE reflecting the current state. */
 static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
 {
@@ -75,9 +88,11 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
                    SIPTAG_PAYLOAD_STR(body), SIPTAG_REQUIRE_STR("siprec"),
                    SIPTAG_CONTACT_STR(contact), TAG_END());
     } else {
+        char hdr[sizeof(r->call->upd_params) + 32];
+        int upd = upd_header(r, hdr, sizeof(hdr));
         nua_invite((nua_handle_t *)r->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                    SIPTAG_PAYLOAD_STR(sdp), TAG_IF(r->siprec, SIPTAG_REQUIRE_STR("siprec")),
-                   SIPTAG_CONTACT_STR(contact), TAG_END());
+                   TAG_IF(upd, SIPTAG_HEADER_STR(hdr)), SIPTAG_CONTACT_STR(contact), TAG_END());
     }
     if (initial && ctx->cfg.rec_timeout_ms)
         r->timer = g_timeout_add(ctx->cfg.rec_timeout_ms, on_answer_timeout, r);
@@ -108,8 +123,11 @@ static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *rea
         md_rec_set_media(r, 1);
     if (act & MD_ACT_REPORT)
         md_recfo_report(ctx, r, status, reason);
-    if ((act & MD_ACT_BYE) && r->nh)
-        nua_bye((nua_handle_t *)r->nh, TAG_END());
+    if ((act & MD_ACT_BYE) && r->nh) {
+        char hdr[sizeof(r->call->upd_params) + 32];
+        int upd = upd_header(r, hdr, sizeof(hdr));
+        nua_bye((nua_handle_t *)r->nh, TAG_IF(upd, SIPTAG_HEADER_STR(hdr)), TAG_END());
+    }
     if (act & MD_ACT_RELEASE) {
         stop_timer(r);
         md_recfo_stop(r);

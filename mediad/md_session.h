@@ -93,6 +93,7 @@ typedef struct md_rec {
     int ka_pending_gap;         /* polls of gap_timer so far */
     int64_t ka_ok_us;           /* wall clock of the last sign of life (2xx to INVITE / OPTIONS) */
     struct md_srtp_state *srtp; /* SRTP toward the recorder (md_srtp.h); NULL = clear */
+    unsigned upd_sent;          /* call->upd_seq this session was last told about */
 } md_rec;
 
 struct md_call {
@@ -120,6 +121,11 @@ struct md_call {
     int64_t fo_last_us[2];
     int64_t fo_alive_us[2]; /* ... and its last sign of life (answer to INVITE / OPTIONS) */
     char fo_from[2][128];
+    /* The params of the last pause / resume / stop that carried some (URI-escaped
+     * ";name=value" list): the next re-INVITE or BYE toward the recorders carries them in
+     * an X-Record-Params header (docs/mediad.md), "" when none. */
+    char upd_params[512];
+    unsigned upd_seq; /* bumped with each new upd_params */
 };
 
 /* Services the session layer needs from the daemon (ports, engine, identity). */

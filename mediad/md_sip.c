@@ -259,6 +259,34 @@ static int msml_validate(md_call *c, const ar_msml *m, const char **why)
     return AR_E_OK;
 }
 
+/* A pause / resume / stop with params (no CREATE in the document owns them): they join the
+ * call's params and are kept for the recorders' next re-INVITE / BYE. 1 when there were. */
+static int take_modify_params(md_call *c, const ar_msml *m)
+{
+    if (m->nparams == 0)
+        return 0;
+    for (int i = 0; i < m->nops; i++)
+        if (m->ops[i].type == AR_MSML_OP_CREATE || m->ops[i].type == AR_MSML_OP_EVENT)
+            return 0;
+    c->upd_params[0] = '\0';
+    c->upd_seq++;
+    int cut = 0;
+    for (int k = 0; k < m->nparams; k++) {
+        md_params_set(&c->params, m->params[k].name, m->params[k].value);
+        size_t len = strlen(c->upd_params);
+        if (cut || md_params_append_uri(c->upd_params, sizeof(c->upd_params), m->params[k].name,
+                                        m->params[k].value) != 0) {
+            c->upd_params[len] = '\0'; /* whole pairs only */
+            if (!cut)
+                LOG_WARN(sip, "conference %s: params too long for the recorder, %s and later cut",
+                         c->conf, m->params[k].name);
+            cut = 1;
+        }
+    }
+    LOG_INFO(sip, "conference %s: session params %s", c->conf, c->upd_params);
+    return 1;
+}
+
 static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const sip_t *sip)
 {
     md_call *c = l->call;
@@ -280,7 +308,7 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         info_reply(nua, nh, 400, rc, desc);
         goto cleanup;
     }
-    int create = 0;
+    int create = 0, modify_params = 0;
     snprintf(desc, MSML_BUF / 2, "ok");
     for (int i = 0; i < m->nops; i++) {
         ar_msml_op *op = &m->ops[i];
@@ -311,10 +339,15 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         case AR_MSML_OP_PAUSE:
         case AR_MSML_OP_RESUME:
             c->paused = op->type == AR_MSML_OP_PAUSE;
-            md_sip_update_pause(ctx, c);
+            modify_params = take_modify_params(c, m);
+            /* Params modify the session: a re-INVITE carries them even when the
+               effective pause state (a muted party) does not change. */
+            if (!md_sip_update_pause(ctx, c) && modify_params)
+                md_recsess_event(ctx, c, MD_EV_UPDATE);
             break;
         case AR_MSML_OP_STOP:
         case AR_MSML_OP_DESTROY:
+            take_modify_params(c, m); /* the BYE carries them */
             md_recsess_event(ctx, c, MD_EV_STOP);
             c->recording = 0;
             c->paused = 0;
