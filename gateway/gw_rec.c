@@ -13,6 +13,7 @@
 #include "gw_dn.h"
 #include "gw_pool.h"
 #include "gw_rec_pool.h"
+#include "gw_rec_video.h"
 
 #define CT_MSML "application/msml+xml"
 #define CONF    "recorder"
@@ -68,6 +69,8 @@ struct gw_rec_call {
     char *route_geo;    /* RequestRouteCall Extensions geo-location, NULL = none */
     char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
     char *no_fulltime;  /* RouteCall record=disable_destination: this DN is not recorded */
+    bool audio_only;    /* the request asked for audio only (seed "Video Recording") */
+    bool video_on;      /* video offered to the recorder and not refused (GSIP_RECORD_VIDEO) */
 };
 
 #define SETTLE_MS    50
@@ -160,12 +163,27 @@ static char *contact_hostport(const char *contact)
 /* --- user data and events --- */
 
 /* Set (value non-NULL) or remove keys in the call's user data; EventAttachedDataChanged. */
+/* GSIP_RECORD_AUDIO / GSIP_RECORD_VIDEO follow every GSIP_RECORD change, in the same
+   event (seed "Video Recording": separate indications); video is Off unless the recorder
+   gets (and keeps) the parties' video. */
+static void ud_media_keys(gw_call *call, const char *state)
+{
+    const struct gw_rec_call *rc = call->rec;
+    bool off = strcmp(state, "Off") == 0;
+    tl_kv_remove(call->ud, "GSIP_RECORD_AUDIO");
+    tl_kv_add_str(call->ud, "GSIP_RECORD_AUDIO", state);
+    tl_kv_remove(call->ud, "GSIP_RECORD_VIDEO");
+    tl_kv_add_str(call->ud, "GSIP_RECORD_VIDEO", !off && rc && rc->video_on ? state : "Off");
+}
+
 static void ud_publish(gw_call *call, const char *const *kv, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i += 2) {
         tl_kv_remove(call->ud, kv[i]);
         if (kv[i + 1])
             tl_kv_add_str(call->ud, kv[i], kv[i + 1]);
+        if (kv[i + 1] && strcmp(kv[i], "GSIP_RECORD") == 0)
+            ud_media_keys(call, kv[i + 1]);
     }
     if (call->ending)
         return;
@@ -256,7 +274,9 @@ static void db_recording(struct gw_rec_call *rc, const char *state, const char *
         .file_name = rc->file_name,
         .dialect = "seed",
         .audio_state = strcmp(state, "active") == 0 ? "sendonly" : "inactive",
-        .video_state = "none",
+        .video_state = !rc->video_on                  ? "none"
+                       : strcmp(state, "active") == 0 ? "sendonly"
+                                                      : "inactive",
         .state = state,
         .fail_reason = reason,
         .started_us = rc->started_us,
@@ -385,6 +405,8 @@ static void build_create(struct gw_rec_call *rc, ar_msml *mp)
     ar_msml_add_param(mp, "otherDN", rc->party[1]->dn);
     ar_msml_add_param(mp, "calluuid", call->uuid);
     ar_msml_add_param(mp, "recmediactl", "1");
+    if (rc->audio_only)
+        ar_msml_add_param(mp, "audio-only", "true"); /* mediad offers no video lines */
     if (rc->audiosrc) {
         char t[16];
         ar_msml_add_param(mp, "audiosrc", rc->audiosrc);
@@ -806,6 +828,26 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
 
 /* --- INFO from / to mediad --- */
 
+/* msml.recorder.stream: the recorder refused one stream (port 0). A video one of the main
+   session turns GSIP_RECORD_VIDEO Off; the recording goes on (seed "Mapping SDP"). */
+static void on_stream_off(struct gw_rec_call *rc, const ar_msml *m)
+{
+    const char *media = ar_msml_get_param(m, "media"), *id = ar_msml_get_param(m, "id");
+    LOG_INFO(rec, "call %016llx: recorder refused the %s stream of %s (dn %s)",
+             (unsigned long long)rc->call->connid, media ? media : "?", id ? id : "-",
+             ar_msml_get_param(m, "dn") ? ar_msml_get_param(m, "dn") : "?");
+    if (!media || strcmp(media, "video") != 0 || !rc->video_on ||
+        (id && rc->id && strcmp(id, rc->id)))
+        return;
+    rc->video_on = false;
+    const char *kv[] = {"GSIP_RECORD_VIDEO", "Off"};
+    ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
+    private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call),
+                 "video refused by the recorder");
+    if (rc->state == RS_ON || rc->state == RS_PAUSED)
+        db_recording(rc, rc->state == RS_ON ? "active" : "paused", NULL, 0);
+}
+
 static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
 {
     const ar_msml_op *op = &m->ops[0];
@@ -814,6 +856,10 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
     const char *id = ar_msml_get_param(m, "id");
     if (strcmp(op->event, "msml.recorder.failover") == 0) {
         on_failover_done(rc, m);
+        return;
+    }
+    if (strcmp(op->event, "msml.recorder.stream") == 0) {
+        on_stream_off(rc, m);
         return;
     }
     if (strcmp(op->event, "msml.recorder.error") != 0) {
@@ -910,6 +956,9 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         }
     } else if (kind == INFO_CREATE) {
         rc->state = RS_ON;
+        rc->video_on = !rc->audio_only && rc->party[0] && rc->party[1] &&
+                       gw_rec_sdp_has_video(rc->party[0]->sdp) &&
+                       gw_rec_sdp_has_video(rc->party[1]->sdp);
         const char *kv[] = {"GSIP_RECORD",          "On",
                             "GSIP_REC_FN",          rc->file_name,
                             "RECORDING_STATUS_GIM", "RECORDING_YES",
@@ -1015,6 +1064,8 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     set_str(&rc->dest2, dest2 ? dest2 : r->dest2);
     g_free(dest2);
     set_str(&rc->params, r->params);
+    rc->audio_only = r->audio_only;
+    rc->video_on = false;
     set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
     rc->tsd = r->tonesilenceduration >= 0 ? r->tonesilenceduration : cfg->rec.tonesilenceduration;
     if (rc->tsd >= 0 && rc->tsd < 1500)
@@ -1216,6 +1267,9 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
                     .geo = tl_kv_get_str(ext, "geo-location"),
                     .route_target = target,
                     .tonesilenceduration = -1};
+    if (gw_rec_ext_audio_only(ext, &r.audio_only) != AR_E_OK)
+        LOG_WARN(rec, "call %016llx: RouteCall audio-only is not true/false: audio+video",
+                 (unsigned long long)call->connid);
     char why[200];
     if (gw_rec_request(call, &r, why, sizeof why) != AR_E_OK)
         LOG_WARN(rec, "call %016llx: selective recording not started: %s",

@@ -30,6 +30,7 @@ typedef struct {
     const char *geo; /* RequestRouteCall Extensions geo-location, NULL = none (docs/pools.md) */
     const char *route_target; /* RequestRouteCall: the DN routed to (its agent), NULL = none */
     int tonesilenceduration;  /* ms, -1 = not given */
+    bool audio_only;          /* Extensions audio-only: offer the recorder no video */
 } gw_rec_req;
 
 /*
