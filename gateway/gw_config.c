@@ -274,6 +274,7 @@ const opt_desc gw_gateway_opts[] = {
       0, 0),
     O("recorder-failover", OPT_BOOL, gw_config, recorder_failover, 0, 0),
     O("mediad-failover", OPT_BOOL, gw_config, mediad_failover, 0, 0),
+    O("recording-sessions", OPT_INT, gw_config, recording_sessions, 1, 2),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -841,6 +842,7 @@ static void config_defaults(gw_config *c)
     c->media_oos_check = c->recorder_oos_check = 10;
     c->media_oos_force = c->recorder_oos_force = 2;
     c->recorder_failover = c->mediad_failover = true; /* docs/failover.md */
+    c->recording_sessions = 1;
     c->db.journal_max_bytes = 256ull << 20;
     c->db.journal_sync_ms = 200;
     c->db.batch_rows = 256;

@@ -12,6 +12,7 @@
 #include "gw_db.h"
 #include "gw_dn.h"
 #include "gw_pool.h"
+#include "gw_rec_int.h"
 #include "gw_rec_pool.h"
 #include "gw_rec_video.h"
 
@@ -60,17 +61,18 @@ struct gw_rec_call {
     /* Pools and failover (docs/pools.md, docs/failover.md). */
     gw_pool_lease *md_lease;     /* mediad the legs go to */
     gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */
-    GPtrArray *fo_bad;  /* const gw_pool_member *: failed for this call, never picked again */
-    bool copy_down[2];  /* the dest / dest2 copy failed and nobody took over */
-    bool md_failover;   /* re-inserting through another mediad: GSIP_RECORD stays On */
-    bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
-    int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
-    char *geo;          /* the call's geo-location for pool picks, NULL = none */
-    char *route_geo;    /* RequestRouteCall Extensions geo-location, NULL = none */
-    char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
-    char *no_fulltime;  /* RouteCall record=disable_destination: this DN is not recorded */
-    bool audio_only;    /* the request asked for audio only (seed "Video Recording") */
-    bool video_on;      /* video offered to the recorder and not refused (GSIP_RECORD_VIDEO) */
+    GPtrArray *fo_bad;      /* const gw_pool_member *: failed for this call, never picked again */
+    bool copy_down[2];      /* the dest / dest2 copy failed and nobody took over */
+    bool md_failover;       /* re-inserting through another mediad: GSIP_RECORD stays On */
+    bool md_fo_paused;      /* ... and the recording was paused when the old one was lost */
+    int64_t md_lost_us;     /* when the old mediad was found lost (wall clock) */
+    char *geo;              /* the call's geo-location for pool picks, NULL = none */
+    char *route_geo;        /* RequestRouteCall Extensions geo-location, NULL = none */
+    char *dest_spec[2];     /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
+    char *no_fulltime;      /* RouteCall record=disable_destination: this DN is not recorded */
+    bool audio_only;        /* the request asked for audio only (seed "Video Recording") */
+    bool video_on;          /* video offered to the recorder and not refused (GSIP_RECORD_VIDEO) */
+    struct gw_rec_sess *s2; /* a second session for another purpose (gw_rec_sess.c) */
 };
 
 #define SETTLE_MS    50
@@ -317,6 +319,7 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
 
 static void msc_release_all(struct gw_rec_call *rc, const char *why)
 {
+    gw_rec_sess_end(rc->call, &rc->s2, why); /* its copy goes with mediad's legs */
     msc_release(rc, 0, why);
     msc_release(rc, 1, why);
     gw_pool_lease_release(&rc->md_lease); /* the legs held mediad's ports */
@@ -867,6 +870,8 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
                  op->event);
         return;
     }
+    if (gw_rec_sess_error(rc->call, rc->s2, id, reason))
+        return; /* the second session's recorder: the main one goes on */
     char why[600];
     snprintf(why, sizeof why, "%s", reason ? reason : "recorder error");
     bool tone_only = reason && g_str_has_prefix(reason, "audiosrc:");
@@ -906,6 +911,11 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         return;
     }
     info_kind kind = (info_kind)GPOINTER_TO_INT(g_queue_pop_head(&rc->infos));
+    if ((int)kind >= GW_REC_INFO_S2) {
+        gw_rec_sess_info_answer(rc->call, rc->s2, (int)kind, status, body);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (status >= 300) {
         char why[300];
         snprintf(why, sizeof why, "mediad refused MSML (%d): %.200s", status,
@@ -997,6 +1007,14 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 {
     const gw_config *cfg = srv_of(call)->cfg;
     struct gw_rec_call *rc = call->rec;
+    if (rc && cfg->recording_sessions > 1 && (rc->state == RS_ON || rc->state == RS_PAUSED) &&
+        r->started_by && strcmp(r->started_by, "full-time") != 0)
+        return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */
+    if (rc && gw_rec_sess_live(rc->s2)) {
+        snprintf(why, cap, "call %016llx: a second recording session is still recording",
+                 (unsigned long long)call->connid);
+        return AR_E_ALREADY_RECORDING;
+    }
     if (rc && rc->state != RS_IDLE && rc->state != RS_FAILED) {
         snprintf(why, cap, "call %016llx is already being recorded (%s, id %s)",
                  (unsigned long long)call->connid, rc->started_by ? rc->started_by : "?",
@@ -1098,6 +1116,20 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
     return gw_rec_control_params(call, op, req_dn, NULL, why, cap);
 }
 
+int gw_rec_control_id(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *id,
+                      const char *params, char *why, size_t cap)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (rc && id && gw_rec_sess_owns(rc->s2, id))
+        return gw_rec_sess_control(call, rc->s2, op, req_dn, params, why, cap);
+    if (id && (!rc || !rc->id || strcmp(rc->id, id) != 0)) {
+        snprintf(why, cap, "call %016llx has no recording session with id %s",
+                 (unsigned long long)call->connid, id);
+        return AR_E_NOT_RECORDING;
+    }
+    return gw_rec_control_params(call, op, req_dn, params, why, cap);
+}
+
 /* The session's params after a mid-call change: a later createconference (failover, mediad
    replaced) carries them too; a name given again takes its new value (mediad's merge). */
 static void params_merge(struct gw_rec_call *rc, const char *params)
@@ -1143,6 +1175,8 @@ int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, cons
     static const info_kind kinds[] = {INFO_STOP, INFO_PAUSE, INFO_RESUME};
     ar_msml_add_op(&m, ops[op], CONF);
     add_params(&m, params); /* the seed: params "that modifies the recording session" */
+    if (gw_rec_sess_live(rc->s2))
+        ar_msml_add_param(&m, "copy", "dest"); /* the second session goes on as it is */
     int err = send_msml(rc, &m, kinds[op]);
     if (err != AR_E_OK) {
         snprintf(why, cap, "MSML to mediad failed: %s", ar_strerror(err));
@@ -1350,4 +1384,46 @@ void gw_rec_call_end(gw_call *call)
     if (rc->fo_bad)
         g_ptr_array_free(rc->fo_bad, TRUE);
     g_free(rc);
+}
+
+/* --- for gw_rec_sess.c (gw_rec_int.h) --- */
+
+int gw_rec_msml(gw_call *call, const ar_msml *m, int kind)
+{
+    return call->rec ? send_msml(call->rec, m, (info_kind)kind) : AR_E_INVALID_CALL_STATE;
+}
+
+bool gw_rec_main_create(gw_call *call, ar_msml *m)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (!rc || (rc->state != RS_ON && rc->state != RS_PAUSED) || !rc->party[0] || !rc->party[1])
+        return false;
+    build_create(rc, m);
+    return true;
+}
+
+void gw_rec_publish(gw_call *call, const char *const *kv, size_t n)
+{
+    ud_publish(call, kv, n);
+}
+
+void gw_rec_info_event(gw_call *call, int msg_id, const char *req_dn, const char *id,
+                       const char *state, const char *reason)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (!rc)
+        return;
+    /* private_info reads id and req_dn from the session: lend it the second one's. */
+    char *save_id = rc->id, *save_dn = rc->req_dn;
+    rc->id = (char *)id;
+    rc->req_dn = (char *)req_dn;
+    private_info(rc, msg_id, state, reason);
+    rc->id = save_id;
+    rc->req_dn = save_dn;
+}
+
+const char *gw_rec_main_dn(const gw_call *call, int i)
+{
+    const struct gw_rec_call *rc = call->rec;
+    return rc && rc->party[i] ? rc->party[i]->dn : NULL;
 }

@@ -48,6 +48,10 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
    mediad in the modifyconference, which passes them to the recorder (docs/recording.md). */
 int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *params,
                           char *why, size_t cap);
+/* The same for the session named by Extensions `id` (NULL = the first session): with
+   recording-sessions = 2 a call may have a second one (docs/recording.md). */
+int gw_rec_control_id(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *id,
+                      const char *params, char *why, size_t cap);
 
 /* Hooks from the call model. */
 void gw_rec_established(gw_call *call);                   /* a party answered */

@@ -190,7 +190,8 @@ void gw_rec_private_service(gw_client *c, const tl_msg *m, int64_t ref, int64_t 
         gw_rec_ctl op = msg_id == TL_GSIP_RECORD_STOP    ? GW_REC_STOP
                         : msg_id == TL_GSIP_RECORD_PAUSE ? GW_REC_PAUSE
                                                          : GW_REC_RESUME;
-        err = gw_rec_control_params(call, op, this_dn, ext_str(ext, "params"), why, sizeof why);
+        err = gw_rec_control_id(call, op, this_dn, ext_str(ext, "id"), ext_str(ext, "params"), why,
+                                sizeof why);
     }
     if (err != AR_E_OK) {
         LOG_INFO(rec, "PrivateService %lld on %016llx refused: %s", (long long)msg_id,

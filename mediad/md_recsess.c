@@ -154,8 +154,35 @@ void md_recsess_event(md_ctx *ctx, md_call *c, int ev)
     md_rec *recs[MD_MAX_RECS];
     int n = c->nrecs;
     memcpy(recs, c->recs, sizeof(recs));
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        /* A copy paused on its own stays paused when the call resumes (unmute). */
+        if (ev == MD_EV_RESUME && c->copy_paused[recs[i]->dest_index ? 1 : 0])
+            continue;
         rec_run(ctx, recs[i], md_rec_fsm_step(&recs[i]->fsm, (md_rec_event)ev), 0, NULL);
+    }
+}
+
+void md_recsess_copy_event(md_ctx *ctx, md_call *c, int copy, int ev, int force_update)
+{
+    md_rec *recs[MD_MAX_RECS];
+    int n = c->nrecs;
+    memcpy(recs, c->recs, sizeof(recs));
+    for (int i = 0; i < n; i++) {
+        md_rec *r = recs[i];
+        if (r->dest_index != copy)
+            continue;
+        if (ev != MD_EV_PAUSE && ev != MD_EV_RESUME) {
+            rec_run(ctx, r, md_rec_fsm_step(&r->fsm, (md_rec_event)ev), 0, NULL);
+            continue;
+        }
+        int want = c->eff_paused || c->copy_paused[copy];
+        if (r->fsm.want_paused == want) {
+            if (force_update) /* params only: re-offer so they reach the recorder */
+                rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_UPDATE), 0, NULL);
+            continue;
+        }
+        rec_run(ctx, r, md_rec_fsm_step(&r->fsm, want ? MD_EV_PAUSE : MD_EV_RESUME), 0, NULL);
+    }
 }
 
 void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye)

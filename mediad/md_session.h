@@ -126,6 +126,9 @@ struct md_call {
      * an X-Record-Params header (docs/mediad.md), "" when none. */
     char upd_params[512];
     unsigned upd_seq; /* bumped with each new upd_params */
+    /* Per dest index: paused by a modifyconference naming that copy (`copy` param), on
+     * top of the call-wide pause: a second recording session for another purpose. */
+    int copy_paused[2];
 };
 
 /* Services the session layer needs from the daemon (ports, engine, identity). */

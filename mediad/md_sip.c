@@ -217,6 +217,15 @@ static int has_session(const md_call *c, int d)
     return 0;
 }
 
+/* `copy` of a pause / resume / stop: 0 dest, 1 dest2, -1 absent (every session), -2 bad. */
+static int copy_index(const ar_msml *m)
+{
+    const char *cp = ar_msml_get_param(m, "copy");
+    if (!cp)
+        return -1;
+    return !strcmp(cp, "dest") ? 0 : !strcmp(cp, "dest2") ? 1 : -2;
+}
+
 /* Check an MSML document against the call before anything happens: all or nothing. */
 static int msml_validate(md_call *c, const ar_msml *m, const char **why)
 {
@@ -244,7 +253,14 @@ static int msml_validate(md_call *c, const ar_msml *m, const char **why)
             break;
         case AR_MSML_OP_PAUSE:
         case AR_MSML_OP_RESUME:
-            if (!c->recording) {
+        case AR_MSML_OP_STOP:
+            if (copy_index(m) == -2) {
+                *why = "copy must be dest or dest2";
+                return AR_E_INVALID_VALUE;
+            }
+            if (op->type == AR_MSML_OP_STOP)
+                break;
+            if (!c->recording || (copy_index(m) >= 0 && !has_session(c, copy_index(m)))) {
                 *why = "no recording in this conference";
                 return AR_E_NOT_RECORDING;
             }
@@ -268,10 +284,20 @@ static int take_modify_params(md_call *c, const ar_msml *m)
     for (int i = 0; i < m->nops; i++)
         if (m->ops[i].type == AR_MSML_OP_CREATE || m->ops[i].type == AR_MSML_OP_EVENT)
             return 0;
+    int copy = copy_index(m), any = 0;
+    for (int k = 0; k < m->nparams; k++)
+        any |= strcmp(m->params[k].name, "copy") != 0;
+    if (!any)
+        return 0; /* only the copy selector */
     c->upd_params[0] = '\0';
     c->upd_seq++;
+    for (int i = 0; copy >= 0 && i < c->nrecs; i++)
+        if (c->recs[i]->dest_index != copy)
+            c->recs[i]->upd_sent = c->upd_seq; /* not theirs */
     int cut = 0;
     for (int k = 0; k < m->nparams; k++) {
+        if (strcmp(m->params[k].name, "copy") == 0)
+            continue;
         md_params_set(&c->params, m->params[k].name, m->params[k].value);
         size_t len = strlen(c->upd_params);
         if (cut || md_params_append_uri(c->upd_params, sizeof(c->upd_params), m->params[k].name,
@@ -338,8 +364,17 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
             break;
         case AR_MSML_OP_PAUSE:
         case AR_MSML_OP_RESUME:
-            c->paused = op->type == AR_MSML_OP_PAUSE;
             modify_params = take_modify_params(c, m);
+            if (copy_index(m) >= 0) {
+                /* One recording session of several (another purpose): only its copy. */
+                c->copy_paused[copy_index(m)] = op->type == AR_MSML_OP_PAUSE;
+                md_recsess_copy_event(ctx, c, copy_index(m),
+                                      op->type == AR_MSML_OP_PAUSE ? MD_EV_PAUSE : MD_EV_RESUME,
+                                      modify_params);
+                break;
+            }
+            c->copy_paused[0] = c->copy_paused[1] = 0;
+            c->paused = op->type == AR_MSML_OP_PAUSE;
             /* Params modify the session: a re-INVITE carries them even when the
                effective pause state (a muted party) does not change. */
             if (!md_sip_update_pause(ctx, c) && modify_params)
@@ -348,6 +383,13 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         case AR_MSML_OP_STOP:
         case AR_MSML_OP_DESTROY:
             take_modify_params(c, m); /* the BYE carries them */
+            if (op->type == AR_MSML_OP_STOP && copy_index(m) >= 0) {
+                md_recsess_copy_event(ctx, c, copy_index(m), MD_EV_STOP, 0);
+                c->copy_paused[copy_index(m)] = 0;
+                if (c->nrecs > 0)
+                    break; /* the other copy goes on recording */
+            }
+            c->copy_paused[0] = c->copy_paused[1] = 0;
             md_recsess_event(ctx, c, MD_EV_STOP);
             c->recording = 0;
             c->paused = 0;
@@ -364,6 +406,10 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
     }
     if (create) {
         c->fo_plan = c->recording ? failover_index(m) : 0;
+        if (c->fo_plan)
+            c->copy_paused[c->fo_plan - 1] = 0; /* a new session of that copy */
+        else
+            c->copy_paused[0] = c->copy_paused[1] = 0;
         rc = md_call_plan_recording(c, &ctx->env);
         c->fo_plan = 0;
         if (rc != AR_E_OK) {
