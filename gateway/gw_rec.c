@@ -1202,6 +1202,28 @@ int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, cons
 
 /* --- hooks from the model --- */
 
+/* A consultation call (seed "Consultation"): only the consulting agent's full-time
+   recording, and only with its DN's dual-dialog-enabled = false (single-dialog mode) or
+   record-consult-calls = true; never the consulted party's ("a Recording Session cannot
+   be started on D3"). */
+static bool consult_recorded(gw_call *call, const gw_party *p, const gw_dn_conf *d)
+{
+    if (!gw_call_find_party(call->main, p->dn))
+        return false; /* the consulted party */
+    return (d && !d->dual_dialog_enabled) || srv_of(call)->cfg->rec.record_consult_calls == 1;
+}
+
+/* A consultation inherits the main call's user data: a GSIP_RECORD On / Paused copied
+   from it would show a recording this call does not have. */
+static void consult_not_recorded(gw_call *call)
+{
+    const char *st = tl_kv_get_str(call->ud, "GSIP_RECORD");
+    if (call->rec || !st || strcmp(st, "Off") == 0)
+        return;
+    const char *kv[] = {"GSIP_RECORD", "Off", "GSIP_REC_FN", NULL};
+    ud_publish(call, kv, G_N_ELEMENTS(kv));
+}
+
 void gw_rec_established(gw_call *call)
 {
     if (call->ending)
@@ -1226,6 +1248,8 @@ void gw_rec_established(gw_call *call)
             continue;
         if (rc && rc->no_fulltime && strcmp(rc->no_fulltime, p->dn) == 0)
             continue; /* the routing strategy said disable_destination */
+        if (call->main && !consult_recorded(call, p, d))
+            continue;
         gw_rec_req r = {.started_by = "full-time",
                         .record_dn = p->dn,
                         .tonesilenceduration = -1,
@@ -1245,6 +1269,8 @@ void gw_rec_established(gw_call *call)
         }
         return;
     }
+    if (call->main)
+        consult_not_recorded(call);
 }
 
 /* RequestRouteCall record=disable_destination: the routing destination's full-time
