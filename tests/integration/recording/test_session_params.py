@@ -1,5 +1,5 @@
 """Mid-call control with Extensions params: PAUSE / RESUME / STOP params reach the recorder."""
-from rectest import Call, wait_for, wait_recording_done, wait_ud
+from rectest import Call, wait_for, wait_recording_done, wait_recording_live, wait_ud
 
 START, STOP, PAUSE, RESUME = 3013, 3014, 3015, 3016
 
@@ -24,6 +24,7 @@ def test_params_modify_the_session(stack):
         r = private(stack, START, cid, {"id": "params-1", "params": "campaign=spring"})
         assert r["message"] == "EventACK", r
         wait_ud(w, "5003", "GSIP_RECORD", "On")
+        wait_recording_live(stack, "params-1")
         r = private(stack, PAUSE, cid, {"params": "reason=pin entry;agent=5005"})
         assert r["message"] == "EventACK", r
         wait_ud(w, "5003", "GSIP_RECORD", "Paused")
@@ -60,6 +61,7 @@ def test_pause_without_params_sends_none(stack):
         cid = est["ConnID"]
         assert private(stack, START, cid, {"id": "params-2"})["message"] == "EventACK"
         wait_ud(w, "5003", "GSIP_RECORD", "On")
+        wait_recording_live(stack, "params-2")
         assert private(stack, PAUSE, cid)["message"] == "EventACK"
         wait_ud(w, "5003", "GSIP_RECORD", "Paused")
         assert private(stack, RESUME, cid, {"params": 7})["ErrorCode"] == 107  # WRONG_TYPE

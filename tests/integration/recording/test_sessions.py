@@ -1,6 +1,6 @@
 """Two simultaneous recording sessions on one call (recording-sessions = 2), each its own."""
 from rectest import (TONE_A, TONE_B, Call, dominant, read_wav, wait_for, wait_recording_done,
-                     wait_ud)
+                     wait_recording_live, wait_ud)
 
 STACK_OPTS = ("--gateway-opt", "recording-sessions=2")
 START, STOP, PAUSE, RESUME = 3013, 3014, 3015, 3016
@@ -35,6 +35,8 @@ def test_compliance_and_quality_sessions(stack):
         on = wait_ud(w, "5003", Q, "On")
         assert on["UserData"]["GSIP_REC_FN:qual-1"] == "qual-1"
         assert on["UserData"]["GSIP_RECORD"] == "On"
+        wait_recording_live(stack, "comp-1")
+        wait_recording_live(stack, "qual-1")
         info = w.expect(lambda m: m.get("message") == "EventPrivateInfo" and
                         m.get("ThisDN") == "5005" and
                         (m.get("Extensions") or {}).get("id") == "qual-1", 10)
@@ -92,6 +94,8 @@ def test_second_session_alone_ends_with_the_call(stack):
         wait_ud(w, "5003", "GSIP_RECORD", "On")
         ack(private(stack, START, cid, {"id": "qual-2"}))
         wait_ud(w, "5003", "GSIP_RECORD:qual-2", "On")
+        wait_recording_live(stack, "comp-2")
+        wait_recording_live(stack, "qual-2")
         # the compliance session stops; the quality one keeps recording
         ack(private(stack, STOP, cid))
         off = wait_ud(w, "5003", "GSIP_RECORD", "Off")

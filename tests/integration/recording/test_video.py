@@ -1,7 +1,8 @@
 """Video recording: audio+video by default, audio only on request, separate indications."""
 import pytest
 
-from rectest import TONE_A, TONE_B, gw_addr, recua, wait_for, wait_recording_done, wait_ud
+from rectest import (TONE_A, TONE_B, gw_addr, recua, wait_for, wait_recording_done,
+                     wait_recording_live, wait_ud)
 
 START, STOP, PAUSE, RESUME = 3013, 3014, 3015, 3016
 
@@ -46,6 +47,7 @@ def test_audio_and_video_by_default(stack, video_call):
     on = wait_ud(w, "5003", "GSIP_RECORD", "On")
     assert on["UserData"]["GSIP_RECORD_AUDIO"] == "On"
     assert on["UserData"]["GSIP_RECORD_VIDEO"] == "On"
+    wait_recording_live(stack, "video-av")
     assert private(stack, PAUSE, cid)["message"] == "EventACK"
     p = wait_ud(w, "5003", "GSIP_RECORD", "Paused")
     assert p["UserData"]["GSIP_RECORD_AUDIO"] == "Paused"
@@ -71,6 +73,7 @@ def test_audio_only_on_request(stack, video_call):
     on = wait_ud(w, "5003", "GSIP_RECORD", "On")
     assert on["UserData"]["GSIP_RECORD_AUDIO"] == "On"
     assert on["UserData"]["GSIP_RECORD_VIDEO"] == "Off"
+    wait_recording_live(stack, "video-ao")
     caller.hangup()
     wait_ud(w, "5003", "GSIP_RECORD", "Off")
     side = wait_recording_done(stack, "video-ao")
@@ -92,6 +95,7 @@ def test_audio_call_has_video_off(stack):
         on = wait_ud(w, "5003", "GSIP_RECORD", "On")
         assert on["UserData"]["GSIP_RECORD_AUDIO"] == "On"
         assert on["UserData"]["GSIP_RECORD_VIDEO"] == "Off"
+        wait_recording_live(stack, "video-none")
         caller.hangup()
         side = wait_recording_done(stack, "video-none")
         assert media_of(side) == [("audio", True), ("audio", True)], side["streams"]
