@@ -119,8 +119,8 @@ static int add_param_node(ar_msml *m, xmlNode *p)
 /* <createconference name=..> with optional <gvp:recorder><gvp:params><gvp:param>. */
 static int parse_create(ar_msml *m, xmlNode *n)
 {
-    if (has_op(m, AR_MSML_OP_CREATE) || has_op(m, AR_MSML_OP_EVENT))
-        return AR_E_MSML_TOO_MANY;
+    if (has_op(m, AR_MSML_OP_CREATE) || has_op(m, AR_MSML_OP_EVENT) || m->nparams)
+        return AR_E_MSML_TOO_MANY; /* nparams: a modifyconference's params came first */
     ar_msml_op *op = new_op(m, AR_MSML_OP_CREATE);
     if (!op)
         return AR_E_MSML_TOO_MANY;
@@ -157,6 +157,24 @@ static int parse_join(ar_msml *m, xmlNode *n, ar_msml_op_type t)
     return rc;
 }
 
+/* <gvp:recorder state=..><gvp:params><gvp:param name=..>..: the seed's `params` of a
+ * pause / resume / stop ("modifies the recording session"). They share the document's
+ * one params list, so they may not come with a CREATE or an EVENT, nor twice. */
+static int parse_modify_params(ar_msml *m, xmlNode *r)
+{
+    int rc = AR_E_OK, seen = 0;
+    for (xmlNode *ps = r->children; ps; ps = ps->next) {
+        if (!is_elem(ps, "params"))
+            continue;
+        if (seen++ || m->nparams || has_op(m, AR_MSML_OP_CREATE) || has_op(m, AR_MSML_OP_EVENT))
+            return AR_E_MSML_TOO_MANY;
+        for (xmlNode *p = ps->children; p; p = p->next)
+            if (is_elem(p, "param") && (rc = add_param_node(m, p)))
+                return rc;
+    }
+    return rc;
+}
+
 static int parse_modify(ar_msml *m, xmlNode *n)
 {
     char id[AR_MSML_ID_LEN], state[32];
@@ -181,7 +199,7 @@ static int parse_modify(ar_msml *m, xmlNode *n)
         if (!op)
             return AR_E_MSML_TOO_MANY;
         strcpy(op->conf, id);
-        return AR_E_OK;
+        return parse_modify_params(m, r);
     }
     return AR_E_MSML_UNKNOWN_OP; /* a modify without a recorder state changes nothing we do */
 }
@@ -189,8 +207,8 @@ static int parse_modify(ar_msml *m, xmlNode *n)
 /* <event name=.. id=..><name>k</name><value>v</value>...</event> */
 static int parse_event(ar_msml *m, xmlNode *n)
 {
-    if (has_op(m, AR_MSML_OP_CREATE) || has_op(m, AR_MSML_OP_EVENT))
-        return AR_E_MSML_TOO_MANY;
+    if (has_op(m, AR_MSML_OP_CREATE) || has_op(m, AR_MSML_OP_EVENT) || m->nparams)
+        return AR_E_MSML_TOO_MANY; /* nparams: a modifyconference's params came first */
     ar_msml_op *op = new_op(m, AR_MSML_OP_EVENT);
     if (!op)
         return AR_E_MSML_TOO_MANY;
@@ -389,13 +407,26 @@ static void w_conf_attr(wbuf *w, const char *conf)
     w_attr(w, "id", id);
 }
 
-static void w_modify(wbuf *w, const ar_msml_op *op, const char *state)
+/* params: written only when the document has no CREATE / EVENT to own them. */
+static void w_modify(wbuf *w, const ar_msml *m, const ar_msml_op *op, const char *state)
 {
     w_raw(w, "<modifyconference");
     w_conf_attr(w, op->conf);
     w_raw(w, "><gvp:recorder");
     w_attr(w, "state", state);
-    w_raw(w, "/></modifyconference>");
+    if (m->nparams == 0 || has_op(m, AR_MSML_OP_CREATE) || has_op(m, AR_MSML_OP_EVENT)) {
+        w_raw(w, "/></modifyconference>");
+        return;
+    }
+    w_raw(w, "><gvp:params>");
+    for (int p = 0; p < m->nparams; p++) {
+        w_raw(w, "<gvp:param");
+        w_attr(w, "name", m->params[p].name);
+        w_raw(w, ">");
+        w_esc(w, m->params[p].value);
+        w_raw(w, "</gvp:param>");
+    }
+    w_raw(w, "</gvp:params></gvp:recorder></modifyconference>");
 }
 
 int ar_msml_build(const ar_msml *m, char *buf, size_t cap, size_t *out_len)
@@ -440,13 +471,13 @@ int ar_msml_build(const ar_msml *m, char *buf, size_t cap, size_t *out_len)
             w_raw(&w, "/>");
             break;
         case AR_MSML_OP_PAUSE:
-            w_modify(&w, op, "pause");
+            w_modify(&w, m, op, "pause");
             break;
         case AR_MSML_OP_RESUME:
-            w_modify(&w, op, "resume");
+            w_modify(&w, m, op, "resume");
             break;
         case AR_MSML_OP_STOP:
-            w_modify(&w, op, "stop");
+            w_modify(&w, m, op, "stop");
             break;
         case AR_MSML_OP_EVENT:
             w_raw(&w, "<event");

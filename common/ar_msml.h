@@ -64,7 +64,8 @@ typedef struct {
 /*
  * One MSML document. params belongs to the (single) CREATE op, or to the EVENT op
  * as its name/value pairs: a document with two CREATEs or two EVENTs is refused with
- * AR_E_MSML_TOO_MANY.
+ * AR_E_MSML_TOO_MANY. Without either, params are those of the modifyconference
+ * (pause / resume / stop: the seed's `params` modifying the session; one list only).
  */
 typedef struct {
     int nops;

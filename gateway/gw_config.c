@@ -290,6 +290,7 @@ const opt_desc gw_gateway_opts[] = {
     O("islink-max-hops", OPT_INT, gw_config, islink_max_hops, 1, 64),
     O("islink-continue-recording", OPT_BOOL, gw_config, islink_continue_recording, 0, 0),
     O("oosp-transfer-enabled", OPT_BOOL, gw_config, oosp_transfer_enabled, 0, 0),
+    O("recording-sessions", OPT_INT, gw_config, recording_sessions, 1, 2),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -885,6 +886,7 @@ static void config_defaults(gw_config *c)
     c->media_oos_check = c->recorder_oos_check = 10;
     c->media_oos_force = c->recorder_oos_force = 2;
     c->recorder_failover = c->mediad_failover = true; /* docs/failover.md */
+    c->recording_sessions = 1;
     c->db.journal_max_bytes = 256ull << 20;
     c->db.journal_sync_ms = 200;
     c->db.batch_rows = 256;

@@ -199,6 +199,9 @@ typedef struct gw_config {
     /* docs/failover.md: a failed recorder / mediad is replaced by the next pool member
      * (true) or the recording just stops (false). */
     bool recorder_failover, mediad_failover;
+    /* recording-sessions: 2 lets a call carry a second recording session for another
+     * purpose (docs/recording.md "Multiple recording sessions"); 1 = the seed's rule. */
+    int recording_sessions;
     gw_app_conf *apps;
     size_t n_apps;
     /* [database] (docs/database.md): dsn unset = no database writer. */

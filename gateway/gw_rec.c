@@ -13,7 +13,9 @@
 #include "gw_db.h"
 #include "gw_dn.h"
 #include "gw_pool.h"
+#include "gw_rec_int.h"
 #include "gw_rec_pool.h"
+#include "gw_rec_video.h"
 #include "gw_siptls.h"
 
 #define SETTLE_MS    50
@@ -106,12 +108,27 @@ static char *contact_hostport(const char *contact)
 /* --- user data and events --- */
 
 /* Set (value non-NULL) or remove keys in the call's user data; EventAttachedDataChanged. */
+/* GSIP_RECORD_AUDIO / GSIP_RECORD_VIDEO follow every GSIP_RECORD change, in the same
+   event (seed "Video Recording": separate indications); video is Off unless the recorder
+   gets (and keeps) the parties' video. */
+static void ud_media_keys(gw_call *call, const char *state)
+{
+    const struct gw_rec_call *rc = call->rec;
+    bool off = strcmp(state, "Off") == 0;
+    tl_kv_remove(call->ud, "GSIP_RECORD_AUDIO");
+    tl_kv_add_str(call->ud, "GSIP_RECORD_AUDIO", state);
+    tl_kv_remove(call->ud, "GSIP_RECORD_VIDEO");
+    tl_kv_add_str(call->ud, "GSIP_RECORD_VIDEO", !off && rc && rc->video_on ? state : "Off");
+}
+
 static void ud_publish(gw_call *call, const char *const *kv, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i += 2) {
         tl_kv_remove(call->ud, kv[i]);
         if (kv[i + 1])
             tl_kv_add_str(call->ud, kv[i], kv[i + 1]);
+        if (kv[i + 1] && strcmp(kv[i], "GSIP_RECORD") == 0)
+            ud_media_keys(call, kv[i + 1]);
     }
     if (call->ending)
         return;
@@ -202,7 +219,9 @@ void gw_rec_db_recording(struct gw_rec_call *rc, const char *state, const char *
         .file_name = rc->file_name,
         .dialect = "seed",
         .audio_state = strcmp(state, "active") == 0 ? "sendonly" : "inactive",
-        .video_state = "none",
+        .video_state = !rc->video_on                  ? "none"
+                       : strcmp(state, "active") == 0 ? "sendonly"
+                                                      : "inactive",
         .state = state,
         .fail_reason = reason,
         .started_us = rc->started_us,
@@ -243,6 +262,7 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
 
 void gw_rec_msc_release_all(struct gw_rec_call *rc, const char *why)
 {
+    gw_rec_sess_end(rc->call, &rc->s2, why); /* its copy goes with mediad's legs */
     msc_release(rc, 0, why);
     msc_release(rc, 1, why);
     gw_pool_lease_release(&rc->md_lease); /* the legs held mediad's ports */
@@ -339,6 +359,8 @@ void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp)
     int mctl = gw_rec_srv(call)->cfg->rec.recmediactl;
     if (!rc->params || !strstr(rc->params, "recmediactl="))
         ar_msml_add_param(mp, "recmediactl", mctl == 2 ? "2" : "1");
+    if (rc->audio_only)
+        ar_msml_add_param(mp, "audio-only", "true"); /* mediad offers no video lines */
     if (rc->audiosrc) {
         char t[16];
         ar_msml_add_param(mp, "audiosrc", rc->audiosrc);
@@ -546,6 +568,26 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
 
 /* --- INFO from / to mediad --- */
 
+/* msml.recorder.stream: the recorder refused one stream (port 0). A video one of the main
+   session turns GSIP_RECORD_VIDEO Off; the recording goes on (seed "Mapping SDP"). */
+static void on_stream_off(struct gw_rec_call *rc, const ar_msml *m)
+{
+    const char *media = ar_msml_get_param(m, "media"), *id = ar_msml_get_param(m, "id");
+    LOG_INFO(rec, "call %016llx: recorder refused the %s stream of %s (dn %s)",
+             (unsigned long long)rc->call->connid, media ? media : "?", id ? id : "-",
+             ar_msml_get_param(m, "dn") ? ar_msml_get_param(m, "dn") : "?");
+    if (!media || strcmp(media, "video") != 0 || !rc->video_on ||
+        (id && rc->id && strcmp(id, rc->id)))
+        return;
+    rc->video_on = false;
+    const char *kv[] = {"GSIP_RECORD_VIDEO", "Off"};
+    ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
+    private_info(rc, TL_GSIP_RECORD_START, gw_rec_state_name(rc->call),
+                 "video refused by the recorder");
+    if (rc->state == RS_ON || rc->state == RS_PAUSED)
+        gw_rec_db_recording(rc, rc->state == RS_ON ? "active" : "paused", NULL, 0);
+}
+
 static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
 {
     const ar_msml_op *op = &m->ops[0];
@@ -566,11 +608,17 @@ static void on_msml_event(struct gw_rec_call *rc, const ar_msml *m)
         }
         return;
     }
+    if (strcmp(op->event, "msml.recorder.stream") == 0) {
+        on_stream_off(rc, m);
+        return;
+    }
     if (strcmp(op->event, "msml.recorder.error") != 0) {
         LOG_INFO(rec, "call %016llx: mediad event %s", (unsigned long long)rc->call->connid,
                  op->event);
         return;
     }
+    if (gw_rec_sess_error(rc->call, rc->s2, id, reason))
+        return; /* the second session's recorder: the main one goes on */
     char why[600];
     snprintf(why, sizeof why, "%s", reason ? reason : "recorder error");
     bool tone_only = reason && g_str_has_prefix(reason, "audiosrc:");
@@ -610,6 +658,11 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         return;
     }
     info_kind kind = (info_kind)GPOINTER_TO_INT(g_queue_pop_head(&rc->infos));
+    if ((int)kind >= GW_REC_INFO_S2) {
+        gw_rec_sess_info_answer(rc->call, rc->s2, (int)kind, status, body);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (status >= 300) {
         char why[300];
         snprintf(why, sizeof why, "mediad refused MSML (%d): %.200s", status,
@@ -660,6 +713,9 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         }
     } else if (kind == INFO_CREATE) {
         rc->state = RS_ON;
+        rc->video_on = !rc->audio_only && rc->party[0] && rc->party[1] &&
+                       gw_rec_sdp_has_video(rc->party[0]->sdp) &&
+                       gw_rec_sdp_has_video(rc->party[1]->sdp);
         const char *kv[] = {"GSIP_RECORD",          "On",
                             "GSIP_REC_FN",          rc->file_name,
                             "RECORDING_STATUS_GIM", "RECORDING_YES",
@@ -698,6 +754,14 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 {
     const gw_config *cfg = gw_rec_srv(call)->cfg;
     struct gw_rec_call *rc = call->rec;
+    if (rc && cfg->recording_sessions > 1 && (rc->state == RS_ON || rc->state == RS_PAUSED) &&
+        r->started_by && strcmp(r->started_by, "full-time") != 0)
+        return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */
+    if (rc && gw_rec_sess_live(rc->s2)) {
+        snprintf(why, cap, "call %016llx: a second recording session is still recording",
+                 (unsigned long long)call->connid);
+        return AR_E_ALREADY_RECORDING;
+    }
     if (rc && rc->state != RS_IDLE && rc->state != RS_FAILED) {
         snprintf(why, cap, "call %016llx is already being recorded (%s, id %s)",
                  (unsigned long long)call->connid, rc->started_by ? rc->started_by : "?",
@@ -770,6 +834,8 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     gw_rec_set_str(&rc->dest2, dest2 ? dest2 : r->dest2);
     g_free(dest2);
     gw_rec_set_str(&rc->params, r->params);
+    rc->audio_only = r->audio_only;
+    rc->video_on = false;
     gw_rec_set_str(&rc->audiosrc, r->audiosrc ? r->audiosrc : cfg->rec.audiosrc);
     rc->tsd = r->tonesilenceduration >= 0 ? r->tonesilenceduration : cfg->rec.tonesilenceduration;
     if (rc->tsd >= 0 && rc->tsd < 1500)
@@ -798,6 +864,37 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 }
 
 int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, size_t cap)
+{
+    return gw_rec_control_params(call, op, req_dn, NULL, why, cap);
+}
+
+int gw_rec_control_id(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *id,
+                      const char *params, char *why, size_t cap)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (rc && id && gw_rec_sess_owns(rc->s2, id))
+        return gw_rec_sess_control(call, rc->s2, op, req_dn, params, why, cap);
+    if (id && (!rc || !rc->id || strcmp(rc->id, id) != 0)) {
+        snprintf(why, cap, "call %016llx has no recording session with id %s",
+                 (unsigned long long)call->connid, id);
+        return AR_E_NOT_RECORDING;
+    }
+    return gw_rec_control_params(call, op, req_dn, params, why, cap);
+}
+
+/* The session's params after a mid-call change: a later createconference (failover, mediad
+   replaced) carries them too; a name given again takes its new value (mediad's merge). */
+static void params_merge(struct gw_rec_call *rc, const char *params)
+{
+    if (!params || !*params)
+        return;
+    char *all = rc->params ? g_strconcat(rc->params, ";", params, NULL) : g_strdup(params);
+    g_free(rc->params);
+    rc->params = all;
+}
+
+int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *params,
+                          char *why, size_t cap)
 {
     struct gw_rec_call *rc = call->rec;
     unsigned long long cid = (unsigned long long)call->connid;
@@ -829,6 +926,9 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
     static const ar_msml_op_type ops[] = {AR_MSML_OP_STOP, AR_MSML_OP_PAUSE, AR_MSML_OP_RESUME};
     static const info_kind kinds[] = {INFO_STOP, INFO_PAUSE, INFO_RESUME};
     ar_msml_add_op(&m, ops[op], CONF);
+    add_params(&m, params); /* the seed: params "that modifies the recording session" */
+    if (gw_rec_sess_live(rc->s2))
+        ar_msml_add_param(&m, "copy", "dest"); /* the second session goes on as it is */
     int err = gw_rec_send_msml(rc, &m, kinds[op]);
     if (err != AR_E_OK) {
         snprintf(why, cap, "MSML to mediad failed: %s", ar_strerror(err));
@@ -840,17 +940,41 @@ int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, 
         gw_pool_lease_release(&rc->rec_lease[0]);
         gw_pool_lease_release(&rc->rec_lease[1]);
     }
-    gw_rec_db_segment(rc, seg[op], NULL);
+    params_merge(rc, params);
+    gw_rec_db_segment(rc, seg[op], params && *params ? params : NULL);
     gw_rec_db_recording(rc,
                         op == GW_REC_STOP    ? "completed"
                         : op == GW_REC_PAUSE ? "paused"
                                              : "active",
                         NULL, op == GW_REC_STOP ? g_get_real_time() : 0);
-    LOG_INFO(rec, "call %016llx: recording %s %s", cid, rc->id, seg[op]);
+    LOG_INFO(rec, "call %016llx: recording %s %s%s%s", cid, rc->id, seg[op],
+             params && *params ? " params " : "", params && *params ? params : "");
     return AR_E_OK;
 }
 
 /* --- hooks from the model --- */
+
+/* A consultation call (seed "Consultation"): only the consulting agent's full-time
+   recording, and only with its DN's dual-dialog-enabled = false (single-dialog mode) or
+   record-consult-calls = true; never the consulted party's ("a Recording Session cannot
+   be started on D3"). */
+static bool consult_recorded(gw_call *call, const gw_party *p, const gw_dn_conf *d)
+{
+    if (!gw_call_find_party(call->main, p->dn))
+        return false; /* the consulted party */
+    return (d && !d->dual_dialog_enabled) || gw_rec_srv(call)->cfg->rec.record_consult_calls == 1;
+}
+
+/* A consultation inherits the main call's user data: a GSIP_RECORD On / Paused copied
+   from it would show a recording this call does not have. */
+static void consult_not_recorded(gw_call *call)
+{
+    const char *st = tl_kv_get_str(call->ud, "GSIP_RECORD");
+    if (call->rec || !st || strcmp(st, "Off") == 0)
+        return;
+    const char *kv[] = {"GSIP_RECORD", "Off", "GSIP_REC_FN", NULL};
+    ud_publish(call, kv, G_N_ELEMENTS(kv));
+}
 
 void gw_rec_established(gw_call *call)
 {
@@ -874,6 +998,10 @@ void gw_rec_established(gw_call *call)
         const gw_agent_conf *ag = login ? gw_config_find_agent(cfg, login) : NULL;
         if (!((d && d->record) || (ag && ag->record)) || p->state != GW_PS_ESTABLISHED)
             continue;
+        if (rc && rc->no_fulltime && strcmp(rc->no_fulltime, p->dn) == 0)
+            continue; /* the routing strategy said disable_destination */
+        if (call->main && !consult_recorded(call, p, d))
+            continue;
         gw_rec_req r = {.started_by = "full-time",
                         .record_dn = p->dn,
                         .tonesilenceduration = -1,
@@ -893,6 +1021,29 @@ void gw_rec_established(gw_call *call)
         }
         return;
     }
+    if (call->main)
+        consult_not_recorded(call);
+}
+
+/* RequestRouteCall record=disable_destination: the routing destination's full-time
+   recording (DN or agent record=true) does not start for this call, and one already
+   recording that DN stops (docs/recording.md "Selective recording"). */
+static void route_disable_destination(gw_call *call, const char *target)
+{
+    const gw_dn_conf *d = gw_config_find_dn(gw_rec_srv(call)->cfg, target);
+    const char *dn = d ? d->number : target;
+    struct gw_rec_call *rc = rec_get(call);
+    gw_rec_set_str(&rc->no_fulltime, dn);
+    LOG_INFO(rec, "call %016llx: recording of DN %s disabled by the routing strategy",
+             (unsigned long long)call->connid, dn);
+    bool live = rc->state != RS_IDLE && rc->state != RS_FAILED;
+    const char *rdn = rc->party[0] ? rc->party[0]->dn : rc->record_dn;
+    if (live && rdn && strcmp(rdn, dn) == 0) {
+        char why[200];
+        if (gw_rec_control(call, GW_REC_STOP, NULL, why, sizeof why) != AR_E_OK)
+            LOG_WARN(rec, "call %016llx: disable_destination: %s", (unsigned long long)call->connid,
+                     why);
+    }
 }
 
 void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
@@ -903,6 +1054,10 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
     if (geo && *geo)
         gw_rec_set_str(&rec_get(call)->route_geo, geo);
     const char *side = ext ? tl_kv_get_str(ext, "record") : NULL;
+    if (side && target && strcmp(side, "disable_destination") == 0) {
+        route_disable_destination(call, target);
+        return;
+    }
     if (!side || (strcmp(side, "source") != 0 && strcmp(side, "destination") != 0))
         return;
     /* source: the routing destination (agent); destination: the party that called. */
@@ -924,6 +1079,9 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
                     .geo = tl_kv_get_str(ext, "geo-location"),
                     .route_target = target,
                     .tonesilenceduration = -1};
+    if (gw_rec_ext_audio_only(ext, &r.audio_only) != AR_E_OK)
+        LOG_WARN(rec, "call %016llx: RouteCall audio-only is not true/false: audio+video",
+                 (unsigned long long)call->connid);
     char why[200];
     if (gw_rec_request(call, &r, why, sizeof why) != AR_E_OK)
         LOG_WARN(rec, "call %016llx: selective recording not started: %s",
@@ -1000,7 +1158,50 @@ void gw_rec_call_end(gw_call *call)
     g_free(rc->route_geo);
     g_free(rc->dest_spec[0]);
     g_free(rc->dest_spec[1]);
+    g_free(rc->no_fulltime);
     if (rc->fo_bad)
         g_ptr_array_free(rc->fo_bad, TRUE);
     g_free(rc);
+}
+
+/* --- for gw_rec_sess.c (gw_rec_int.h) --- */
+
+int gw_rec_msml(gw_call *call, const ar_msml *m, int kind)
+{
+    return call->rec ? gw_rec_send_msml(call->rec, m, (info_kind)kind) : AR_E_INVALID_CALL_STATE;
+}
+
+bool gw_rec_main_create(gw_call *call, ar_msml *m)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (!rc || (rc->state != RS_ON && rc->state != RS_PAUSED) || !rc->party[0] || !rc->party[1])
+        return false;
+    gw_rec_build_create(rc, m);
+    return true;
+}
+
+void gw_rec_publish(gw_call *call, const char *const *kv, size_t n)
+{
+    ud_publish(call, kv, n);
+}
+
+void gw_rec_info_event(gw_call *call, int msg_id, const char *req_dn, const char *id,
+                       const char *state, const char *reason)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (!rc)
+        return;
+    /* private_info reads id and req_dn from the session: lend it the second one's. */
+    char *save_id = rc->id, *save_dn = rc->req_dn;
+    rc->id = (char *)id;
+    rc->req_dn = (char *)req_dn;
+    private_info(rc, msg_id, state, reason);
+    rc->id = save_id;
+    rc->req_dn = save_dn;
+}
+
+const char *gw_rec_main_dn(const gw_call *call, int i)
+{
+    const struct gw_rec_call *rc = call->rec;
+    return rc && rc->party[i] ? rc->party[i]->dn : NULL;
 }

@@ -30,6 +30,7 @@ typedef struct {
     const char *geo; /* RequestRouteCall Extensions geo-location, NULL = none (docs/pools.md) */
     const char *route_target; /* RequestRouteCall: the DN routed to (its agent), NULL = none */
     int tonesilenceduration;  /* ms, -1 = not given */
+    bool audio_only;          /* Extensions audio-only: offer the recorder no video */
 } gw_rec_req;
 
 /*
@@ -43,6 +44,14 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap);
 /* Mid-call control: AR_E_OK, AR_E_NOT_RECORDING, AR_E_NOT_PAUSED, AR_E_INVALID_CALL_STATE. */
 typedef enum { GW_REC_STOP, GW_REC_PAUSE, GW_REC_RESUME } gw_rec_ctl;
 int gw_rec_control(gw_call *call, gw_rec_ctl op, const char *req_dn, char *why, size_t cap);
+/* The same with the request's Extensions `params` ("a=1;b=2"; NULL = none): they go to
+   mediad in the modifyconference, which passes them to the recorder (docs/recording.md). */
+int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *params,
+                          char *why, size_t cap);
+/* The same for the session named by Extensions `id` (NULL = the first session): with
+   recording-sessions = 2 a call may have a second one (docs/recording.md). */
+int gw_rec_control_id(gw_call *call, gw_rec_ctl op, const char *req_dn, const char *id,
+                      const char *params, char *why, size_t cap);
 
 /* Hooks from the call model. */
 void gw_rec_established(gw_call *call);                   /* a party answered */

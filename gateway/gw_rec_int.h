@@ -1,8 +1,9 @@
-/* Recording controller internals shared by gw_rec.c and gw_rec_fo.c (failover). */
+/* Recording controller internals shared by gw_rec.c, gw_rec_fo.c (failover) and gw_rec_sess.c. */
 #ifndef GW_REC_INT_H
 #define GW_REC_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ar_msml.h"
@@ -54,14 +55,18 @@ struct gw_rec_call {
     /* Pools and failover (docs/pools.md, docs/failover.md). */
     gw_pool_lease *md_lease;     /* mediad the legs go to */
     gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */
-    GPtrArray *fo_bad;  /* const gw_pool_member *: failed for this call, never picked again */
-    bool copy_down[2];  /* the dest / dest2 copy failed and nobody took over */
-    bool md_failover;   /* re-inserting through another mediad: GSIP_RECORD stays On */
-    bool md_fo_paused;  /* ... and the recording was paused when the old one was lost */
-    int64_t md_lost_us; /* when the old mediad was found lost (wall clock) */
-    char *geo;          /* the call's geo-location for pool picks, NULL = none */
-    char *route_geo;    /* RequestRouteCall Extensions geo-location, NULL = none */
-    char *dest_spec[2]; /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
+    GPtrArray *fo_bad;      /* const gw_pool_member *: failed for this call, never picked again */
+    bool copy_down[2];      /* the dest / dest2 copy failed and nobody took over */
+    bool md_failover;       /* re-inserting through another mediad: GSIP_RECORD stays On */
+    bool md_fo_paused;      /* ... and the recording was paused when the old one was lost */
+    int64_t md_lost_us;     /* when the old mediad was found lost (wall clock) */
+    char *geo;              /* the call's geo-location for pool picks, NULL = none */
+    char *route_geo;        /* RequestRouteCall Extensions geo-location, NULL = none */
+    char *dest_spec[2];     /* the request's dest / dest2 ("pool:NAME", URI, NULL = default) */
+    char *no_fulltime;      /* RouteCall record=disable_destination: this DN is not recorded */
+    bool audio_only;        /* the request asked for audio only (seed "Video Recording") */
+    bool video_on;          /* video offered to the recorder and not refused (GSIP_RECORD_VIDEO) */
+    struct gw_rec_sess *s2; /* a second session for another purpose (gw_rec_sess.c) */
 };
 
 /* gw_rec.c: shared steps of the state machine. */
@@ -92,5 +97,47 @@ void gw_rec_fo_recorder_done(struct gw_rec_call *rc, const ar_msml *m);
 bool gw_rec_fo_mediad(struct gw_rec_call *rc, const char *why, bool broken);
 /* The new mediad confirmed the createconference. */
 void gw_rec_fo_mediad_done(struct gw_rec_call *rc);
+
+/*
+ * A second recording session on a call (seed: "Multiple simultaneous Recording Sessions
+ * can be active for the same Communication Session for different purposes"): mediad's
+ * dest2 copy, with its own record id, recorder, state and indication. docs/recording.md
+ * "Multiple recording sessions".
+ */
+struct gw_rec_sess;
+
+/* INFO kinds of the second session, queued with the main session's (gw_rec.c). */
+#define GW_REC_INFO_S2 100 /* + GW_REC_STOP / PAUSE / RESUME; + 3 = its createconference */
+
+/* --- gw_rec.c, for gw_rec_sess.c --- */
+/* Send MSML on the call's first mediad leg; its answer comes back to
+   gw_rec_sess_info_answer with kind. */
+int gw_rec_msml(gw_call *call, const ar_msml *m, int kind);
+/* The main session's createconference (params, joins); false when it is not On / Paused. */
+bool gw_rec_main_create(gw_call *call, ar_msml *m);
+/* Set (value) or remove (NULL) user data keys, EventAttachedDataChanged to the parties. */
+void gw_rec_publish(gw_call *call, const char *const *kv, size_t n);
+/* EventPrivateInfo msg_id with GSIP_RECORD=state, id, reason to the parties and req_dn. */
+void gw_rec_info_event(gw_call *call, int msg_id, const char *req_dn, const char *id,
+                       const char *state, const char *reason);
+/* The recorded pair (recordDN, otherDN) of the main session, NULL when none. */
+const char *gw_rec_main_dn(const gw_call *call, int i);
+
+/* --- gw_rec_sess.c --- */
+/* Start the second session while the main one records: AR_E_OK, AR_E_ALREADY_RECORDING
+   (not configured, one already there, main not On / Paused, main duplicates to dest2, same
+   id), AR_E_INVALID_VALUE, AR_E_MISSING_ATTRIBUTE. */
+int gw_rec_sess_start(gw_call *call, struct gw_rec_sess **slot, const gw_rec_req *r, char *why,
+                      size_t cap);
+bool gw_rec_sess_live(const struct gw_rec_sess *s);
+bool gw_rec_sess_owns(const struct gw_rec_sess *s, const char *id); /* id is its record id */
+int gw_rec_sess_control(gw_call *call, struct gw_rec_sess *s, gw_rec_ctl op, const char *req_dn,
+                        const char *params, char *why, size_t cap);
+void gw_rec_sess_info_answer(gw_call *call, struct gw_rec_sess *s, int kind, int status,
+                             const char *body);
+/* msml.recorder.error naming the session's id: it failed (true: handled). */
+bool gw_rec_sess_error(gw_call *call, struct gw_rec_sess *s, const char *id, const char *reason);
+/* The mediad legs are going (pair broken, mediad lost, call end): Off, then freed. */
+void gw_rec_sess_end(gw_call *call, struct gw_rec_sess **slot, const char *why);
 
 #endif

@@ -7,6 +7,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "gw_rec.h"
+#include "gw_rec_video.h"
 #include "gw_tlib.h"
 
 char *gw_rec_expand_name(const char *tmpl, const gw_call *call, const char *agent_dn,
@@ -148,6 +149,11 @@ void gw_rec_private_service(gw_client *c, const tl_msg *m, int64_t ref, int64_t 
                                "tonesilenceduration must be a number of milliseconds");
             return;
         }
+        bool audio_only = false;
+        if ((err = gw_rec_ext_audio_only(ext, &audio_only)) != AR_E_OK) {
+            gw_tlib_send_error(c, err, ref, "audio-only must be true or false");
+            return;
+        }
         const char *audiosrc = ext_str(ext, "audiosrc");
         if (audiosrc && !g_str_has_prefix(audiosrc, "/") && !g_str_has_prefix(audiosrc, "file:") &&
             !g_str_has_prefix(audiosrc, "http://") && !g_str_has_prefix(audiosrc, "https://")) {
@@ -177,13 +183,15 @@ void gw_rec_private_service(gw_client *c, const tl_msg *m, int64_t ref, int64_t 
             .params = ext_str(ext, "params"),
             .audiosrc = audiosrc,
             .tonesilenceduration = tsd,
+            .audio_only = audio_only,
         };
         err = gw_rec_request(call, &r, why, sizeof why);
     } else {
         gw_rec_ctl op = msg_id == TL_GSIP_RECORD_STOP    ? GW_REC_STOP
                         : msg_id == TL_GSIP_RECORD_PAUSE ? GW_REC_PAUSE
                                                          : GW_REC_RESUME;
-        err = gw_rec_control(call, op, this_dn, why, sizeof why);
+        err = gw_rec_control_id(call, op, this_dn, ext_str(ext, "id"), ext_str(ext, "params"), why,
+                                sizeof why);
     }
     if (err != AR_E_OK) {
         LOG_INFO(rec, "PrivateService %lld on %016llx refused: %s", (long long)msg_id,

@@ -179,7 +179,8 @@ static md_rec *new_rec(md_call *c, int dest_index, const char *dest, const char 
         v = (uint32_t)getpid();
     r->sess_id = v;
     r->version = 1;
-    r->fsm.want_paused = c->paused || c->muted;
+    r->fsm.want_paused = c->paused || c->muted || c->copy_paused[dest_index ? 1 : 0];
+    r->upd_sent = c->upd_seq; /* its Request-URI already has the merged params */
     c->recs[c->nrecs++] = r;
     return r;
 }

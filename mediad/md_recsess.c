@@ -47,6 +47,19 @@ static void stop_timer(md_rec *r)
     }
 }
 
+/* The params of a pause / resume / stop this session was not told about yet: an
+ * X-Record-Params header (URI-escaped "name=value;..."), since a re-INVITE's Request-URI
+ * is the recorder's Contact and cannot carry them. 1 when hdr was filled. */
+static int upd_header(md_rec *r, char *hdr, size_t cap)
+{
+    const md_call *c = r->call;
+    if (!c || !c->upd_params[0] || r->upd_sent == c->upd_seq)
+        return 0;
+    r->upd_sent = c->upd_seq;
+    snprintf(hdr, cap, "X-Record-Params: %s", c->upd_params + 1); /* skip the first ';' */
+    return 1;
+}
+
 /* Send the initial INVITE (initial) or a re-INVITE reflecting the current state. */
 static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
 {
@@ -81,9 +94,12 @@ static int rec_send_invite(md_ctx *ctx, md_rec *r, int initial)
                    SIPTAG_PAYLOAD_STR(body), SIPTAG_REQUIRE_STR("siprec"),
                    SIPTAG_CONTACT_STR(contact), TAG_IF(geo[0], SIPTAG_HEADER_STR(geo)), TAG_END());
     } else {
+        char hdr[sizeof(r->call->upd_params) + 32];
+        int upd = upd_header(r, hdr, sizeof(hdr));
         nua_invite((nua_handle_t *)r->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                    SIPTAG_PAYLOAD_STR(sdp), TAG_IF(r->siprec, SIPTAG_REQUIRE_STR("siprec")),
-                   SIPTAG_CONTACT_STR(contact), TAG_IF(geo[0], SIPTAG_HEADER_STR(geo)), TAG_END());
+                   TAG_IF(upd, SIPTAG_HEADER_STR(hdr)), SIPTAG_CONTACT_STR(contact),
+                   TAG_IF(geo[0], SIPTAG_HEADER_STR(geo)), TAG_END());
     }
     if (initial && ctx->cfg.rec_timeout_ms && !r->timer)
         r->timer = g_timeout_add(ctx->cfg.rec_timeout_ms, on_answer_timeout, r);
@@ -120,8 +136,11 @@ static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *rea
         md_rec_set_media(r, 1);
     if (act & MD_ACT_REPORT)
         md_recfo_report(ctx, r, status, reason);
-    if ((act & MD_ACT_BYE) && r->nh)
-        nua_bye((nua_handle_t *)r->nh, TAG_END());
+    if ((act & MD_ACT_BYE) && r->nh) {
+        char hdr[sizeof(r->call->upd_params) + 32];
+        int upd = upd_header(r, hdr, sizeof(hdr));
+        nua_bye((nua_handle_t *)r->nh, TAG_IF(upd, SIPTAG_HEADER_STR(hdr)), TAG_END());
+    }
     if (act & MD_ACT_RELEASE) {
         stop_timer(r);
         md_recfo_stop(r);
@@ -148,8 +167,35 @@ void md_recsess_event(md_ctx *ctx, md_call *c, int ev)
     md_rec *recs[MD_MAX_RECS];
     int n = c->nrecs;
     memcpy(recs, c->recs, sizeof(recs));
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        /* A copy paused on its own stays paused when the call resumes (unmute). */
+        if (ev == MD_EV_RESUME && c->copy_paused[recs[i]->dest_index ? 1 : 0])
+            continue;
         rec_run(ctx, recs[i], md_rec_fsm_step(&recs[i]->fsm, (md_rec_event)ev), 0, NULL);
+    }
+}
+
+void md_recsess_copy_event(md_ctx *ctx, md_call *c, int copy, int ev, int force_update)
+{
+    md_rec *recs[MD_MAX_RECS];
+    int n = c->nrecs;
+    memcpy(recs, c->recs, sizeof(recs));
+    for (int i = 0; i < n; i++) {
+        md_rec *r = recs[i];
+        if (r->dest_index != copy)
+            continue;
+        if (ev != MD_EV_PAUSE && ev != MD_EV_RESUME) {
+            rec_run(ctx, r, md_rec_fsm_step(&r->fsm, (md_rec_event)ev), 0, NULL);
+            continue;
+        }
+        int want = c->eff_paused || c->copy_paused[copy];
+        if (r->fsm.want_paused == want) {
+            if (force_update) /* params only: re-offer so they reach the recorder */
+                rec_run(ctx, r, md_rec_fsm_step(&r->fsm, MD_EV_UPDATE), 0, NULL);
+            continue;
+        }
+        rec_run(ctx, r, md_rec_fsm_step(&r->fsm, want ? MD_EV_PAUSE : MD_EV_RESUME), 0, NULL);
+    }
 }
 
 void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye)

@@ -106,6 +106,7 @@ typedef struct md_rec {
     char *fork_ruri[MD_MAX_FORK]; /* their Request-URIs (heap) */
     void *fork_nh[MD_MAX_FORK];   /* INVITE still pending on fork k, else NULL */
     int fork_failed;              /* forks that answered >= 300 */
+    unsigned upd_sent;            /* call->upd_seq this session was last told about */
 } md_rec;
 
 struct md_call {
@@ -136,6 +137,14 @@ struct md_call {
     int64_t fo_last_us[2];
     int64_t fo_alive_us[2]; /* ... and its last sign of life (answer to INVITE / OPTIONS) */
     char fo_from[2][128];
+    /* The params of the last pause / resume / stop that carried some (URI-escaped
+     * ";name=value" list): the next re-INVITE or BYE toward the recorders carries them in
+     * an X-Record-Params header (docs/mediad.md), "" when none. */
+    char upd_params[512];
+    unsigned upd_seq; /* bumped with each new upd_params */
+    /* Per dest index: paused by a modifyconference naming that copy (`copy` param), on
+     * top of the call-wide pause: a second recording session for another purpose. */
+    int copy_paused[2];
 };
 
 /* Services the session layer needs from the daemon (ports, engine, identity). */

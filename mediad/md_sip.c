@@ -242,6 +242,15 @@ static int has_session(const md_call *c, int d)
     return 0;
 }
 
+/* `copy` of a pause / resume / stop: 0 dest, 1 dest2, -1 absent (every session), -2 bad. */
+static int copy_index(const ar_msml *m)
+{
+    const char *cp = ar_msml_get_param(m, "copy");
+    if (!cp)
+        return -1;
+    return !strcmp(cp, "dest") ? 0 : !strcmp(cp, "dest2") ? 1 : -2;
+}
+
 /* Check an MSML document against the call before anything happens: all or nothing. */
 static int msml_validate(md_call *c, const ar_msml *m, const char **why)
 {
@@ -269,7 +278,14 @@ static int msml_validate(md_call *c, const ar_msml *m, const char **why)
             break;
         case AR_MSML_OP_PAUSE:
         case AR_MSML_OP_RESUME:
-            if (!c->recording) {
+        case AR_MSML_OP_STOP:
+            if (copy_index(m) == -2) {
+                *why = "copy must be dest or dest2";
+                return AR_E_INVALID_VALUE;
+            }
+            if (op->type == AR_MSML_OP_STOP)
+                break;
+            if (!c->recording || (copy_index(m) >= 0 && !has_session(c, copy_index(m)))) {
                 *why = "no recording in this conference";
                 return AR_E_NOT_RECORDING;
             }
@@ -282,6 +298,44 @@ static int msml_validate(md_call *c, const ar_msml *m, const char **why)
         }
     }
     return AR_E_OK;
+}
+
+/* A pause / resume / stop with params (no CREATE in the document owns them): they join the
+ * call's params and are kept for the recorders' next re-INVITE / BYE. 1 when there were. */
+static int take_modify_params(md_call *c, const ar_msml *m)
+{
+    if (m->nparams == 0)
+        return 0;
+    for (int i = 0; i < m->nops; i++)
+        if (m->ops[i].type == AR_MSML_OP_CREATE || m->ops[i].type == AR_MSML_OP_EVENT)
+            return 0;
+    int copy = copy_index(m), any = 0;
+    for (int k = 0; k < m->nparams; k++)
+        any |= strcmp(m->params[k].name, "copy") != 0;
+    if (!any)
+        return 0; /* only the copy selector */
+    c->upd_params[0] = '\0';
+    c->upd_seq++;
+    for (int i = 0; copy >= 0 && i < c->nrecs; i++)
+        if (c->recs[i]->dest_index != copy)
+            c->recs[i]->upd_sent = c->upd_seq; /* not theirs */
+    int cut = 0;
+    for (int k = 0; k < m->nparams; k++) {
+        if (strcmp(m->params[k].name, "copy") == 0)
+            continue;
+        md_params_set(&c->params, m->params[k].name, m->params[k].value);
+        size_t len = strlen(c->upd_params);
+        if (cut || md_params_append_uri(c->upd_params, sizeof(c->upd_params), m->params[k].name,
+                                        m->params[k].value) != 0) {
+            c->upd_params[len] = '\0'; /* whole pairs only */
+            if (!cut)
+                LOG_WARN(sip, "conference %s: params too long for the recorder, %s and later cut",
+                         c->conf, m->params[k].name);
+            cut = 1;
+        }
+    }
+    LOG_INFO(sip, "conference %s: session params %s", c->conf, c->upd_params);
+    return 1;
 }
 
 static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const sip_t *sip)
@@ -305,7 +359,7 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
         info_reply(nua, nh, 400, rc, desc);
         goto cleanup;
     }
-    int create = 0;
+    int create = 0, modify_params = 0;
     snprintf(desc, MSML_BUF / 2, "ok");
     for (int i = 0; i < m->nops; i++) {
         ar_msml_op *op = &m->ops[i];
@@ -335,11 +389,32 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
             break;
         case AR_MSML_OP_PAUSE:
         case AR_MSML_OP_RESUME:
+            modify_params = take_modify_params(c, m);
+            if (copy_index(m) >= 0) {
+                /* One recording session of several (another purpose): only its copy. */
+                c->copy_paused[copy_index(m)] = op->type == AR_MSML_OP_PAUSE;
+                md_recsess_copy_event(ctx, c, copy_index(m),
+                                      op->type == AR_MSML_OP_PAUSE ? MD_EV_PAUSE : MD_EV_RESUME,
+                                      modify_params);
+                break;
+            }
+            c->copy_paused[0] = c->copy_paused[1] = 0;
             c->paused = op->type == AR_MSML_OP_PAUSE;
-            md_sip_update_pause(ctx, c);
+            /* Params modify the session: a re-INVITE carries them even when the
+               effective pause state (a muted party) does not change. */
+            if (!md_sip_update_pause(ctx, c) && modify_params)
+                md_recsess_event(ctx, c, MD_EV_UPDATE);
             break;
         case AR_MSML_OP_STOP:
         case AR_MSML_OP_DESTROY:
+            take_modify_params(c, m); /* the BYE carries them */
+            if (op->type == AR_MSML_OP_STOP && copy_index(m) >= 0) {
+                md_recsess_copy_event(ctx, c, copy_index(m), MD_EV_STOP, 0);
+                c->copy_paused[copy_index(m)] = 0;
+                if (c->nrecs > 0)
+                    break; /* the other copy goes on recording */
+            }
+            c->copy_paused[0] = c->copy_paused[1] = 0;
             md_recsess_event(ctx, c, MD_EV_STOP);
             c->recording = 0;
             c->paused = 0;
@@ -356,6 +431,10 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
     }
     if (create) {
         c->fo_plan = c->recording ? failover_index(m) : 0;
+        if (c->fo_plan)
+            c->copy_paused[c->fo_plan - 1] = 0; /* a new session of that copy */
+        else
+            c->copy_paused[0] = c->copy_paused[1] = 0;
         rc = md_call_plan_recording(c, &ctx->env);
         c->fo_plan = 0;
         if (rc != AR_E_OK) {

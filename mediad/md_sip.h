@@ -46,6 +46,10 @@ void md_sip_stop(md_ctx *ctx);
 /* Recording-session side (md_recsess.c), driven by md_sip.c. */
 void md_recsess_start_all(md_ctx *ctx, md_call *c);
 void md_recsess_event(md_ctx *ctx, md_call *c, int ev); /* md_rec_event to every session */
+/* The same for the sessions of one copy (dest index 0 / 1) only: pause / resume (taking
+ * the call's and the copy's pause into account; force_update re-offers when that does not
+ * change) or stop. */
+void md_recsess_copy_event(md_ctx *ctx, md_call *c, int copy, int ev, int force_update);
 void md_recsess_stop(md_ctx *ctx, md_rec *r, int send_bye);
 /* Report a failed recording to the controlling leg (INFO with an MSML event). */
 void md_sip_report_failure(md_ctx *ctx, md_call *c, const char *record_id, const char *dest,

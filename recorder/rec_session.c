@@ -367,6 +367,23 @@ void rec_session_start(rec_session *s)
     rec_sidecar_write(s);
 }
 
+int rec_session_params_update(rec_session *s, const char *request, const char *text)
+{
+    rec_param_update u = {.at_us = g_get_real_time()};
+    snprintf(u.request, sizeof u.request, "%s", request);
+    if (rec_uri_kv_parse(text, u.kv, REC_URI_MAX_KV, &u.n) != AR_E_OK) {
+        LOG_WARN(rec, "%s: X-Record-Params not understood (ignored): %.200s", s->name, text);
+        return AR_E_INVALID_VALUE;
+    }
+    if (s->nupdates >= REC_MAX_PARAM_UPDATES) {
+        s->updates_dropped++;
+        return AR_E_OK;
+    }
+    s->updates[s->nupdates++] = u;
+    LOG_INFO(rec, "%s: session params updated (%s): %.200s", s->name, request, text);
+    return AR_E_OK;
+}
+
 void rec_session_end(rec_session *s, const char *reason)
 {
     if (s->ended)

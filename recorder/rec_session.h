@@ -42,6 +42,9 @@ void rec_session_start(rec_session *s);
 /* Ends the session (idempotent): finalizes the WAV, writes the sidecar with reason. */
 void rec_session_end(rec_session *s, const char *reason);
 
+/* X-Record-Params of a re-INVITE or BYE (request "INVITE" / "BYE"): kept for the sidecar's
+ * param_updates. AR_E_INVALID_VALUE (malformed, nothing kept) or AR_E_OK. */
+int rec_session_params_update(rec_session *s, const char *request, const char *text);
 const char *rec_session_name(const rec_session *s); /* file base name */
 int rec_session_started(const rec_session *s);
 void rec_session_free(rec_session **s);

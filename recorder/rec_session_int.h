@@ -47,6 +47,16 @@ typedef struct {
     int64_t start_us, end_us; /* real time; end 0 = still paused */
 } rec_pause;
 
+/* Params mediad passed with a pause / resume / stop (X-Record-Params on a re-INVITE or
+ * BYE): the seed's params "that modifies the recording session". */
+#define REC_MAX_PARAM_UPDATES 8
+typedef struct {
+    int64_t at_us;   /* real time */
+    char request[8]; /* "INVITE" (re-INVITE) or "BYE" */
+    int n;
+    rec_uri_kv kv[REC_URI_MAX_KV];
+} rec_param_update;
+
 struct rec_session {
     rec_config cfg;
     char *dir;
@@ -79,6 +89,9 @@ struct rec_session {
     int npauses;
     unsigned pauses_dropped;
     rec_pause pauses[REC_MAX_PAUSES];
+    int nupdates;
+    unsigned updates_dropped;
+    rec_param_update updates[REC_MAX_PARAM_UPDATES];
     ar_wav_writer *wav;
     uint64_t wav_samples;
     guint tick;

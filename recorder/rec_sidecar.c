@@ -179,6 +179,19 @@ static json_object *session_json(const rec_session *s)
         json_object_array_add(pauses, p);
     }
     json_object_object_add(o, "pauses", pauses);
+    json_object *ups = json_object_new_array();
+    for (int i = 0; i < s->nupdates; i++) {
+        const rec_param_update *u = &s->updates[i];
+        json_object *j = json_object_new_object(), *kv = json_object_new_object();
+        json_object_object_add(j, "at", time_json(u->at_us));
+        add_str(j, "request", u->request);
+        for (int k = 0; k < u->n; k++)
+            json_object_object_add(kv, u->kv[k].name, json_object_new_string(u->kv[k].value));
+        json_object_object_add(j, "params", kv);
+        json_object_array_add(ups, j);
+    }
+    json_object_object_add(o, "param_updates", ups);
+    add_int(o, "param_updates_not_listed", s->updates_dropped);
     add_int(o, "pauses_not_listed", s->pauses_dropped);
     add_int(o, "offers", s->offers);
     add_int(o, "sdp_version_changes", s->version_changes);

@@ -189,8 +189,17 @@ static int request_body(const sip_t *sip, const char **sdp, size_t *sdp_len, rec
     return 0;
 }
 
+/* mediad's X-Record-Params (params of a pause / resume / stop) into the session. */
+static void take_params(struct rec_call *c, const sip_t *sip, const char *request)
+{
+    for (const sip_unknown_t *u = sip ? sip->sip_unknown : NULL; u && c->sess; u = u->un_next)
+        if (u->un_name && u->un_value && strcasecmp(u->un_name, "X-Record-Params") == 0)
+            rec_session_params_update(c->sess, request, u->un_value);
+}
+
 static void handle_reinvite(struct rec_call *c, const sip_t *sip)
 {
+    take_params(c, sip, "INVITE");
     const char *sdp, *why = "ok";
     size_t sdp_len;
     rec_siprec_meta *meta = NULL;
@@ -322,6 +331,8 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
             call_end(c, "cancelled");
         break;
     case nua_i_bye:
+        if (c)
+            take_params(c, sip, "BYE");
         if (c)
             call_end(c, "bye");
         break;

@@ -76,6 +76,32 @@ int rec_uri_parse(const char *user, const char *params, rec_uri *out)
     return AR_E_OK;
 }
 
+int rec_uri_kv_parse(const char *s, rec_uri_kv *out, int max, int *n)
+{
+    *n = 0;
+    int k = 0, rc = AR_E_OK;
+    const char *p = s;
+    while (p && *p && rc == AR_E_OK) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *b = p;
+        p = end ? end + 1 : NULL;
+        if (len == 0)
+            continue; /* ";;" or a trailing ';' */
+        const char *eq = memchr(b, '=', len);
+        size_t nlen = eq ? (size_t)(eq - b) : len;
+        if (nlen == 0 || k >= max)
+            return AR_E_INVALID_VALUE;
+        rc = unescape(b, nlen, out[k].name, sizeof out[k].name);
+        if (rc == AR_E_OK)
+            rc = unescape(eq ? eq + 1 : b, eq ? len - nlen - 1 : 0, out[k].value,
+                          sizeof out[k].value);
+        k++;
+    }
+    *n = rc == AR_E_OK ? k : 0;
+    return rc;
+}
+
 void rec_uri_file_safe(const char *src, char *dst, size_t cap)
 {
     size_t o = 0;

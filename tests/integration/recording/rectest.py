@@ -80,6 +80,22 @@ def recording_files(stack, rid):
     return sorted(glob.glob(os.path.join(d, rid + "*.json")))
 
 
+def wait_recording_live(stack, rid, timeout=15):
+    """The recorder's sidecar for record id rid once its session is up (answered).
+    GSIP_RECORD=On follows mediad's answer to the MSML, which comes before the recorder
+    answers mediad's INVITE: a test that ends the call at once waits for this first."""
+    def live():
+        for f in recording_files(stack, rid):
+            try:
+                j = json.load(open(f))
+            except (OSError, ValueError):
+                continue
+            if j.get("state") in ("recording", "paused"):
+                return j
+        return None
+    return wait_for(live, timeout, f"recording {rid} to be up at the recorder")
+
+
 def wait_recording_done(stack, rid, timeout=15):
     """The recorder's sidecar for record id rid once the session ended."""
     def done():

@@ -55,7 +55,7 @@ class Phone:
     transport = "UDP"    # Via transport (recua_tls.TlsPhone: TLS)
     contact_params = ""  # added to the Contact URI (";transport=tls")
 
-    def __init__(self, dn, gw, tone_hz, *, log=None):
+    def __init__(self, dn, gw, tone_hz, *, log=None, video=False):
         self.dn = dn
         self.gw = gw  # (host, port)
         self.tone_hz = tone_hz
@@ -64,6 +64,9 @@ class Phone:
         self.port = self.sip.getsockname()[1]
         self.rtp = self._bind_rtp()
         self.rtp_port = self.rtp.getsockname()[1]
+        # video=True: the SDP also carries an H.264 video line (no video is sent; the
+        # socket only makes the port real)
+        self.video = self._bind_rtp() if video else None
         self.remote_media = None
         self.lock = threading.Lock()
         self.cv = threading.Condition(self.lock)
@@ -103,7 +106,9 @@ class Phone:
         self.sdp_version += 1
         return ("v=0\r\no=%s 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                 "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n"
-                % (self.dn, self.sdp_version, self.rtp_port, direction))
+                % (self.dn, self.sdp_version, self.rtp_port, direction)
+                + ("m=video %d RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=%s\r\n"
+                   % (self.video.getsockname()[1], direction) if self.video else ""))
 
     # --- SIP plumbing ---
 
@@ -269,6 +274,8 @@ class Phone:
         time.sleep(0)
         self.sip.close()
         self.rtp.close()
+        if self.video:
+            self.video.close()
 
     # --- RTP ---
 

@@ -214,11 +214,16 @@ static void register_client(cf *t, gw_client *c, const char *app, const char *pw
 
 cf *cf_new(bool remote_answer)
 {
+    return cf_new_conf(remote_answer, NULL);
+}
+
+cf *cf_new_conf(bool remote_answer, const char *conf)
+{
     cf *t = g_new0(cf, 1);
     if (!g_getenv("AREC_TEST_VERBOSE"))
         ar_log_parse("warn");
     gw_config_errors errs = {0};
-    gw_config *cfg = gw_config_parse("unit.conf", conf_text, &errs);
+    gw_config *cfg = gw_config_parse("unit.conf", conf ? conf : conf_text, &errs);
     for (size_t i = 0; i < errs.n; i++)
         print_message("%s\n", errs.msgs[i]);
     assert_non_null(cfg);

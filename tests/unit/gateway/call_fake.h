@@ -34,6 +34,8 @@ typedef struct {
 } cf;
 
 cf *cf_new(bool remote_answer);
+/* The same with another configuration text (NULL = the default one of call_fake.c). */
+cf *cf_new_conf(bool remote_answer, const char *conf);
 void cf_free(cf *t);
 
 /* Incoming INVITE from caller (a configured DN) to called; returns the caller's leg. */

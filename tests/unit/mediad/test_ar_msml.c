@@ -163,13 +163,53 @@ static void test_build_roundtrip(void **state)
     free(back);
 }
 
+/* The seed's `params` of a pause / resume / stop travel inside the modifyconference. */
+static void test_modify_params(void **state)
+{
+    (void)state;
+    ar_msml *m = calloc(1, sizeof(*m)), *back = calloc(1, sizeof(*back));
+    ar_msml_init(m);
+    assert_non_null(ar_msml_add_op(m, AR_MSML_OP_PAUSE, "recorder"));
+    assert_int_equal(ar_msml_add_param(m, "reason", "pin <entry>"), 0);
+    assert_int_equal(ar_msml_add_param(m, "agent", "5010"), 0);
+    char buf[4096];
+    size_t len;
+    assert_int_equal(ar_msml_build(m, buf, sizeof(buf), &len), AR_E_OK);
+    assert_non_null(strstr(buf, "state=\"pause\"><gvp:params>"));
+    assert_int_equal(ar_msml_parse(buf, len, back), AR_E_OK);
+    assert_int_equal(back->nops, 1);
+    assert_int_equal(back->ops[0].type, AR_MSML_OP_PAUSE);
+    assert_int_equal(back->nparams, 2);
+    assert_string_equal(ar_msml_get_param(back, "reason"), "pin <entry>");
+    assert_string_equal(ar_msml_get_param(back, "agent"), "5010");
+    /* Without params the element stays empty, as before. */
+    ar_msml_init(m);
+    ar_msml_add_op(m, AR_MSML_OP_RESUME, "recorder");
+    assert_int_equal(ar_msml_build(m, buf, sizeof(buf), &len), AR_E_OK);
+    assert_non_null(strstr(buf, "state=\"resume\"/>"));
+    free(m);
+    free(back);
+    /* One params list per document: not with a CREATE, an EVENT, or twice. */
+    expect_err("<msml version=\"1.1\"><modifyconference id=\"conf:r\"><gvp:recorder "
+               "state=\"pause\"><gvp:params><gvp:param name=\"a\">1</gvp:param></gvp:params>"
+               "</gvp:recorder></modifyconference><createconference name=\"r\"/></msml>",
+               AR_E_MSML_TOO_MANY);
+    expect_err("<msml version=\"1.1\"><modifyconference id=\"conf:r\"><gvp:recorder "
+               "state=\"pause\"><gvp:params/><gvp:params/></gvp:recorder></modifyconference>"
+               "</msml>",
+               AR_E_MSML_TOO_MANY);
+    expect_err("<msml version=\"1.1\"><modifyconference id=\"conf:r\"><gvp:recorder "
+               "state=\"stop\"><gvp:params><gvp:param>1</gvp:param></gvp:params></gvp:recorder>"
+               "</modifyconference></msml>",
+               AR_E_MSML_MISSING_ATTR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed_example),
-        cmocka_unit_test(test_modify_destroy),
-        cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_build_roundtrip),
+        cmocka_unit_test(test_seed_example),  cmocka_unit_test(test_modify_destroy),
+        cmocka_unit_test(test_bad),           cmocka_unit_test(test_build_roundtrip),
+        cmocka_unit_test(test_modify_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,13 +65,41 @@ static void test_file_safe(void **state)
     assert_int_equal(strlen(out), 15);
 }
 
+/* X-Record-Params: the params of a pause / resume / stop, as mediad escapes them. */
+static void test_kv_list(void **state)
+{
+    (void)state;
+    rec_uri_kv kv[REC_URI_MAX_KV];
+    int n = -1;
+    assert_int_equal(
+        rec_uri_kv_parse("reason=pin%20entry;agent=5010;;flag", kv, REC_URI_MAX_KV, &n), AR_E_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(kv[0].name, "reason");
+    assert_string_equal(kv[0].value, "pin entry");
+    assert_string_equal(kv[1].value, "5010");
+    assert_string_equal(kv[2].name, "flag");
+    assert_string_equal(kv[2].value, "");
+    assert_int_equal(rec_uri_kv_parse("", kv, REC_URI_MAX_KV, &n), AR_E_OK);
+    assert_int_equal(n, 0);
+    /* Malformed: nothing is kept. */
+    assert_int_equal(rec_uri_kv_parse("=v", kv, REC_URI_MAX_KV, &n), AR_E_INVALID_VALUE);
+    assert_int_equal(n, 0);
+    assert_int_equal(rec_uri_kv_parse("a=%zz", kv, REC_URI_MAX_KV, &n), AR_E_INVALID_VALUE);
+    assert_int_equal(rec_uri_kv_parse("a=%00", kv, REC_URI_MAX_KV, &n), AR_E_INVALID_VALUE);
+    assert_int_equal(rec_uri_kv_parse("a=1;b=2;c=3", kv, 2, &n), AR_E_INVALID_VALUE);
+    assert_int_equal(n, 0);
+    char longn[REC_URI_NAME_LEN + 8];
+    memset(longn, 'n', sizeof longn);
+    longn[sizeof longn - 1] = '\0';
+    assert_int_equal(rec_uri_kv_parse(longn, kv, REC_URI_MAX_KV, &n), AR_E_INVALID_VALUE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed_uri),
-        cmocka_unit_test(test_case_escapes_and_missing),
-        cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_file_safe),
+        cmocka_unit_test(test_seed_uri),   cmocka_unit_test(test_case_escapes_and_missing),
+        cmocka_unit_test(test_bad_values), cmocka_unit_test(test_file_safe),
+        cmocka_unit_test(test_kv_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
