@@ -1,7 +1,6 @@
 """Recording sessions ended while their INVITE is pending: CANCEL, or ACK+BYE on a late 2xx."""
 import json
 import os
-import re
 import socket
 import threading
 
@@ -252,6 +251,16 @@ def test_hangup_with_pending_forks(mediad, late):
     call.close()
 
 
+def ended(path):
+    """The recorder's sidecar once its session ended (it is written while it runs too)."""
+    try:
+        with open(path) as f:
+            j = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return j if j.get("state") == "ended" else None
+
+
 @pytest.mark.parametrize("delay,stop,ctl,pause", [
     (0, False, "2", ""), (300, False, "2", ""), (300, True, "1", "p"), (0, True, "1", "pr")])
 def test_real_recorder_ends_right_after_start(mediad, recorder, delay, stop, ctl, pause):
@@ -271,9 +280,7 @@ def test_real_recorder_ends_right_after_start(mediad, recorder, delay, stop, ctl
         call.hangup()
         names = [f"rr{i}.json"] if ctl == "1" else [f"rr{i}-1001.json", f"rr{i}-1002.json"]
         for n in names:
-            path = os.path.join(rec.dir, n)
-            wait_for(lambda: os.path.exists(path), WAIT, f"recorder sidecar {n}")
-            with open(path) as f:
-                assert json.load(f)["end_reason"] != "shutdown"
+            side = wait_for(lambda: ended(os.path.join(rec.dir, n)), WAIT, f"{n} ended")
+            assert side["end_reason"] in ("bye", "cancelled"), side
         wait_no_recordings(call, 0)
         call.close()

@@ -2,7 +2,7 @@
 session ends with the call (CANCEL, or ACK+BYE on its late 200), not at recorder shutdown."""
 from rectest import Call, wait_recording_done, wait_ud
 
-RECORDER_OPTS = "--answer-delay 0"
+RECORDER_OPTS = "--answer-delay 200"
 
 
 def test_hangup_while_recorder_invite_pending(stack):
