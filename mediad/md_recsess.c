@@ -144,7 +144,10 @@ static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *rea
     if (act & MD_ACT_RELEASE) {
         stop_timer(r);
         md_recfo_stop(r);
-        /* The handle outlives the session until nua reports it terminated. */
+        /* The handle outlives the session until nua reports it terminated. An initial
+         * INVITE still pending was cancelled by the nua_bye above (nua sends CANCEL in the
+         * calling state, once a provisional came); a 2xx that crosses it reaches md_sip.c
+         * on the unbound handle, which ACKs and BYEs it. */
         if (r->nh)
             nua_handle_bind((nua_handle_t *)r->nh, NULL);
         md_rec_release(r, &ctx->env);

@@ -592,9 +592,15 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
         break;
     }
     case nua_r_invite:
-        /* A cancelled fork of a recording INVITE answered anyway (md_recfork.c): end it. */
-        if (!hmagic && status >= 200 && status < 300)
+        /* A recording INVITE whose session is gone (the call ended or the recording stopped
+         * while it was pending, or a losing fork, md_recfork.c) answered 2xx anyway: the
+         * CANCEL crossed the 200. nua ACKs it; without this BYE the recorder would keep the
+         * session open until it shuts down (test_rec_pending.py). */
+        if (!hmagic && status >= 200 && status < 300) {
+            LOG_INFO(rec, "late %d to a released recording INVITE (Call-ID %s): ACK and BYE",
+                     status, sip && sip->sip_call_id ? sip->sip_call_id->i_id : "?");
             nua_bye(nh, TAG_END());
+        }
         break;
     case nua_r_info:
         if (status >= 300)
