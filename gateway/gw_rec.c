@@ -105,6 +105,11 @@ static char *contact_hostport(const char *contact)
     return g_strndup(s, n);
 }
 
+char *gw_rec_hostport(const char *contact)
+{
+    return contact_hostport(contact);
+}
+
 /* --- user data and events --- */
 
 /* Set (value non-NULL) or remove keys in the call's user data; EventAttachedDataChanged. */

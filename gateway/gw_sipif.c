@@ -7,6 +7,7 @@
 #include "ar_log.h"
 #include "gw_call_int.h"
 #include "gw_callev.h"
+#include "gw_conf.h"
 #include "gw_rec.h"
 #include "gw_site.h"
 
@@ -213,7 +214,7 @@ static void reinvite_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
         gw_callev_party(call, p, TL_M_EventRetrieved, NULL);
         gw_callev_mon_party(call, p, TL_M_EventCallPartyState);
     }
-    if (gw_rec_party_reinvite(p, sdp))
+    if (gw_rec_party_reinvite(p, sdp) || gw_conf_party_reinvite(p, sdp))
         return; /* the media goes through mediad: the offer goes there */
     gw_party *q = gw_call_media_peer(call, p);
     /* A call held by request keeps its media held: answer locally. */
@@ -276,6 +277,11 @@ static void dn_service_impl(gw_calls *calls, const char *dn, bool in_service)
  */
 void gw_sipif_progress(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_PROGRESS, status, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_PROGRESS, status, sdp);
         gw_server_flush(calls->srv);
@@ -287,6 +293,11 @@ void gw_sipif_progress(gw_calls *calls, gw_party *p, gw_leg *leg, int status, co
 
 void gw_sipif_answered(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_ANSWERED, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_ANSWERED, 0, sdp);
         gw_server_flush(calls->srv);
@@ -298,6 +309,11 @@ void gw_sipif_answered(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sd
 
 void gw_sipif_sdp_answer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_SDP_ANSWER, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_SDP_ANSWER, 0, sdp);
         gw_server_flush(calls->srv);
@@ -309,6 +325,11 @@ void gw_sipif_sdp_answer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *
 
 void gw_sipif_sdp_offer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_SDP_OFFER, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_SDP_OFFER, 0, sdp);
         gw_server_flush(calls->srv);
@@ -320,6 +341,11 @@ void gw_sipif_sdp_offer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *s
 
 void gw_sipif_reinvite(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp, gw_media_dir dir)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_REINVITE, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_REINVITE, 0, sdp);
         gw_server_flush(calls->srv);
@@ -331,6 +357,11 @@ void gw_sipif_reinvite(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sd
 
 void gw_sipif_released(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_RELEASED, cause, NULL);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_RELEASED, cause, NULL);
         gw_server_flush(calls->srv);
@@ -342,6 +373,11 @@ void gw_sipif_released(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
 
 void gw_sipif_failed(gw_calls *calls, gw_party *p, gw_leg *leg, int sip_status)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_FAILED, sip_status, NULL);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_FAILED, sip_status, NULL);
         gw_server_flush(calls->srv);
