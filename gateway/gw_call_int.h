@@ -46,6 +46,7 @@ struct gw_party {
     bool local_hold;  /* held by RequestHoldCall (media held by the hold op) */
     bool need_bridge; /* its offerer left before it answered: bridge media on answer */
     bool first_leg;   /* RequestMakeCall / consultation: the requester's own phone leg */
+    bool conf_join;   /* RequestSingleStepConference: its media join the mixer on answer */
     /* Non-NULL: not a call party but a media-server leg of the recording controller
        (gw_rec.c); never in call->parties. */
     struct gw_rec_call *msc;

@@ -422,12 +422,15 @@ static void on_single_step(gw_client *c, const tl_msg *m, int64_t ref, gw_call *
         gw_tlib_send_error(c, err, ref, "%s cannot be reached (SIP %d)", dest, st);
 }
 
-static void conference_unavailable(gw_client *c, int64_t ref, const char *what)
+static void on_single_step_conference(gw_client *c, const tl_msg *m, int64_t ref, gw_call *call,
+                                      gw_party *p)
 {
-    gw_tlib_send_error(c, AR_E_UNSUPPORTED_OPERATION, ref,
-                       "%s: a party joins a conference by RequestInitiateConference and "
-                       "RequestCompleteConference",
-                       what);
+    char why[200];
+    int st = 0;
+    int err = gw_conf_single_step(call, p, tl_msg_get_str(m, TL_A_OtherDN),
+                                  tl_msg_get_kv(m, TL_A_Extensions), &st, why, sizeof why);
+    if (err != AR_E_OK)
+        gw_tlib_send_error(c, err, ref, "%s", why);
 }
 
 /* Either order of ConnID / TransferConnID; the conference keeps the held call's ConnID. */
@@ -659,7 +662,7 @@ static void on_call_request(gw_client *c, const tl_msg *m, int64_t ref)
         on_delete_from_conference(c, m, ref, call, p);
         break;
     case TL_M_RequestSingleStepConference:
-        conference_unavailable(c, ref, "RequestSingleStepConference");
+        on_single_step_conference(c, m, ref, call, p);
         break;
     case TL_M_RequestQueryCall:
         on_query_call(c, ref, call, p);

@@ -149,8 +149,11 @@ void gw_conf_leg_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, 
             return;
         }
         gw_party_set_sdp(f, sdp);
-        /* RFC 3725: the party now sends to and receives from mediad. */
-        if (p && p->leg)
+        /* RFC 3725: the party now sends to and receives from mediad (a party added by
+           SingleStepConference gets it in the ACK of its 200 OK). */
+        if (p && p->leg && p->late_ack)
+            gw_call_deliver_answer(calls, p, sdp);
+        else if (p && p->leg)
             gw_call_send_reinvite(calls, p, sdp, GW_PEND_LOCAL, NULL);
         return;
     case GW_REC_EV_SDP_ANSWER:
@@ -200,6 +203,12 @@ void gw_conf_party_gone(gw_call *call, gw_party *p)
     gw_party *f = cf ? leg_of(cf, p->dn) : NULL;
     if (f)
         leg_free(cf, f, "party left the conference");
+    if (p->conf_join && !call->ending) { /* added, never answered: the others learn it */
+        for (gw_party *q = call->parties; q; q = q->next)
+            gw_callev_party(
+                call, q, TL_M_EventPartyDeleted,
+                &(gw_evopt){.other_dn = p->number, .other_role = TL_ROLE_DELETED_PARTY});
+    }
 }
 
 void gw_conf_call_end(gw_call *call)
@@ -351,4 +360,74 @@ int gw_conf_delete(gw_call *call, gw_party *by, const char *other_dn, char *why,
     LOG_INFO(call, "call %016llx: %s deleted %s from the conference (%zu parties left)",
              (unsigned long long)call->connid, byn, gone, call->nparties);
     return AR_E_OK;
+}
+
+int gw_conf_single_step(gw_call *call, gw_party *by, const char *dest, const tl_kv *ext,
+                        int *sip_status, char *why, size_t cap)
+{
+    *sip_status = 0;
+    if (by->state != GW_PS_ESTABLISHED || call->nparties < 2) {
+        snprintf(why, cap, "RequestSingleStepConference needs DN %s established in a call", by->dn);
+        return AR_E_INVALID_CALL_STATE;
+    }
+    for (gw_party *q = call->parties; q; q = q->next) {
+        if (q->conf_join || q->state != GW_PS_ESTABLISHED) {
+            snprintf(why, cap, "call %016llx has a party that is not established (%s)",
+                     (unsigned long long)call->connid, q->dn);
+            return AR_E_INVALID_CALL_STATE;
+        }
+    }
+    if (call->nparties + 1 > GW_CONF_MAX) {
+        snprintf(why, cap, "a conference has at most %d parties", GW_CONF_MAX);
+        return AR_E_INVALID_CALL_STATE;
+    }
+    if (!dest || !*dest || gw_call_dest_type(call->calls, dest) < 0 ||
+        gw_call_find_party(call, dest)) {
+        snprintf(why, cap, "no route to \"%s\" (or already a party)", dest ? dest : "");
+        return AR_E_DEST_UNREACHABLE;
+    }
+    if (rec_inserted(call)) {
+        snprintf(why, cap, "a recorded call cannot become a conference (stop the recording)");
+        return AR_E_UNSUPPORTED_OPERATION;
+    }
+    int err = AR_E_OK;
+    gw_conf *cf = conf_get(call, &err, why, cap);
+    if (!cf)
+        return err;
+    /* Late offer: dest's offer in its 200 OK goes to mediad (gw_conf_party_answered). */
+    gw_party *d = gw_call_place(call, NULL, dest, ext, &err, sip_status);
+    if (!d) {
+        snprintf(why, cap, "%s cannot be reached (SIP %d)", dest, *sip_status);
+        return err ? err : AR_E_DEST_UNREACHABLE;
+    }
+    d->conf_join = true;
+    char byn[GW_NUM_MAX];
+    g_strlcpy(byn, by->dn, sizeof byn);
+    for (gw_party *q = call->parties; q; q = q->next)
+        if (q != d)
+            gw_callev_party(call, q, TL_M_EventPartyAdded,
+                            &(gw_evopt){.has_cs = true,
+                                        .cs = TL_CS_CONFERENCED,
+                                        .other = d,
+                                        .third = byn,
+                                        .third_role = TL_ROLE_ADDED_BY});
+    LOG_INFO(call, "call %016llx: %s adds %s to the conference", (unsigned long long)call->connid,
+             byn, dest);
+    media_join(cf); /* the parties already there go through mediad while dest rings */
+    return AR_E_OK;
+}
+
+bool gw_conf_party_answered(gw_party *p, const char *sdp)
+{
+    gw_call *call = p->call;
+    gw_conf *cf = call->conf;
+    p->conf_join = false;
+    if (!cf || !sdp || !p->leg)
+        return false;
+    p->role = TL_ROLE_CONFERENCE_MEMBER;
+    p->late_ack = true; /* mediad's answer goes in the ACK */
+    if (leg_start(cf, p))
+        return true;
+    p->late_ack = false;
+    return false;
 }

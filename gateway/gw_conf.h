@@ -37,6 +37,18 @@ int gw_conf_complete(gw_call *main, gw_call *k, const char *dn, char *why, size_
  */
 int gw_conf_delete(gw_call *call, gw_party *by, const char *other_dn, char *why, size_t cap);
 
+/*
+ * by adds dest to its established call directly (RequestSingleStepConference): dest is
+ * INVITEd without an offer, the parties get EventPartyAdded at once, and dest's offer goes
+ * to mediad when it answers. AR_E_OK, AR_E_INVALID_CALL_STATE, AR_E_DEST_UNREACHABLE
+ * (*sip_status set when dest refused at once), AR_E_UNSUPPORTED_OPERATION, with why.
+ */
+int gw_conf_single_step(gw_call *call, gw_party *by, const char *dest, const tl_kv *ext,
+                        int *sip_status, char *why, size_t cap);
+/* A party added by gw_conf_single_step answered with its offer sdp: true when that offer
+   went to mediad (its answer comes back in the party's ACK). */
+bool gw_conf_party_answered(gw_party *p, const char *sdp);
+
 /* True while call's media go through the mixer (status page, tests). */
 bool gw_conf_active(const gw_call *call);
 

@@ -122,7 +122,9 @@ static void answered_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
     if (p->state == GW_PS_RINGING)
         gw_call_party_alerting(call, p);
     gw_party_set_sdp(p, sdp);
-    if (p->offer_from) {
+    if (p->conf_join && gw_conf_party_answered(p, sdp)) {
+        /* Added to a conference: its offer went to mediad (gw_conf.c). */
+    } else if (p->offer_from) {
         gw_call_deliver_answer(calls, p->offer_from, sdp);
     } else if (p->need_bridge) {
         /* Our INVITE carried the SDP of a party that has left: connect the new peer. */

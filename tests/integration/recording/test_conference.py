@@ -130,3 +130,53 @@ def test_delete_from_two_party_call_refused(stack):
         a.close()
         b.close()
         w.stop()
+
+
+def test_single_step_conference_then_hangup(stack):
+    tones = {"5006": 440.0, "5007": 1000.0, "5008": 1700.0}
+    w = stack.watch(*tones)
+    ph = {dn: recua.Phone(dn, gw_addr(stack), f) for dn, f in tones.items()}
+    try:
+        for dn in ("5007", "5008"):
+            assert ph[dn].register() == 200
+        for p in ph.values():
+            p.keep_rx = True
+        ph["5006"].call("5007")
+        assert ph["5006"].wait_answered() == 200
+        main = wait_event(w, "5007", "EventEstablished")["ConnID"]
+        added = request(stack, {"message": "RequestSingleStepConference", "ThisDN": "5007",
+                                "ConnID": main, "OtherDN": "5008"})
+        assert added["message"] == "EventPartyAdded" and added["OtherDN"] == "5008", added
+        m = wait_event(w, "5006", "EventPartyAdded")
+        assert m["ConnID"] == main and m["ThirdPartyDN"] == "5007", m
+        est = wait_event(w, "5008", "EventEstablished")
+        assert est["ConnID"] == main, est
+
+        def level(phone, dn):
+            samples = [ULAW[b] for _, p in phone.rx[-50:] for b in p]
+            return goertzel(samples, tones[dn])
+
+        def hears(dn, others, absent):
+            p = ph[dn]
+            p.rx.clear()
+            wait_for(lambda: len(p.rx) > 100, 20, "audio at " + dn)
+            return (all(level(p, o) > 0.1 for o in others)
+                    and all(level(p, a) < 0.02 for a in absent))
+        for dn in tones:
+            others = [o for o in tones if o != dn]
+            wait_for(lambda dn=dn, others=others: hears(dn, others, [dn]), 30,
+                     "%s hearing the two others" % dn)
+        # 5008 hangs up: the two others get EventPartyDeleted and keep talking.
+        ph["5008"].hangup()
+        wait_event(w, "5008", "EventReleased")
+        for dn in ("5006", "5007"):
+            m = wait_event(w, dn, "EventPartyDeleted")
+            assert m["OtherDN"] == "5008", m
+        wait_for(lambda: hears("5006", ["5007"], ["5008"]), 30, "5006 hearing 5007")
+        wait_for(lambda: hears("5007", ["5006"], ["5008"]), 30, "5007 hearing 5006")
+        ph["5006"].hangup()
+        wait_event(w, "5007", "EventReleased")
+    finally:
+        for p in ph.values():
+            p.close()
+        w.stop()
