@@ -110,12 +110,20 @@ static bool leg_start(gw_conf *cf, gw_party *p)
     return false;
 }
 
-/* Every party with a leg and an SDP gets its mediad leg (those that have one keep it). */
-static void media_join(gw_conf *cf)
+/*
+ * Every party with a leg and an SDP gets its mediad leg. refresh: those that have one are
+ * re-INVITEd with its SDP again (a consultation from the conference held their phones).
+ */
+static void media_join(gw_conf *cf, bool refresh)
 {
-    for (gw_party *p = cf->call->parties; p; p = p->next)
-        if (p->leg && p->sdp && !leg_of(cf, p->dn))
+    gw_calls *calls = cf->call->calls;
+    for (gw_party *p = cf->call->parties; p; p = p->next) {
+        gw_party *f = leg_of(cf, p->dn);
+        if (p->leg && p->sdp && !f)
             leg_start(cf, p);
+        else if (refresh && f && f->answered && f->sdp && p->leg)
+            gw_call_send_reinvite(calls, p, f->sdp, GW_PEND_LOCAL, NULL);
+    }
 }
 
 /* mediad lost a leg: without the mixer a call of two is bridged again, more cannot be. */
@@ -318,7 +326,7 @@ int gw_conf_complete(gw_call *main, gw_call *k, const char *dn_in, char *why, si
                                         .third_role = TL_ROLE_ADDED_BY});
     LOG_INFO(call, "call %016llx: %s conferenced %s in (%zu parties)",
              (unsigned long long)main->connid, dn, c->dn, main->nparties);
-    media_join(cf);
+    media_join(cf, true);
     return AR_E_OK;
 }
 
@@ -413,7 +421,7 @@ int gw_conf_single_step(gw_call *call, gw_party *by, const char *dest, const tl_
                                         .third_role = TL_ROLE_ADDED_BY});
     LOG_INFO(call, "call %016llx: %s adds %s to the conference", (unsigned long long)call->connid,
              byn, dest);
-    media_join(cf); /* the parties already there go through mediad while dest rings */
+    media_join(cf, false); /* the parties already there go through mediad while dest rings */
     return AR_E_OK;
 }
 

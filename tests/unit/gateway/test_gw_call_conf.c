@@ -179,6 +179,42 @@ static void test_hangup_in_conference(void **state)
     cf_free(t);
 }
 
+/* A fourth party by a second consultation from the conference: the held phones are
+   re-INVITEd back onto their mediad legs. */
+static void test_fourth_party(void **state)
+{
+    (void)state;
+    xf x = {0};
+    consulted(&x);
+    cf *t = x.t;
+    tl_msg *m = call_req(TL_M_RequestCompleteConference, 600, "5002", x.main_id);
+    tl_msg_set_connid(m, TL_A_TransferConnID, x.consult_id);
+    cf_request(t, m);
+    static const char *const dns[] = {"5001", "5002", "5003"};
+    clear(t);
+    mediad_answers(t, dns, 3);
+    m = call_req(TL_M_RequestInitiateConference, 610, "5002", x.main_id);
+    tl_msg_set_str(m, TL_A_OtherDN, "5004");
+    cf_request(t, m);
+    struct gw_leg *b3 = cf_leg(t, "5002");
+    cf_answered(t, b3, "offerB3");
+    struct gw_leg *d = cf_leg(t, "5004");
+    cf_ringing(t, d);
+    cf_answered(t, d, "ansD");
+    uint64_t k2 = gw_call_connid(gw_calls_find(t->calls, x.main_id)->consult);
+    clear(t);
+    m = call_req(TL_M_RequestCompleteConference, 611, "5002", x.main_id);
+    tl_msg_set_connid(m, TL_A_TransferConnID, k2);
+    cf_request(t, m);
+    cf_no_replies(t);
+    cf_expect_events(t, "EventReleased:5002 EventRetrieved:5002 EventPartyChanged:5004 "
+                        "EventPartyAdded:5001 EventPartyAdded:5002 EventPartyAdded:5003");
+    cf_expect_ops(t, "release 5002 0|reinvite 5001 sdp=md5001|reinvite 5002 sdp=md5002|"
+                     "reinvite 5003 sdp=md5003|originate md:5004 sdp=ansD");
+    assert_int_equal(gw_call_nparties(gw_calls_find(t->calls, x.main_id)), 4);
+    cf_free(t);
+}
+
 static void test_single_step(void **state)
 {
     (void)state;
@@ -241,9 +277,8 @@ static void test_single_step_busy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_complete_then_delete),
-        cmocka_unit_test(test_hangup_in_conference),
-        cmocka_unit_test(test_single_step),
+        cmocka_unit_test(test_complete_then_delete), cmocka_unit_test(test_hangup_in_conference),
+        cmocka_unit_test(test_fourth_party),         cmocka_unit_test(test_single_step),
         cmocka_unit_test(test_single_step_busy),
     };
     if (g_getenv("AREC_TEST_FILTER"))
