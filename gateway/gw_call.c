@@ -9,6 +9,7 @@
 #include "gw_agent.h"
 #include "gw_call_int.h"
 #include "gw_callev.h"
+#include "gw_conf.h"
 #include "gw_rec.h"
 #include "gw_site.h"
 
@@ -296,6 +297,8 @@ static void unlink_party(gw_call *call, gw_party *p)
     }
     if (call->rec)
         gw_rec_party_gone(call, p);
+    if (call->conf)
+        gw_conf_party_gone(call, p);
 }
 
 static void release_leg(gw_calls *calls, gw_party *p, int status, const char *reason)
@@ -347,6 +350,7 @@ void gw_call_delete(gw_call *call)
     gw_calls *calls = call->calls;
     call->ending = true;
     gw_rec_call_end(call);
+    gw_conf_call_end(call);
     gw_route_cancel(call);
     while (call->parties) {
         gw_party *p = call->parties;
@@ -645,8 +649,11 @@ void gw_call_party_leave(gw_call *call, gw_party *p, int cs, bool release_leg_to
     p->leg = NULL;
     gw_callev_party(call, p, TL_M_EventReleased, &(gw_evopt){.has_cs = true, .cs = cs});
     gw_call_free_party(call, p);
-    if (call->nparties >= 2)
+    if (call->nparties >= 2) {
+        if (call->conf) /* the others learn who left the conference */
+            gw_conf_party_left(call);
         return;
+    }
     /* A two-party call ends with its first hang-up. */
     while (call->parties) {
         gw_party *q = call->parties;

@@ -46,9 +46,12 @@ struct gw_party {
     bool local_hold;  /* held by RequestHoldCall (media held by the hold op) */
     bool need_bridge; /* its offerer left before it answered: bridge media on answer */
     bool first_leg;   /* RequestMakeCall / consultation: the requester's own phone leg */
+    bool conf_join;   /* RequestSingleStepConference: its media join the mixer on answer */
     /* Non-NULL: not a call party but a media-server leg of the recording controller
        (gw_rec.c); never in call->parties. */
     struct gw_rec_call *msc;
+    /* Non-NULL: a mediad leg of a conference (gw_conf.c); never in call->parties. */
+    struct gw_conf *conf;
 };
 
 typedef enum { GW_CONSULT_NONE = 0, GW_CONSULT_TRANSFER, GW_CONSULT_CONFERENCE } gw_consult_kind;
@@ -78,6 +81,7 @@ struct gw_call {
 
     /* ISLink hops (gw_site.c), NULL = the call never crossed sites. */
     struct gw_site_call *site;
+    struct gw_conf *conf; /* conference media through mediad (gw_conf.c), NULL = none */
 };
 
 typedef struct gw_agents gw_agents;

@@ -8,6 +8,7 @@
 #include "gw_agent.h"
 #include "gw_call_int.h"
 #include "gw_callev.h"
+#include "gw_conf.h"
 #include "gw_route.h"
 #include "gw_site.h"
 #include "gw_tlib.h"
@@ -421,13 +422,36 @@ static void on_single_step(gw_client *c, const tl_msg *m, int64_t ref, gw_call *
         gw_tlib_send_error(c, err, ref, "%s cannot be reached (SIP %d)", dest, st);
 }
 
-static void conference_unavailable(gw_client *c, int64_t ref, const char *what)
+static void on_single_step_conference(gw_client *c, const tl_msg *m, int64_t ref, gw_call *call,
+                                      gw_party *p)
 {
-    gw_tlib_send_error(c, AR_E_UNSUPPORTED_OPERATION, ref,
-                       "%s: three-party calls need mediad's conference mixer, which this "
-                       "deployment does not have yet; use RequestCompleteTransfer or "
-                       "RequestReconnectCall",
-                       what);
+    char why[200];
+    int st = 0;
+    int err = gw_conf_single_step(call, p, tl_msg_get_str(m, TL_A_OtherDN),
+                                  tl_msg_get_kv(m, TL_A_Extensions), &st, why, sizeof why);
+    if (err != AR_E_OK)
+        gw_tlib_send_error(c, err, ref, "%s", why);
+}
+
+/* Either order of ConnID / TransferConnID; the conference keeps the held call's ConnID. */
+static void on_complete_conference(gw_client *c, const tl_msg *m, int64_t ref, gw_dn *dn)
+{
+    gw_call *main = NULL, *k = NULL;
+    if (!consult_pair(c, m, ref, dn, &main, &k, false))
+        return;
+    char why[200];
+    int err = gw_conf_complete(main, k, dn->number, why, sizeof why);
+    if (err != AR_E_OK)
+        gw_tlib_send_error(c, err, ref, "%s", why);
+}
+
+static void on_delete_from_conference(gw_client *c, const tl_msg *m, int64_t ref, gw_call *call,
+                                      gw_party *p)
+{
+    char why[200];
+    int err = gw_conf_delete(call, p, tl_msg_get_str(m, TL_A_OtherDN), why, sizeof why);
+    if (err != AR_E_OK)
+        gw_tlib_send_error(c, err, ref, "%s", why);
 }
 
 /* --- user data --- */
@@ -590,7 +614,6 @@ static bool needs_call(uint16_t type)
     case TL_M_RequestInitiateConference:
     case TL_M_RequestSingleStepTransfer:
     case TL_M_RequestMuteTransfer:
-    case TL_M_RequestCompleteConference:
     case TL_M_RequestDeleteFromConference:
     case TL_M_RequestSingleStepConference:
     case TL_M_RequestAttachUserData:
@@ -635,15 +658,11 @@ static void on_call_request(gw_client *c, const tl_msg *m, int64_t ref)
     case TL_M_RequestMuteTransfer:
         on_single_step(c, m, ref, call, p);
         break;
-    case TL_M_RequestCompleteConference:
-        if (call_by_attr(c, m, TL_A_TransferConnID, ref))
-            conference_unavailable(c, ref, "RequestCompleteConference");
-        break;
     case TL_M_RequestDeleteFromConference:
-        conference_unavailable(c, ref, "RequestDeleteFromConference");
+        on_delete_from_conference(c, m, ref, call, p);
         break;
     case TL_M_RequestSingleStepConference:
-        conference_unavailable(c, ref, "RequestSingleStepConference");
+        on_single_step_conference(c, m, ref, call, p);
         break;
     case TL_M_RequestQueryCall:
         on_query_call(c, ref, call, p);
@@ -673,11 +692,14 @@ bool gw_callreq_handle(gw_client *c, const tl_msg *m, int64_t ref)
             on_make_call(c, m, ref, dn);
         break;
     case TL_M_RequestCompleteTransfer:
+    case TL_M_RequestCompleteConference:
     case TL_M_RequestReconnectCall:
     case TL_M_RequestAlternateCall:
         if (!(dn = gw_callreq_dn(c, m, ref)))
             break;
-        if (m->type == TL_M_RequestCompleteTransfer)
+        if (m->type == TL_M_RequestCompleteConference)
+            on_complete_conference(c, m, ref, dn);
+        else if (m->type == TL_M_RequestCompleteTransfer)
             on_complete_transfer(c, m, ref, dn);
         else if (m->type == TL_M_RequestReconnectCall)
             on_reconnect(c, m, ref, dn);

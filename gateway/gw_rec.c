@@ -10,6 +10,7 @@
 #include "ar_msml.h"
 #include "gw_agent.h"
 #include "gw_callev.h"
+#include "gw_conf.h"
 #include "gw_db.h"
 #include "gw_dn.h"
 #include "gw_pool.h"
@@ -103,6 +104,11 @@ static char *contact_hostport(const char *contact)
         s = at + 1;
     size_t n = strcspn(s, ";>");
     return g_strndup(s, n);
+}
+
+char *gw_rec_hostport(const char *contact)
+{
+    return contact_hostport(contact);
 }
 
 /* --- user data and events --- */
@@ -754,6 +760,11 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 {
     const gw_config *cfg = gw_rec_srv(call)->cfg;
     struct gw_rec_call *rc = call->rec;
+    if (gw_conf_active(call)) { /* its media go through mediad's mixer (docs/calls.md) */
+        snprintf(why, cap, "call %016llx is a conference: it cannot be recorded",
+                 (unsigned long long)call->connid);
+        return AR_E_UNSUPPORTED_OPERATION;
+    }
     if (rc && cfg->recording_sessions > 1 && (rc->state == RS_ON || rc->state == RS_PAUSED) &&
         r->started_by && strcmp(r->started_by, "full-time") != 0)
         return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */

@@ -88,6 +88,9 @@ void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp);
 /* Both parties talk: pick the recorded pair and bring mediad in (or reuse it). */
 void gw_rec_begin(struct gw_rec_call *rc);
 
+/* "sip:[user@]host:port[;params]" -> "host:port" (new string; also for gw_conf.c). */
+char *gw_rec_hostport(const char *contact);
+
 /* gw_rec_fo.c: failover (docs/failover.md). */
 /* The recorder of copy k (0 dest, 1 dest2) failed; broken: mark it out of service. */
 void gw_rec_fo_copy_failed(struct gw_rec_call *rc, int k, const char *why, bool broken);

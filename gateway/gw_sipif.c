@@ -7,6 +7,7 @@
 #include "ar_log.h"
 #include "gw_call_int.h"
 #include "gw_callev.h"
+#include "gw_conf.h"
 #include "gw_rec.h"
 #include "gw_site.h"
 
@@ -121,7 +122,9 @@ static void answered_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
     if (p->state == GW_PS_RINGING)
         gw_call_party_alerting(call, p);
     gw_party_set_sdp(p, sdp);
-    if (p->offer_from) {
+    if (p->conf_join && gw_conf_party_answered(p, sdp)) {
+        /* Added to a conference: its offer went to mediad (gw_conf.c). */
+    } else if (p->offer_from) {
         gw_call_deliver_answer(calls, p->offer_from, sdp);
     } else if (p->need_bridge) {
         /* Our INVITE carried the SDP of a party that has left: connect the new peer. */
@@ -213,7 +216,7 @@ static void reinvite_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
         gw_callev_party(call, p, TL_M_EventRetrieved, NULL);
         gw_callev_mon_party(call, p, TL_M_EventCallPartyState);
     }
-    if (gw_rec_party_reinvite(p, sdp))
+    if (gw_rec_party_reinvite(p, sdp) || gw_conf_party_reinvite(p, sdp))
         return; /* the media goes through mediad: the offer goes there */
     gw_party *q = gw_call_media_peer(call, p);
     /* A call held by request keeps its media held: answer locally. */
@@ -276,6 +279,11 @@ static void dn_service_impl(gw_calls *calls, const char *dn, bool in_service)
  */
 void gw_sipif_progress(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_PROGRESS, status, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_PROGRESS, status, sdp);
         gw_server_flush(calls->srv);
@@ -287,6 +295,11 @@ void gw_sipif_progress(gw_calls *calls, gw_party *p, gw_leg *leg, int status, co
 
 void gw_sipif_answered(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_ANSWERED, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_ANSWERED, 0, sdp);
         gw_server_flush(calls->srv);
@@ -298,6 +311,11 @@ void gw_sipif_answered(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sd
 
 void gw_sipif_sdp_answer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_SDP_ANSWER, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_SDP_ANSWER, 0, sdp);
         gw_server_flush(calls->srv);
@@ -309,6 +327,11 @@ void gw_sipif_sdp_answer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *
 
 void gw_sipif_sdp_offer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_SDP_OFFER, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_SDP_OFFER, 0, sdp);
         gw_server_flush(calls->srv);
@@ -320,6 +343,11 @@ void gw_sipif_sdp_offer(gw_calls *calls, gw_party *p, gw_leg *leg, const char *s
 
 void gw_sipif_reinvite(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp, gw_media_dir dir)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_REINVITE, 0, sdp);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_REINVITE, 0, sdp);
         gw_server_flush(calls->srv);
@@ -331,6 +359,11 @@ void gw_sipif_reinvite(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sd
 
 void gw_sipif_released(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_RELEASED, cause, NULL);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_RELEASED, cause, NULL);
         gw_server_flush(calls->srv);
@@ -342,6 +375,11 @@ void gw_sipif_released(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
 
 void gw_sipif_failed(gw_calls *calls, gw_party *p, gw_leg *leg, int sip_status)
 {
+    if (p && p->conf) {
+        gw_conf_leg_event(calls, p, leg, GW_REC_EV_FAILED, sip_status, NULL);
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (p && p->msc) {
         gw_rec_msc_event(calls, p, leg, GW_REC_EV_FAILED, sip_status, NULL);
         gw_server_flush(calls->srv);

@@ -55,13 +55,19 @@ static gw_leg *op_originate(void *sip, gw_party *party, const gw_sip_target *tg,
                             int *st)
 {
     cf *t = sip;
-    log_op(t, "originate %s sdp=%s%s", tg->dn, sdp ? sdp : "-", tg->auto_answer ? " auto" : "");
+    /* A media-server leg (explicit URI) is named "md:<from DN>". */
+    char who[32];
+    if (tg->dn)
+        g_strlcpy(who, tg->dn, sizeof who);
+    else
+        g_snprintf(who, sizeof who, "md:%s", tg->from_user ? tg->from_user : "?");
+    log_op(t, "originate %s sdp=%s%s", who, sdp ? sdp : "-", tg->auto_answer ? " auto" : "");
     if (t->originate_fail) {
         *st = t->originate_fail;
         return NULL;
     }
     gw_leg *l = g_new0(gw_leg, 1);
-    g_strlcpy(l->dn, tg->dn, sizeof l->dn);
+    g_strlcpy(l->dn, who, sizeof l->dn);
     l->party = party;
     l->outgoing = true;
     g_ptr_array_add(t->legs, l);
