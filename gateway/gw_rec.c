@@ -325,8 +325,10 @@ int gw_rec_send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind)
     return rc_;
 }
 
-/* "a=1;b=2" (the seed's params) -> one gvp:param each. */
-static void add_params(ar_msml *m, const char *params)
+/* "a=1;b=2" (the seed's params) -> one gvp:param each. With own_session false the keys that
+   select a session in mediad (copy, dest2, id2, failover) are left out: a second session's
+   requester may not set them. */
+void gw_rec_add_params(ar_msml *m, const char *params, bool own_session)
 {
     if (!params)
         return;
@@ -336,7 +338,10 @@ static void add_params(ar_msml *m, const char *params)
         if (!eq || eq == *p)
             continue;
         *eq = '\0';
-        ar_msml_add_param(m, g_strstrip(*p), eq + 1);
+        const char *n = g_strstrip(*p);
+        if (own_session ||
+            (strcmp(n, "copy") && strcmp(n, "dest2") && strcmp(n, "id2") && strcmp(n, "failover")))
+            ar_msml_add_param(m, n, eq + 1);
     }
     g_strfreev(kv);
 }
@@ -347,7 +352,7 @@ void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp)
     gw_call *call = rc->call;
     ar_msml_init(mp);
     ar_msml_add_op(mp, AR_MSML_OP_CREATE, CONF);
-    add_params(mp, rc->params);
+    gw_rec_add_params(mp, rc->params, true);
     ar_msml_add_param(mp, "record", rc->side ? rc->side : "source");
     ar_msml_add_param(mp, "id", rc->id);
     ar_msml_add_param(mp, "dest", rc->dest);
@@ -937,7 +942,8 @@ int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, cons
     static const ar_msml_op_type ops[] = {AR_MSML_OP_STOP, AR_MSML_OP_PAUSE, AR_MSML_OP_RESUME};
     static const info_kind kinds[] = {INFO_STOP, INFO_PAUSE, INFO_RESUME};
     ar_msml_add_op(&m, ops[op], CONF);
-    add_params(&m, params); /* the seed: params "that modifies the recording session" */
+    gw_rec_add_params(&m, params,
+                      true); /* the seed: params "that modifies the recording session" */
     if (gw_rec_sess_live(rc->s2))
         ar_msml_add_param(&m, "copy", "dest"); /* the second session goes on as it is */
     int err = gw_rec_send_msml(rc, &m, kinds[op]);

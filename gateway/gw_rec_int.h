@@ -85,6 +85,8 @@ void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why);
 void gw_rec_fail(struct gw_rec_call *rc, const char *reason);
 int gw_rec_send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind);
 void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp);
+/* params "a=1;b=2" -> gvp:param; own_session false drops the session-selecting keys. */
+void gw_rec_add_params(ar_msml *m, const char *params, bool own_session);
 /* Both parties talk: pick the recorded pair and bring mediad in (or reuse it). */
 void gw_rec_begin(struct gw_rec_call *rc);
 

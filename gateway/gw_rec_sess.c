@@ -96,25 +96,6 @@ bool gw_rec_sess_owns(const struct gw_rec_sess *s, const char *id)
     return s && id && s->id && strcmp(s->id, id) == 0;
 }
 
-/* "a=1;b=2" -> gvp:params (the main session's builder does the same). */
-static void add_params(ar_msml *m, const char *params)
-{
-    if (!params)
-        return;
-    char **kv = g_strsplit_set(params, ";&", -1);
-    for (char **p = kv; *p; p++) {
-        char *eq = strchr(*p, '=');
-        if (!eq || eq == *p)
-            continue;
-        *eq = '\0';
-        /* copy / dest2 / id2 / failover select the session: not the requester's to set */
-        const char *n = g_strstrip(*p);
-        if (strcmp(n, "copy") && strcmp(n, "dest2") && strcmp(n, "id2") && strcmp(n, "failover"))
-            ar_msml_add_param(m, n, eq + 1);
-    }
-    g_strfreev(kv);
-}
-
 int gw_rec_sess_start(gw_call *call, struct gw_rec_sess **slot, const gw_rec_req *r, char *why,
                       size_t cap)
 {
@@ -165,7 +146,7 @@ int gw_rec_sess_start(gw_call *call, struct gw_rec_sess **slot, const gw_rec_req
     s->file_name = gw_rec_expand_name(tmpl ? tmpl : "$ID$", call, adn, odn, s->id, s->started_us);
     *slot = s;
     /* The main session's document with dest2 / id2: mediad plans only that copy. */
-    add_params(&m, r->params);
+    gw_rec_add_params(&m, r->params, false);
     ar_msml_add_param(&m, "dest2", s->dest);
     ar_msml_add_param(&m, "id2", s->id);
     ar_msml_add_param(&m, "failover", "dest2");
@@ -209,7 +190,7 @@ int gw_rec_sess_control(gw_call *call, struct gw_rec_sess *s, gw_rec_ctl op, con
     ar_msml m;
     ar_msml_init(&m);
     ar_msml_add_op(&m, ops[op], "recorder");
-    add_params(&m, params);
+    gw_rec_add_params(&m, params, false);
     ar_msml_add_param(&m, "copy", "dest2"); /* only this session's copy */
     int err = gw_rec_msml(call, &m, GW_REC_INFO_S2 + (int)op);
     if (err != AR_E_OK) {
