@@ -102,10 +102,12 @@ static char *make_private_dir(gw_siptls *t, const struct gw_sip_tls_conf *c)
     if (!c->cert || !c->key || !c->ca)
         return g_strdup("SIPS needs sip-tls-cert-dir, or sip-tls-cert, sip-tls-key and "
                         "sip-tls-ca");
-    char *tmpl = g_build_filename(g_get_tmp_dir(), "gatewayd-sips-XXXXXX", NULL);
-    if (!g_mkdtemp_full(tmpl, 0700)) {
-        char *e = g_strdup_printf("cannot create %s: %s", tmpl, g_strerror(errno));
-        g_free(tmpl);
+    /* g_dir_make_tmp's default template: a fresh 0700 directory in the temporary dir. */
+    GError *ge = NULL;
+    char *tmpl = g_dir_make_tmp(NULL, &ge);
+    if (!tmpl) {
+        char *e = g_strdup_printf("cannot create a private certificate dir: %s", ge->message);
+        g_error_free(ge);
         return e;
     }
     t->tmpdir = tmpl;

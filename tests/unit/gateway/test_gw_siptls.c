@@ -83,7 +83,7 @@ static void test_settings(void **state)
     assert_non_null(strstr(err, "sip-tls-cert-dir"));
     g_free(err);
     /* a dir without the files sofia-sip reads */
-    char *dir = g_dir_make_tmp("siptls-XXXXXX", NULL);
+    char *dir = g_dir_make_tmp(NULL, NULL);
     c->sip_tls.cert_dir = g_strdup(dir);
     assert_null(gw_siptls_new(c, &err));
     assert_non_null(strstr(err, "agent.pem"));
@@ -155,7 +155,7 @@ static void test_contact(void **state)
 {
     (void)state;
     gw_config *c = cfg_new();
-    char *dir = g_dir_make_tmp("siptls-XXXXXX", NULL);
+    char *dir = g_dir_make_tmp(NULL, NULL);
     g_free(write_file(dir, "agent.pem", "K\n"));
     g_free(write_file(dir, "cafile.pem", "C\n"));
     c->sip_tls.cert_dir = g_strdup(dir);
