@@ -7,6 +7,7 @@
 #include "ar_err.h"
 #include "ar_log.h"
 #include "gw_callev.h"
+#include "gw_conf_rec.h"
 #include "gw_pool.h"
 #include "gw_rec_int.h"
 #include "gw_rec_pool.h"
@@ -16,7 +17,15 @@ struct gw_conf {
     gw_call *call;
     gw_pool_lease *md_lease; /* the mediad every leg of this conference goes to */
     GPtrArray *legs;         /* gw_party * (fake parties, ->conf = this), one per party */
+    /* The call was recorded first: the recorded pair stays on the recording's mediad legs
+       and the other parties join that mediad conference as supervisors (gw_conf_rec.h). */
+    bool on_rec;
 };
+
+bool gw_conf_on_rec(const gw_call *call)
+{
+    return call && call->conf && call->conf->on_rec;
+}
 
 bool gw_conf_active(const gw_call *call)
 {
@@ -35,10 +44,16 @@ static gw_party *leg_of(gw_conf *cf, const char *dn)
     return NULL;
 }
 
+gw_party *gw_conf_leg(const gw_call *call, const char *dn)
+{
+    return call && call->conf ? leg_of(call->conf, dn) : NULL;
+}
+
 static void leg_free(gw_conf *cf, gw_party *f, const char *why)
 {
     gw_calls *calls = cf->call->calls;
     g_ptr_array_remove(cf->legs, f);
+    gw_conf_rec_leg_lost(f, why); /* a leg the recording borrowed: it ends */
     if (f->leg && calls->ops && calls->ops->release)
         calls->ops->release(calls->sip, f->leg, 0, why);
     g_free(f->sdp);
@@ -85,13 +100,16 @@ static bool leg_start(gw_conf *cf, gw_party *p)
     g_strlcpy(f->dn, p->dn, sizeof f->dn);
     g_strlcpy(f->number, p->dn, sizeof f->number);
     g_ptr_array_add(cf->legs, f);
-    const char *mc = gw_pool_lease_uri(cf->md_lease);
+    const char *mc = cf->on_rec ? gw_conf_rec_contact(call) : gw_pool_lease_uri(cf->md_lease);
     char *hp = gw_rec_hostport(mc);
     char conf[17], tp[24];
     tl_connid_format(call->connid, conf);
-    /* sips: / ;transport= of the msml contact are kept, as for recording (docs/sip.md). */
-    char *uri = g_strdup_printf("%s:msml=conf-%s@%s;dn=%s%s", gw_siptls_scheme(mc), conf, hp, p->dn,
-                                gw_siptls_transport(mc, tp, sizeof tp));
+    /* sips: / ;transport= of the msml contact are kept, as for recording (docs/sip.md). On a
+       recorded call the leg joins the recording's conference (msml=<ConnID>) as the
+       supervisor, so the recorder gets the seed's mix + supervisor shape. */
+    char *uri = g_strdup_printf(
+        "%s:msml=%s%s@%s;dn=%s%s%s", gw_siptls_scheme(mc), cf->on_rec ? "" : "conf-", conf, hp,
+        p->dn, cf->on_rec ? ";role=supervisor" : "", gw_siptls_transport(mc, tp, sizeof tp));
     char *offer = offer_of(p->sdp);
     gw_sip_target t = {.uri = uri, .from_user = p->dn, .call_uuid = call->uuid};
     int st = 0;
@@ -117,8 +135,12 @@ static bool leg_start(gw_conf *cf, gw_party *p)
 static void media_join(gw_conf *cf, bool refresh)
 {
     gw_calls *calls = cf->call->calls;
+    if (cf->on_rec && refresh)
+        gw_conf_rec_refresh(cf->call);
     for (gw_party *p = cf->call->parties; p; p = p->next) {
         gw_party *f = leg_of(cf, p->dn);
+        if (cf->on_rec && gw_conf_rec_carries(cf->call, p))
+            continue; /* its media already go through the recording's leg */
         if (p->leg && p->sdp && !f)
             leg_start(cf, p);
         else if (refresh && f && f->answered && f->sdp && p->leg)
@@ -133,7 +155,7 @@ static void media_lost(gw_conf *cf, const char *why)
     LOG_WARN(call, "call %016llx: conference media lost: %s", (unsigned long long)call->connid,
              why);
     legs_release_all(cf, why);
-    if (call->ending)
+    if (call->ending || cf->on_rec) /* the recorded pair keeps the recording's legs */
         return;
     gw_party *a = call->parties, *b = a ? a->next : NULL;
     if (call->nparties == 2 && a->leg && b->leg)
@@ -242,23 +264,84 @@ void gw_conf_party_left(gw_call *call)
 /* The call's conference state, with a mediad picked; NULL with why filled. */
 static gw_conf *conf_get(gw_call *call, int *err, char *why, size_t cap)
 {
-    if (call->conf)
-        return call->conf;
+    gw_conf *cf = call->conf;
+    if (cf && cf->legs->len > 0)
+        return cf;
+    /* No leg yet (or none left): the recording's legs decide where the others go. */
+    bool on_rec = gw_conf_rec_legs(call);
     gw_pool_lease *lease = NULL;
-    *err = gw_rec_pool_mediad(call, NULL, NULL, 0, &lease, why, cap);
-    if (*err != AR_E_OK)
-        return NULL;
-    gw_conf *cf = g_new0(gw_conf, 1);
-    cf->call = call;
-    cf->md_lease = lease;
-    cf->legs = g_ptr_array_new();
-    call->conf = cf;
+    if (!on_rec && !(cf && cf->md_lease)) {
+        *err = gw_rec_pool_mediad(call, NULL, NULL, 0, &lease, why, cap);
+        if (*err != AR_E_OK)
+            return NULL;
+    }
+    if (!cf) {
+        cf = g_new0(gw_conf, 1);
+        cf->call = call;
+        cf->legs = g_ptr_array_new();
+        call->conf = cf;
+    }
+    if (on_rec)
+        gw_pool_lease_release(&cf->md_lease);
+    else if (lease)
+        cf->md_lease = lease;
+    cf->on_rec = on_rec;
     return cf;
 }
 
-static bool rec_inserted(const gw_call *call)
+/* The recording cannot share its media now (starting), or the consultation is recorded. */
+static bool rec_blocks(const gw_call *main, const gw_call *k, char *why, size_t cap)
 {
-    return call->rec && strcmp(gw_rec_state_name(call), "Off") != 0;
+    if (gw_conf_rec_busy(main)) {
+        snprintf(why, cap, "the recording of call %016llx is starting: try again",
+                 (unsigned long long)main->connid);
+        return true;
+    }
+    if (k && k->rec && strcmp(gw_rec_state_name(k), "Off") != 0) {
+        snprintf(why, cap, "a recorded consultation cannot join a conference (stop its recording)");
+        return true;
+    }
+    return false;
+}
+
+bool gw_conf_rec_gone(gw_call *call)
+{
+    gw_conf *cf = call->conf;
+    if (!cf || !cf->on_rec)
+        return false;
+    cf->on_rec = false;
+    if (cf->legs->len == 0 || call->ending)
+        return false;
+    /* The recorded pair broke up (a recorded party left) or the recording's mediad went:
+       the parties left go on as an ordinary conference, or a plain call of two. */
+    LOG_INFO(call, "call %016llx: the recording's legs are gone: conference media rebuilt",
+             (unsigned long long)call->connid);
+    legs_release_all(cf, "recording legs gone");
+    size_t n = 0;
+    gw_party *a = NULL, *b = NULL;
+    for (gw_party *p = call->parties; p; p = p->next) {
+        if (!p->leg || !p->answered)
+            continue;
+        n++;
+        if (!a)
+            a = p;
+        else if (!b)
+            b = p;
+    }
+    if (n == 2) {
+        gw_call_bridge(a, b);
+        return true;
+    }
+    char why[200];
+    int err = AR_E_OK;
+    if (n < 2 || !conf_get(call, &err, why, sizeof why)) {
+        if (n >= 2)
+            LOG_WARN(call, "call %016llx: conference media lost: %s",
+                     (unsigned long long)call->connid, why);
+        return n >= 2;
+    }
+    media_join(cf, false);
+    return true;
 }
 
 int gw_conf_complete(gw_call *main, gw_call *k, const char *dn_in, char *why, size_t cap)
@@ -279,10 +362,8 @@ int gw_conf_complete(gw_call *main, gw_call *k, const char *dn_in, char *why, si
         snprintf(why, cap, "a conference has at most %d parties", GW_CONF_MAX);
         return AR_E_INVALID_CALL_STATE;
     }
-    if (rec_inserted(main) || rec_inserted(k)) {
-        snprintf(why, cap, "a recorded call cannot become a conference (stop the recording)");
+    if (rec_blocks(main, k, why, cap))
         return AR_E_UNSUPPORTED_OPERATION;
-    }
     int err = AR_E_OK;
     gw_conf *cf = conf_get(main, &err, why, cap);
     if (!cf)
@@ -394,10 +475,8 @@ int gw_conf_single_step(gw_call *call, gw_party *by, const char *dest, const tl_
         snprintf(why, cap, "no route to \"%s\" (or already a party)", dest ? dest : "");
         return AR_E_DEST_UNREACHABLE;
     }
-    if (rec_inserted(call)) {
-        snprintf(why, cap, "a recorded call cannot become a conference (stop the recording)");
+    if (rec_blocks(call, NULL, why, cap))
         return AR_E_UNSUPPORTED_OPERATION;
-    }
     int err = AR_E_OK;
     gw_conf *cf = conf_get(call, &err, why, cap);
     if (!cf)

@@ -49,6 +49,14 @@ int gw_conf_single_step(gw_call *call, gw_party *by, const char *dest, const tl_
    went to mediad (its answer comes back in the party's ACK). */
 bool gw_conf_party_answered(gw_party *p, const char *sdp);
 
+/* The conference joins the call's recording's mediad conference (gw_conf_rec.h). */
+bool gw_conf_on_rec(const gw_call *call);
+/* The conference's mediad leg of DN dn, NULL when none. */
+gw_party *gw_conf_leg(const gw_call *call, const char *dn);
+/* The recording's own legs were released: the conference takes over the media of the
+   parties left (true: it did, so the recording must not bridge them itself). */
+bool gw_conf_rec_gone(gw_call *call);
+
 /* True while call's media go through the mixer (status page, tests). */
 bool gw_conf_active(const gw_call *call);
 

@@ -11,6 +11,7 @@
 #include "gw_agent.h"
 #include "gw_callev.h"
 #include "gw_conf.h"
+#include "gw_conf_rec.h"
 #include "gw_db.h"
 #include "gw_dn.h"
 #include "gw_pool.h"
@@ -260,6 +261,10 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
     gw_calls *calls = rc->call->calls;
     rc->msc[i] = NULL;
     rc->msc_up[i] = false;
+    if (f->conf) { /* a conference leg the recording borrowed: the conference keeps it */
+        f->msc = NULL;
+        return;
+    }
     if (f->leg && calls->ops && calls->ops->release)
         calls->ops->release(calls->sip, f->leg, 0, why);
     g_free(f->sdp);
@@ -269,12 +274,15 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
 void gw_rec_msc_release_all(struct gw_rec_call *rc, const char *why)
 {
     gw_rec_sess_end(rc->call, &rc->s2, why); /* its copy goes with mediad's legs */
+    bool own = rc->msc[0] && !rc->msc[0]->conf;
     msc_release(rc, 0, why);
     msc_release(rc, 1, why);
     gw_pool_lease_release(&rc->md_lease); /* the legs held mediad's ports */
     rc->inserted = false;
     while (!g_queue_is_empty(&rc->infos))
         g_queue_pop_head(&rc->infos);
+    /* A conference that had joined these legs takes the parties' media over. */
+    rc->conf_took = own && gw_conf_rec_gone(rc->call);
 }
 
 /* The recording failed: GSIP_RECORD Off with the reason, in an event and the log. */
@@ -302,9 +310,11 @@ void gw_rec_fail(struct gw_rec_call *rc, const char *reason)
 void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why)
 {
     bool moved = rc->msc_up[0] || rc->msc_up[1] || rc->inserted;
+    if (rc->msc[0] && rc->msc[0]->conf)
+        moved = false; /* borrowed conference legs: the conference carries the media */
     gw_rec_msc_release_all(rc, why);
     gw_party *a = rc->party[0], *b = rc->party[1];
-    if (moved && a && b && a->leg && b->leg && !rc->call->ending)
+    if (moved && !rc->conf_took && a && b && a->leg && b->leg && !rc->call->ending)
         gw_call_bridge(a, b);
 }
 
@@ -441,7 +451,14 @@ void gw_rec_begin(struct gw_rec_call *rc)
         send_create(rc);
         return;
     }
-    if (a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE) {
+    /* A conference: the recording borrows two of its mediad legs (gw_conf_rec.h). */
+    int adopted = gw_conf_rec_adopt(rc, a, b);
+    if (adopted > 0) {
+        rc->settle_tries = 0;
+        send_create(rc);
+        return;
+    }
+    if (adopted < 0 || a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE) {
         /* The model is still (re)connecting them (a transfer's bridge, a hold): inserting
            mediad now would race with it, so wait until their offer/answer is done. */
         rc->state = RS_WAITING;
@@ -765,11 +782,6 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 {
     const gw_config *cfg = gw_rec_srv(call)->cfg;
     struct gw_rec_call *rc = call->rec;
-    if (gw_conf_active(call)) { /* its media go through mediad's mixer (docs/calls.md) */
-        snprintf(why, cap, "call %016llx is a conference: it cannot be recorded",
-                 (unsigned long long)call->connid);
-        return AR_E_UNSUPPORTED_OPERATION;
-    }
     if (rc && cfg->recording_sessions > 1 && (rc->state == RS_ON || rc->state == RS_PAUSED) &&
         r->started_by && strcmp(r->started_by, "full-time") != 0)
         return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */

@@ -67,6 +67,7 @@ struct gw_rec_call {
     bool audio_only;        /* the request asked for audio only (seed "Video Recording") */
     bool video_on;          /* video offered to the recorder and not refused (GSIP_RECORD_VIDEO) */
     struct gw_rec_sess *s2; /* a second session for another purpose (gw_rec_sess.c) */
+    bool conf_took;         /* the legs went and a conference took the media (gw_conf_rec.h) */
 };
 
 /* gw_rec.c: shared steps of the state machine. */

@@ -189,9 +189,23 @@ static md_rec *new_rec(md_call *c, int dest_index, const char *dest, const char 
 static int recorded_parties(md_call *c, md_leg **out)
 {
     int n = 0;
-    for (int i = 0; i < c->nlegs && n < 2; i++)
-        if (c->legs[i]->joined)
-            out[n++] = c->legs[i];
+    /* The two legs joined last, in join order (joined counts up, md_sip.c). */
+    md_leg *last = NULL, *prev = NULL;
+    for (int i = 0; i < c->nlegs; i++) {
+        md_leg *l = c->legs[i];
+        if (!l->joined)
+            continue;
+        if (!last || l->joined > last->joined) {
+            prev = last;
+            last = l;
+        } else if (!prev || l->joined > prev->joined) {
+            prev = l;
+        }
+    }
+    if (prev)
+        out[n++] = prev;
+    if (last)
+        out[n++] = last;
     for (int i = 0; i < c->nlegs && n == 0; i++)
         out[n++] = c->legs[i];
     for (int i = 1; i < c->nlegs && n == 1; i++)

@@ -50,7 +50,7 @@ typedef struct md_leg {
     int nstreams;              /* m= lines seen (streams or rejected slots) */
     md_stream **st;            /* NULL for rejected/unsupported m= lines */
     uint16_t *port;
-    int joined;                 /* named in an MSML <join> */
+    int joined;                 /* order of its MSML <join> (1, 2, ...), 0 = not joined */
     int offer_pending;          /* we offered in a 2xx, the ACK carries the answer */
     struct md_srtp_state *srtp; /* SRTP keys (md_srtp.h); NULL while every line is clear */
 } md_leg;

@@ -385,7 +385,17 @@ static void leg_info(md_ctx *ctx, nua_t *nua, nua_handle_t *nh, md_leg *l, const
             jl = md_call_find_leg(c, op->id2);
             if (!jl)
                 jl = md_call_find_leg(c, op->id1);
-            jl->joined = op->type == AR_MSML_OP_JOIN;
+            /* joined = join order (1, 2, ...): the recorded parties are the last two
+               joined, in that order, whatever order their legs came in (a conference). */
+            if (op->type == AR_MSML_OP_JOIN) {
+                int top = 0;
+                for (int k = 0; k < c->nlegs; k++)
+                    if (c->legs[k]->joined > top)
+                        top = c->legs[k]->joined;
+                jl->joined = top + 1;
+            } else {
+                jl->joined = 0;
+            }
             break;
         case AR_MSML_OP_PAUSE:
         case AR_MSML_OP_RESUME:
