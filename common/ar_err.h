@@ -47,6 +47,10 @@
     X(AGENT_NOT_LOGGED_IN, 307, "no agent logged in on this DN")                                   \
     X(AGENT_LOGGED_IN, 308, "agent or DN already has another login")                               \
     X(USER_DATA_LIMIT, 309, "user data would exceed the per-call limit")                           \
+    X(NOT_AGENT_DN, 310, "DN is not an agent's DN (Extension or ACD Position)")                    \
+    X(DN_NOT_AVAILABLE, 311, "DN has no registered phone")                                         \
+    X(NOT_MONITORING, 312, "no supervisor monitoring to cancel")                                   \
+    X(ALREADY_MONITORED, 313, "DN is already monitored by another supervisor")                     \
     X(ISLINK_MALFORMED, 320, "malformed inter-site (ISLink) header")                               \
     X(UNKNOWN_PRIVATE_MSG, 401, "unknown PrivateMsgID")                                            \
     X(ALREADY_RECORDING, 402, "recording already underway")                                        \

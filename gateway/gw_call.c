@@ -10,6 +10,7 @@
 #include "gw_call_int.h"
 #include "gw_callev.h"
 #include "gw_conf.h"
+#include "gw_monitor.h"
 #include "gw_rec.h"
 #include "gw_site.h"
 
@@ -86,6 +87,7 @@ void gw_calls_free(gw_calls **pcalls)
     for (GList *l = all; l; l = l->next)
         gw_call_delete(l->data);
     g_list_free(all);
+    gw_monitor_free(calls); /* supervisor monitoring subscriptions (gw_monitor.c) */
     g_hash_table_destroy(calls->by_connid);
     gw_ids_free(&calls->ids);
     gw_agents_free(&calls->agents);

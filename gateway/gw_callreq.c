@@ -9,6 +9,7 @@
 #include "gw_call_int.h"
 #include "gw_callev.h"
 #include "gw_conf.h"
+#include "gw_monitor.h"
 #include "gw_route.h"
 #include "gw_site.h"
 #include "gw_tlib.h"
@@ -718,6 +719,10 @@ bool gw_callreq_handle(gw_client *c, const tl_msg *m, int64_t ref)
     case TL_M_RequestStartCallMonitoring:
     case TL_M_RequestStopCallMonitoring:
         on_monitoring(c, m, ref);
+        break;
+    case TL_M_RequestMonitorNextCall:
+    case TL_M_RequestCancelMonitoring:
+        gw_monitor_request(c, m, ref); /* supervisor monitoring (gw_monitor.c) */
         break;
     default:
         handled = false;

@@ -20,6 +20,9 @@ struct gw_conf {
     /* The call was recorded first: the recorded pair stays on the recording's mediad legs
        and the other parties join that mediad conference as supervisors (gw_conf_rec.h). */
     bool on_rec;
+    /* Supervisor monitoring (gw_monitor.c): the observer's DN, how it is heard, and by whom. */
+    char mon_dn[GW_NUM_MAX], coach_dn[GW_NUM_MAX];
+    gw_monitor_mode mon_mode;
 };
 
 bool gw_conf_on_rec(const gw_call *call)
@@ -107,9 +110,17 @@ static bool leg_start(gw_conf *cf, gw_party *p)
     /* sips: / ;transport= of the msml contact are kept, as for recording (docs/sip.md). On a
        recorded call the leg joins the recording's conference (msml=<ConnID>) as the
        supervisor, so the recorder gets the seed's mix + supervisor shape. */
-    char *uri = g_strdup_printf(
-        "%s:msml=%s%s@%s;dn=%s%s%s", gw_siptls_scheme(mc), cf->on_rec ? "" : "conf-", conf, hp,
-        p->dn, cf->on_rec ? ";role=supervisor" : "", gw_siptls_transport(mc, tp, sizeof tp));
+    char role[GW_NUM_MAX + 48] = "";
+    bool mon = cf->mon_dn[0] && strcmp(cf->mon_dn, p->dn) == 0;
+    if (mon && cf->mon_mode == GW_MONITOR_COACH) /* only the agent hears the supervisor */
+        snprintf(role, sizeof role, ";role=supervisor;monitor=coach;coach=%s", cf->coach_dn);
+    else if (mon) /* listen-only: nobody hears the supervisor */
+        snprintf(role, sizeof role, ";role=supervisor;monitor=silent");
+    else if (cf->on_rec)
+        snprintf(role, sizeof role, ";role=supervisor");
+    char *uri = g_strdup_printf("%s:msml=%s%s@%s;dn=%s%s%s", gw_siptls_scheme(mc),
+                                cf->on_rec ? "" : "conf-", conf, hp, p->dn, role,
+                                gw_siptls_transport(mc, tp, sizeof tp));
     char *offer = offer_of(p->sdp);
     gw_sip_target t = {.uri = uri, .from_user = p->dn, .call_uuid = call->uuid};
     int st = 0;
@@ -257,6 +268,15 @@ void gw_conf_party_left(gw_call *call)
     for (gw_party *q = call->parties; q; q = q->next)
         gw_callev_party(call, q, TL_M_EventPartyDeleted,
                         &(gw_evopt){.other_dn = call->gone, .other_role = call->gone_role});
+    /* A monitoring supervisor left with one party has nothing to monitor: it is released
+       and the call ends (this may free call). */
+    gw_conf *cf = call->conf;
+    gw_party *sup = cf && cf->mon_dn[0] ? gw_call_find_party(call, cf->mon_dn) : NULL;
+    if (sup && call->nparties == 2) {
+        LOG_INFO(call, "call %016llx: monitored party left: supervisor %s released",
+                 (unsigned long long)call->connid, sup->dn);
+        gw_call_party_leave(call, sup, TL_CS_OK, true);
+    }
 }
 
 /* --- the T-Lib model --- */
@@ -511,10 +531,66 @@ bool gw_conf_party_answered(gw_party *p, const char *sdp)
     p->conf_join = false;
     if (!cf || !sdp || !p->leg)
         return false;
-    p->role = TL_ROLE_CONFERENCE_MEMBER;
+    if (p->role != TL_ROLE_OBSERVER) /* a monitoring supervisor stays an observer */
+        p->role = TL_ROLE_CONFERENCE_MEMBER;
     p->late_ack = true; /* mediad's answer goes in the ACK */
     if (leg_start(cf, p))
         return true;
     p->late_ack = false;
     return false;
+}
+
+bool gw_conf_monitored(const gw_call *call)
+{
+    return call && call->conf && call->conf->mon_dn[0] &&
+           gw_call_find_party(call, call->conf->mon_dn);
+}
+
+int gw_conf_monitor(gw_call *call, gw_party *agent, const char *sup, gw_monitor_mode mode,
+                    char *why, size_t cap)
+{
+    if (agent->state != GW_PS_ESTABLISHED || call->nparties < 2) {
+        snprintf(why, cap, "DN %s is not established in call %016llx", agent->dn,
+                 (unsigned long long)call->connid);
+        return AR_E_INVALID_CALL_STATE;
+    }
+    for (gw_party *q = call->parties; q; q = q->next) {
+        if (q->conf_join || q->state != GW_PS_ESTABLISHED || !strcmp(q->dn, sup)) {
+            snprintf(why, cap, "call %016llx has a party that is not established (%s)",
+                     (unsigned long long)call->connid, q->dn);
+            return AR_E_INVALID_CALL_STATE;
+        }
+    }
+    if (gw_conf_monitored(call) || call->nparties + 1 > GW_CONF_MAX) {
+        snprintf(why, cap, "call %016llx is already monitored or full",
+                 (unsigned long long)call->connid);
+        return AR_E_INVALID_CALL_STATE;
+    }
+    if (rec_blocks(call, NULL, why, cap))
+        return AR_E_INVALID_CALL_STATE;
+    int err = AR_E_OK, st = 0;
+    gw_conf *cf = conf_get(call, &err, why, cap);
+    if (!cf)
+        return err;
+    g_strlcpy(cf->mon_dn, sup, sizeof cf->mon_dn);
+    g_strlcpy(cf->coach_dn, agent->dn, sizeof cf->coach_dn);
+    cf->mon_mode = mode;
+    char agn[GW_NUM_MAX];
+    g_strlcpy(agn, agent->dn, sizeof agn);
+    gw_party *d = gw_call_place(call, NULL, sup, NULL, &err, &st);
+    if (!d) {
+        cf->mon_dn[0] = '\0';
+        snprintf(why, cap, "supervisor %s cannot be reached (SIP %d)", sup, st);
+        return err ? err : AR_E_DEST_UNREACHABLE;
+    }
+    d->conf_join = true;
+    d->role = TL_ROLE_OBSERVER;
+    for (gw_party *q = call->parties; q; q = q->next)
+        if (q != d)
+            gw_callev_party(call, q, TL_M_EventPartyAdded,
+                            &(gw_evopt){.other = d, .third = agn, .third_role = TL_ROLE_ADDED_BY});
+    LOG_INFO(call, "call %016llx: supervisor %s monitors %s (%s)", (unsigned long long)call->connid,
+             sup, agn, mode == GW_MONITOR_COACH ? "coach" : "silent");
+    media_join(cf, false); /* the parties go through mediad while the supervisor's phone rings */
+    return AR_E_OK;
 }

@@ -57,6 +57,21 @@ gw_party *gw_conf_leg(const gw_call *call, const char *dn);
    parties left (true: it did, so the recording must not bridge them itself). */
 bool gw_conf_rec_gone(gw_call *call);
 
+/* Supervisor monitoring (gw_monitor.c): silent (nobody hears the supervisor) or coach
+   (only the monitored agent does). */
+typedef enum { GW_MONITOR_SILENT = 0, GW_MONITOR_COACH = 1 } gw_monitor_mode;
+/*
+ * Call the supervisor's phone sup (offerless INVITE) and join it to call through the mixer
+ * as an observer of agent: EventPartyAdded (OtherDN = sup, OtherDNRole 10 Observer,
+ * ThirdPartyDN = agent) to the parties. AR_E_OK, AR_E_INVALID_CALL_STATE (not two
+ * established parties, recording starting), AR_E_DEST_UNREACHABLE,
+ * AR_E_UNSUPPORTED_OPERATION (no mediad), with why.
+ */
+int gw_conf_monitor(gw_call *call, gw_party *agent, const char *sup, gw_monitor_mode mode,
+                    char *why, size_t cap);
+/* A monitoring supervisor is a party of call. */
+bool gw_conf_monitored(const gw_call *call);
+
 /* True while call's media go through the mixer (status page, tests). */
 bool gw_conf_active(const gw_call *call);
 

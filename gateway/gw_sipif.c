@@ -8,6 +8,7 @@
 #include "gw_call_int.h"
 #include "gw_callev.h"
 #include "gw_conf.h"
+#include "gw_monitor.h"
 #include "gw_rec.h"
 #include "gw_site.h"
 
@@ -165,6 +166,7 @@ static void answered_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
         }
     }
     gw_rec_established(call);
+    gw_monitor_established(call); /* a monitored agent DN: its supervisor joins */
 }
 
 static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)

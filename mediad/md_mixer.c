@@ -177,6 +177,38 @@ void md_mixer_shape(md_call *c)
     }
 }
 
+/*
+ * Supervisor monitoring: a leg whose Request-URI has monitor=silent is heard by nobody
+ * (listen-only), monitor=coach only by the leg whose DN coach= names (the agent). Its own
+ * output is left alone: the supervisor hears every party.
+ */
+static void monitor_masks(const md_call *c, md_mix_cfg *cfg)
+{
+    for (int i = 0; i < c->nlegs; i++) {
+        const md_leg *l = c->legs[i];
+        const char *mon = md_params_get(&l->uri, "monitor");
+        md_stream *s = mon ? leg_audio(l) : NULL;
+        int j = -1;
+        for (int k = 0; s && k < cfg->nin; k++)
+            if (cfg->in[k] == s)
+                j = k;
+        if (j < 0)
+            continue;
+        const char *coach = strcmp(mon, "coach") == 0 ? md_params_get(&l->uri, "coach") : NULL;
+        for (int o = 0; o < cfg->nin; o++) {
+            if (o == j)
+                continue;
+            const md_leg *ol = NULL;
+            for (int k = 0; k < c->nlegs && !ol; k++)
+                if (leg_audio(c->legs[k]) == cfg->out[o])
+                    ol = c->legs[k];
+            if (coach && ol && strcmp(ol->dn, coach) == 0)
+                continue;
+            cfg->mask[o] &= ~(1u << j);
+        }
+    }
+}
+
 int md_mixer_wanted(const md_call *c)
 {
     int n = 0;
@@ -205,6 +237,7 @@ void md_mixer_update(md_call *c)
         }
         cfg.nout = cfg.nin;
         any = cfg.in[0];
+        monitor_masks(c, &cfg);
         /* Recorder lines that carry a mix (md_mixer_shape). */
         md_leg *sup = supervisor_leg(c);
         for (int r = 0; r < c->nrecs; r++) {

@@ -167,6 +167,8 @@ int md_params_is_known(const char *name)
                                   "localrecord",
                                   "role",
                                   "supervisor",
+                                  "monitor",
+                                  "coach",
                                   "recmediactl",
                                   "failover",
                                   "dialect",
