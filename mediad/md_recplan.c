@@ -189,23 +189,24 @@ static md_rec *new_rec(md_call *c, int dest_index, const char *dest, const char 
 static int recorded_parties(md_call *c, md_leg **out)
 {
     int n = 0;
-    /* The two legs joined last, in join order (joined counts up, md_sip.c). */
-    md_leg *last = NULL, *prev = NULL;
+    /* The two legs joined last, in join order (joined counts up, md_sip.c); equal
+       values keep leg order. */
+    md_leg *first = NULL, *second = NULL;
     for (int i = 0; i < c->nlegs; i++) {
         md_leg *l = c->legs[i];
         if (!l->joined)
             continue;
-        if (!last || l->joined > last->joined) {
-            prev = last;
-            last = l;
-        } else if (!prev || l->joined > prev->joined) {
-            prev = l;
+        if (!second || l->joined >= second->joined) {
+            first = second;
+            second = l;
+        } else if (!first || l->joined >= first->joined) {
+            first = l;
         }
     }
-    if (prev)
-        out[n++] = prev;
-    if (last)
-        out[n++] = last;
+    if (first)
+        out[n++] = first;
+    if (second)
+        out[n++] = second;
     for (int i = 0; i < c->nlegs && n == 0; i++)
         out[n++] = c->legs[i];
     for (int i = 1; i < c->nlegs && n == 1; i++)

@@ -123,6 +123,21 @@ static void test_plan_per_party_and_duplicate(void **state)
     md_engine_free(&env.engine);
     md_ports_free(&env.ports);
 
+    /* Join order, not leg order, names recordDN (a conference's legs come in party order):
+       the second leg joined first is the recorded DN. */
+    c = two_leg_call(&env);
+    md_params_set(&c->params, "dest", "sip:10.0.0.1");
+    md_params_set(&c->params, "recmediactl", "1");
+    c->legs[1]->joined = 1;
+    c->legs[0]->joined = 2;
+    assert_int_equal(md_call_plan_recording(c, &env), AR_E_OK);
+    assert_int_equal(c->nrecs, 1);
+    assert_ptr_equal(c->recs[0]->party[0], c->legs[1]);
+    assert_ptr_equal(c->recs[0]->party[1], c->legs[0]);
+    md_call_free(&c, &env);
+    md_engine_free(&env.engine);
+    md_ports_free(&env.ports);
+
     c = two_leg_call(&env);
     assert_int_equal(md_call_plan_recording(c, &env), AR_E_MISSING_ATTRIBUTE);
     md_call_free(&c, &env);
