@@ -215,3 +215,41 @@ def test_conference_bad_input(stack):
             assert msgs[-1]["ErrorCode"] == 301, msgs[-1]  # UNKNOWN_CONNID
     finally:
         w.stop()
+
+
+def test_recorded_party_leaves_conference(stack):
+    """The customer of a recorded conference hangs up: the recording ends (Off), the agent
+    and the supervisor go on talking through an ordinary conference leg each."""
+    tones = {"5001": F_CUST, "5010": F_AGENT, "5009": F_SUP}
+    w = stack.watch(*tones)
+    ph = {dn: recua.Phone(dn, gw_addr(stack), f) for dn, f in tones.items()}
+    try:
+        for dn in ("5010", "5009"):
+            assert ph[dn].register() == 200
+        for p in ph.values():
+            p.keep_rx = True
+        ph["5001"].call("5010")
+        assert ph["5001"].wait_answered() == 200
+        main = wait_event(w, "5010", "EventEstablished")["ConnID"]
+        rid = wait_ud(w, "5010", "GSIP_RECORD", "On")["UserData"]["GSIP_REC_FN"]
+        wait_recording_live(stack, rid)
+        request(stack, {"message": "RequestSingleStepConference", "ThisDN": "5010",
+                        "ConnID": main, "OtherDN": "5009"})
+        wait_event(w, "5009", "EventEstablished")
+        wait_mixed(ph, tones)
+        ph["5001"].hangup()
+        assert wait_event(w, "5010", "EventPartyDeleted")["OtherDN"] == "5001"
+        wait_ud(w, "5010", "GSIP_RECORD", "Off")
+        wait_recording_done(stack, rid)
+
+        def pair(a, f_other, f_gone):
+            e = heard(ph[a])
+            return e[f_other] > 0.5 and e[f_gone] < 0.02
+        wait_for(lambda: pair("5010", F_SUP, F_CUST), 30, "5010 hearing 5009 only")
+        wait_for(lambda: pair("5009", F_AGENT, F_CUST), 30, "5009 hearing 5010 only")
+        ph["5010"].hangup()
+        wait_event(w, "5009", "EventReleased")
+    finally:
+        for p in ph.values():
+            p.close()
+        w.stop()
