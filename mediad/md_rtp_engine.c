@@ -152,7 +152,7 @@ struct md_engine {
     uint8_t (*tbuf)[PKT_MAX]; /* tone-mixed copies (md_tone_play_mix) */
     md_mixer *mixers;         /* active conference mixers (worker) */
     int tfd;                  /* 20 ms tick of the mixers, armed while there are any */
-    uint8_t mixpkt[12 + MD_MIX_FRAME + 64];
+    uint8_t mixpkt[12 + MD_MIX_FRAME + AR_SRTP_TRAILER_ROOM]; /* room ar_srtp_protect asks for */
     uint8_t tmix[BATCH];
     uint8_t (*obuf)[PKT_MAX + AR_SRTP_TRAILER_ROOM]; /* SRTP-protected copies, per sink */
 };

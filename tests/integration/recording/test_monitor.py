@@ -121,8 +121,8 @@ def test_coach_mode(stack):
 
 
 def test_recording_while_monitored(stack):
-    """A monitored call recorded by the agent: channel 1 carries customer + agent, channel 2
-    the supervisor alone; the supervisor is still not heard by the parties."""
+    """A monitored call recorded by the agent over SRTP: channel 1 carries customer + agent,
+    channel 2 the supervisor alone; the supervisor is still not heard by the parties."""
     t = Trio(stack, "5017", "5018", "5019")
     try:
         for role in ("agent", "sup"):
@@ -135,7 +135,8 @@ def test_recording_while_monitored(stack):
         wait_for(lambda: (lambda e: e[F_CUST] > 0.1 and e[F_AGENT] > 0.1)(heard(t["sup"])),
                  30, "supervisor hearing customer and agent")
         r = req(stack, {"message": "RequestPrivateService", "ThisDN": "5018",
-                        "PrivateMsgID": START, "ConnID": main, "Extensions": {"id": "mon-rec"}})
+                        "PrivateMsgID": START, "ConnID": main,
+                        "Extensions": {"id": "mon-rec", "params": "srtp=true"}})
         assert r["message"] == "EventACK", r
         wait_ud(t.w, "5018", "GSIP_RECORD", "On")
         wait_recording_live(stack, "mon-rec")
@@ -146,6 +147,12 @@ def test_recording_while_monitored(stack):
                         "PrivateMsgID": STOP, "ConnID": main})
         assert r["message"] == "EventACK", r
         side = wait_recording_done(stack, "mon-rec")
+        # The mixed line and the supervisor's line both went through SRTP to the recorder.
+        audio = [st for st in side["streams"] if st.get("media") == "audio"]
+        assert len(audio) == 2, side["streams"]
+        for st in audio:
+            assert st["srtp"] and st["srtp"]["decrypted"] > 100, audio
+            assert st["srtp"]["auth_fail"] == 0 and st["srtp"]["replay"] == 0, st
         ch, chans = read_wav(stack.env["RECORDER_DIR"] + "/" + side["wav"]["file"])
         assert ch == 2
         n = min(len(c) for c in chans)
