@@ -332,6 +332,14 @@ bool gw_conf_rec_gone(gw_call *call)
     cf->on_rec = false;
     if (cf->legs->len == 0 || call->ending)
         return false;
+    if (call->rec && call->rec->md_failover) {
+        /* Another mediad takes the recorded pair over; the added parties' legs stayed on the
+           lost one (docs/recording.md "Conference recording"). */
+        LOG_WARN(call, "call %016llx: conference media lost: mediad failover of the recording",
+                 (unsigned long long)call->connid);
+        legs_release_all(cf, "mediad failover");
+        return false;
+    }
     /* The recorded pair broke up (a recorded party left) or the recording's mediad went:
        the parties left go on as an ordinary conference, or a plain call of two. */
     LOG_INFO(call, "call %016llx: the recording's legs are gone: conference media rebuilt",
