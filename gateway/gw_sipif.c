@@ -165,6 +165,7 @@ static void answered_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
         }
     }
     gw_rec_established(call);
+    gw_site_settled(call);
 }
 
 static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
@@ -180,6 +181,7 @@ static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const cha
         q->late_ack = false;
         calls->ops->sdp_answer(calls->sip, q->leg, sdp);
     }
+    gw_site_settled(p->call);
 }
 
 static void sdp_offer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
@@ -236,8 +238,10 @@ static void released_impl(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
 {
     if (!party_live(calls, p, leg))
         return;
-    p->leg = NULL;
     (void)cause;
+    if (gw_site_released(p->call, p))
+        return;
+    p->leg = NULL;
     gw_call_party_leave(p->call, p, TL_CS_OK, false);
 }
 

@@ -31,6 +31,12 @@ struct gw_site_call {
     bool hop_ready;
     gw_islink_hdr pend;
     char hop_trunk[GW_NUM_MAX];
+    /* Two-step transfer by REFER with Replaces: the site trunk party whose dialog the
+       remaining party's phone takes over at the other site (compared, and followed only
+       while it is in the call), and the phone to REFER once that party answers. */
+    gw_party *replaced, *replace_for;
+    char replaced_dn[GW_NUM_MAX], replace_for_dn[GW_NUM_MAX];
+    bool replace_wait;
 };
 
 const char *gw_site_location(const gw_config *cfg, char *buf, size_t cap)
@@ -396,7 +402,15 @@ void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int st
     if (!s || s->refer_party != party)
         return;
     s->refer_party = NULL;
-    if (status >= 200 && status < 300) {
+    bool replacing = s->replaced != NULL;
+    s->replaced = NULL;
+    if (replacing && (status < 200 || status >= 300)) {
+        /* The two-step transfer is complete already: it just stays in the path. */
+        LOG_WARN(call,
+                 "call %016llx: REFER with Replaces of %s failed (%d): the call stays "
+                 "in the path",
+                 (unsigned long long)call->connid, party->dn, status);
+    } else if (status >= 200 && status < 300) {
         /* The other site has the call: this gateway leaves the path, the call ends here. */
         s->hop_ready = false;
         LOG_INFO(call, "call %016llx: REFER accepted, %s left for %s",
@@ -420,6 +434,109 @@ void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int st
                                         .third_role = TL_ROLE_TRANSFERRED_BY});
     }
     gw_server_flush(calls->srv);
+}
+
+/* A party of call with that address and DN (a stale pointer compares, never matches). */
+static gw_party *in_call(gw_call *call, const gw_party *p, const char *dn)
+{
+    for (gw_party *q = call->parties; q; q = q->next)
+        if (q == p && strcmp(q->dn, dn) == 0)
+            return q;
+    return NULL;
+}
+
+/* REFER b's phone to t's far end, Replaces naming t's dialog (RFC 3891 / 5589). */
+static void refer_replacing(gw_call *call, gw_party *b, gw_party *t)
+{
+    gw_calls *calls = call->calls;
+    struct gw_site_call *s = call->site;
+    const gw_dn_conf *d = gw_config_find_dn(calls->srv->cfg, t->dn);
+    const char *colon = d && d->contact ? strchr(d->contact, ':') : NULL;
+    if (!colon || strchr(d->contact, '@') || !b->leg || !t->leg)
+        return;
+    char *uri = g_strdup_printf("%.*s%s@%s", (int)(colon - d->contact + 1), d->contact, t->number,
+                                colon + 1);
+    int rc = calls->ops->refer_replacing(calls->sip, b->leg, uri, t->leg);
+    if (rc == AR_E_OK) {
+        s->refer_party = b;
+        s->replaced = t;
+        g_strlcpy(s->replaced_dn, t->dn, sizeof s->replaced_dn);
+        g_strlcpy(s->refer_dest, t->number, sizeof s->refer_dest);
+        LOG_INFO(call, "call %016llx: REFER %s to %s at %s, replacing this gateway's dialog",
+                 (unsigned long long)call->connid, b->dn, t->number, d->location_name);
+    } else {
+        LOG_INFO(call, "call %016llx: REFER with Replaces to %s impossible (%s): in the path",
+                 (unsigned long long)call->connid, b->dn, ar_strerror(rc));
+    }
+    g_free(uri);
+}
+
+void gw_site_transfer_completed(gw_call *call, gw_party *b, gw_party *t)
+{
+    gw_calls *calls = call->calls;
+    const gw_config *cfg = calls->srv->cfg;
+    struct gw_site_call *s = call->site;
+    if (!s || !cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer_replacing ||
+        !t->trunk || b->trunk || !b->leg || !b->answered || call->nparties != 2 || s->refer_party)
+        return;
+    const gw_dn_conf *d = gw_config_find_dn(cfg, t->dn);
+    const gw_dn_conf *bd = gw_config_find_dn(cfg, b->dn);
+    if (!d || !d->location_name || !d->contact || (bd && !bd->refer_enabled))
+        return;
+    /* The REFER waits until the completion's media exchange (b with t) is over, so the
+       other site gets the INVITE with Replaces with no offer pending on the dialog; and
+       for a transfer completed while the other site rings, until t answers: Replaces
+       may only name a confirmed dialog there (RFC 3891 answers 481 for an early one it
+       did not initiate). Until then the call is in the path as any completion. */
+    s->replaced = t;
+    s->replace_for = b;
+    g_strlcpy(s->replaced_dn, t->dn, sizeof s->replaced_dn);
+    g_strlcpy(s->replace_for_dn, b->dn, sizeof s->replace_for_dn);
+    s->replace_wait = true;
+    gw_site_settled(call);
+}
+
+void gw_site_settled(gw_call *call)
+{
+    struct gw_site_call *s = call->site;
+    if (!s || !s->replace_wait)
+        return;
+    gw_party *t = in_call(call, s->replaced, s->replaced_dn);
+    gw_party *b = in_call(call, s->replace_for, s->replace_for_dn);
+    if (t && b && (!t->answered || t->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE))
+        return; /* not yet */
+    s->replace_wait = false;
+    s->replaced = s->replace_for = NULL;
+    if (t && b && b->answered && call->nparties == 2 && !s->refer_party)
+        refer_replacing(call, b, t);
+}
+
+bool gw_site_released(gw_call *call, gw_party *p)
+{
+    struct gw_site_call *s = call->site;
+    if (!s || !s->refer_party || s->replaced != p || strcmp(p->dn, s->replaced_dn) != 0)
+        return false;
+    /* The other site's BYE of the dialog it replaced came before the phone's NOTIFY: the
+       phone is there, so the transfer succeeded; the call ends here as by the NOTIFY. */
+    gw_party *b = s->refer_party;
+    s->refer_party = NULL;
+    s->replaced = NULL;
+    p->leg = NULL;
+    LOG_INFO(call, "call %016llx: %s replaced this gateway's dialog at %s: %s left",
+             (unsigned long long)call->connid, p->number, p->dn, b->dn);
+    gw_call_party_leave(call, b, TL_CS_TRANSFERRED, true);
+    return true;
+}
+
+bool gw_sipif_replaced(gw_calls *calls, gw_party *party, gw_leg *old_leg, gw_leg *new_leg)
+{
+    (void)calls;
+    if (!party || !party->call || party->leg != old_leg || party->msc || party->conf)
+        return false;
+    party->leg = new_leg;
+    LOG_INFO(call, "call %016llx: %s goes on with a replacing dialog (INVITE with Replaces)",
+             (unsigned long long)party->call->connid, party->dn);
+    return true;
 }
 
 void gw_site_party_moved(gw_party *p, gw_call *from, gw_call *to)

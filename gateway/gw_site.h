@@ -56,6 +56,28 @@ int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs);
  */
 bool gw_site_refer_transfer(gw_call *call, gw_party *p, gw_party *b, const char *dest);
 
+/*
+ * A two-step transfer completed (RequestCompleteTransfer or a phone's attended REFER): b
+ * the remaining party, t the consulted one, now both in call. When t is another site's
+ * trunk party and oosp-transfer-enabled is on, REFER b's phone to that site with Replaces
+ * naming t's dialog (at once, or once t answers: gw_site_answered), so this gateway
+ * leaves the path; the call ends here when the phone reports success or the other site
+ * ends the replaced dialog (gw_site_released).
+ */
+void gw_site_transfer_completed(gw_call *call, gw_party *b, gw_party *t);
+
+/*
+ * A party of call answered or an offer / answer exchange ended (gw_sipif.c): a REFER with
+ * Replaces waiting for the answer and the end of the completion's media exchange goes.
+ */
+void gw_site_settled(gw_call *call);
+
+/*
+ * Party p's leg was ended by its peer (gw_sipif.c): true when that is the other site
+ * ending the dialog a REFER with Replaces handed over (the call ended here then).
+ */
+bool gw_site_released(gw_call *call, gw_party *p);
+
 /* EventCallDataChanged with AttributeISLinkList to the call's DNs and monitors. */
 void gw_site_publish(gw_call *call);
 
