@@ -47,7 +47,7 @@ static gw_party *incoming_impl(gw_calls *calls, gw_leg *leg, const gw_sip_incomi
     g_strlcpy(call->ani, caller_num, sizeof call->ani);
     g_strlcpy(call->dnis, in->called, sizeof call->dnis);
     if (in->islink)
-        gw_site_incoming(call, in->islink, in->islink_ud);
+        gw_site_incoming(call, in->islink, in->islink_ud, in->islink_direct);
     gw_party *a =
         gw_call_add_party(call, in->caller_dn, caller_num, TL_ROLE_ORIGINATION, GW_PS_DIALING);
     a->leg = leg;

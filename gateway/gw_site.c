@@ -37,6 +37,11 @@ struct gw_site_call {
     gw_party *replaced, *replace_for;
     char replaced_dn[GW_NUM_MAX], replace_for_dn[GW_NUM_MAX];
     bool replace_wait;
+    /* The call arrived from the phone itself (it followed another site's REFER): that
+       party, though a site trunk party, can be REFERred on (compared, never followed). */
+    bool direct;
+    const gw_party *direct_party;
+    char direct_dn[GW_NUM_MAX];
 };
 
 const char *gw_site_location(const gw_config *cfg, char *buf, size_t cap)
@@ -174,9 +179,10 @@ static void adopt_connid(gw_call *call, uint64_t connid)
     g_hash_table_insert(calls->by_connid, &call->connid, call);
 }
 
-void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud)
+void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud, bool direct)
 {
     struct gw_site_call *s = site_get(call);
+    s->direct = direct;
     adopt_connid(call, h->connid);
     s->hop = h->hop;
     s->rec = h->rec;
@@ -197,6 +203,11 @@ void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud)
 
 void gw_site_incoming_placed(gw_call *call)
 {
+    struct gw_site_call *s = call->site;
+    if (s && s->direct && call->parties) {
+        s->direct_party = call->parties; /* the caller: a phone, REFERable on */
+        g_strlcpy(s->direct_dn, call->parties->dn, sizeof s->direct_dn);
+    }
     gw_site_publish(call);
     const gw_config *cfg = call->calls->srv->cfg;
     if (!call->site || !call->site->rec || !cfg->islink_continue_recording)
@@ -326,6 +337,16 @@ static const gw_dn_conf *site_trunk_for(const gw_config *cfg, const char *number
     return d && d->location_name ? d : NULL;
 }
 
+/*
+ * Whether b's phone can be REFERred: a trunk party is the other gateway (in the path) or
+ * a carrier, unless it is a phone that came here by another site's REFER.
+ */
+static bool referable(const gw_call *call, const gw_party *b)
+{
+    const struct gw_site_call *s = call->site;
+    return !b->trunk || (s && s->direct_party == b && strcmp(s->direct_dn, b->dn) == 0);
+}
+
 /* sip:<dest>@<trunk host:port>?X-Arec-ISLink=...&X-Arec-User-Data=... (RFC 3261 19.1.1). */
 static char *refer_uri(const gw_dn_conf *d, const char *dest, const gw_islink_hdr *h,
                        const char *ud)
@@ -354,8 +375,9 @@ bool gw_site_refer_transfer(gw_call *call, gw_party *p, gw_party *b, const char 
 {
     gw_calls *calls = call->calls;
     const gw_config *cfg = calls->srv->cfg;
-    if (!cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer || !b->leg ||
-        !b->answered || b->trunk)
+    if (!cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer || !b->leg || !b->answered)
+        return false;
+    if (!referable(call, b))
         return false;
     const gw_dn_conf *d = site_trunk_for(cfg, dest);
     const gw_dn_conf *bd = gw_config_find_dn(cfg, b->dn);
@@ -477,7 +499,8 @@ void gw_site_transfer_completed(gw_call *call, gw_party *b, gw_party *t)
     const gw_config *cfg = calls->srv->cfg;
     struct gw_site_call *s = call->site;
     if (!s || !cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer_replacing ||
-        !t->trunk || b->trunk || !b->leg || !b->answered || call->nparties != 2 || s->refer_party)
+        !t->trunk || !referable(call, b) || !b->leg || !b->answered || call->nparties != 2 ||
+        s->refer_party)
         return;
     const gw_dn_conf *d = gw_config_find_dn(cfg, t->dn);
     const gw_dn_conf *bd = gw_config_find_dn(cfg, b->dn);

@@ -29,9 +29,10 @@ int gw_site_check_invite(gw_calls *calls, const char *isl, const char *ud, gw_is
 /*
  * The model created call for an INVITE that passed gw_site_check_invite: keep the sender's
  * ConnID when no local call uses it, take its user data (ud: X-Arec-User-Data or NULL),
- * add the ISLink entry (target) and persist it.
+ * add the ISLink entry (target) and persist it. direct: the caller is the phone itself
+ * (it followed the other site's REFER), not the other gateway.
  */
-void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud);
+void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud, bool direct);
 
 /*
  * The incoming inter-site call's destination is placed: publish EventCallDataChanged

@@ -56,6 +56,7 @@ class ReferPhone(recua.Phone):
             extra[unquote(k)] = unquote(v)
         m = re.match(r"sip:([^@]+)@([^:;>]+):(\d+)", uri)
         self.old, self.old_addr = self.dialog, addr
+        self.notified = False  # each REFER gets its own final NOTIFY
         self._event("refer", uri, extra)
         self._notify(100, "Trying", False)
         # The new call, to the other site: it becomes this phone's dialog.

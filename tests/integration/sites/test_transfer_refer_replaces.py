@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recording"))
 from referua import LatePhone, ReferPhone  # noqa: E402
 from rectest import TONE_A, TONE_B, gw_addr, recua, wait_for  # noqa: E402
 from sitestest import (islinks, location, names, request, sequences,  # noqa: E402
-                       wait_event)
+                       trace, wait_event)
 
 SITES_OPTS = ["--gateway-opt", "oosp-transfer-enabled=true"]
 
@@ -235,6 +235,78 @@ def test_phone_blind_transfer_to_other_site(sites, phones):
         assert cd["ConnID"] == sa["6108"][1]["ConnID"] and cd["ANI"] == "6108", cd
     finally:
         for p in (customer, agent_b):
+            p.close()
+        wa.stop()
+        wb.stop()
+
+
+def nth(phone, pred, n, what, timeout=15):
+    """The n-th (1-based) event of phone matching pred."""
+    wait_for(lambda: len([e for e in phone.events if pred(e)]) >= n, timeout, what)
+    return [e for e in phone.events if pred(e)][n - 1]
+
+
+def test_a_to_b_to_a_by_refer(sites):
+    """A -> B -> A with both hops by REFER: the customer's phone calls B itself, then, as
+    B REFERs it on (it is a phone, not site A's gateway), A itself; B's list has both
+    hops, A's new call the second one; the trace follows the three calls."""
+    wa = sites.a.watch("6110", "6111")
+    wb = sites.b.watch("6205")
+    agent_a = recua.Phone("6110", gw_addr(sites.a), TONE_B)
+    agent_b = recua.Phone("6205", gw_addr(sites.b), TONE_B)
+    agent_a2 = recua.Phone("6111", gw_addr(sites.a), TONE_B)
+    customer = ReferPhone("6109", gw_addr(sites.a), TONE_A)
+    try:
+        for p in (agent_a, agent_b, agent_a2):
+            assert p.register() == 200
+        customer.call("6110")
+        assert customer.wait_answered() == 200
+        est = wait_event(wa, "6110", "EventEstablished")
+        r = request(sites.a, {"message": "RequestSingleStepTransfer", "ThisDN": "6110",
+                              "ConnID": est["ConnID"], "OtherDN": "6205"})
+        assert r["message"] != "EventError", r
+        nth(customer, lambda e: e == ("notified", 200), 1, "the call to B answered")
+        est_b = wait_event(wb, "6205", "EventEstablished")
+        r = request(sites.b, {"message": "RequestSingleStepTransfer", "ThisDN": "6205",
+                              "ConnID": est_b["ConnID"], "OtherDN": "6111"})
+        assert r["message"] != "EventError", r
+        ev = nth(customer, lambda e: e[0] == "refer", 2, "site B's REFER")
+        assert ev[1].startswith("sip:6111@") and "X-Arec-ISLink" in ev[2], ev
+        nth(customer, lambda e: e == ("notified", 200), 2, "the call back to A answered")
+        nth(customer, lambda e: e[0] == "old-bye", 2, "site B leaving the path")
+        est_a2 = wait_event(wa, "6111", "EventEstablished")
+        talking(agent_a2, "6109 and 6111 talking")
+        request(sites.a, {"message": "RequestReleaseCall", "ThisDN": "6111",
+                          "ConnID": est_a2["ConnID"]})
+        customer.wait(lambda e: e[0] == "bye", 10, "BYE from site A's new call")
+        wait_event(wa, "6111", "EventReleased")
+        rel_b = wait_event(wb, "6205", "EventReleased")
+        assert rel_b["CallState"] == 1 and rel_b["ThirdPartyDN"] == "6111", rel_b
+        sa = sequences(wa, sites.a, ["6110", "6111"])
+        sb = sequences(wb, sites.b, ["6205"])
+        assert names(sa["6110"]) == ["EventDNBackInService", "EventRinging", "EventEstablished",
+                                     "EventCallDataChanged", "EventReleased"], sa
+        (l1, loc1, role1), = islinks(sa["6110"][3])
+        assert (loc1, role1) == (location("b"), "source")
+        assert names(sb["6205"]) == ["EventDNBackInService", "EventCallDataChanged",
+                                     "EventRinging", "EventEstablished",
+                                     "EventCallDataChanged", "EventReleased"], sb
+        assert islinks(sb["6205"][1]) == [(l1, location("a"), "target")], sb
+        both = islinks(sb["6205"][4])
+        assert both[0] == (l1, location("a"), "target"), both
+        l2 = both[1][0]
+        assert both[1][1:] == (location("a"), "source") and l2 != l1, both
+        assert names(sa["6111"]) == ["EventDNBackInService", "EventCallDataChanged",
+                                     "EventRinging", "EventEstablished", "EventReleased"], sa
+        cd_a2 = sa["6111"][1]
+        assert islinks(cd_a2) == [(l2, location("b"), "target")], cd_a2
+        assert cd_a2["ANI"] == "6109" and cd_a2["CallType"] == 2, cd_a2
+        uuids = {est["CallUUID"], est_b["CallUUID"], cd_a2["CallUUID"]}
+        assert len(uuids) == 3
+        rows = trace(sites, cd_a2["CallUUID"], want=3)
+        assert {r[0] for r in rows} == uuids, rows
+    finally:
+        for p in (customer, agent_a, agent_b, agent_a2):
             p.close()
         wa.stop()
         wb.stop()
