@@ -42,6 +42,7 @@ struct gw_leg {
     bool late_offer;    /* initial INVITE without a body (ours or theirs) */
     bool ack_pending;   /* we received a 2xx carrying an offer: ACK waits for the answer */
     bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
+    bool ack_wait;      /* our 2xx to the initial INVITE is not ACKed yet: no re-INVITE */
     bool reinv_out;     /* our re-INVITE is pending */
     bool reinv_out_offerless;
     bool reinv_in;         /* a received re-INVITE waits for the model's answer */
@@ -206,7 +207,7 @@ static void send_reinvite(gw_leg *l, const char *sdp)
 static void run_queued(gw_leg *l)
 {
     if (!l->queued || l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer ||
-        l->ending || !l->answered)
+        l->ack_wait || l->ending || !l->answered)
         return;
     char *sdp = l->queued_sdp;
     l->queued = false;
@@ -368,6 +369,7 @@ static int op_answer(void *sipv, gw_leg *l, const char *sdp)
         return AR_E_INVALID_CALL_STATE;
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
     l->answered = true;
+    l->ack_wait = true;
     l->answer_in_ack = l->late_offer && body;
     nua_respond(l->nh, 200, "OK", CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     return AR_E_OK;
@@ -417,8 +419,9 @@ static int op_reinvite(void *sipv, gw_leg *l, const char *sdp)
     (void)sipv;
     if (l->ending || !l->answered)
         return AR_E_INVALID_CALL_STATE;
-    if (l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer) {
-        /* One offer at a time per dialog (RFC 3261 14.1): send it when this one ends. */
+    if (l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer || l->ack_wait) {
+        /* One offer at a time per dialog (RFC 3261 14.1), and none before the ACK of our
+           2xx (the INVITE transaction is still in progress): send it when that ends. */
         g_free(l->queued_sdp);
         l->queued_sdp = g_strdup(sdp);
         l->queued = true;
@@ -782,6 +785,7 @@ static void end_replaced(gw_leg *l)
     g_free(l->replaces_cid);
     l->replaces_cid = NULL;
     l->answered = true;
+    l->ack_wait = !l->ending;
     if (!old || old == l || old->ending)
         return;
     detach(old);
@@ -1092,6 +1096,11 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             on_reinvite(b, l, sip);
         return true;
     case nua_i_ack:
+        if (l && l->ack_wait) {
+            l->ack_wait = false;
+            if (!l->answer_in_ack)
+                run_queued(l);
+        }
         if (l && l->answer_in_ack) {
             char *body = body_of(sip);
             l->answer_in_ack = false;
@@ -1102,6 +1111,7 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             if (l->party && model(b))
                 gw_sipif_sdp_answer(model(b), l->party, l, body);
             g_free(body);
+            run_queued(l);
         }
         return true;
     case nua_i_cancel:

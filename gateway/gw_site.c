@@ -263,10 +263,12 @@ static int make_hop(gw_call *call, const gw_dn_conf *d, gw_islink_hdr *h)
     const char *orig = chain->site && chain->site->orig[0] ? chain->site->orig : chain->uuid;
     g_strlcpy(h->orig, orig, sizeof h->orig);
     /* Recorded here: recording now, or a recording got a file name (it may have just
-       stopped, as the recorded agent left in this very transfer). */
+       stopped, as the recorded agent left in this very transfer). A consultation stands
+       for its main call, the one a completion hands over. */
+    gw_call *recd = !call->rec && call->main && call->main->rec ? call->main : call;
     h->rec =
-        cfg->islink_continue_recording && call->rec &&
-        (strcmp(gw_rec_state_name(call), "Off") != 0 || tl_kv_get(call->ud, "GSIP_REC_FN") != NULL);
+        cfg->islink_continue_recording && recd->rec &&
+        (strcmp(gw_rec_state_name(recd), "Off") != 0 || tl_kv_get(recd->ud, "GSIP_REC_FN") != NULL);
     struct gw_site_call *s = site_get(call);
     if (s->hop == 0 && chain != call)
         s->hop = chain->site->hop;

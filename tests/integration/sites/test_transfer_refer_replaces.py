@@ -8,9 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recording"))
 from referua import LatePhone, ReferPhone  # noqa: E402
-from rectest import TONE_A, TONE_B, gw_addr, recua, wait_for  # noqa: E402
+from rectest import TONE_A, TONE_B, gw_addr, recua, ud_changes, wait_for, wait_ud  # noqa: E402
 from sitestest import (islinks, location, names, request, sequences,  # noqa: E402
-                       trace, wait_event)
+                       settle, trace, wait_event)
 
 SITES_OPTS = ["--gateway-opt", "oosp-transfer-enabled=true"]
 
@@ -307,6 +307,89 @@ def test_a_to_b_to_a_by_refer(sites):
         assert {r[0] for r in rows} == uuids, rows
     finally:
         for p in (customer, agent_a, agent_b, agent_a2):
+            p.close()
+        wa.stop()
+        wb.stop()
+
+
+def test_two_step_refer_ends_customer_side_recording(sites):
+    """5010 (record=true) talks with 6112 at A, which consults 6206 at B and completes:
+    A's recording ends with A's call; B treats the call as its own and records nothing."""
+    wa = sites.a.watch("5010", "6112")
+    wb = sites.b.watch("6206")
+    agent_b = recua.Phone("6206", gw_addr(sites.b), TONE_B)
+    customer = ReferPhone("5010", gw_addr(sites.a), TONE_A)
+    try:
+        # A talking phone (the recording settles on audio) that takes the consultation's
+        # first leg as a new call.
+        agent_a = recua.Phone("6112", gw_addr(sites.a), TONE_B)
+        assert agent_a.register() == 200 and agent_b.register() == 200
+        customer.call("6112")
+        assert customer.wait_answered() == 200
+        on = wait_ud(wa, "5010", "GSIP_RECORD", "On")
+        settle(customer)
+        r = request(sites.a, {"message": "RequestInitiateTransfer", "ThisDN": "6112",
+                              "ConnID": on["ConnID"], "OtherDN": "6206"})
+        assert r["message"] != "EventError", r
+        consult = wait_event(wa, "6112", "EventDialing")["ConnID"]
+        est_b = wait_event(wb, "6206", "EventEstablished")
+        r = request(sites.a, {"message": "RequestCompleteTransfer", "ThisDN": "6112",
+                              "ConnID": on["ConnID"], "TransferConnID": consult})
+        assert r["message"] != "EventError", r
+        left_for_b(customer, "6206")
+        agent_a.wait(lambda e: e[0] == "bye", 10, "the agent released")
+        wait_ud(wa, "5010", "GSIP_RECORD", "Off")
+        wait_event(wa, "5010", "EventReleased")
+        talking(agent_b, "5010 and 6206 talking at B")
+        request(sites.b, {"message": "RequestReleaseCall", "ThisDN": "6206",
+                          "ConnID": est_b["ConnID"]})
+        customer.wait(lambda e: e[0] == "bye", 10, "BYE from site B")
+        wait_event(wb, "6206", "EventReleased")
+        assert ud_changes(wa, "5010", "GSIP_RECORD") == ["On", "Off"]
+        assert not [m for m in wb.seen if "GSIP_RECORD" in (m.get("UserData") or {})], wb.seen
+    finally:
+        for p in (customer, agent_a, agent_b):
+            p.close()
+        wa.stop()
+        wb.stop()
+
+
+def test_mute_transfer_by_refer(sites):
+    """RequestMuteTransfer to a DN of site B, oosp on: as a single-step transfer, by REFER
+    of the customer's phone; A leaves the path."""
+    wa = sites.a.watch("6113", "6114")
+    wb = sites.b.watch("6207")
+    agent_a = recua.Phone("6114", gw_addr(sites.a), TONE_B)
+    agent_b = recua.Phone("6207", gw_addr(sites.b), TONE_B)
+    customer = ReferPhone("6113", gw_addr(sites.a), TONE_A)
+    try:
+        assert agent_a.register() == 200 and agent_b.register() == 200
+        customer.call("6114")
+        assert customer.wait_answered() == 200
+        est = wait_event(wa, "6114", "EventEstablished")
+        r = request(sites.a, {"message": "RequestMuteTransfer", "ThisDN": "6114",
+                              "ConnID": est["ConnID"], "OtherDN": "6207"})
+        assert r["message"] == "EventReleased" and r["CallState"] == 1, r
+        ev = customer.wait(lambda e: e[0] == "refer", 10, "REFER")
+        assert ev[1].startswith("sip:6207@") and "X-Arec-ISLink" in ev[2], ev
+        customer.wait(lambda e: e == ("notified", 200), 15, "the new call answered")
+        customer.wait(lambda e: e[0] == "old-bye", 15, "site A leaving the path")
+        est_b = wait_event(wb, "6207", "EventEstablished")
+        talking(agent_b, "6113 and 6207 talking")
+        request(sites.b, {"message": "RequestReleaseCall", "ThisDN": "6207",
+                          "ConnID": est_b["ConnID"]})
+        customer.wait(lambda e: e[0] == "bye", 10, "BYE from site B")
+        wait_event(wb, "6207", "EventReleased")
+        wait_event(wa, "6113", "EventReleased")
+        sa = sequences(wa, sites.a, ["6113"])
+        sb = sequences(wb, sites.b, ["6207"])
+        assert names(sa["6113"]) == ["EventDialing", "EventEstablished", "EventCallDataChanged",
+                                     "EventReleased"], sa
+        (link, _, _), = islinks(sa["6113"][2])
+        assert islinks(sb["6207"][1]) == [(link, location("a"), "target")], sb
+        assert sb["6207"][1]["ConnID"] == est["ConnID"], sb
+    finally:
+        for p in (customer, agent_a, agent_b):
             p.close()
         wa.stop()
         wb.stop()
