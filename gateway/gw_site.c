@@ -197,8 +197,9 @@ void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud, boo
     }
     gw_islink_list_add(s->list, h->id, h->loc, GW_ISLINK_TARGET);
     persist(call, h->id, h->loc, GW_ISLINK_TARGET);
-    LOG_INFO(call, "call %016llx (%s): ISLink %s from %s, hop %d, first CallUUID %s",
-             (unsigned long long)call->connid, call->uuid, h->id, h->loc, h->hop, h->orig);
+    LOG_INFO(call, "call %016llx (%s): ISLink %s from %s%s, hop %d, first CallUUID %s",
+             (unsigned long long)call->connid, call->uuid, h->id, h->loc,
+             direct ? " (the phone itself, by REFER)" : "", h->hop, h->orig);
 }
 
 void gw_site_incoming_placed(gw_call *call)

@@ -61,6 +61,7 @@ def test_two_step_transfer_by_refer_with_replaces(sites, phones):
         assert rel["CallState"] == 1, rel
         agent_a.ok()
         assert sites.b.wait_log(r"INVITE \S+ replaces leg to-site-a"), sites.b.log()[-2000:]
+        assert "(the phone itself, by REFER)" not in sites.b.log(), sites.b.log()[-2000:]
         talking(agent_b, "6101 and 6201 talking, site A out of the path")
         request(sites.b, {"message": "RequestReleaseCall", "ThisDN": "6201",
                           "ConnID": est_b["ConnID"]})
@@ -275,6 +276,7 @@ def test_a_to_b_to_a_by_refer(sites):
         nth(customer, lambda e: e == ("notified", 200), 2, "the call back to A answered")
         nth(customer, lambda e: e[0] == "old-bye", 2, "site B leaving the path")
         est_a2 = wait_event(wa, "6111", "EventEstablished")
+        assert sites.b.wait_log(r"ISLink \S+ from gw-a@site-a \(the phone itself, by REFER\)")
         talking(agent_a2, "6109 and 6111 talking")
         request(sites.a, {"message": "RequestReleaseCall", "ThisDN": "6111",
                           "ConnID": est_a2["ConnID"]})
