@@ -641,29 +641,6 @@ static const char *unknown_header(const sip_t *sip, const char *name)
     return NULL;
 }
 
-/*
- * Whether the INVITE's Contact is the site trunk's contact address (host:port, 5060 when
- * absent): the other gateway itself, rather than a phone that followed its REFER.
- */
-static bool contact_is_trunk(const sip_t *sip, const char *trunk_contact)
-{
-    const url_t *u = sip->sip_contact ? sip->sip_contact->m_url : NULL;
-    if (!u || !u->url_host || !trunk_contact)
-        return true;
-    const char *t = strchr(trunk_contact, ':'); /* after the scheme */
-    t = t ? t + 1 : trunk_contact;
-    const char *at = strchr(t, '@');
-    if (at)
-        t = at + 1;
-    size_t n = strcspn(t, ";>?");
-    char want[300], got[300];
-    snprintf(want, sizeof want, "%.*s%s", (int)n, t, memchr(t, ':', n) ? "" : ":5060");
-    if (t[0] == '[' && !strstr(want, "]:"))
-        snprintf(want, sizeof want, "%.*s:5060", (int)n, t);
-    snprintf(got, sizeof got, "%s:%s", u->url_host, u->url_port ? u->url_port : "5060");
-    return g_ascii_strcasecmp(want, got) == 0;
-}
-
 /* Reasons to refuse an INVITE before the model sees it; 0 = acceptable. */
 static int check_invite(gw_b2bua *b, const sip_t *sip, char *why, size_t cap)
 {
@@ -848,7 +825,8 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
         .call_id = sip->sip_call_id ? sip->sip_call_id->i_id : NULL,
         .islink = site_trunk ? &isl : NULL,
         .islink_ud = site_trunk ? ud_v : NULL,
-        .islink_direct = site_trunk && !contact_is_trunk(sip, site_trunk->contact),
+        /* Every gatewayd's INVITE carries its loop header; a phone's does not. */
+        .islink_direct = site_trunk && !unknown_header(sip, LOOP_HEADER),
     };
     LOG_INFO(sip, "INVITE %s from %s (%s) to %s", in.call_id ? in.call_id : "?", in.caller_dn,
              in.from_trunk ? "trunk" : "extension", in.called);

@@ -187,7 +187,7 @@ typedef struct {
        the X-Arec-User-Data value; NULL otherwise. */
     const struct gw_islink_hdr *islink;
     const char *islink_ud;
-    /* The INVITE's Contact is not the site trunk's address: a phone that follows another
+    /* Not from the other gateway (no X-Arec-Leg header): a phone that follows another
        site's REFER called here itself (it can be REFERred on, gw_site.c). */
     bool islink_direct;
 } gw_sip_incoming;
