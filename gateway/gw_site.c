@@ -477,8 +477,13 @@ static void refer_replacing(gw_call *call, gw_party *b, gw_party *t)
     struct gw_site_call *s = call->site;
     const gw_dn_conf *d = gw_config_find_dn(calls->srv->cfg, t->dn);
     const char *colon = d && d->contact ? strchr(d->contact, ':') : NULL;
-    if (!colon || strchr(d->contact, '@') || !b->leg || !t->leg)
+    if (!colon || strchr(d->contact, '@') || !b->leg || !t->leg) {
+        LOG_INFO(call,
+                 "call %016llx: no REFER with Replaces to %s (trunk contact or legs "
+                 "unusable): the call stays in the path",
+                 (unsigned long long)call->connid, b->dn);
         return;
+    }
     char *uri = g_strdup_printf("%.*s%s@%s", (int)(colon - d->contact + 1), d->contact, t->number,
                                 colon + 1);
     int rc = calls->ops->refer_replacing(calls->sip, b->leg, uri, t->leg);
