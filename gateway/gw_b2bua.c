@@ -42,6 +42,7 @@ struct gw_leg {
     bool late_offer;    /* initial INVITE without a body (ours or theirs) */
     bool ack_pending;   /* we received a 2xx carrying an offer: ACK waits for the answer */
     bool answer_in_ack; /* we sent an offer in a 2xx: the ACK carries the answer */
+    bool ack_wait;      /* our 2xx to the initial INVITE is not ACKed yet: no re-INVITE */
     bool reinv_out;     /* our re-INVITE is pending */
     bool reinv_out_offerless;
     bool reinv_in;         /* a received re-INVITE waits for the model's answer */
@@ -63,6 +64,10 @@ struct gw_leg {
 
     /* Our REFER (ops.refer, multi-site) waits for its outcome. */
     bool refer_out;
+    /* Dialog tags (Replaces, RFC 3891): ours and the peer's, once known. */
+    char *ltag, *rtag;
+    /* This incoming INVITE replaces the leg with this Call-ID: BYE it once answered. */
+    char *replaces_cid;
 };
 
 struct gw_b2bua {
@@ -127,6 +132,9 @@ static void leg_free(gw_leg *l)
         g_source_remove(l->refer_idle);
     g_free(l->refer_target);
     g_free(l->refer_cid);
+    g_free(l->ltag);
+    g_free(l->rtag);
+    g_free(l->replaces_cid);
     gw_sdpx_origin_clear(&l->org);
     g_free(l->remote_sdp);
     g_free(l->queued_sdp);
@@ -199,7 +207,7 @@ static void send_reinvite(gw_leg *l, const char *sdp)
 static void run_queued(gw_leg *l)
 {
     if (!l->queued || l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer ||
-        l->ending || !l->answered)
+        l->ack_wait || l->ending || !l->answered)
         return;
     char *sdp = l->queued_sdp;
     l->queued = false;
@@ -361,10 +369,13 @@ static int op_answer(void *sipv, gw_leg *l, const char *sdp)
         return AR_E_INVALID_CALL_STATE;
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
     l->answered = true;
+    l->ack_wait = true;
     l->answer_in_ack = l->late_offer && body;
     nua_respond(l->nh, 200, "OK", CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     return AR_E_OK;
 }
+
+static void end_replaced(gw_leg *l);
 
 static int op_sdp_answer(void *sipv, gw_leg *l, const char *sdp)
 {
@@ -385,8 +396,20 @@ static int op_sdp_answer(void *sipv, gw_leg *l, const char *sdp)
         sdp = mirrored = gw_sdpx_set_dir(l->org.last_out, gw_sdpx_mirror(l->reinv_in_dir));
     const char *body = sdp ? gw_sdpx_restamp(&l->org, sdp) : NULL;
     l->reinv_in = false;
+    if (l->replaces_cid && !body) {
+        /* The replacing INVITE's offer found no answer: the transfer fails, the party
+           leaves and the dialog it had (already handed over) ends too. */
+        g_free(mirrored);
+        l->ending = true;
+        respond_error(l->b->sip->nua, l->nh, 488, "no answer to the offer", false);
+        end_replaced(l);
+        report_released(l, 488);
+        return AR_E_OK;
+    }
     nua_respond(l->nh, 200, "OK", CONTACT_TAG(l), BODY_TAGS(body), TAG_END());
     g_free(mirrored);
+    if (l->replaces_cid)
+        end_replaced(l);
     run_queued(l);
     return AR_E_OK;
 }
@@ -396,8 +419,9 @@ static int op_reinvite(void *sipv, gw_leg *l, const char *sdp)
     (void)sipv;
     if (l->ending || !l->answered)
         return AR_E_INVALID_CALL_STATE;
-    if (l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer) {
-        /* One offer at a time per dialog (RFC 3261 14.1): send it when this one ends. */
+    if (l->reinv_out || l->reinv_in || l->ack_pending || l->retry_timer || l->ack_wait) {
+        /* One offer at a time per dialog (RFC 3261 14.1), and none before the ACK of our
+           2xx (the INVITE transaction is still in progress): send it when that ends. */
         g_free(l->queued_sdp);
         l->queued_sdp = g_strdup(sdp);
         l->queued = true;
@@ -517,6 +541,23 @@ static int op_refer(void *sipv, gw_leg *l, const char *refer_to, const char *ref
     return AR_E_OK;
 }
 
+/* REFER with Refer-To ...?Replaces=<call-id>;to-tag=<peer's>;from-tag=<ours> (RFC 3891). */
+static int op_refer_replacing(void *sipv, gw_leg *l, const char *refer_to, gw_leg *replaced)
+{
+    if (!replaced || replaced->incoming || !replaced->answered || replaced->ending ||
+        !replaced->call_id || !replaced->ltag || !replaced->rtag)
+        return AR_E_INVALID_CALL_STATE;
+    char *rp = g_strdup_printf("%s;to-tag=%s;from-tag=%s", replaced->call_id, replaced->rtag,
+                               replaced->ltag);
+    char *e = g_uri_escape_string(rp, NULL, FALSE);
+    char *uri = g_strdup_printf("%s%sReplaces=%s", refer_to, strchr(refer_to, '?') ? "&" : "?", e);
+    int rc = op_refer(sipv, l, uri, NULL);
+    g_free(uri);
+    g_free(e);
+    g_free(rp);
+    return rc;
+}
+
 /* The REFER's outcome: its error response, or the final status of a NOTIFY's sipfrag. */
 static void on_refer_event(gw_b2bua *b, gw_leg *l, nua_event_t ev, int status, const sip_t *sip)
 {
@@ -554,6 +595,7 @@ static const gw_sip_ops b2b_ops = {
     .release = op_release,
     .info = op_info,
     .refer = op_refer,
+    .refer_replacing = op_refer_replacing,
 };
 
 const gw_sip_ops *gw_sip_ops_table(void)
@@ -642,12 +684,103 @@ static int check_invite(gw_b2bua *b, const sip_t *sip, char *why, size_t cap)
     return 0;
 }
 
+static gw_leg *leg_by_call_id(gw_b2bua *b, const char *call_id);
+
+/*
+ * INVITE with Replaces (RFC 3891): a phone another site REFERred takes the place of that
+ * site's confirmed incoming leg (multi-site two-step transfer by REFER, gw_site.c). The
+ * Call-ID and from-tag (the tag of the replaced dialog's INVITE) must match; its offer
+ * goes to the model as a re-INVITE of the party, whose answer is the 200 of this INVITE,
+ * after which the replaced leg gets its BYE (end_replaced).
+ */
+static void on_replaces(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip)
+{
+    const sip_replaces_t *rp = sip->sip_replaces;
+    gw_leg *old = rp->rp_call_id ? leg_by_call_id(b, rp->rp_call_id) : NULL;
+    const char *why = NULL;
+    int st = 481;
+    gw_media_dir dir = GW_DIR_SENDRECV;
+    char *body = body_of(sip);
+    if (!old || !old->incoming || !old->answered || !old->party || old->replaces_cid)
+        why = "Replaces names no confirmed incoming dialog here";
+    else if (!rp->rp_from_tag || !old->rtag || strcmp(rp->rp_from_tag, old->rtag) != 0)
+        why = "Replaces from-tag does not match the dialog";
+    else if (old->reinv_in || old->reinv_out || old->ack_pending || old->queued) {
+        why = "an offer is pending on the replaced dialog";
+        st = 491;
+    } else if (!body || gw_sdpx_dir(body, &dir) != AR_E_OK) {
+        why = "INVITE with Replaces needs an SDP offer";
+        st = 488;
+    } else if (!model(b)) {
+        why = "call model not running";
+        st = 503;
+    }
+    gw_leg *l = NULL;
+    if (!why) {
+        l = leg_new(b, true, old->peer);
+        l->nh = nh;
+        l->contact = gw_siptls_contact(b->sip->tls, b->sip->host, b->sip->port, b->sip->sips_port,
+                                       NULL, sip);
+        nua_handle_bind(nh, (nua_hmagic_t *)l);
+        l->call_id = sip->sip_call_id ? g_strdup(sip->sip_call_id->i_id) : NULL;
+        l->rtag = sip->sip_from && sip->sip_from->a_tag ? g_strdup(sip->sip_from->a_tag) : NULL;
+        l->remote_sdp = body;
+        body = NULL;
+        l->reinv_in = true;
+        l->reinv_in_dir = dir;
+        l->replaces_cid = g_strdup(old->call_id);
+        if (!gw_sipif_replaced(model(b), old->party, old, l)) {
+            why = "the call no longer takes this dialog";
+            g_free(l->replaces_cid);
+            l->replaces_cid = NULL;
+        }
+    }
+    if (why) {
+        LOG_WARN(sip, "INVITE %s with Replaces %s refused: %d %s",
+                 sip->sip_call_id ? sip->sip_call_id->i_id : "?", rp->rp_call_id, st, why);
+        g_free(body);
+        if (l) {
+            l->ending = true;
+            respond_error(b->sip->nua, nh, st, why, false);
+            return;
+        }
+        respond_error(b->sip->nua, nh, st, why, true);
+        nua_handle_destroy(nh);
+        return;
+    }
+    gw_party *p = detach(old);
+    l->party = p;
+    LOG_INFO(sip, "INVITE %s replaces leg %s (%s)", l->call_id ? l->call_id : "?", old->peer,
+             old->call_id);
+    gw_sipif_reinvite(model(b), p, l, l->remote_sdp, dir);
+}
+
+/* The 200 of an INVITE with Replaces went out: the dialog it replaced ends (BYE). */
+static void end_replaced(gw_leg *l)
+{
+    gw_leg *old = leg_by_call_id(l->b, l->replaces_cid);
+    g_free(l->replaces_cid);
+    l->replaces_cid = NULL;
+    l->answered = true;
+    l->ack_wait = !l->ending;
+    if (!old || old == l || old->ending)
+        return;
+    detach(old);
+    old->ending = true;
+    LOG_INFO(sip, "leg %s: replaced dialog %s ends", old->peer, old->call_id);
+    nua_bye(old->nh, TAG_END());
+}
+
 static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
                           const struct sockaddr *src)
 {
     nua_t *nua = b->sip->nua;
     char why[128];
     int st = check_invite(b, sip, why, sizeof why);
+    if (!st && sip->sip_replaces) {
+        on_replaces(b, nh, sip);
+        return;
+    }
     const char *from_user = sip->sip_from ? sip->sip_from->a_url->url_user : NULL;
     const gw_dn_conf *caller = st ? NULL : attribute_caller(b, from_user, src);
     gw_islink_hdr isl;
@@ -681,6 +814,7 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
     l->remote_sdp = body_of(sip);
     l->late_offer = l->remote_sdp == NULL;
     l->call_id = sip->sip_call_id ? g_strdup(sip->sip_call_id->i_id) : NULL;
+    l->rtag = sip->sip_from && sip->sip_from->a_tag ? g_strdup(sip->sip_from->a_tag) : NULL;
     gw_sip_incoming in = {
         .caller_dn = caller->number,
         .from_trunk = caller->type == GW_DN_TRUNK,
@@ -691,6 +825,8 @@ static void on_new_invite(gw_b2bua *b, nua_handle_t *nh, const sip_t *sip,
         .call_id = sip->sip_call_id ? sip->sip_call_id->i_id : NULL,
         .islink = site_trunk ? &isl : NULL,
         .islink_ud = site_trunk ? ud_v : NULL,
+        /* Every gatewayd's INVITE carries its loop header; a phone's does not. */
+        .islink_direct = site_trunk && !unknown_header(sip, LOOP_HEADER),
     };
     LOG_INFO(sip, "INVITE %s from %s (%s) to %s", in.call_id ? in.call_id : "?", in.caller_dn,
              in.from_trunk ? "trunk" : "extension", in.called);
@@ -764,6 +900,11 @@ static void on_r_invite(gw_b2bua *b, gw_leg *l, int status, const sip_t *sip)
     gw_calls *c = model(b);
     if (!l->call_id && sip && sip->sip_call_id)
         l->call_id = g_strdup(sip->sip_call_id->i_id);
+    if (status >= 200 && status < 300 && sip && !l->rtag && sip->sip_to && sip->sip_to->a_tag &&
+        sip->sip_from && sip->sip_from->a_tag) {
+        l->rtag = g_strdup(sip->sip_to->a_tag);
+        l->ltag = g_strdup(sip->sip_from->a_tag);
+    }
     if (!l->answered) {
         if (status < 200) {
             if (l->party && c)
@@ -933,6 +1074,11 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             on_reinvite(b, l, sip);
         return true;
     case nua_i_ack:
+        if (l && l->ack_wait) {
+            l->ack_wait = false;
+            if (!l->answer_in_ack)
+                run_queued(l);
+        }
         if (l && l->answer_in_ack) {
             char *body = body_of(sip);
             l->answer_in_ack = false;
@@ -943,6 +1089,7 @@ bool gw_b2bua_on_event(gw_b2bua *b, nua_event_t ev, int status, const char *phra
             if (l->party && model(b))
                 gw_sipif_sdp_answer(model(b), l->party, l, body);
             g_free(body);
+            run_queued(l);
         }
         return true;
     case nua_i_cancel:

@@ -330,6 +330,7 @@ int gw_callreq_complete_transfer(gw_calls *calls, gw_call *main, gw_call *k, con
         gw_call_bridge(b, dest);
     else
         dest->need_bridge = true;
+    gw_site_transfer_completed(main, b, dest); /* another site's party: REFER (gw_site.c) */
     return AR_E_OK;
 }
 

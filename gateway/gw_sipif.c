@@ -48,7 +48,7 @@ static gw_party *incoming_impl(gw_calls *calls, gw_leg *leg, const gw_sip_incomi
     g_strlcpy(call->ani, caller_num, sizeof call->ani);
     g_strlcpy(call->dnis, in->called, sizeof call->dnis);
     if (in->islink)
-        gw_site_incoming(call, in->islink, in->islink_ud);
+        gw_site_incoming(call, in->islink, in->islink_ud, in->islink_direct);
     gw_party *a =
         gw_call_add_party(call, in->caller_dn, caller_num, TL_ROLE_ORIGINATION, GW_PS_DIALING);
     a->leg = leg;
@@ -167,6 +167,7 @@ static void answered_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char 
     }
     gw_rec_established(call);
     gw_monitor_established(call); /* a monitored agent DN: its supervisor joins */
+    gw_site_settled(call);
 }
 
 static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
@@ -182,6 +183,7 @@ static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const cha
         q->late_ack = false;
         calls->ops->sdp_answer(calls->sip, q->leg, sdp);
     }
+    gw_site_settled(p->call);
 }
 
 static void sdp_offer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
@@ -238,8 +240,10 @@ static void released_impl(gw_calls *calls, gw_party *p, gw_leg *leg, int cause)
 {
     if (!party_live(calls, p, leg))
         return;
-    p->leg = NULL;
     (void)cause;
+    if (gw_site_released(p->call, p))
+        return;
+    p->leg = NULL;
     gw_call_party_leave(p->call, p, TL_CS_OK, false);
 }
 

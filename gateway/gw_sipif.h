@@ -159,6 +159,13 @@ typedef struct {
      * comes back once through gw_sipif_refer_result(). NULL = not supported.
      */
     int (*refer)(void *sip, gw_leg *leg, const char *refer_to, const char *referred_by);
+    /*
+     * Multi-site two-step transfer by REFER: as refer, with a Replaces (RFC 3891) naming
+     * the confirmed dialog of `replaced` (an outgoing leg of this gateway) added to the
+     * Refer-To's headers, so the peer's INVITE takes that dialog's place at its far end.
+     * NULL = not supported.
+     */
+    int (*refer_replacing)(void *sip, gw_leg *leg, const char *refer_to, gw_leg *replaced);
 } gw_sip_ops;
 
 /* What the SIP layer knows about a new incoming INVITE. */
@@ -180,6 +187,9 @@ typedef struct {
        the X-Arec-User-Data value; NULL otherwise. */
     const struct gw_islink_hdr *islink;
     const char *islink_ud;
+    /* Not from the other gateway (no X-Arec-Leg header): a phone that follows another
+       site's REFER called here itself (it can be REFERred on, gw_site.c). */
+    bool islink_direct;
 } gw_sip_incoming;
 
 /*
@@ -260,6 +270,14 @@ void gw_sipif_info(gw_calls *calls, gw_party *party, gw_leg *leg, int status, co
  * destination answered; 4xx-6xx: it failed).
  */
 void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int status);
+
+/*
+ * An INVITE with Replaces (RFC 3891, implemented by gw_site.c) matched old_leg, the
+ * confirmed incoming leg of party: the party goes on with new_leg (the SIP layer then
+ * reports new_leg's offer with gw_sipif_reinvite and ends old_leg itself). false: the
+ * model refuses (the SIP layer answers 481).
+ */
+bool gw_sipif_replaced(gw_calls *calls, gw_party *party, gw_leg *old_leg, gw_leg *new_leg);
 
 /*
  * Registration state of a DN changed (expired / unregistered -> false, registered

@@ -31,6 +31,17 @@ struct gw_site_call {
     bool hop_ready;
     gw_islink_hdr pend;
     char hop_trunk[GW_NUM_MAX];
+    /* Two-step transfer by REFER with Replaces: the site trunk party whose dialog the
+       remaining party's phone takes over at the other site (compared, and followed only
+       while it is in the call), and the phone to REFER once that party answers. */
+    gw_party *replaced, *replace_for;
+    char replaced_dn[GW_NUM_MAX], replace_for_dn[GW_NUM_MAX];
+    bool replace_wait;
+    /* The call arrived from the phone itself (it followed another site's REFER): that
+       party, though a site trunk party, can be REFERred on (compared, never followed). */
+    bool direct;
+    const gw_party *direct_party;
+    char direct_dn[GW_NUM_MAX];
 };
 
 const char *gw_site_location(const gw_config *cfg, char *buf, size_t cap)
@@ -168,9 +179,10 @@ static void adopt_connid(gw_call *call, uint64_t connid)
     g_hash_table_insert(calls->by_connid, &call->connid, call);
 }
 
-void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud)
+void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud, bool direct)
 {
     struct gw_site_call *s = site_get(call);
+    s->direct = direct;
     adopt_connid(call, h->connid);
     s->hop = h->hop;
     s->rec = h->rec;
@@ -185,12 +197,18 @@ void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud)
     }
     gw_islink_list_add(s->list, h->id, h->loc, GW_ISLINK_TARGET);
     persist(call, h->id, h->loc, GW_ISLINK_TARGET);
-    LOG_INFO(call, "call %016llx (%s): ISLink %s from %s, hop %d, first CallUUID %s",
-             (unsigned long long)call->connid, call->uuid, h->id, h->loc, h->hop, h->orig);
+    LOG_INFO(call, "call %016llx (%s): ISLink %s from %s%s, hop %d, first CallUUID %s",
+             (unsigned long long)call->connid, call->uuid, h->id, h->loc,
+             direct ? " (the phone itself, by REFER)" : "", h->hop, h->orig);
 }
 
 void gw_site_incoming_placed(gw_call *call)
 {
+    struct gw_site_call *s = call->site;
+    if (s && s->direct && call->parties) {
+        s->direct_party = call->parties; /* the caller: a phone, REFERable on */
+        g_strlcpy(s->direct_dn, call->parties->dn, sizeof s->direct_dn);
+    }
     gw_site_publish(call);
     const gw_config *cfg = call->calls->srv->cfg;
     if (!call->site || !call->site->rec || !cfg->islink_continue_recording)
@@ -246,10 +264,12 @@ static int make_hop(gw_call *call, const gw_dn_conf *d, gw_islink_hdr *h)
     const char *orig = chain->site && chain->site->orig[0] ? chain->site->orig : chain->uuid;
     g_strlcpy(h->orig, orig, sizeof h->orig);
     /* Recorded here: recording now, or a recording got a file name (it may have just
-       stopped, as the recorded agent left in this very transfer). */
+       stopped, as the recorded agent left in this very transfer). A consultation stands
+       for its main call, the one a completion hands over. */
+    gw_call *recd = !call->rec && call->main && call->main->rec ? call->main : call;
     h->rec =
-        cfg->islink_continue_recording && call->rec &&
-        (strcmp(gw_rec_state_name(call), "Off") != 0 || tl_kv_get(call->ud, "GSIP_REC_FN") != NULL);
+        cfg->islink_continue_recording && recd->rec &&
+        (strcmp(gw_rec_state_name(recd), "Off") != 0 || tl_kv_get(recd->ud, "GSIP_REC_FN") != NULL);
     struct gw_site_call *s = site_get(call);
     if (s->hop == 0 && chain != call)
         s->hop = chain->site->hop;
@@ -320,6 +340,16 @@ static const gw_dn_conf *site_trunk_for(const gw_config *cfg, const char *number
     return d && d->location_name ? d : NULL;
 }
 
+/*
+ * Whether b's phone can be REFERred: a trunk party is the other gateway (in the path) or
+ * a carrier, unless it is a phone that came here by another site's REFER.
+ */
+static bool referable(const gw_call *call, const gw_party *b)
+{
+    const struct gw_site_call *s = call->site;
+    return !b->trunk || (s && s->direct_party == b && strcmp(s->direct_dn, b->dn) == 0);
+}
+
 /* sip:<dest>@<trunk host:port>?X-Arec-ISLink=...&X-Arec-User-Data=... (RFC 3261 19.1.1). */
 static char *refer_uri(const gw_dn_conf *d, const char *dest, const gw_islink_hdr *h,
                        const char *ud)
@@ -348,8 +378,9 @@ bool gw_site_refer_transfer(gw_call *call, gw_party *p, gw_party *b, const char 
 {
     gw_calls *calls = call->calls;
     const gw_config *cfg = calls->srv->cfg;
-    if (!cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer || !b->leg ||
-        !b->answered || b->trunk)
+    if (!cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer || !b->leg || !b->answered)
+        return false;
+    if (!referable(call, b))
         return false;
     const gw_dn_conf *d = site_trunk_for(cfg, dest);
     const gw_dn_conf *bd = gw_config_find_dn(cfg, b->dn);
@@ -396,7 +427,15 @@ void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int st
     if (!s || s->refer_party != party)
         return;
     s->refer_party = NULL;
-    if (status >= 200 && status < 300) {
+    bool replacing = s->replaced != NULL;
+    s->replaced = NULL;
+    if (replacing && (status < 200 || status >= 300)) {
+        /* The two-step transfer is complete already: it just stays in the path. */
+        LOG_WARN(call,
+                 "call %016llx: REFER with Replaces of %s failed (%d): the call stays "
+                 "in the path",
+                 (unsigned long long)call->connid, party->dn, status);
+    } else if (status >= 200 && status < 300) {
         /* The other site has the call: this gateway leaves the path, the call ends here. */
         s->hop_ready = false;
         LOG_INFO(call, "call %016llx: REFER accepted, %s left for %s",
@@ -420,6 +459,115 @@ void gw_sipif_refer_result(gw_calls *calls, gw_party *party, gw_leg *leg, int st
                                         .third_role = TL_ROLE_TRANSFERRED_BY});
     }
     gw_server_flush(calls->srv);
+}
+
+/* A party of call with that address and DN (a stale pointer compares, never matches). */
+static gw_party *in_call(gw_call *call, const gw_party *p, const char *dn)
+{
+    for (gw_party *q = call->parties; q; q = q->next)
+        if (q == p && strcmp(q->dn, dn) == 0)
+            return q;
+    return NULL;
+}
+
+/* REFER b's phone to t's far end, Replaces naming t's dialog (RFC 3891 / 5589). */
+static void refer_replacing(gw_call *call, gw_party *b, gw_party *t)
+{
+    gw_calls *calls = call->calls;
+    struct gw_site_call *s = call->site;
+    const gw_dn_conf *d = gw_config_find_dn(calls->srv->cfg, t->dn);
+    const char *colon = d && d->contact ? strchr(d->contact, ':') : NULL;
+    if (!colon || strchr(d->contact, '@') || !b->leg || !t->leg) {
+        LOG_INFO(call,
+                 "call %016llx: no REFER with Replaces to %s (trunk contact or legs "
+                 "unusable): the call stays in the path",
+                 (unsigned long long)call->connid, b->dn);
+        return;
+    }
+    char *uri = g_strdup_printf("%.*s%s@%s", (int)(colon - d->contact + 1), d->contact, t->number,
+                                colon + 1);
+    int rc = calls->ops->refer_replacing(calls->sip, b->leg, uri, t->leg);
+    if (rc == AR_E_OK) {
+        s->refer_party = b;
+        s->replaced = t;
+        g_strlcpy(s->replaced_dn, t->dn, sizeof s->replaced_dn);
+        g_strlcpy(s->refer_dest, t->number, sizeof s->refer_dest);
+        LOG_INFO(call, "call %016llx: REFER %s to %s at %s, replacing this gateway's dialog",
+                 (unsigned long long)call->connid, b->dn, t->number, d->location_name);
+    } else {
+        LOG_INFO(call, "call %016llx: REFER with Replaces to %s impossible (%s): in the path",
+                 (unsigned long long)call->connid, b->dn, ar_strerror(rc));
+    }
+    g_free(uri);
+}
+
+void gw_site_transfer_completed(gw_call *call, gw_party *b, gw_party *t)
+{
+    gw_calls *calls = call->calls;
+    const gw_config *cfg = calls->srv->cfg;
+    struct gw_site_call *s = call->site;
+    if (!s || !cfg->oosp_transfer_enabled || !calls->ops || !calls->ops->refer_replacing ||
+        !t->trunk || !referable(call, b) || !b->leg || !b->answered || call->nparties != 2 ||
+        s->refer_party)
+        return;
+    const gw_dn_conf *d = gw_config_find_dn(cfg, t->dn);
+    const gw_dn_conf *bd = gw_config_find_dn(cfg, b->dn);
+    if (!d || !d->location_name || !d->contact || (bd && !bd->refer_enabled))
+        return;
+    /* The REFER waits until the completion's media exchange (b with t) is over, so the
+       other site gets the INVITE with Replaces with no offer pending on the dialog; and
+       for a transfer completed while the other site rings, until t answers: Replaces
+       may only name a confirmed dialog there (RFC 3891 answers 481 for an early one it
+       did not initiate). Until then the call is in the path as any completion. */
+    s->replaced = t;
+    s->replace_for = b;
+    g_strlcpy(s->replaced_dn, t->dn, sizeof s->replaced_dn);
+    g_strlcpy(s->replace_for_dn, b->dn, sizeof s->replace_for_dn);
+    s->replace_wait = true;
+    gw_site_settled(call);
+}
+
+void gw_site_settled(gw_call *call)
+{
+    struct gw_site_call *s = call->site;
+    if (!s || !s->replace_wait)
+        return;
+    gw_party *t = in_call(call, s->replaced, s->replaced_dn);
+    gw_party *b = in_call(call, s->replace_for, s->replace_for_dn);
+    if (t && b && (!t->answered || t->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE))
+        return; /* not yet */
+    s->replace_wait = false;
+    s->replaced = s->replace_for = NULL;
+    if (t && b && b->answered && call->nparties == 2 && !s->refer_party)
+        refer_replacing(call, b, t);
+}
+
+bool gw_site_released(gw_call *call, gw_party *p)
+{
+    struct gw_site_call *s = call->site;
+    if (!s || !s->refer_party || s->replaced != p || strcmp(p->dn, s->replaced_dn) != 0)
+        return false;
+    /* The other site's BYE of the dialog it replaced came before the phone's NOTIFY: the
+       phone is there, so the transfer succeeded; the call ends here as by the NOTIFY. */
+    gw_party *b = s->refer_party;
+    s->refer_party = NULL;
+    s->replaced = NULL;
+    p->leg = NULL;
+    LOG_INFO(call, "call %016llx: %s replaced this gateway's dialog at %s: %s left",
+             (unsigned long long)call->connid, p->number, p->dn, b->dn);
+    gw_call_party_leave(call, b, TL_CS_TRANSFERRED, true);
+    return true;
+}
+
+bool gw_sipif_replaced(gw_calls *calls, gw_party *party, gw_leg *old_leg, gw_leg *new_leg)
+{
+    (void)calls;
+    if (!party || !party->call || party->leg != old_leg || party->msc || party->conf)
+        return false;
+    party->leg = new_leg;
+    LOG_INFO(call, "call %016llx: %s goes on with a replacing dialog (INVITE with Replaces)",
+             (unsigned long long)party->call->connid, party->dn);
+    return true;
 }
 
 void gw_site_party_moved(gw_party *p, gw_call *from, gw_call *to)

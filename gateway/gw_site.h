@@ -29,9 +29,10 @@ int gw_site_check_invite(gw_calls *calls, const char *isl, const char *ud, gw_is
 /*
  * The model created call for an INVITE that passed gw_site_check_invite: keep the sender's
  * ConnID when no local call uses it, take its user data (ud: X-Arec-User-Data or NULL),
- * add the ISLink entry (target) and persist it.
+ * add the ISLink entry (target) and persist it. direct: the caller is the phone itself
+ * (it followed the other site's REFER), not the other gateway.
  */
-void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud);
+void gw_site_incoming(gw_call *call, const gw_islink_hdr *h, const char *ud, bool direct);
 
 /*
  * The incoming inter-site call's destination is placed: publish EventCallDataChanged
@@ -55,6 +56,28 @@ int gw_site_outgoing(gw_call *call, gw_party *p, char **hdrs);
  * such a transfer (or REFER impossible): the caller transfers in the path as usual.
  */
 bool gw_site_refer_transfer(gw_call *call, gw_party *p, gw_party *b, const char *dest);
+
+/*
+ * A two-step transfer completed (RequestCompleteTransfer or a phone's attended REFER): b
+ * the remaining party, t the consulted one, now both in call. When t is another site's
+ * trunk party and oosp-transfer-enabled is on, REFER b's phone to that site with Replaces
+ * naming t's dialog (at once, or once t answers: gw_site_answered), so this gateway
+ * leaves the path; the call ends here when the phone reports success or the other site
+ * ends the replaced dialog (gw_site_released).
+ */
+void gw_site_transfer_completed(gw_call *call, gw_party *b, gw_party *t);
+
+/*
+ * A party of call answered or an offer / answer exchange ended (gw_sipif.c): a REFER with
+ * Replaces waiting for the answer and the end of the completion's media exchange goes.
+ */
+void gw_site_settled(gw_call *call);
+
+/*
+ * Party p's leg was ended by its peer (gw_sipif.c): true when that is the other site
+ * ending the dialog a REFER with Replaces handed over (the call ended here then).
+ */
+bool gw_site_released(gw_call *call, gw_party *p);
 
 /* EventCallDataChanged with AttributeISLinkList to the call's DNs and monitors. */
 void gw_site_publish(gw_call *call);

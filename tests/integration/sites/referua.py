@@ -56,6 +56,7 @@ class ReferPhone(recua.Phone):
             extra[unquote(k)] = unquote(v)
         m = re.match(r"sip:([^@]+)@([^:;>]+):(\d+)", uri)
         self.old, self.old_addr = self.dialog, addr
+        self.notified = False  # each REFER gets its own final NOTIFY
         self._event("refer", uri, extra)
         self._notify(100, "Trying", False)
         # The new call, to the other site: it becomes this phone's dialog.
@@ -76,3 +77,33 @@ class ReferPhone(recua.Phone):
             self.notified = True
             self._notify(code, "OK" if code < 300 else "Failed", True)
             self._event("notified", code)
+
+
+class LatePhone(recua.Phone):
+    """A recua phone that rings on a new INVITE (180) and answers only when answer() is
+    called: a consulted agent who picks up after the transfer was completed."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.ringing = None  # (hdrs, addr, to-tag) of the INVITE not answered yet
+
+    def _on_request(self, method, hdrs, body, addr):
+        if method != "INVITE" or (self.dialog and self.dialog["callid"] == hdrs["call-id"][0]):
+            return super()._on_request(method, hdrs, body, addr)
+        if body:
+            self.remote_media = recua.sdp_dest(body) or self.remote_media
+        m = re.search(r"<([^>]+)>", hdrs["contact"][0])
+        self.dialog = {"callid": hdrs["call-id"][0], "ltag": recua._tag(),
+                       "rtag": re.search(r"tag=([^;>\s]+)", hdrs["from"][0]).group(1),
+                       "to": hdrs["from"][0].split(";tag=")[0],
+                       "target": m.group(1) if m else "sip:%s:%d" % addr, "cseq": 1}
+        self.ringing = (hdrs, addr)
+        self._respond(hdrs, 180, "Ringing", to_tag=self.dialog["ltag"], addr=addr)
+        self._event("ringing", hdrs["to"][0])
+
+    def answer(self):
+        hdrs, addr = self.ringing
+        self.ringing = None
+        self._respond(hdrs, 200, "OK", self.sdp(), to_tag=self.dialog["ltag"], addr=addr)
+        self.sending = True
+        self._event("invite", hdrs["to"][0])

@@ -1,4 +1,5 @@
 """Bad inter-site input: malformed, unknown, replayed or looping ISLinks get clear SIP errors."""
+import re
 import sys
 from pathlib import Path
 
@@ -143,3 +144,58 @@ def test_loop_between_sites_stops_at_the_hop_limit(sites):
         assert sorted(r for _, r in rows) == ["source", "target"], got
         assert {s for s, _ in rows} == {"site-a", "site-b"}, got
     assert sites.alive()
+
+
+@pytest.mark.parametrize("replaces, status, why", [
+    ("nosuchcall@x;to-tag=a;from-tag=b", 481, "no confirmed incoming dialog"),
+    ("nosuchcall@x", 481, "no confirmed incoming dialog"),
+])
+def test_invite_with_replaces_naming_nothing(sites, replaces, status, why):
+    """An INVITE with Replaces (the REFER transfer's second step) naming no dialog of the
+    site: 481 with a Warning, no call created, the gateway alive."""
+    u = sipraw.Udp()
+    host, port = sip_addr(sites.b)
+    try:
+        u.send(sipraw.request("INVITE", f"sip:6201@{host}:{port}", host=host, port=port,
+                              local_port=u.port, from_user="6101", to_user="6201",
+                              headers=[("Replaces", replaces)], body=sipraw.SDP), (host, port))
+        r = u.final(5)
+    finally:
+        u.close()
+    assert r is not None and sipraw.status_of(r) == status, r
+    assert why in (sipraw.header(r, "Warning") or ""), r
+    assert sites.b.alive()
+
+
+def test_invite_with_replaces_of_a_dialog_with_the_wrong_tag(sites, phones):
+    """Replaces naming a live dialog's Call-ID with another from-tag: 481; the call that
+    has the dialog is not touched."""
+    wb = sites.b.watch("6208")
+    try:
+        agent = phones["b"].phone("6208", "uas_answer.xml")
+        wait_event(wb, "6208", "EventDNBackInService")
+        caller = phones["b"].call("uac_call_wait_bye.xml", "6208", "6209")
+        est = wait_event(wb, "6208", "EventEstablished")
+        pat = r"INVITE (\S+) from 6209 \(extension\) to 6208"
+        wait_for(lambda: re.search(pat, sites.b.log()), 15, "the call in the log")
+        cid = re.search(pat, sites.b.log()).group(1)
+        u = sipraw.Udp()
+        host, port = sip_addr(sites.b)
+        try:
+            u.send(sipraw.request("INVITE", f"sip:6208@{host}:{port}", host=host, port=port,
+                                  local_port=u.port, from_user="6101", to_user="6208",
+                                  headers=[("Replaces", cid + ";to-tag=x;from-tag=wrong")],
+                                  body=sipraw.SDP), (host, port))
+            m = u.final(5)
+        finally:
+            u.close()
+        assert m is not None and sipraw.status_of(m) == 481, m
+        assert "from-tag does not match" in (sipraw.header(m, "Warning") or ""), m
+        request(sites.b, {"message": "RequestReleaseCall", "ThisDN": "6208",
+                          "ConnID": est["ConnID"]})
+        caller.ok()
+        agent.ok()
+        rel = wait_event(wb, "6208", "EventReleased")
+        assert rel["ConnID"] == est["ConnID"]
+    finally:
+        wb.stop()

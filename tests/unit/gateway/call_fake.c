@@ -119,6 +119,12 @@ static void op_release(void *sip, gw_leg *l, int status, const char *reason)
     log_op(sip, "release %s %d", l->dn, status);
 }
 
+static int op_refer_replacing(void *sip, gw_leg *l, const char *refer_to, gw_leg *replaced)
+{
+    log_op(sip, "refer_replacing %s %s replacing %s", l->dn, refer_to, replaced->dn);
+    return 0;
+}
+
 static const gw_sip_ops fake_ops = {
     .originate = op_originate,
     .ringing = op_ringing,
@@ -127,6 +133,7 @@ static const gw_sip_ops fake_ops = {
     .reinvite = op_reinvite,
     .hold = op_hold,
     .release = op_release,
+    .refer_replacing = op_refer_replacing,
 };
 static gw_sip_ops fake_ops_ra;
 
