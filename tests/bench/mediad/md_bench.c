@@ -527,6 +527,27 @@ static double thread_cpu_s(void)
            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/*
+ * Answer whatever requests mediad sent the sink meanwhile (non-blocking): its keepalive
+ * OPTIONS toward the recorder (--rec-keepalive, 1 s) must be answered during the media
+ * phase too, or mediad drops the recording after a second and stops replicating.
+ */
+static void sip_pump(bench *b)
+{
+    char msg[8192];
+    for (;;) {
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t n =
+            recvfrom(b->sip, msg, sizeof(msg) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+        if (n <= 0)
+            return;
+        msg[n] = '\0';
+        if (strncmp(msg, "SIP/2.0", 7) != 0 && strncmp(msg, "ACK", 3) != 0)
+            uas_answer(b, msg, &from);
+    }
+}
+
 static void run_media(bench *b, double seconds, int self_pid_cpu)
 {
     int total = b->ncalls * 2;
@@ -544,11 +565,14 @@ static void run_media(bench *b, double seconds, int self_pid_cpu)
             uint64_t t = now_ns();
             if (t >= next)
                 break;
-            struct pollfd pf[2] = {{.fd = b->media, .events = POLLIN},
-                                   {.fd = b->sink, .events = POLLIN}};
-            poll(pf, 2, (int)((next - t) / 1000000));
+            struct pollfd pf[3] = {{.fd = b->media, .events = POLLIN},
+                                   {.fd = b->sink, .events = POLLIN},
+                                   {.fd = b->sip, .events = POLLIN}};
+            poll(pf, 3, (int)((next - t) / 1000000));
             drain(b, b->media, &b->bridged_rx, b->hist_bridge);
             drain(b, b->sink, &b->rec_rx, b->hist_rec);
+            if (pf[2].revents & POLLIN)
+                sip_pump(b);
         }
     }
     /* Let the last packets arrive (bounded). */

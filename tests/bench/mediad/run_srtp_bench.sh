@@ -39,18 +39,26 @@ loss() { sed -n "s/^$1: loss bridged=\([0-9.]*\)% replicated=\([0-9.]*\)%.*/\1% 
 # run NAME BUILD KERNEL: one mediad, the plain anchor, then SRTP; one result line.
 run() {
     local name="$1" tree="$2" kernel="$3" out="$tmp/$1"
+    rm -rf "$out"
     mkdir -p "$out"
-    AREC_SRTP_KERNEL="$kernel" "$tree/mediad/mediad" --sip 127.0.0.1:0 --rtp-ports 20000-29999 \
+    # A random port range: other mediads (tests, other benchmarks) may share the machine.
+    local lo=$((20000 + RANDOM % 8 * 5000))
+    AREC_SRTP_KERNEL="$kernel" "$tree/mediad/mediad" --sip 127.0.0.1:0 --rtp-ports "$lo-$((lo + 4999))" \
         --log-level warn --ports-file "$out/ports" >"$out/mediad.log" 2>&1 &
     pid=$!
     wait_file "$out/ports" '^SIP_PORT='
     local port
     port="$(sed -n 's/^SIP_PORT=//p' "$out/ports")"
     local bench="$tree/tests/bench/mediad/md_bench"
-    AREC_SRTP_KERNEL="$kernel" "$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" \
-        --seconds "$secs" --anchors 0 --label plain >"$out/plain.txt"
-    AREC_SRTP_KERNEL="$kernel" "$bench" --mediad "127.0.0.1:$port" --pid "$pid" --calls "$calls" \
-        --seconds "$secs" --anchors 0 --label srtp --srtp 1 --params "srtp=true" >"$out/srtp.txt"
+    if ! AREC_SRTP_KERNEL="$kernel" "$bench" --mediad "127.0.0.1:$port" --pid "$pid" \
+        --calls "$calls" --seconds "$secs" --anchors 0 --label plain >"$out/plain.txt" ||
+        ! AREC_SRTP_KERNEL="$kernel" "$bench" --mediad "127.0.0.1:$port" --pid "$pid" \
+            --calls "$calls" --seconds "$secs" --anchors 0 --label srtp --srtp 1 \
+            --params "srtp=true" >"$out/srtp.txt"; then
+        echo "run_srtp_bench: $name: md_bench failed; mediad log tail:" >&2
+        tail -n 5 "$out/mediad.log" >&2
+        return 1
+    fi
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     pid=""
