@@ -25,7 +25,7 @@
  * again in a child with AREC_SRTP_KERNEL=stock; and through libre's OpenSSL-based
  * SRTP (Debian libre-dev) when it was found at configure time.
  *   bench_srtp [PACKETS]
- * Figures: docs/mediad.md "SRTP cost".
+ * Figures: docs/mediad.md "SRTP against the plain relay".
  */
 
 #define PKT_LEN 172

@@ -8,7 +8,7 @@
 # prints mediad's CPU per received packet, the SRTP/plain ratio and the load average.
 #   tests/bench/mediad/run_srtp_bench.sh [CALLS] [SECONDS] [ROUNDS]
 #   AREC_BUILD_DIR = build tree (default build/); AREC_LIBRE_BUILD_DIR = a tree built with
-#   -DAREC_SRTP_BACKEND=libre, to add the libre backend. Figures: docs/mediad.md "SRTP cost".
+#   -DAREC_SRTP_BACKEND=libre, to add the libre backend. Figures: docs/mediad.md "SRTP against the plain relay".
 set -euo pipefail
 calls="${1:-100}"
 secs="${2:-5}"
