@@ -156,10 +156,14 @@ static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf, unsigned int *le
     while (st->ks_pos < sizeof(st->ks) && i < n)
         buf[i++] ^= st->ks[st->ks_pos++];
     uint8_t ks[16 * ICM_CHUNK];
+    size_t used = 0;
     while (n - i >= 16) {
         size_t blocks = (n - i) / 16 < ICM_CHUNK ? (n - i) / 16 : ICM_CHUNK;
-        if (!keystream(st, ks, (int)blocks))
+        used = 16 * blocks > used ? 16 * blocks : used;
+        if (!keystream(st, ks, (int)blocks)) {
+            explicit_bzero(ks, used);
             return srtp_err_status_cipher_fail;
+        }
         xor_into(buf + i, ks, 16 * blocks);
         i += 16 * blocks;
     }
@@ -170,7 +174,9 @@ static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf, unsigned int *le
         while (i < n)
             buf[i++] ^= st->ks[st->ks_pos++];
     }
-    /* ks is not wiped: keystream of a packet whose plaintext the caller holds anyway. */
+    /* Key derivation encrypts zeros, so this keystream can be a session key: wiped
+     * (glibc's explicit_bzero, a vectorised memset the compiler keeps). */
+    explicit_bzero(ks, used);
     return srtp_err_status_ok;
 }
 
