@@ -3,6 +3,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "srtp/ar_srtp_ossl.h"
 
 #include <pthread.h>
 #include <srtp2/srtp.h>
@@ -19,16 +20,44 @@ struct ar_srtp {
     _Atomic uint64_t ok, auth_fail, replay, other;
 };
 
+/*
+ * The crypto kernel when AREC_SRTP_KERNEL is unset: "openssl" (ar_srtp_ossl) or "stock"
+ * (libsrtp2's own: NSS on Debian). The test peers' shim builds with "stock" so the
+ * integration tests check our kernel against libsrtp2's.
+ */
+#ifndef AR_SRTP_KERNEL_DEFAULT
+#define AR_SRTP_KERNEL_DEFAULT "openssl"
+#endif
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_status = AR_E_SRTP_ERROR;
+static const char *kernel = "stock";
 
 static void do_init(void)
 {
     srtp_err_status_t st = srtp_init();
-    if (st == srtp_err_status_ok)
-        init_status = AR_E_OK;
-    else
+    if (st != srtp_err_status_ok) {
         LOG_ERR(media, "srtp_init failed (%d)", (int)st);
+        return;
+    }
+    init_status = AR_E_OK;
+    /* Before any srtp_create: streams keep the cipher/auth types they were made with. */
+    const char *want = getenv("AREC_SRTP_KERNEL");
+    if (!want || !*want)
+        want = AR_SRTP_KERNEL_DEFAULT;
+    if (strcmp(want, "stock") == 0)
+        kernel = "stock";
+    else if (strcmp(want, "openssl") != 0)
+        LOG_ERR(media, "AREC_SRTP_KERNEL=%s unknown (openssl or stock): libsrtp2's own kept", want);
+    else if (ar_srtp_ossl_register() == AR_E_OK)
+        kernel = "openssl";
+    LOG_INFO(media, "SRTP: %s, crypto kernel %s", srtp_get_version_string(), kernel);
+}
+
+const char *ar_srtp_kernel(void)
+{
+    ar_srtp_global_init();
+    return kernel;
 }
 
 int ar_srtp_global_init(void)

@@ -33,6 +33,13 @@ typedef struct {
 int ar_srtp_global_init(void);
 
 /*
+ * The crypto under ar_srtp, for logs and benchmarks: "openssl" (libsrtp2 with
+ * ar_srtp_ossl's AES-ICM and HMAC-SHA1, the default), "stock" (libsrtp2's own, NSS on
+ * Debian; environment AREC_SRTP_KERNEL=stock) or "libre" (the libre backend).
+ */
+const char *ar_srtp_kernel(void);
+
+/*
  * A context for one direction of one stream: RTP and RTCP, any SSRC. The RTP tag is
  * the suite's (10 or 4 bytes); SRTCP always uses an 80-bit tag (RFC 4568 6.2). The
  * replay window is 1024 packets. A context is used by one thread at a time.

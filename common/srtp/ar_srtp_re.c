@@ -50,6 +50,11 @@ int ar_srtp_global_init(void)
     return AR_E_OK; /* libre needs no global state for SRTP; OpenSSL 3 initialises itself */
 }
 
+const char *ar_srtp_kernel(void)
+{
+    return "libre";
+}
+
 int ar_srtp_new(ar_srtp **out, const ar_crypto *key, ar_srtp_dir dir)
 {
     *out = NULL;

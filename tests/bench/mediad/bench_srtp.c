@@ -1,7 +1,9 @@
-/* SRTP cost per packet: mediad's ar_srtp (Debian's libsrtp2) against libre's SRTP, if built. */
+/* SRTP cost per packet: ar_srtp on each libsrtp2 crypto kernel, and libre's SRTP if built. */
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "ar_crypto.h"
@@ -15,11 +17,15 @@
 /*
  * AREC_SRTP_BACKEND_NAME: the ar_srtp backend of this build (libsrtp2 or libre).
  * Why: Debian builds libsrtp2 against NSS, whose AES-CTR and HMAC-SHA1 backends create
- * a PK11 context per packet (new IV, new digest). This measures protect and
+ * a PK11 context per packet (new IV, new digest); ar_srtp replaces them with its own
+ * OpenSSL kernel (common/srtp/ar_srtp_ossl.c). This measures protect and
  * protect+unprotect of a 172-byte RTP packet (160 bytes of G.711) with
- * AES_CM_128_HMAC_SHA1_80, through ar_srtp as mediad calls it, and through libre's
- * OpenSSL-based SRTP (Debian libre-dev) when it was found at configure time.
+ * AES_CM_128_HMAC_SHA1_80, through ar_srtp as mediad calls it: on the kernel this
+ * process runs (AREC_SRTP_KERNEL, default openssl), then, when the variable is unset,
+ * again in a child with AREC_SRTP_KERNEL=stock; and through libre's OpenSSL-based
+ * SRTP (Debian libre-dev) when it was found at configure time.
  *   bench_srtp [PACKETS]
+ * Figures: docs/mediad.md "SRTP against the plain relay".
  */
 
 #define PKT_LEN 172
@@ -65,8 +71,9 @@ static int bench_ar(const ar_crypto *key, int n, int both)
         }
     }
     double t1 = now();
-    printf("ar_srtp (%s):%*s %-18s %6.0f ns/packet\n", AREC_SRTP_BACKEND_NAME,
-           (int)(15 - strlen(AREC_SRTP_BACKEND_NAME)), "", both ? "protect+unprotect" : "protect",
+    char name[64];
+    snprintf(name, sizeof(name), "ar_srtp (%s, %s):", AREC_SRTP_BACKEND_NAME, ar_srtp_kernel());
+    printf("%-30s %-18s %6.0f ns/packet\n", name, both ? "protect+unprotect" : "protect",
            (t1 - t0) / n * 1e9);
     ar_srtp_free(&tx);
     ar_srtp_free(&rx);
@@ -101,7 +108,7 @@ static int bench_re(const ar_crypto *key, int n, int both)
     if (rc)
         fprintf(stderr, "bench_srtp: libre srtp failed (%d)\n", rc);
     else
-        printf("libre direct:             %-18s %6.0f ns/packet\n",
+        printf("libre direct:                  %-18s %6.0f ns/packet\n",
                both ? "protect+unprotect" : "protect", (t1 - t0) / n * 1e9);
     mem_deref(mb);
     mem_deref(tx);
@@ -119,6 +126,23 @@ int main(int argc, char **argv)
     for (int i = 0; i < AR_CRYPTO_KEY_LEN; i++)
         key.key[i] = (uint8_t)(i * 7 + 1);
     int rc = bench_ar(&key, n, 0) || bench_ar(&key, n, 1);
+    fflush(stdout);
+    /* libsrtp2's kernel is chosen once per process: the stock one runs in a child. */
+    if (!rc && !getenv("AREC_SRTP_KERNEL") && strcmp(ar_srtp_kernel(), "libre") != 0) {
+        extern char **environ;
+        char packets[16];
+        snprintf(packets, sizeof(packets), "%d", n);
+        char *args[] = {argv[0], packets, "--no-libre", NULL};
+        setenv("AREC_SRTP_KERNEL", "stock", 1);
+        pid_t pid;
+        int status = 0;
+        if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ) != 0 ||
+            waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            rc = 1;
+        unsetenv("AREC_SRTP_KERNEL");
+    }
+    if (argc > 2 && strcmp(argv[2], "--no-libre") == 0)
+        return rc ? 1 : 0;
 #ifdef AREC_HAVE_LIBRE
     rc = rc || bench_re(&key, n, 0) || bench_re(&key, n, 1);
 #else

@@ -343,10 +343,13 @@ static uint64_t pctl(const uint64_t *hist, uint64_t total, double p)
 static void tick(bench *b, int seq, uint8_t (*pk)[PKTCAP], struct sockaddr_in *dst,
                  struct mmsghdr *mm, struct iovec *iov)
 {
-    int n = 0, total = b->ncalls * 2;
+    int total = b->ncalls * 2;
+    /* Build (and with --srtp, protect) the whole tick first, then send it: the burst
+     * reaches mediad with the same shape with and without SRTP, so the two CPU figures
+     * compare the same wake-up pattern. */
     for (int s = 0; s < total; s++) {
         bcall *c = &b->calls[s / 2];
-        uint8_t *p = pk[n];
+        uint8_t *p = pk[s];
         p[0] = 0x80;
         p[1] = 0;
         p[2] = (uint8_t)(seq >> 8);
@@ -356,30 +359,28 @@ static void tick(bench *b, int seq, uint8_t (*pk)[PKTCAP], struct sockaddr_in *d
         memcpy(p + 8, &ssrc, 4);
         uint64_t t = now_ns();
         memcpy(p + 12, &t, sizeof(t));
-        dst[n] = b->mediad;
-        dst[n].sin_port = htons((uint16_t)(s % 2 ? c->port_b : c->port_a));
-        iov[n].iov_base = p;
-        iov[n].iov_len = PKT;
+        dst[s] = b->mediad;
+        dst[s].sin_port = htons((uint16_t)(s % 2 ? c->port_b : c->port_a));
+        iov[s].iov_base = p;
+        iov[s].iov_len = PKT;
         size_t plen = PKT;
         if (g_srtp && ar_srtp_protect(g_tx[s], p, &plen, PKTCAP) == AR_E_OK)
-            iov[n].iov_len = plen;
-        memset(&mm[n].msg_hdr, 0, sizeof(mm[n].msg_hdr));
-        mm[n].msg_hdr.msg_name = &dst[n];
-        mm[n].msg_hdr.msg_namelen = sizeof(dst[n]);
-        mm[n].msg_hdr.msg_iov = &iov[n];
-        mm[n].msg_hdr.msg_iovlen = 1;
-        n++;
-        if (n == BATCH || s == total - 1) {
-            int done = 0;
-            while (done < n) {
-                int r = sendmmsg(b->media, mm + done, (unsigned)(n - done), 0);
-                if (r <= 0)
-                    break;
-                done += r;
-            }
-            b->sent += (uint64_t)done;
-            n = 0;
+            iov[s].iov_len = plen;
+        memset(&mm[s].msg_hdr, 0, sizeof(mm[s].msg_hdr));
+        mm[s].msg_hdr.msg_name = &dst[s];
+        mm[s].msg_hdr.msg_namelen = sizeof(dst[s]);
+        mm[s].msg_hdr.msg_iov = &iov[s];
+        mm[s].msg_hdr.msg_iovlen = 1;
+    }
+    for (int first = 0; first < total; first += BATCH) {
+        int n = total - first < BATCH ? total - first : BATCH, done = 0;
+        while (done < n) {
+            int r = sendmmsg(b->media, mm + first + done, (unsigned)(n - done), 0);
+            if (r <= 0)
+                break;
+            done += r;
         }
+        b->sent += (uint64_t)done;
     }
 }
 
@@ -527,6 +528,27 @@ static double thread_cpu_s(void)
            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/*
+ * Answer whatever requests mediad sent the sink meanwhile (non-blocking): its keepalive
+ * OPTIONS toward the recorder (--rec-keepalive, 1 s) must be answered during the media
+ * phase too, or mediad drops the recording after a second and stops replicating.
+ */
+static void sip_pump(bench *b)
+{
+    char msg[8192];
+    for (;;) {
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t n =
+            recvfrom(b->sip, msg, sizeof(msg) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+        if (n <= 0)
+            return;
+        msg[n] = '\0';
+        if (strncmp(msg, "SIP/2.0", 7) != 0 && strncmp(msg, "ACK", 3) != 0)
+            uas_answer(b, msg, &from);
+    }
+}
+
 static void run_media(bench *b, double seconds, int self_pid_cpu)
 {
     int total = b->ncalls * 2;
@@ -544,11 +566,14 @@ static void run_media(bench *b, double seconds, int self_pid_cpu)
             uint64_t t = now_ns();
             if (t >= next)
                 break;
-            struct pollfd pf[2] = {{.fd = b->media, .events = POLLIN},
-                                   {.fd = b->sink, .events = POLLIN}};
-            poll(pf, 2, (int)((next - t) / 1000000));
+            struct pollfd pf[3] = {{.fd = b->media, .events = POLLIN},
+                                   {.fd = b->sink, .events = POLLIN},
+                                   {.fd = b->sip, .events = POLLIN}};
+            poll(pf, 3, (int)((next - t) / 1000000));
             drain(b, b->media, &b->bridged_rx, b->hist_bridge);
             drain(b, b->sink, &b->rec_rx, b->hist_rec);
+            if (pf[2].revents & POLLIN)
+                sip_pump(b);
         }
     }
     /* Let the last packets arrive (bounded). */

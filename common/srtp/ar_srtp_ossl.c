@@ -1,0 +1,402 @@
+/* libsrtp2 crypto kernel on OpenSSL: AES-ICM and HMAC-SHA1 that keep their state per stream. */
+/*
+ * The low-level SHA-1 API is deprecated in OpenSSL 3 but is the only one whose state
+ * can be copied without an allocation (EVP_MD_CTX_copy_ex and EVP_MAC_CTX_dup
+ * allocate a provider context in 3.0); it uses the same SHA-NI/AVX code as EVP.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "ar_srtp_ossl.h"
+
+#include "ar_err.h"
+#include "ar_log.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <srtp2/auth.h>
+#include <srtp2/cipher.h>
+#include <srtp2/srtp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- AES integer counter mode (RFC 3711 4.1.1) ---- */
+
+/*
+ * The keystream is AES-ECB of the counter blocks: the ECB context is keyed once per
+ * stream key and a packet only fills counter blocks and runs one EVP_EncryptUpdate, so
+ * nothing is re-initialised per packet (re-setting a CTR context's IV goes through
+ * OpenSSL 3's parameter machinery, a measurable share of a 172-byte packet).
+ */
+#define ICM_CHUNK 16 /* counter blocks encrypted per EVP call */
+
+typedef struct {
+    EVP_CIPHER_CTX *ctx; /* AES-ECB, keyed once in init, no padding */
+    uint8_t offset[16];  /* the 112-bit salt, its two low octets zero */
+    uint8_t ctr[16];     /* next counter block */
+    uint8_t ks[16];      /* keystream left over from the last partial block */
+    unsigned ks_pos;     /* first unused octet of ks (16: none) */
+    int key_size;        /* 16, 24 or 32 */
+} icm_state;
+
+static const srtp_cipher_type_t icm_128_type, icm_192_type, icm_256_type;
+
+static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len)
+{
+    (void)tag_len; /* counter mode has no tag */
+    const srtp_cipher_type_t *type;
+    int alg, key_size;
+    switch (key_len) {
+    case SRTP_AES_ICM_128_KEY_LEN_WSALT:
+        type = &icm_128_type, alg = SRTP_AES_ICM_128, key_size = SRTP_AES_128_KEY_LEN;
+        break;
+    case SRTP_AES_ICM_192_KEY_LEN_WSALT:
+        type = &icm_192_type, alg = SRTP_AES_ICM_192, key_size = SRTP_AES_192_KEY_LEN;
+        break;
+    case SRTP_AES_ICM_256_KEY_LEN_WSALT:
+        type = &icm_256_type, alg = SRTP_AES_ICM_256, key_size = SRTP_AES_256_KEY_LEN;
+        break;
+    default:
+        return srtp_err_status_bad_param;
+    }
+    /* One block for the libsrtp handle and our state, as libsrtp's own kernels do. */
+    srtp_cipher_t *c = calloc(1, sizeof(*c) + sizeof(icm_state));
+    if (!c)
+        return srtp_err_status_alloc_fail;
+    icm_state *st = (icm_state *)(c + 1);
+    st->ctx = EVP_CIPHER_CTX_new();
+    if (!st->ctx) {
+        free(c);
+        return srtp_err_status_alloc_fail;
+    }
+    st->key_size = key_size;
+    c->type = type;
+    c->state = st;
+    c->key_len = key_len;
+    c->algorithm = alg;
+    *cp = c;
+    return srtp_err_status_ok;
+}
+
+static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t c)
+{
+    if (!c)
+        return srtp_err_status_bad_param;
+    icm_state *st = c->state;
+    /* EVP_CIPHER_CTX_free clears the key schedule; the salt is wiped with the block. */
+    EVP_CIPHER_CTX_free(st->ctx);
+    OPENSSL_cleanse(c, sizeof(*c) + sizeof(icm_state));
+    free(c);
+    return srtp_err_status_ok;
+}
+
+static srtp_err_status_t icm_init(void *state, const uint8_t *key)
+{
+    icm_state *st = state;
+    const EVP_CIPHER *evp = st->key_size == SRTP_AES_256_KEY_LEN   ? EVP_aes_256_ecb()
+                            : st->key_size == SRTP_AES_192_KEY_LEN ? EVP_aes_192_ecb()
+                                                                   : EVP_aes_128_ecb();
+    memset(st->offset, 0, sizeof(st->offset));
+    memcpy(st->offset, key + st->key_size, SRTP_SALT_LEN);
+    memcpy(st->ctr, st->offset, sizeof(st->ctr));
+    st->ks_pos = sizeof(st->ks);
+    if (!EVP_EncryptInit_ex2(st->ctx, evp, key, NULL, NULL) ||
+        !EVP_CIPHER_CTX_set_padding(st->ctx, 0))
+        return srtp_err_status_init_fail;
+    return srtp_err_status_ok;
+}
+
+/* d ^= k over n octets, a word at a time. */
+static void xor_into(uint8_t *d, const uint8_t *k, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, d + i, 8);
+        memcpy(&b, k + i, 8);
+        a ^= b;
+        memcpy(d + i, &a, 8);
+    }
+    for (; i < n; i++)
+        d[i] ^= k[i];
+}
+
+static srtp_err_status_t icm_set_iv(void *state, uint8_t *iv, srtp_cipher_direction_t dir)
+{
+    (void)dir; /* counter mode: the same keystream both ways */
+    icm_state *st = state;
+    memcpy(st->ctr, iv, 16);
+    xor_into(st->ctr, st->offset, 16);
+    st->ks_pos = sizeof(st->ks);
+    return srtp_err_status_ok;
+}
+
+/* The counter as one 128-bit big-endian number, as OpenSSL's CTR mode counts. */
+static void ctr_next(uint8_t *c)
+{
+    for (int i = 15; i >= 0 && ++c[i] == 0; i--)
+        ;
+}
+
+/* n counter blocks into ks (n <= ICM_CHUNK), encrypted in one call. */
+static int keystream(icm_state *st, uint8_t *ks, int n)
+{
+    for (int b = 0; b < n; b++) {
+        memcpy(ks + 16 * b, st->ctr, 16);
+        ctr_next(st->ctr);
+    }
+    int out = 0;
+    return EVP_EncryptUpdate(st->ctx, ks, &out, ks, 16 * n) && out == 16 * n;
+}
+
+static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf, unsigned int *len)
+{
+    icm_state *st = state;
+    size_t n = *len, i = 0;
+    while (st->ks_pos < sizeof(st->ks) && i < n)
+        buf[i++] ^= st->ks[st->ks_pos++];
+    uint8_t ks[16 * ICM_CHUNK];
+    size_t used = 0;
+    while (n - i >= 16) {
+        size_t blocks = (n - i) / 16 < ICM_CHUNK ? (n - i) / 16 : ICM_CHUNK;
+        used = 16 * blocks > used ? 16 * blocks : used;
+        if (!keystream(st, ks, (int)blocks)) {
+            explicit_bzero(ks, used);
+            return srtp_err_status_cipher_fail;
+        }
+        xor_into(buf + i, ks, 16 * blocks);
+        i += 16 * blocks;
+    }
+    if (i < n) {
+        if (!keystream(st, st->ks, 1))
+            return srtp_err_status_cipher_fail;
+        st->ks_pos = 0;
+        while (i < n)
+            buf[i++] ^= st->ks[st->ks_pos++];
+    }
+    /* Key derivation encrypts zeros, so this keystream can be a session key: wiped
+     * (glibc's explicit_bzero, a vectorised memset the compiler keeps). */
+    explicit_bzero(ks, used);
+    return srtp_err_status_ok;
+}
+
+/* Known answers: RFC 3711 B.2 (AES-128) and RFC 6188 7 (AES-192, AES-256), counter 0. */
+static const uint8_t icm_zero[32];
+static uint8_t icm_nonce[16];
+
+static const uint8_t icm_128_key[SRTP_AES_ICM_128_KEY_LEN_WSALT] = {
+    0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f,
+    0x3c, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd};
+static const uint8_t icm_128_ct[32] = {
+    0xe0, 0x3e, 0xad, 0x09, 0x35, 0xc9, 0x5e, 0x80, 0xe1, 0x66, 0xb1, 0x6d, 0xd9, 0x2b, 0x4e, 0xb4,
+    0xd2, 0x35, 0x13, 0x16, 0x2b, 0x02, 0xd0, 0xf7, 0x2a, 0x43, 0xa2, 0xfe, 0x4a, 0x5f, 0x97, 0xab};
+static const uint8_t icm_192_key[SRTP_AES_ICM_192_KEY_LEN_WSALT] = {
+    0xea, 0xb2, 0x34, 0x76, 0x4e, 0x51, 0x7b, 0x2d, 0x3d, 0x16, 0x0d, 0x58, 0x7d,
+    0x8c, 0x86, 0x21, 0x97, 0x40, 0xf6, 0x5f, 0x99, 0xb6, 0xbc, 0xf7, 0xf0, 0xf1,
+    0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd};
+static const uint8_t icm_192_ct[32] = {
+    0x35, 0x09, 0x6c, 0xba, 0x46, 0x10, 0x02, 0x8d, 0xc1, 0xb5, 0x75, 0x03, 0x80, 0x4c, 0xe3, 0x7c,
+    0x5d, 0xe9, 0x86, 0x29, 0x1d, 0xcc, 0xe1, 0x61, 0xd5, 0x16, 0x5e, 0xc4, 0x56, 0x8f, 0x5c, 0x9a};
+static const uint8_t icm_256_key[SRTP_AES_ICM_256_KEY_LEN_WSALT] = {
+    0x57, 0xf8, 0x2f, 0xe3, 0x61, 0x3f, 0xd1, 0x70, 0xa8, 0x5e, 0xc9, 0x3c, 0x40, 0xb1, 0xf0, 0x92,
+    0x2e, 0xc4, 0xcb, 0x0d, 0xc0, 0x25, 0xb5, 0x82, 0x72, 0x14, 0x7c, 0xc4, 0x38, 0x94, 0x4a, 0x98,
+    0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd};
+static const uint8_t icm_256_ct[32] = {
+    0x92, 0xbd, 0xd2, 0x8a, 0x93, 0xc3, 0xf5, 0x25, 0x11, 0xc6, 0x77, 0xd0, 0x8b, 0x55, 0x15, 0xa4,
+    0x9d, 0xa7, 0x1b, 0x23, 0x78, 0xa8, 0x54, 0xf6, 0x70, 0x50, 0x75, 0x6d, 0xed, 0x16, 0x5b, 0xac};
+
+#define ICM_CASE(bits)                                                                             \
+    static const srtp_cipher_test_case_t icm_##bits##_case = {                                     \
+        .key_length_octets = (int)sizeof(icm_##bits##_key),                                        \
+        .key = icm_##bits##_key,                                                                   \
+        .idx = icm_nonce,                                                                          \
+        .plaintext_length_octets = sizeof(icm_zero),                                               \
+        .plaintext = icm_zero,                                                                     \
+        .ciphertext_length_octets = sizeof(icm_##bits##_ct),                                       \
+        .ciphertext = icm_##bits##_ct,                                                             \
+    };                                                                                             \
+    static const srtp_cipher_type_t icm_##bits##_type = {                                          \
+        .alloc = icm_alloc,                                                                        \
+        .dealloc = icm_dealloc,                                                                    \
+        .init = icm_init,                                                                          \
+        .encrypt = icm_encrypt,                                                                    \
+        .decrypt = icm_encrypt,                                                                    \
+        .set_iv = icm_set_iv,                                                                      \
+        .description = "AES-" #bits " counter mode, OpenSSL, per-stream context (arec)",           \
+        .test_data = &icm_##bits##_case,                                                           \
+        .id = SRTP_AES_ICM_##bits,                                                                 \
+    };
+ICM_CASE(128)
+ICM_CASE(192)
+ICM_CASE(256)
+
+/* ---- HMAC-SHA1 (RFC 2104) with the keyed states computed once ---- */
+
+typedef struct {
+    SHA_CTX inner; /* SHA-1 after (key ^ ipad): each packet starts from a copy */
+    SHA_CTX outer; /* SHA-1 after (key ^ opad) */
+    SHA_CTX work;  /* the packet in progress */
+} hmac_state;
+
+static const srtp_auth_type_t hmac_type;
+
+static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int out_len)
+{
+    /* SRTP's auth keys are 160 bits; a longer key would need hashing first. */
+    if (key_len < 0 || key_len > SHA_DIGEST_LENGTH || out_len < 0 || out_len > SHA_DIGEST_LENGTH)
+        return srtp_err_status_bad_param;
+    srtp_auth_t *a = calloc(1, sizeof(*a) + sizeof(hmac_state));
+    if (!a)
+        return srtp_err_status_alloc_fail;
+    a->type = &hmac_type;
+    a->state = a + 1;
+    a->out_len = out_len;
+    a->key_len = key_len;
+    a->prefix_len = 0;
+    *ap = a;
+    return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_dealloc(srtp_auth_pointer_t a)
+{
+    if (!a)
+        return srtp_err_status_bad_param;
+    OPENSSL_cleanse(a, sizeof(*a) + sizeof(hmac_state));
+    free(a);
+    return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_init(void *state, const uint8_t *key, int key_len)
+{
+    hmac_state *st = state;
+    if (key_len < 0 || key_len > SHA_CBLOCK)
+        return srtp_err_status_bad_param;
+    uint8_t ipad[SHA_CBLOCK], opad[SHA_CBLOCK];
+    for (int i = 0; i < SHA_CBLOCK; i++) {
+        uint8_t k = i < key_len ? key[i] : 0;
+        ipad[i] = k ^ 0x36;
+        opad[i] = k ^ 0x5c;
+    }
+    int ok = SHA1_Init(&st->inner) && SHA1_Update(&st->inner, ipad, sizeof(ipad)) &&
+             SHA1_Init(&st->outer) && SHA1_Update(&st->outer, opad, sizeof(opad));
+    OPENSSL_cleanse(ipad, sizeof(ipad));
+    OPENSSL_cleanse(opad, sizeof(opad));
+    st->work = st->inner;
+    return ok ? srtp_err_status_ok : srtp_err_status_init_fail;
+}
+
+static srtp_err_status_t hmac_start(void *state)
+{
+    hmac_state *st = state;
+    st->work = st->inner;
+    return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_update(void *state, const uint8_t *msg, int len)
+{
+    hmac_state *st = state;
+    if (len < 0 || !SHA1_Update(&st->work, msg, (size_t)len))
+        return srtp_err_status_auth_fail;
+    return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_compute(void *state, const uint8_t *msg, int len, int tag_len,
+                                      uint8_t *tag)
+{
+    hmac_state *st = state;
+    if (tag_len < 0 || tag_len > SHA_DIGEST_LENGTH || len < 0)
+        return srtp_err_status_bad_param;
+    uint8_t h[SHA_DIGEST_LENGTH];
+    SHA_CTX outer = st->outer;
+    if (!SHA1_Update(&st->work, msg, (size_t)len) || !SHA1_Final(h, &st->work) ||
+        !SHA1_Update(&outer, h, sizeof(h)) || !SHA1_Final(h, &outer))
+        return srtp_err_status_auth_fail;
+    memcpy(tag, h, (size_t)tag_len);
+    return srtp_err_status_ok;
+}
+
+/* Known answers: RFC 2202 test cases 1, 2 and 3. */
+static const uint8_t hmac_key1[20] = {0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+                                      0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b};
+static const uint8_t hmac_tag1[20] = {0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b,
+                                      0xc0, 0xb6, 0xfb, 0x37, 0x8c, 0x8e, 0xf1, 0x46, 0xbe, 0x00};
+static const uint8_t hmac_tag2[20] = {0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74,
+                                      0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79};
+static const uint8_t hmac_key3[20] = {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+                                      0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa};
+static const uint8_t hmac_data3[50] = {0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                       0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                       0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                       0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                       0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd};
+static const uint8_t hmac_tag3[20] = {0x12, 0x5d, 0x73, 0x42, 0xb9, 0xac, 0x11, 0xcd, 0x91, 0xa3,
+                                      0x9a, 0xf4, 0x8a, 0xa1, 0x7b, 0x4f, 0x63, 0xf1, 0x75, 0xd3};
+
+static const srtp_auth_test_case_t hmac_case3 = {
+    .key_length_octets = 20,
+    .key = hmac_key3,
+    .data_length_octets = 50,
+    .data = hmac_data3,
+    .tag_length_octets = 20,
+    .tag = hmac_tag3,
+};
+static const srtp_auth_test_case_t hmac_case2 = {
+    .key_length_octets = 4,
+    .key = (const uint8_t *)"Jefe",
+    .data_length_octets = 28,
+    .data = (const uint8_t *)"what do ya want for nothing?",
+    .tag_length_octets = 20,
+    .tag = hmac_tag2,
+    .next_test_case = &hmac_case3,
+};
+static const srtp_auth_test_case_t hmac_case1 = {
+    .key_length_octets = 20,
+    .key = hmac_key1,
+    .data_length_octets = 8,
+    .data = (const uint8_t *)"Hi There",
+    .tag_length_octets = 20,
+    .tag = hmac_tag1,
+    .next_test_case = &hmac_case2,
+};
+
+static const srtp_auth_type_t hmac_type = {
+    .alloc = hmac_alloc,
+    .dealloc = hmac_dealloc,
+    .init = hmac_init,
+    .compute = hmac_compute,
+    .update = hmac_update,
+    .start = hmac_start,
+    .description = "HMAC-SHA1, OpenSSL, precomputed keyed states (arec)",
+    .test_data = &hmac_case1,
+    .id = SRTP_HMAC_SHA1,
+};
+
+int ar_srtp_ossl_register(void)
+{
+    static const srtp_cipher_type_t *const ciphers[] = {&icm_128_type, &icm_192_type,
+                                                        &icm_256_type};
+    const size_t n = sizeof(ciphers) / sizeof(ciphers[0]);
+    /* Self-test everything first, so a failure leaves libsrtp's own kernel whole. */
+    for (size_t i = 0; i < n; i++) {
+        srtp_err_status_t st = srtp_cipher_type_self_test(ciphers[i]);
+        if (st != srtp_err_status_ok) {
+            LOG_ERR(media, "SRTP OpenSSL kernel: %s failed its self test (%d)",
+                    ciphers[i]->description, (int)st);
+            return AR_E_SRTP_ERROR;
+        }
+    }
+    srtp_err_status_t st = srtp_auth_type_self_test(&hmac_type);
+    if (st != srtp_err_status_ok) {
+        LOG_ERR(media, "SRTP OpenSSL kernel: HMAC-SHA1 failed its self test (%d)", (int)st);
+        return AR_E_SRTP_ERROR;
+    }
+    for (size_t i = 0; i < n && st == srtp_err_status_ok; i++)
+        st = srtp_replace_cipher_type(ciphers[i], ciphers[i]->id);
+    if (st == srtp_err_status_ok)
+        st = srtp_replace_auth_type(&hmac_type, SRTP_HMAC_SHA1);
+    if (st != srtp_err_status_ok) {
+        LOG_ERR(media, "SRTP OpenSSL kernel: libsrtp refused a replacement (%d)", (int)st);
+        return AR_E_SRTP_ERROR;
+    }
+    return AR_E_OK;
+}
