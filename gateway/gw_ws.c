@@ -14,9 +14,11 @@
 #include "gw_metrics.h"
 #include "gw_tcp.h"
 #include "gw_tlib.h"
+#include "gw_uvloop.h"
 
 #define WS_WRITE_BUDGET (1024 * 1024) /* bytes written per WRITEABLE callback at most */
 #define WS_RX_CHUNK     8192          /* lws receive buffer per connection */
+#define WS_WRITE_CLOSE  4             /* lws_write opcode of a close frame (see gw_ws_close_now) */
 #define STATUS_RX_MAX   4096          /* the status stream only ever receives Authenticate */
 
 _Static_assert(GW_WS_PAD >= LWS_PRE, "GW_WS_PAD must leave room for the lws header");
@@ -25,6 +27,7 @@ struct gw_ws {
     gw_server *srv;
     struct lws_context *ctx;
     struct lws_vhost *vh;
+    gw_uvloop *uv; /* lws runs on libuv (epoll) nested in the GLib loop: gw_uvloop.h */
     void *loops[1];
     char *web_root;
     char *tls_cert, *tls_key, *tls_ca; /* copies: a reload frees the config, lws keeps these */
@@ -100,6 +103,21 @@ static void ws_close(gw_client *c)
      */
     lws_set_timeout(d->wsi, PENDING_TIMEOUT_USER_OK, 5);
     lws_callback_on_writable(d->wsi);
+}
+
+int gw_ws_close_now(struct lws *wsi, int code, const char *why)
+{
+    uint8_t buf[LWS_PRE + 2 + 123];
+    size_t n = why ? strlen(why) : 0;
+    if (n > 123)
+        n = 123; /* a control frame's payload is at most 125 bytes */
+    buf[LWS_PRE] = (uint8_t)(code >> 8);
+    buf[LWS_PRE + 1] = (uint8_t)(code & 0xff);
+    if (n)
+        memcpy(buf + LWS_PRE + 2, why, n);
+    /* Opcode 4 is the close frame; lws-write.h reserves it ("handled by lws_close_reason"). */
+    lws_write(wsi, buf + LWS_PRE, 2 + n, (enum lws_write_protocol)WS_WRITE_CLOSE);
+    return -1;
 }
 
 void gw_ws_kick(struct lws *wsi, int code, const char *why)
@@ -216,9 +234,7 @@ static int tlib_writeable(struct lws *wsi, ws_sess *s)
     if (!c) {
         if (!s->kick_code)
             return 0;
-        lws_close_reason(wsi, (enum lws_close_status)s->kick_code,
-                         (unsigned char *)"session resumed elsewhere", 25);
-        return -1;
+        return gw_ws_close_now(wsi, s->kick_code, "session resumed elsewhere");
     }
     ar_buf *out = &c->out;
     size_t budget = WS_WRITE_BUDGET;
@@ -244,10 +260,7 @@ static int tlib_writeable(struct lws *wsi, ws_sess *s)
     if (c->closing) {
         const char *why = c->close_reason ? c->close_reason : "closing";
         int code = ((gw_desk_sess *)c->tp)->close_code;
-        lws_close_reason(wsi,
-                         code ? (enum lws_close_status)code : LWS_CLOSE_STATUS_POLICY_VIOLATION,
-                         (unsigned char *)why, strlen(why) > 120 ? 120 : strlen(why));
-        return -1;
+        return gw_ws_close_now(wsi, code ? code : LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
     }
     return 0;
 }
@@ -281,7 +294,7 @@ static void status_receive(struct lws *wsi, ws_sess *s, const void *in, size_t l
     if (ar_buf_pending(&s->rx) + len > STATUS_RX_MAX) {
         s->rx_overflow = true;
         ar_buf_free(&s->rx);
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        gw_ws_close_now(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         return;
     }
@@ -407,7 +420,12 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
 {
     gw_ws *w = g_new0(gw_ws, 1);
     w->srv = srv;
-    w->loops[0] = loop;
+    w->uv = gw_uvloop_new(g_main_loop_get_context(loop));
+    if (!w->uv) {
+        *err = g_strdup("ws-listen: cannot create the libuv loop");
+        goto fail;
+    }
+    w->loops[0] = gw_uvloop_loop(w->uv);
     w->web_root = g_strdup(web_root);
     w->desk = gw_desk_new(srv);
     w->status = gw_status_new(srv);
@@ -440,7 +458,7 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
     info.iface = strcmp(l->host, "*") == 0 ? NULL : l->host;
     info.protocols = protocols;
     info.mounts = &w->mount_health;
-    info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.foreign_loops = w->loops;
     info.user = w;
     info.vhost_name = "gatewayd";
@@ -465,8 +483,20 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
             info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
         }
     }
+    /*
+     * Context first, vhost (listener, TLS) second: a vhost that fails leaves a context
+     * that closes its libuv handles cleanly; a failed lws_create_context leaves them
+     * pointing into the unloaded event-library plugin.
+     */
+    info.options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
+        *err = g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
+                               "(the libuv event library missing?)",
+                               l->host, l->port);
+        goto fail;
+    }
+    if (!lws_create_vhost(w->ctx, &info)) {
         *err = w->tls_cert
                    ? g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
                                      "(address in use, or ws-tls-cert %s / ws-tls-key %s%s%s "
@@ -474,7 +504,7 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
                                      l->host, l->port, w->tls_cert, w->tls_key,
                                      w->tls_ca ? " / ws-tls-ca " : "", w->tls_ca ? w->tls_ca : "")
                    : g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
-                                     "(address in use, or the glib event library missing)",
+                                     "(address in use?)",
                                      l->host, l->port);
         goto fail;
     }
@@ -507,6 +537,8 @@ void gw_ws_free(gw_ws **pw)
     w->shutting_down = true;
     if (w->ctx)
         lws_context_destroy(w->ctx);
+    /* With a foreign loop lws finishes closing its handles from the loop's callbacks. */
+    gw_uvloop_free(&w->uv);
     /* Desktop sessions waiting for a resume have no connection left to close. */
     for (gw_client *c = w->srv->clients, *next; c; c = next) {
         next = c->next;
