@@ -74,13 +74,18 @@ static void close_left(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+void gw_uvloop_drain(gw_uvloop *u)
+{
+    for (int i = 0; u && i < DRAIN_ROUNDS && uv_loop_alive(&u->loop); i++)
+        uv_run(&u->loop, UV_RUN_NOWAIT);
+}
+
 void gw_uvloop_free(gw_uvloop **pu)
 {
     gw_uvloop *u = *pu;
     if (!u)
         return;
-    for (int i = 0; i < DRAIN_ROUNDS && uv_loop_alive(&u->loop); i++)
-        uv_run(&u->loop, UV_RUN_NOWAIT);
+    gw_uvloop_drain(u);
     int left = 0;
     uv_walk(&u->loop, close_left, &left);
     if (left)

@@ -14,6 +14,8 @@ typedef struct gw_uvloop gw_uvloop;
  */
 gw_uvloop *gw_uvloop_new(GMainContext *ctx);
 uv_loop_t *gw_uvloop_loop(gw_uvloop *u);
+/* Run the loop (without waiting) until it has nothing left to do, bounded. */
+void gw_uvloop_drain(gw_uvloop *u);
 /*
  * Run the loop until its handles have closed (lws closes its own after
  * lws_context_destroy), bounded; handles still open after that are closed here. Then free.

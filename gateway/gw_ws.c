@@ -535,9 +535,15 @@ void gw_ws_free(gw_ws **pw)
     if (!w)
         return;
     w->shutting_down = true;
-    if (w->ctx)
+    if (w->ctx) {
+        /*
+         * On a foreign loop lws closes its handles asynchronously: the first call starts,
+         * the loop runs the close callbacks, the second call frees the context.
+         */
         lws_context_destroy(w->ctx);
-    /* With a foreign loop lws finishes closing its handles from the loop's callbacks. */
+        gw_uvloop_drain(w->uv);
+        lws_context_destroy(w->ctx);
+    }
     gw_uvloop_free(&w->uv);
     /* Desktop sessions waiting for a resume have no connection left to close. */
     for (gw_client *c = w->srv->clients, *next; c; c = next) {
