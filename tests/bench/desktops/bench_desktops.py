@@ -267,29 +267,12 @@ def pct(v, p):
     return v[min(len(v) - 1, int(p / 100 * len(v)))] / 1000 if v else float("nan")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--desktops", type=int, default=1000)
-    ap.add_argument("--load", choices=("calls", "events"), default="calls")
-    ap.add_argument("--cps", type=float, default=200, help="calls per second (--load calls)")
-    ap.add_argument("--rate", type=float, default=2000, help="user events/s (--load events)")
-    ap.add_argument("--seconds", type=float, default=20, help="duration of the load")
-    ap.add_argument("--workers", type=int, default=4, help="desktop client processes")
-    ap.add_argument("--connect", type=int, default=None,
-                    help="desktops actually connected (default all; 0 = the control run "
-                    "measuring the calls' own memory and CPU)")
-    ap.add_argument("--call-view", action="store_true", help="desktops also take CallState")
-    ap.add_argument("--gw-opt", action="append", default=[], metavar="KEY = VALUE",
-                    help="extra [gateway] line")
-    ap.add_argument("--perf", action="store_true", help="perf record gatewayd during the load")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder")
-    args = ap.parse_args()
-    args.connect = args.desktops if args.connect is None else min(args.connect, args.desktops)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def run_step(args, connect):
+    """One bring-up: gatewayd (+ SIPp UAS), `connect` desktops, the load, the figures."""
     d = tempfile.mkdtemp(prefix="arec-bench-desk-")
     uas = uac = proc = perf = None
     procs = []
+    r = {"connect": connect}
     try:
         uas_port = free_udp_port()
         if args.load == "calls":
@@ -302,13 +285,13 @@ def main():
                  lambda: ports.exists() and "WS_PORT=" in ports.read_text(), proc)
         env = dict(line.split("=", 1) for line in ports.read_text().split())
         url = f"ws://127.0.0.1:{env['WS_PORT']}/tlib"
-        rss_idle = rss_kib(proc.pid)
+        r["rss_idle"] = rss_kib(proc.pid)
         t0 = time.monotonic()
         ctx = mp.get_context("spawn")
         pipes = []
         for w in range(args.workers):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=worker, args=(url, range(w, args.connect, args.workers),
+            p = ctx.Process(target=worker, args=(url, range(w, connect, args.workers),
                                                  child, args.call_view))
             p.start()
             procs.append(p)
@@ -316,9 +299,9 @@ def main():
         for c in pipes:
             if not c.poll(300) or c.recv() != "ready":
                 sys.exit("a desktop worker did not get ready")
-        connect_s = time.monotonic() - t0
+        r["connect_s"] = time.monotonic() - t0
         time.sleep(1)  # let the snapshots' buffers settle before the memory figure
-        rss_connected = rss_kib(proc.pid)
+        r["rss_connected"] = rss_kib(proc.pid)
         sent0 = metric(env, "gatewayd_events_sent_total") or 0
         for c in pipes:
             c.send("measure")
@@ -327,75 +310,47 @@ def main():
                                      "-o", str(Path(d) / "perf.data")],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         gw_cpu0, uas_cpu0 = cpu_s(proc.pid), cpu_s(uas.pid) if uas else 0
-        load0 = os.getloadavg()
+        r["load0"] = os.getloadavg()[0]
         start = time.monotonic()
-        rss_peak = rss_connected
+        rss_peak = r["rss_connected"]
+        uac_cpu = 0.0
         if args.load == "calls":
             uac = start_uac(d, int(env["SIP_PORT"]), args)
-            uac_cpu = 0.0
             while uac.poll() is None:
                 uac_cpu = max(uac_cpu, cpu_s(uac.pid))
                 rss_peak = max(rss_peak, rss_kib(proc.pid))
                 time.sleep(0.2)
-            sent = None
+            r["uac"] = uac_stats(d)
         else:
-            uac_cpu = 0.0
-            sent = asyncio.run(send_user_events(url, args))
+            r["sent"] = asyncio.run(send_user_events(url, args))
             rss_peak = max(rss_peak, rss_kib(proc.pid))
-        wall = time.monotonic() - start
-        load1 = os.getloadavg()
-        gw_cpu = cpu_s(proc.pid) - gw_cpu0
-        uas_cpu = (cpu_s(uas.pid) - uas_cpu0) if uas else 0
+        r["wall"] = time.monotonic() - start
+        r["load1"] = os.getloadavg()[0]
+        r["gw_cpu"] = cpu_s(proc.pid) - gw_cpu0
+        r["uas_cpu"] = (cpu_s(uas.pid) - uas_cpu0) if uas else 0
+        r["uac_cpu"] = uac_cpu
         if perf:
             perf.send_signal(2)
             perf.wait(30)
         time.sleep(0.5)  # the last events in flight
-        sent1 = metric(env, "gatewayd_events_sent_total") or 0
-        rss_loaded = rss_kib(proc.pid)
+        r["gw_sent"] = (metric(env, "gatewayd_events_sent_total") or 0) - sent0
+        r["rss_peak"] = rss_peak
         for c in pipes:
             c.send("stop")
         res = [c.recv() for c in pipes]
         for p in procs:
             p.join(60)
-        lat = sorted(x for r in res for x in r["lat"])
+        r["lat"] = sorted(x for w in res for x in w["lat"])
         kinds = {}
-        for r in res:
-            for k, v in r["kinds"].items():
+        for w in res:
+            for k, v in w["kinds"].items():
                 kinds[k] = kinds.get(k, 0) + v
-        got = sum(kinds.values())
-        client_cpu = sum(r["cpu"] for r in res)
-        closed = sum(r["closed"] for r in res)
-
-        print(f"host: {os.cpu_count()} cores; load average {load0[0]:.2f} before the load, "
-              f"{load1[0]:.2f} after it (1 min)")
-        print(f"desktops: {args.connect} of {args.desktops} DNs connected, authenticated and registered in "
-              f"{connect_s:.1f} s by {args.workers} client processes; {closed} closed under load")
-        if args.load == "calls":
-            s = uac_stats(d)
-            ok, failed = int(s.get("SuccessfulCall(C)", 0)), int(s.get("FailedCall(C)", 0))
-            made = int(s.get("TotalCallCreated", 0))
-            print(f"calls: {made} made at {args.cps:g}/s target ({made / max(wall - 3, 1):.0f}/s "
-                  f"achieved), {ok} ok, {failed} failed ({100 * failed / max(made, 1):.2f}%)")
-        else:
-            print(f"user events: {sent} sent at {args.rate:g}/s target")
-        print(f"events delivered to desktops: {got} in {wall:.1f} s ({got / wall:.0f}/s); "
-              f"gatewayd counted {sent1 - sent0:.0f} sent; by kind: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
-        print(f"latency gateway -> desktop ({len(lat)} events): p50 {pct(lat, 50):.2f} ms, "
-              f"p99 {pct(lat, 99):.2f} ms, p99.9 {pct(lat, 99.9):.2f} ms, "
-              f"max {lat[-1] / 1000 if lat else float('nan'):.2f} ms")
-        print(f"gatewayd RSS: idle {rss_idle} KiB, connected {rss_connected} KiB, peak under load "
-              f"{rss_peak} KiB, after {rss_loaded} KiB")
-        conns = max(args.connect, 1)
-        print(f"memory per connection: {(rss_connected - rss_idle) / conns:.1f} KiB connected "
-              f"and registered (before the load); the peak under load also holds the calls in "
-              f"flight: compare it with a --connect 0 run at the same --cps")
-        print(f"CPU over the {wall:.1f} s of load (% of one core): gatewayd "
-              f"{100 * gw_cpu / wall:.0f}%, desktop clients {100 * client_cpu / wall:.0f}% "
-              f"({args.workers} processes), SIPp UAC {100 * uac_cpu / wall:.0f}%, "
-              f"SIPp UAS {100 * uas_cpu / wall:.0f}%")
-        if args.perf:
-            print(f"perf data: {d}/perf.data (perf report -i ... --no-children)")
+        r["kinds"] = kinds
+        r["got"] = sum(kinds.values())
+        r["client_cpu"] = sum(w["cpu"] for w in res)
+        r["closed"] = sum(w["closed"] for w in res)
+        r["dir"] = d
+        return r
     finally:
         for p in (uac, uas):
             if p and p.poll() is None:
@@ -407,10 +362,82 @@ def main():
         if proc:
             proc.terminate()
             proc.wait(10)
-        if args.keep or args.perf:
-            print(f"work folder kept: {d}")
-        else:
+        if not (args.keep or args.perf):
             shutil.rmtree(d, ignore_errors=True)
+
+
+def report(args, r, ctl):
+    wall, lat = r["wall"], r["lat"]
+    print(f"--- {r['connect']} desktops connected, {args.desktops} DNs; load average "
+          f"{r['load0']:.2f} before the load, {r['load1']:.2f} after it (1 min, "
+          f"{os.cpu_count()} cores shared by gatewayd, SIPp and the clients)")
+    if r["connect"]:
+        print(f"desktops: authenticated and registered in {r['connect_s']:.1f} s by "
+              f"{args.workers} client processes; {r['closed']} closed under load")
+    if args.load == "calls":
+        s = r["uac"]
+        ok, failed = int(s.get("SuccessfulCall(C)", 0)), int(s.get("FailedCall(C)", 0))
+        made = int(s.get("TotalCallCreated", 0))
+        print(f"calls: {made} made at {args.cps:g}/s target, {ok} ok, {failed} failed "
+              f"({100 * failed / max(made, 1):.2f}%)")
+    else:
+        print(f"user events: {r['sent']} sent at {args.rate:g}/s target")
+    if r["connect"]:
+        print(f"events delivered to desktops: {r['got']} in {wall:.1f} s ({r['got'] / wall:.0f}/s);"
+              f" gatewayd counted {r['gw_sent']:.0f} sent; by kind: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(r["kinds"].items(),
+                                                        key=lambda kv: -kv[1])))
+        print(f"latency gateway -> desktop ({len(lat)} events): p50 {pct(lat, 50):.2f} ms, "
+              f"p99 {pct(lat, 99):.2f} ms, p99.9 {pct(lat, 99.9):.2f} ms, "
+              f"max {lat[-1] / 1000 if lat else float('nan'):.2f} ms")
+    print(f"gatewayd RSS: idle {r['rss_idle']} KiB, connected {r['rss_connected']} KiB, "
+          f"peak under load {r['rss_peak']} KiB")
+    print(f"CPU over the {wall:.1f} s of load (% of one core): gatewayd "
+          f"{100 * r['gw_cpu'] / wall:.0f}%, desktop clients {100 * r['client_cpu'] / wall:.0f}% "
+          f"({args.workers} processes), SIPp UAC {100 * r['uac_cpu'] / wall:.0f}%, "
+          f"SIPp UAS {100 * r['uas_cpu'] / wall:.0f}%")
+    if r["connect"]:
+        n = r["connect"]
+        print(f"memory per connection: {(r['rss_connected'] - r['rss_idle']) / n:.1f} KiB "
+              f"connected and registered, before the load")
+    if ctl is not None and r["connect"]:
+        n = r["connect"]
+        print(f"against the anchor (same load, no desktop): memory per connection under load "
+              f"{(r['rss_peak'] - ctl['rss_peak']) / n:.1f} KiB; gatewayd CPU for the desktops "
+              f"{100 * (r['gw_cpu'] / wall - ctl['gw_cpu'] / ctl['wall']):.0f}% of a core "
+              f"({1e6 * (r['gw_cpu'] - ctl['gw_cpu'] * wall / ctl['wall']) / max(r['got'], 1):.0f}"
+              f" us per event delivered)")
+    if args.keep or args.perf:
+        print(f"work folder kept: {r['dir']}" + (" (perf.data)" if args.perf else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--desktops", type=int, default=1000)
+    ap.add_argument("--load", choices=("calls", "events"), default="calls")
+    ap.add_argument("--cps", type=float, default=200, help="calls per second (--load calls)")
+    ap.add_argument("--rate", type=float, default=2000, help="user events/s (--load events)")
+    ap.add_argument("--seconds", type=float, default=20, help="duration of the load")
+    ap.add_argument("--workers", type=int, default=4, help="desktop client processes")
+    ap.add_argument("--connect", type=int, default=None,
+                    help="desktops actually connected (default all)")
+    ap.add_argument("--no-anchor", action="store_true",
+                    help="skip the anchor step (the same load with no desktop connected)")
+    ap.add_argument("--call-view", action="store_true", help="desktops also take CallState")
+    ap.add_argument("--gw-opt", action="append", default=[], metavar="KEY = VALUE",
+                    help="extra [gateway] line")
+    ap.add_argument("--perf", action="store_true", help="perf record gatewayd during the load")
+    ap.add_argument("--keep", action="store_true", help="keep the work folders")
+    args = ap.parse_args()
+    args.connect = args.desktops if args.connect is None else min(args.connect, args.desktops)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    print(f"gatewayd: {BUILD / 'gateway' / 'gatewayd'}")
+    ctl = None
+    if not args.no_anchor and args.connect:
+        ctl = run_step(args, 0)
+        report(args, ctl, None)
+    report(args, run_step(args, args.connect), ctl)
 
 
 if __name__ == "__main__":
