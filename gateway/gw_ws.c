@@ -56,6 +56,7 @@ typedef struct {
     bool counted; /* counted in per_source */
     int64_t last_rx_us;
     bool normal_close; /* the peer closed with 1000: the desktop is done, no resume */
+    bool close_sent;   /* our close frame is out: waiting for the peer's (gw_ws_close_now) */
     gw_http_resp resp;
 } ws_sess;
 
@@ -117,7 +118,16 @@ int gw_ws_close_now(struct lws *wsi, int code, const char *why)
         memcpy(buf + LWS_PRE + 2, why, n);
     /* Opcode 4 is the close frame; lws-write.h reserves it ("handled by lws_close_reason"). */
     lws_write(wsi, buf + LWS_PRE, 2 + n, (enum lws_write_protocol)WS_WRITE_CLOSE);
-    return -1;
+    /*
+     * Closing the socket now would reset it if the peer is still sending (a 16 MiB
+     * message) and the peer could lose the close frame: read and drop until its close
+     * frame, then close without echoing it; a peer that never answers goes after 5 s.
+     */
+    ws_sess *s = lws_wsi_user(wsi);
+    if (s)
+        s->close_sent = true;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 5);
+    return 0;
 }
 
 void gw_ws_kick(struct lws *wsi, int code, const char *why)
@@ -295,7 +305,6 @@ static void status_receive(struct lws *wsi, ws_sess *s, const void *in, size_t l
         s->rx_overflow = true;
         ar_buf_free(&s->rx);
         gw_ws_close_now(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL);
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         return;
     }
     ar_buf_append(&s->rx, in, len);
@@ -348,12 +357,16 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         return 0;
     case LWS_CALLBACK_RECEIVE:
         s->last_rx_us = g_get_monotonic_time();
+        if (s->close_sent)
+            return 0; /* the peer's last data before its close frame */
         if (s->kind == K_STATUS)
             status_receive(wsi, s, in, len);
         else
             tlib_receive(ws_of(wsi), wsi, s, in, len);
         return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (s->close_sent)
+            return -1; /* it answers ours: close without echoing */
         s->normal_close = len >= 2 && ((const uint8_t *)in)[0] == 0x03 &&
                           ((const uint8_t *)in)[1] == 0xe8; /* 1000, network order */
         return 0;
@@ -361,6 +374,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         s->last_rx_us = g_get_monotonic_time();
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (s->close_sent)
+            return 0;
         if (s->kind == K_STATUS)
             return gw_status_writeable(s->stat);
         return tlib_writeable(wsi, s);
