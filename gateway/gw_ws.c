@@ -15,6 +15,7 @@
 #include "gw_tcp.h"
 #include "gw_tlib.h"
 #include "gw_uvloop.h"
+#include "gw_wsdelay.h"
 
 #define WS_WRITE_BUDGET (1024 * 1024) /* bytes written per WRITEABLE callback at most */
 #define WS_RX_CHUNK     8192          /* lws receive buffer per connection */
@@ -255,6 +256,7 @@ static int tlib_writeable(struct lws *wsi, ws_sess *s)
         uint8_t *head = out->data + out->off;
         memcpy(&len, head, sizeof len);
         uint8_t *payload = head + sizeof len + GW_WS_PAD;
+        gw_wsdelay_note(payload, len);
         int n = lws_write(wsi, payload, len, LWS_WRITE_TEXT);
         ar_buf_consume(out, sizeof len + GW_WS_PAD + len);
         budget = len >= budget ? 0 : budget - len;

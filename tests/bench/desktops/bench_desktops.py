@@ -260,6 +260,31 @@ def metric(env, name):
     return float(m.group(1)) if m else None
 
 
+def write_delay_hist(env):
+    """gatewayd's own share: [(le seconds, cumulative count)] of
+    gatewayd_ws_event_write_delay_seconds (TimeStamp -> WebSocket write)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{env['HTTP_PORT']}/metrics",
+                                 headers={"Authorization": "Bearer " + STATUS_TOKEN})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            text = r.read().decode()
+    except OSError:
+        return []
+    return [(float(le), int(n)) for le, n in re.findall(
+        r'^gatewayd_ws_event_write_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$', text, re.M)]
+
+
+def hist_quantile(h0, h1, q):
+    """Upper bound (ms) of the bucket holding quantile q of the counts added between h0 and h1."""
+    base = dict(h0)
+    rows = [(le, n - base.get(le, 0)) for le, n in h1]
+    total = rows[-1][1] if rows else 0
+    for le, n in rows:
+        if total and n >= q * total:
+            return le * 1000
+    return float("nan")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -303,6 +328,7 @@ def run_step(args, connect):
         time.sleep(1)  # let the snapshots' buffers settle before the memory figure
         r["rss_connected"] = rss_kib(proc.pid)
         sent0 = metric(env, "gatewayd_events_sent_total") or 0
+        hist0 = write_delay_hist(env)
         for c in pipes:
             c.send("measure")
         if args.perf:
@@ -334,6 +360,9 @@ def run_step(args, connect):
             perf.wait(30)
         time.sleep(0.5)  # the last events in flight
         r["gw_sent"] = (metric(env, "gatewayd_events_sent_total") or 0) - sent0
+        hist1 = write_delay_hist(env)
+        r["gw_delay"] = [hist_quantile(hist0, hist1, q) for q in (0.5, 0.99, 0.999)]
+        r["gw_delay_n"] = (hist1[-1][1] - dict(hist0).get(hist1[-1][0], 0)) if hist1 else 0
         r["rss_peak"] = rss_peak
         for c in pipes:
             c.send("stop")
@@ -390,6 +419,10 @@ def report(args, r, ctl):
         print(f"latency gateway -> desktop ({len(lat)} events): p50 {pct(lat, 50):.2f} ms, "
               f"p99 {pct(lat, 99):.2f} ms, p99.9 {pct(lat, 99.9):.2f} ms, "
               f"max {lat[-1] / 1000 if lat else float('nan'):.2f} ms")
+        d50, d99, d999 = r["gw_delay"]
+        print(f"  of which in gatewayd (TimeStamp -> WebSocket write, /metrics histogram, "
+              f"{r['gw_delay_n']} events): p50 <= {d50:g} ms, p99 <= {d99:g} ms, "
+              f"p99.9 <= {d999:g} ms")
     print(f"gatewayd RSS: idle {r['rss_idle']} KiB, connected {r['rss_connected']} KiB, "
           f"peak under load {r['rss_peak']} KiB")
     print(f"CPU over the {wall:.1f} s of load (% of one core): gatewayd "
@@ -418,7 +451,7 @@ def main():
     ap.add_argument("--cps", type=float, default=200, help="calls per second (--load calls)")
     ap.add_argument("--rate", type=float, default=2000, help="user events/s (--load events)")
     ap.add_argument("--seconds", type=float, default=20, help="duration of the load")
-    ap.add_argument("--workers", type=int, default=4, help="desktop client processes")
+    ap.add_argument("--workers", type=int, default=8, help="desktop client processes")
     ap.add_argument("--connect", type=int, default=None,
                     help="desktops actually connected (default all)")
     ap.add_argument("--no-anchor", action="store_true",
