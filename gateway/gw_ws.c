@@ -437,12 +437,6 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
 {
     gw_ws *w = g_new0(gw_ws, 1);
     w->srv = srv;
-    w->uv = gw_uvloop_new(g_main_loop_get_context(loop));
-    if (!w->uv) {
-        *err = g_strdup("ws-listen: cannot create the libuv loop");
-        goto fail;
-    }
-    w->loops[0] = gw_uvloop_loop(w->uv);
     w->web_root = g_strdup(web_root);
     w->desk = gw_desk_new(srv);
     w->status = gw_status_new(srv);
@@ -466,6 +460,12 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
     w->idle_policy.secs_since_valid_ping = (uint16_t)(hb > 0 ? hb : 0);
     w->idle_policy.secs_since_valid_hangup = (uint16_t)(hb > 0 ? 2 * hb + 1 : 0);
 
+    w->uv = gw_uvloop_new(g_main_loop_get_context(loop));
+    if (!w->uv) {
+        *err = g_strdup("ws-listen: cannot create the libuv loop");
+        goto fail;
+    }
+    w->loops[0] = gw_uvloop_loop(w->uv);
     lws_set_log_level(ar_log_enabled(AR_LOG_ws, AR_LOG_DEBUG) ? LLL_ERR | LLL_WARN | LLL_NOTICE
                                                               : LLL_ERR | LLL_WARN,
                       lws_log);
