@@ -73,5 +73,12 @@ void gw_desk_metrics_text(gw_server *srv, ar_buf *b);
 
 /* Provided by the transport (gw_ws.c): close wsi with code (its client is gone). */
 void gw_ws_kick(struct lws *wsi, int code, const char *why);
+/*
+ * Write the close frame (code, why) now; returns 0 for the callback to return. The
+ * connection then only waits for the peer's close frame (at most 5 s) and closes. Why not
+ * lws_close_reason: with the libuv event library lws 4.1 shuts the socket down before the
+ * close frame it queued is written (the peer saw 1006).
+ */
+int gw_ws_close_now(struct lws *wsi, int code, const char *why);
 
 #endif

@@ -329,9 +329,7 @@ int gw_status_writeable(gw_status_sub *s)
         const char *why = s->close_code == GW_WS_CLOSE_AUTH_FAILED    ? "authentication failed"
                           : s->close_code == GW_WS_CLOSE_AUTH_TIMEOUT ? "authentication timeout"
                                                                       : "not reading";
-        lws_close_reason(s->wsi, (enum lws_close_status)s->close_code, (unsigned char *)why,
-                         strlen(why));
-        return -1;
+        return gw_ws_close_now(s->wsi, s->close_code, why);
     }
     GBytes *b = g_queue_pop_head(&s->out);
     if (!b)

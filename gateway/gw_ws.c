@@ -14,9 +14,12 @@
 #include "gw_metrics.h"
 #include "gw_tcp.h"
 #include "gw_tlib.h"
+#include "gw_uvloop.h"
+#include "gw_wsdelay.h"
 
 #define WS_WRITE_BUDGET (1024 * 1024) /* bytes written per WRITEABLE callback at most */
 #define WS_RX_CHUNK     8192          /* lws receive buffer per connection */
+#define WS_WRITE_CLOSE  4             /* lws_write opcode of a close frame (see gw_ws_close_now) */
 #define STATUS_RX_MAX   4096          /* the status stream only ever receives Authenticate */
 
 _Static_assert(GW_WS_PAD >= LWS_PRE, "GW_WS_PAD must leave room for the lws header");
@@ -25,6 +28,7 @@ struct gw_ws {
     gw_server *srv;
     struct lws_context *ctx;
     struct lws_vhost *vh;
+    gw_uvloop *uv; /* lws runs on libuv (epoll) nested in the GLib loop: gw_uvloop.h */
     void *loops[1];
     char *web_root;
     char *tls_cert, *tls_key, *tls_ca; /* copies: a reload frees the config, lws keeps these */
@@ -53,6 +57,7 @@ typedef struct {
     bool counted; /* counted in per_source */
     int64_t last_rx_us;
     bool normal_close; /* the peer closed with 1000: the desktop is done, no resume */
+    bool close_sent;   /* our close frame is out: waiting for the peer's (gw_ws_close_now) */
     gw_http_resp resp;
 } ws_sess;
 
@@ -100,6 +105,30 @@ static void ws_close(gw_client *c)
      */
     lws_set_timeout(d->wsi, PENDING_TIMEOUT_USER_OK, 5);
     lws_callback_on_writable(d->wsi);
+}
+
+int gw_ws_close_now(struct lws *wsi, int code, const char *why)
+{
+    uint8_t buf[LWS_PRE + 2 + 123];
+    size_t n = why ? strlen(why) : 0;
+    if (n > 123)
+        n = 123; /* a control frame's payload is at most 125 bytes */
+    buf[LWS_PRE] = (uint8_t)(code >> 8);
+    buf[LWS_PRE + 1] = (uint8_t)(code & 0xff);
+    if (n)
+        memcpy(buf + LWS_PRE + 2, why, n);
+    /* Opcode 4 is the close frame; lws-write.h reserves it ("handled by lws_close_reason"). */
+    lws_write(wsi, buf + LWS_PRE, 2 + n, (enum lws_write_protocol)WS_WRITE_CLOSE);
+    /*
+     * Closing the socket now would reset it if the peer is still sending (a 16 MiB
+     * message) and the peer could lose the close frame: read and drop until its close
+     * frame, then close without echoing it; a peer that never answers goes after 5 s.
+     */
+    ws_sess *s = lws_wsi_user(wsi);
+    if (s)
+        s->close_sent = true;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 5);
+    return 0;
 }
 
 void gw_ws_kick(struct lws *wsi, int code, const char *why)
@@ -216,9 +245,7 @@ static int tlib_writeable(struct lws *wsi, ws_sess *s)
     if (!c) {
         if (!s->kick_code)
             return 0;
-        lws_close_reason(wsi, (enum lws_close_status)s->kick_code,
-                         (unsigned char *)"session resumed elsewhere", 25);
-        return -1;
+        return gw_ws_close_now(wsi, s->kick_code, "session resumed elsewhere");
     }
     ar_buf *out = &c->out;
     size_t budget = WS_WRITE_BUDGET;
@@ -229,6 +256,7 @@ static int tlib_writeable(struct lws *wsi, ws_sess *s)
         uint8_t *head = out->data + out->off;
         memcpy(&len, head, sizeof len);
         uint8_t *payload = head + sizeof len + GW_WS_PAD;
+        gw_wsdelay_note(payload, len);
         int n = lws_write(wsi, payload, len, LWS_WRITE_TEXT);
         ar_buf_consume(out, sizeof len + GW_WS_PAD + len);
         budget = len >= budget ? 0 : budget - len;
@@ -244,10 +272,7 @@ static int tlib_writeable(struct lws *wsi, ws_sess *s)
     if (c->closing) {
         const char *why = c->close_reason ? c->close_reason : "closing";
         int code = ((gw_desk_sess *)c->tp)->close_code;
-        lws_close_reason(wsi,
-                         code ? (enum lws_close_status)code : LWS_CLOSE_STATUS_POLICY_VIOLATION,
-                         (unsigned char *)why, strlen(why) > 120 ? 120 : strlen(why));
-        return -1;
+        return gw_ws_close_now(wsi, code ? code : LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
     }
     return 0;
 }
@@ -281,8 +306,7 @@ static void status_receive(struct lws *wsi, ws_sess *s, const void *in, size_t l
     if (ar_buf_pending(&s->rx) + len > STATUS_RX_MAX) {
         s->rx_overflow = true;
         ar_buf_free(&s->rx);
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        gw_ws_close_now(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL);
         return;
     }
     ar_buf_append(&s->rx, in, len);
@@ -335,12 +359,16 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         return 0;
     case LWS_CALLBACK_RECEIVE:
         s->last_rx_us = g_get_monotonic_time();
+        if (s->close_sent)
+            return 0; /* the peer's last data before its close frame */
         if (s->kind == K_STATUS)
             status_receive(wsi, s, in, len);
         else
             tlib_receive(ws_of(wsi), wsi, s, in, len);
         return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (s->close_sent)
+            return -1; /* it answers ours: close without echoing */
         s->normal_close = len >= 2 && ((const uint8_t *)in)[0] == 0x03 &&
                           ((const uint8_t *)in)[1] == 0xe8; /* 1000, network order */
         return 0;
@@ -348,6 +376,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         s->last_rx_us = g_get_monotonic_time();
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (s->close_sent)
+            return 0;
         if (s->kind == K_STATUS)
             return gw_status_writeable(s->stat);
         return tlib_writeable(wsi, s);
@@ -407,7 +437,6 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
 {
     gw_ws *w = g_new0(gw_ws, 1);
     w->srv = srv;
-    w->loops[0] = loop;
     w->web_root = g_strdup(web_root);
     w->desk = gw_desk_new(srv);
     w->status = gw_status_new(srv);
@@ -431,6 +460,12 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
     w->idle_policy.secs_since_valid_ping = (uint16_t)(hb > 0 ? hb : 0);
     w->idle_policy.secs_since_valid_hangup = (uint16_t)(hb > 0 ? 2 * hb + 1 : 0);
 
+    w->uv = gw_uvloop_new(g_main_loop_get_context(loop));
+    if (!w->uv) {
+        *err = g_strdup("ws-listen: cannot create the libuv loop");
+        goto fail;
+    }
+    w->loops[0] = gw_uvloop_loop(w->uv);
     lws_set_log_level(ar_log_enabled(AR_LOG_ws, AR_LOG_DEBUG) ? LLL_ERR | LLL_WARN | LLL_NOTICE
                                                               : LLL_ERR | LLL_WARN,
                       lws_log);
@@ -440,7 +475,7 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
     info.iface = strcmp(l->host, "*") == 0 ? NULL : l->host;
     info.protocols = protocols;
     info.mounts = &w->mount_health;
-    info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.foreign_loops = w->loops;
     info.user = w;
     info.vhost_name = "gatewayd";
@@ -465,8 +500,20 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
             info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
         }
     }
+    /*
+     * Context first, vhost (listener, TLS) second: a vhost that fails leaves a context
+     * that closes its libuv handles cleanly; a failed lws_create_context leaves them
+     * pointing into the unloaded event-library plugin.
+     */
+    info.options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
+        *err = g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
+                               "(the libuv event library missing?)",
+                               l->host, l->port);
+        goto fail;
+    }
+    if (!lws_create_vhost(w->ctx, &info)) {
         *err = w->tls_cert
                    ? g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
                                      "(address in use, or ws-tls-cert %s / ws-tls-key %s%s%s "
@@ -474,7 +521,7 @@ gw_ws *gw_ws_new(gw_server *srv, GMainLoop *loop, const gw_listen *l, const char
                                      l->host, l->port, w->tls_cert, w->tls_key,
                                      w->tls_ca ? " / ws-tls-ca " : "", w->tls_ca ? w->tls_ca : "")
                    : g_strdup_printf("ws-listen %s:%d: cannot create the libwebsockets context "
-                                     "(address in use, or the glib event library missing)",
+                                     "(address in use?)",
                                      l->host, l->port);
         goto fail;
     }
@@ -505,8 +552,16 @@ void gw_ws_free(gw_ws **pw)
     if (!w)
         return;
     w->shutting_down = true;
-    if (w->ctx)
+    if (w->ctx) {
+        /*
+         * On a foreign loop lws closes its handles asynchronously: the first call starts,
+         * the loop runs the close callbacks, the second call frees the context.
+         */
         lws_context_destroy(w->ctx);
+        gw_uvloop_drain(w->uv);
+        lws_context_destroy(w->ctx);
+    }
+    gw_uvloop_free(&w->uv);
     /* Desktop sessions waiting for a resume have no connection left to close. */
     for (gw_client *c = w->srv->clients, *next; c; c = next) {
         next = c->next;

@@ -7,7 +7,7 @@ AREC_PACKAGES=(
   # build
   build-essential cmake pkg-config clang-14 libclang-rt-14-dev clang-format
   # libraries
-  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib libjson-c-dev
+  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libjson-c-dev
   libsofia-sip-ua-dev libsofia-sip-ua-glib-dev libsrtp2-dev libpq-dev libxml2-dev
   libcmocka-dev libcurl4-openssl-dev
   # libcrypto: ar_srtp's OpenSSL crypto kernel for libsrtp2 (common/srtp/ar_srtp_ossl.c)

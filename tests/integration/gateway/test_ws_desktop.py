@@ -334,18 +334,23 @@ def test_metrics_parse(stack):
             continue
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split(" ")
-            assert kind in ("counter", "gauge"), line
+            assert kind in ("counter", "gauge", "histogram"), line
             typed[name] = kind
             continue
         m = SAMPLE.match(line)
         assert m, f"not Prometheus text: {line!r}"
-        assert m.group(1) in typed, f"sample before its TYPE: {line!r}"
+        base = re.sub(r"_(bucket|sum|count)$", "", m.group(1))
+        assert m.group(1) in typed or typed.get(base) == "histogram", \
+            f"sample before its TYPE: {line!r}"
         values[m.group(1) + (m.group(2) or "")] = float(m.group(5))
     for name in ("gatewayd_events_sent_total", "gatewayd_events_per_second",
                  "gatewayd_queue_drops_total", "gatewayd_dns_registered",
                  'gatewayd_clients{transport="ws"}', 'gatewayd_clients{transport="tcp"}'):
         assert name in values, name
     assert values["gatewayd_ws_auth_failures_total"] >= 0
+    # Event delay TimeStamp -> WebSocket write: a histogram whose +Inf bucket is its count.
+    assert (values['gatewayd_ws_event_write_delay_seconds_bucket{le="+Inf"}']
+            == values["gatewayd_ws_event_write_delay_seconds_count"])
     if "PGURL" in stack.env:  # the stack's gatewayd writes to its PostgreSQL
         assert "gatewayd_db_backlog_rows" in values and "gatewayd_db_up" in values
     assert stack.wait_log(r"/metrics from \S+ refused")
