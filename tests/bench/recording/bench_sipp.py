@@ -46,6 +46,7 @@ REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE.parent / "calls"))
 sys.path.insert(0, str(REPO / "tests" / "integration" / "gateway"))
 import caps  # noqa: E402  (process figures, SIPp helpers)
+import gwtest  # noqa: E402
 from gwtest import Stack, WSClient  # noqa: E402
 
 FULL_CALLEES = (6001, 6100)  # record = true
@@ -281,13 +282,14 @@ def wait_recordings(rec_dir, want, secs):
         time.sleep(0.5)
 
 
-def run_step(rate, a, root):
-    workdir = os.path.join(root, "rate-%g" % rate)
+def run_step(rate, a, root, build, name):
+    workdir = os.path.join(root, "rate-%g-%s" % (rate, name))
     os.makedirs(workdir)
+    gwtest.BUILD = Path(build)
     write_tone(os.path.join(workdir, TONE_FILE))
     calls = int(rate * a.step_seconds)
     dyn_calls = int(a.dyn_rate * a.step_seconds)
-    res = {"rate": rate, "calls": calls, "load_before": os.getloadavg()[0]}
+    res = {"rate": rate, "calls": calls, "load_before": os.getloadavg()[0], "build": name}
     uas_port = caps.free_udp_port()
     uas = start_uas(workdir, uas_port)
     extra = os.path.join(workdir, "bench-dns.conf")
@@ -308,6 +310,12 @@ def run_step(rate, a, root):
             dyn.start()
         cpu0 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         uas_ticks0 = caps.proc_cpu_ticks(uas.pid)
+        ports = {"gatewayd": int(target.rsplit(":", 1)[1]), "uas": uas_port,
+                 "mediad": int(env["MEDIAD_SIP_ADDR"].rsplit(":", 1)[1]),
+                 "recorder": int(env["RECORDER_SIP_ADDR"].rsplit(":", 1)[1])}
+        sampler = caps.MemSampler(list(pids.values()), ports)
+        sampler.start()
+        drops0 = caps.udp_rcvbuf_errors()
         if a.perf:
             perf = caps.start_perf(workdir, list(pids.values()))
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -333,6 +341,9 @@ def run_step(rate, a, root):
         res["load"] = os.getloadavg()[0]
         cpu1 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         sipp_ticks = caps.proc_cpu_ticks(uas.pid)
+        sampler.stop()
+        res["sip_drops"] = sampler.drops
+        res["udp_drops"] = caps.udp_rcvbuf_errors() - drops0
         if perf is not None:
             caps.stop_perf(perf)
         # The UACs are the only children reaped meanwhile: RUSAGE_CHILDREN's delta.
@@ -392,9 +403,9 @@ def run_step(rate, a, root):
 
 
 def describe(r):
-    lines = ["rate %g cps (%s before, load1 %.2f during): %d calls, created at %.1f cps, "
+    lines = ["[%s] rate %g cps (%s before, load1 %.2f during): %d calls, created at %.1f cps, "
              "%d failed (%.2f%%), peak %d at once; recorded %d (both channels), %d one channel"
-             % (r["rate"], "load1 %.2f" % r["load_before"], r.get("load", float("nan")),
+             % (r["build"], r["rate"], "load1 %.2f" % r["load_before"], r.get("load", float("nan")),
                 r["calls"], r.get("load_cps", 0), r.get("load_failed", 0),
                 100.0 * r.get("load_failed", 0) / max(1, r["calls"]), r.get("load_peak", 0),
                 r.get("recorded", 0), r.get("one_channel", 0))]
@@ -415,6 +426,10 @@ def describe(r):
                      % (r.get("dyn_ok", 0) + r.get("dyn_failed", 0), r.get("dyn_failed", 0),
                         r.get("dyn_recorded", 0), pct(ack, 50), pct(ack, 99), max(ack), len(ack),
                         r.get("ack_errors", 0), pct(dl, 50), pct(dl, 99)))
+    if "sip_drops" in r:
+        lines.append("  UDP datagrams dropped (full receive buffer): %d in all (RTP included); "
+                     "on SIP sockets: %s" % (r["udp_drops"], ", ".join(
+                         "%s %d" % kv for kv in r["sip_drops"].items())))
     if r.get("cpu"):
         lines.append("  CPU: " + ", ".join("%s %.0f%%" % kv for kv in r["cpu"].items()))
     return "\n".join(lines)
@@ -430,6 +445,9 @@ def main():
                     help="dynamic (RequestPrivateService) calls per second, 0 = none")
     ap.add_argument("--dyn-hold-ms", type=int, default=3000, help="talk time of a dynamic call")
     ap.add_argument("--gw-log-level", default="warn")
+    ap.add_argument("--builds", default="",
+                    help="NAME=DIR,... build directories to compare, each step once per build "
+                    "in turn (default: $AREC_BUILD_DIR only)")
     ap.add_argument("--perf", action="store_true", help="perf record the three daemons (keeps logs)")
     ap.add_argument("--keep", action="store_true", help="keep every step's logs and recordings")
     a = ap.parse_args()
@@ -440,15 +458,20 @@ def main():
     log("logs in %s, %d CPUs, %s" % (root, os.cpu_count(), loadavg()))
     results = []
     rc = 0
+    builds = [b.split("=", 1) for b in a.builds.split(",") if b] or [
+        ["build", os.environ.get("AREC_BUILD_DIR", str(REPO / "build"))]]
     for rate in [float(x) for x in a.rates.split(",") if x]:
-        try:
-            r = run_step(rate, a, root)
-        except (caps.BenchError, RuntimeError, KeyError, OSError) as e:
-            log("rate %g: %s" % (rate, e))
-            rc = 1
+        for name, build in builds:
+            try:
+                r = run_step(rate, a, root, os.path.abspath(build), name)
+            except (caps.BenchError, RuntimeError, KeyError, OSError) as e:
+                log("rate %g, %s: %s" % (rate, name, e))
+                rc = 1
+                break
+            results.append(r)
+            print(describe(r), flush=True)
+        if rc:
             break
-        results.append(r)
-        print(describe(r), flush=True)
     if a.keep or a.perf or rc:
         log("logs kept in %s" % root)
     else:
