@@ -215,6 +215,19 @@ class DynClient(threading.Thread):
         self.ws.close()
 
 
+def udp_rcvbuf(port):
+    """Receive buffer (bytes, as the kernel counts them) of the UDP socket on port, or None."""
+    try:
+        out = subprocess.run(["ss", "-uanmH", "sport = :%d" % port], capture_output=True,
+                             text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for tok in out.replace("(", ",").replace(")", ",").split(","):
+        if tok.startswith("rb") and tok[2:].isdigit():
+            return int(tok[2:])
+    return None
+
+
 def read_answers(path):
     """CallUUID -> UAS answer time (epoch s) from the UAS's -trace_logs lines."""
     out = {}
@@ -283,7 +296,8 @@ def wait_recordings(rec_dir, want, secs):
 
 
 def run_step(rate, a, root, build, name):
-    workdir = os.path.join(root, "rate-%g-%s" % (rate, name))
+    # The same rate may come several times (--rates 80,80): number the steps.
+    workdir = os.path.join(root, "%02d-rate-%g-%s" % (len(os.listdir(root)) + 1, rate, name))
     os.makedirs(workdir)
     gwtest.BUILD = Path(build)
     write_tone(os.path.join(workdir, TONE_FILE))
@@ -313,6 +327,7 @@ def run_step(rate, a, root, build, name):
         ports = {"gatewayd": int(target.rsplit(":", 1)[1]), "uas": uas_port,
                  "mediad": int(env["MEDIAD_SIP_ADDR"].rsplit(":", 1)[1]),
                  "recorder": int(env["RECORDER_SIP_ADDR"].rsplit(":", 1)[1])}
+        res["rcvbuf"] = {k: udp_rcvbuf(ports[k]) for k in ("gatewayd", "mediad", "recorder")}
         sampler = caps.MemSampler(list(pids.values()), ports)
         sampler.start()
         drops0 = caps.udp_rcvbuf_errors()
@@ -349,6 +364,7 @@ def run_step(rate, a, root, build, name):
         # The UACs are the only children reaped meanwhile: RUSAGE_CHILDREN's delta.
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         res["cpu"] = {k: 100.0 * (cpu1[k] - cpu0[k]) / caps.CLK_TCK / elapsed for k in pids}
+        res["rec_cpu_s"] = (cpu1["recorder"] - cpu0["recorder"]) / caps.CLK_TCK
         res["cpu"]["sipp UACs"] = 100.0 * (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime
                                            - ru0.ru_stime) / elapsed
         res["cpu"]["sipp UAS"] = 100.0 * (sipp_ticks - uas_ticks0) / caps.CLK_TCK / elapsed
@@ -368,7 +384,10 @@ def run_step(rate, a, root, build, name):
             uas.wait()
         answers = read_answers(os.path.join(workdir, "uas-answers.log"))
         full_lat, dyn_lat, recorded, one_channel, dyn_rec = [], [], 0, 0, 0
+        setup_lat, media_lat = [], []  # answer -> recorder session start -> first packet
+        rec_packets = 0
         for sc in read_sidecars(rec_dir):
+            rec_packets += sum(st.get("packets", 0) for st in sc.get("streams", []))
             params = sc.get("params") or {}
             fp = first_packet(sc)
             rid = sc.get("record_id", "")
@@ -387,7 +406,12 @@ def run_step(rate, a, root, build, name):
             ans = answers.get(params.get("calluuid", ""))
             if ans is not None and fp is not None:
                 full_lat.append((fp - ans) * 1000)
+                if sc.get("start"):
+                    st0 = iso_to_epoch(sc["start"])
+                    setup_lat.append((st0 - ans) * 1000)
+                    media_lat.append((fp - st0) * 1000)
         res.update({"recorded": recorded, "one_channel": one_channel, "full_lat": full_lat,
+                    "setup_lat": setup_lat, "media_lat": media_lat, "rec_packets": rec_packets,
                     "answers": len(answers), "dyn_lat": dyn_lat, "dyn_recorded": dyn_rec,
                     "ack_ms": dyn.ack_ms if dyn else [],
                     "ack_errors": len(dyn.errors) if dyn else 0, "dir": workdir})
@@ -414,6 +438,11 @@ def describe(r):
         lines.append("  full-time start latency (UAS 200 OK -> first RTP at the recorder): "
                      "p50 %.0f ms, p99 %.0f ms, max %.0f ms (n=%d)"
                      % (pct(fl, 50), pct(fl, 99), max(fl), len(fl)))
+        sl, ml = r.get("setup_lat", []), r.get("media_lat", [])
+        if sl:
+            lines.append("    of which 200 OK -> recorder session start (signalling) p50 %.0f ms, "
+                         "p99 %.0f ms; session start -> first RTP p50 %.0f ms, p99 %.0f ms"
+                         % (pct(sl, 50), pct(sl, 99), pct(ml, 50), pct(ml, 99)))
     else:
         lines.append("  full-time start latency: no call matched (UAS logged %d answers)"
                      % r.get("answers", 0))
@@ -426,12 +455,18 @@ def describe(r):
                      % (r.get("dyn_ok", 0) + r.get("dyn_failed", 0), r.get("dyn_failed", 0),
                         r.get("dyn_recorded", 0), pct(ack, 50), pct(ack, 99), max(ack), len(ack),
                         r.get("ack_errors", 0), pct(dl, 50), pct(dl, 99)))
+    if r.get("rcvbuf"):
+        lines.append("  SIP UDP receive buffers: " + ", ".join(
+            "%s %s KiB" % (k, v // 1024 if v else "?") for k, v in r["rcvbuf"].items()))
     if "sip_drops" in r:
         lines.append("  UDP datagrams dropped (full receive buffer): %d in all (RTP included); "
                      "on SIP sockets: %s" % (r["udp_drops"], ", ".join(
                          "%s %d" % kv for kv in r["sip_drops"].items())))
     if r.get("cpu"):
         lines.append("  CPU: " + ", ".join("%s %.0f%%" % kv for kv in r["cpu"].items()))
+    if r.get("rec_packets"):
+        lines.append("  recorder: %d RTP packets recorded, %.1f us of recorder CPU per packet"
+                     % (r["rec_packets"], 1e6 * r["rec_cpu_s"] / r["rec_packets"]))
     return "\n".join(lines)
 
 
