@@ -281,6 +281,33 @@ def uac_result(workdir, tag, calls):
             "peak": max(int(r.get("CurrentCall", 0)) for r in stats)}
 
 
+def db_recordings(pgurl):
+    """Full-time recordings of the load's callees in gatewayd's database: {state: rows}."""
+    try:
+        out = subprocess.run(
+            ["psql", pgurl, "-Atc",
+             "SELECT state, count(*) FROM recordings WHERE started_by = 'full-time' AND "
+             "recorded_dn BETWEEN '%d' AND '%d' GROUP BY state" % FULL_CALLEES],
+            capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    return {k: int(v) for k, v in (line.split("|") for line in out.split() if "|" in line)}
+
+
+def wait_db(pgurl, secs):
+    """The writer is asynchronous: wait until no row is active and the counts settle."""
+    last, since = None, time.monotonic()
+    while True:
+        rows = db_recordings(pgurl)
+        if rows == last and not rows.get("active") and not rows.get("paused"):
+            return rows
+        if rows != last:
+            last, since = rows, time.monotonic()
+        elif time.monotonic() - since > secs:
+            return rows
+        time.sleep(0.5)
+
+
 def wait_recordings(rec_dir, want, secs):
     """Wait until want sidecars say ended, or nothing changed for secs."""
     last, since = -1, time.monotonic()
@@ -375,6 +402,8 @@ def run_step(rate, a, root, build, name):
             res.update({"dyn_" + k: v for k, v in uac_result(workdir, "dyn", dyn_calls).items()})
         rec_dir = env["RECORDER_DIR"]
         wait_recordings(rec_dir, res["load_ok"] + len(dyn.started if dyn else ()), 15)
+        if env.get("PGURL"):
+            res["db_rows"] = wait_db(env["PGURL"], 10)
         # The UAS has logged every call it finished; SIGUSR1 = quit once calls are done.
         uas.send_signal(signal.SIGUSR1)
         try:
@@ -433,6 +462,9 @@ def describe(r):
                 r["calls"], r.get("load_cps", 0), r.get("load_failed", 0),
                 100.0 * r.get("load_failed", 0) / max(1, r["calls"]), r.get("load_peak", 0),
                 r.get("recorded", 0), r.get("one_channel", 0))]
+    if "db_rows" in r:
+        lines.append("  database: full-time recordings of 6001-6100 by state: %s"
+                     % (", ".join("%s %d" % kv for kv in sorted(r["db_rows"].items())) or "none"))
     fl = r.get("full_lat", [])
     if fl:
         lines.append("  full-time start latency (UAS 200 OK -> first RTP at the recorder): "
