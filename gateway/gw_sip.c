@@ -19,6 +19,7 @@
 #include <sofia-sip/tport_tag.h>
 
 #include "ar_log.h"
+#include "ar_sockbuf.h"
 #include "gw_b2bua.h"
 #include "gw_call.h"
 #include "gw_metrics.h"
@@ -410,6 +411,8 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         *err = g_strdup("sip: the transport did not report its bound port");
         goto fail;
     }
+    /* Room for a burst of SIP while the loop is busy (a drop costs a T1 retransmission). */
+    ar_sockbuf_grow_udp((uint16_t)s->port, AR_SOCKBUF_SIP_RCVBUF);
     s->reg = gw_reg_new(s, err);
     if (!s->reg)
         goto fail;

@@ -1,4 +1,4 @@
-/* RTP/RTCP receive sockets for recorded streams, read from the GLib loop without allocation. */
+/* RTP/RTCP receive sockets for recorded streams, read from the GLib loop through one epoll set. */
 #include "rec_rtp.h"
 
 #include "ar_err.h"
@@ -10,8 +10,10 @@
 #include <glib-unix.h>
 #include <glib.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,8 +21,8 @@
 #define REC_RTP_BURST 64
 
 struct rec_rtp_sock {
-    int fd[2]; /* RTP, RTCP */
-    guint watch[2];
+    int fd[2];      /* RTP, RTCP */
+    bool polled[2]; /* in the epoll set */
     uint16_t port;
     rec_rtp_packet_cb cb;
     void *ctx;
@@ -35,6 +37,18 @@ struct rec_rtp_sock {
 /* One receive buffer for every socket: the loop is single-threaded and callbacks
  * consume the packet before returning. */
 static uint8_t rx_buf[65536];
+
+/* Every socket sits in one epoll set, and the GLib loop watches only that set's fd:
+ * one GSource per socket made each loop iteration walk (prepare, poll, check) all of
+ * them, which cost more than the packets themselves with hundreds of calls recorded. */
+#define REC_RTP_EVENTS 64
+static int ep_fd = -1;
+static guint ep_watch;
+static unsigned ep_users;
+/* The batch being dispatched: rec_rtp_free() clears the entries of a socket freed by a
+ * callback, so a later entry of the same batch never reaches freed memory. */
+static struct epoll_event *ep_batch;
+static int ep_batch_n;
 
 static int bind_udp(const char *addr, uint16_t port, int *fd_out)
 {
@@ -101,18 +115,65 @@ static gboolean on_readable(rec_rtp_sock *s, int which)
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean on_rtp(gint fd, GIOCondition cond, gpointer data)
+/* An epoll entry: the socket's address with the RTCP flag in bit 0 (it is aligned). */
+static uint64_t ep_key(rec_rtp_sock *s, int which)
 {
-    (void)fd;
-    (void)cond;
-    return on_readable(data, 0);
+    return (uint64_t)(uintptr_t)s | (uint64_t)which;
 }
 
-static gboolean on_rtcp(gint fd, GIOCondition cond, gpointer data)
+static gboolean on_epoll(gint fd, GIOCondition cond, gpointer data)
 {
-    (void)fd;
     (void)cond;
-    return on_readable(data, 1);
+    (void)data;
+    struct epoll_event evs[REC_RTP_EVENTS];
+    int n = epoll_wait(fd, evs, REC_RTP_EVENTS, 0);
+    if (n < 0 && errno != EINTR)
+        LOG_WARN(rtp, "epoll_wait: %s", strerror(errno));
+    ep_batch = evs;
+    ep_batch_n = n > 0 ? n : 0;
+    for (int i = 0; i < ep_batch_n; i++) {
+        uint64_t key = evs[i].data.u64;
+        if (key == 0)
+            continue; /* its socket was freed by an earlier callback of this batch */
+        on_readable((rec_rtp_sock *)(uintptr_t)(key & ~(uint64_t)1), (int)(key & 1));
+    }
+    ep_batch = NULL;
+    ep_batch_n = 0;
+    return G_SOURCE_CONTINUE;
+}
+
+static int ep_add(rec_rtp_sock *s, int which)
+{
+    if (ep_fd < 0) {
+        ep_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (ep_fd < 0)
+            return AR_E_IO;
+        ep_watch = g_unix_fd_add(ep_fd, G_IO_IN, on_epoll, NULL);
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ep_key(s, which)};
+    if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, s->fd[which], &ev) != 0)
+        return AR_E_IO;
+    s->polled[which] = true;
+    ep_users++;
+    return AR_E_OK;
+}
+
+static void ep_del(rec_rtp_sock *s, int which)
+{
+    if (!s->polled[which])
+        return;
+    epoll_ctl(ep_fd, EPOLL_CTL_DEL, s->fd[which], NULL);
+    s->polled[which] = false;
+    for (int i = 0; i < ep_batch_n; i++)
+        if (ep_batch[i].data.u64 == ep_key(s, which))
+            ep_batch[i].data.u64 = 0;
+    if (--ep_users == 0) {
+        /* The last socket: nothing is left to watch (no fd outlives the sessions). */
+        g_source_remove(ep_watch);
+        ep_watch = 0;
+        close(ep_fd);
+        ep_fd = -1;
+    }
 }
 
 /* Tries to bind RTP on port (0 = any) and RTCP on the next port. */
@@ -170,8 +231,10 @@ int rec_rtp_open(rec_rtp_sock **out, const char *addr, const rec_port_range *ran
     }
     if (rc != AR_E_OK)
         goto cleanup;
-    s->watch[0] = g_unix_fd_add(s->fd[0], G_IO_IN, on_rtp, s);
-    s->watch[1] = g_unix_fd_add(s->fd[1], G_IO_IN, on_rtcp, s);
+    for (int i = 0; i < 2 && rc == AR_E_OK; i++)
+        rc = ep_add(s, i);
+    if (rc != AR_E_OK)
+        goto cleanup;
     *out = s;
     s = NULL;
 cleanup:
@@ -212,8 +275,7 @@ void rec_rtp_free(rec_rtp_sock **sp)
         return;
     *sp = NULL;
     for (int i = 0; i < 2; i++) {
-        if (s->watch[i])
-            g_source_remove(s->watch[i]);
+        ep_del(s, i);
         if (s->fd[i] >= 0)
             close(s->fd[i]);
     }

@@ -1,4 +1,4 @@
-/* RTP/RTCP receive sockets for recorded streams, read from the GLib loop without allocation. */
+/* RTP/RTCP receive sockets for recorded streams, read from the GLib loop (one epoll set). */
 #ifndef REC_RTP_H
 #define REC_RTP_H
 

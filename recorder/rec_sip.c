@@ -6,6 +6,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "ar_sockbuf.h"
 
 #include <arpa/inet.h>
 #include <glib.h>
@@ -428,6 +429,8 @@ int rec_sip_new(rec_sip **out, void *su_root, const rec_sip_opts *o)
         g_free(s);
         return AR_E_IO;
     }
+    /* Room for a burst of INVITEs while the loop is busy (a drop costs T1). */
+    ar_sockbuf_grow_udp(s->port, AR_SOCKBUF_SIP_RCVBUF);
     *out = s;
     return AR_E_OK;
 }

@@ -1,0 +1,95 @@
+/* Unit tests for common/ar_sockbuf: only the UDP sockets on the given port get the buffer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ar_sockbuf.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int bound_socket(int type, uint16_t port, uint16_t *port_out)
+{
+    int fd = socket(AF_INET, type, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t sl = sizeof sa;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    if (port_out)
+        *port_out = ntohs(sa.sin_port);
+    return fd;
+}
+
+static int rcvbuf(int fd)
+{
+    int v = 0;
+    socklen_t l = sizeof v;
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l), 0);
+    return v;
+}
+
+/* The kernel's cap for an unprivileged SO_RCVBUF (net.core.rmem_max). */
+static int rmem_max(void)
+{
+    int v = 0;
+    FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
+    if (f) {
+        if (fscanf(f, "%d", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+static void test_grows_only_that_port(void **state)
+{
+    (void)state;
+    uint16_t p = 0, q = 0;
+    int a = bound_socket(SOCK_DGRAM, 0, &p);
+    int b = bound_socket(SOCK_DGRAM, 0, &q);
+    /* A TCP socket on the same port number is not a SIP UDP transport. */
+    int t = bound_socket(SOCK_STREAM, p, NULL);
+    /* Small first, so the change is visible whatever the system defaults are. */
+    int small = 4096;
+    setsockopt(a, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    setsockopt(b, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    int before_a = rcvbuf(a), before_b = rcvbuf(b), before_t = rcvbuf(t);
+
+    int want = 1 << 20;
+    assert_int_equal(ar_sockbuf_grow_udp(p, want), 1);
+    /* Linux doubles the value it stores; unprivileged, it is capped by rmem_max. */
+    int cap = rmem_max();
+    int floor = cap > 0 && cap < want ? cap : want;
+    assert_true(rcvbuf(a) > before_a);
+    assert_true(rcvbuf(a) >= floor);
+    assert_int_equal(rcvbuf(b), before_b);
+    assert_int_equal(rcvbuf(t), before_t);
+    close(a);
+    close(b);
+    close(t);
+}
+
+static void test_no_socket_on_port(void **state)
+{
+    (void)state;
+    uint16_t p = 0;
+    int a = bound_socket(SOCK_DGRAM, 0, &p);
+    close(a); /* nothing of ours is bound there any more */
+    assert_int_equal(ar_sockbuf_grow_udp(p, 1 << 20), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grows_only_that_port),
+        cmocka_unit_test(test_no_socket_on_port),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
