@@ -18,10 +18,13 @@
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "ar_err.h"
 #include "ar_log.h"
 #include "gw_b2bua.h"
 #include "gw_call.h"
 #include "gw_metrics.h"
+#include "gw_sipbatch.h"
+#include "gw_sipsock.h"
 #include "gw_overload.h"
 #include "gw_reg.h"
 #include "gw_siptls.h"
@@ -359,6 +362,23 @@ static nua_t *create_nua(gw_sip *s, const gw_config *cfg, char **err)
     return nua;
 }
 
+/* SO_RCVBUF of the UDP sockets (gw_sipsock.h says why): bursts queue instead of dropping. */
+static void tune_udp(gw_sip *s, const gw_config *cfg)
+{
+    if (cfg->sip_udp_rcvbuf <= 0)
+        return;
+    gw_sipsock_result r;
+    int rc = gw_sipsock_set_rcvbuf(s->port, cfg->sip_udp_rcvbuf, &r);
+    if (rc != AR_E_OK || r.sockets == 0)
+        LOG_WARN(sip, "sip-udp-rcvbuf %d: %s", cfg->sip_udp_rcvbuf,
+                 r.sockets ? "setsockopt failed" : "no UDP socket found on the SIP port");
+    else if (r.effective / 2 < cfg->sip_udp_rcvbuf) /* Linux reports twice the request */
+        LOG_WARN(sip, "sip-udp-rcvbuf %d: the kernel gave %d bytes (raise net.core.rmem_max)",
+                 cfg->sip_udp_rcvbuf, r.effective);
+    else
+        LOG_INFO(sip, "SIP UDP receive buffer %d bytes (%d socket(s))", r.effective, r.sockets);
+}
+
 gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
 {
     const gw_config *cfg = srv->cfg;
@@ -388,6 +408,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
      */
     g_source_set_can_recurse(su_glib_root_gsource(root), TRUE);
     g_source_attach(su_glib_root_gsource(root), NULL);
+    s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
     s->tls = gw_siptls_new(cfg, err);
@@ -410,6 +431,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         *err = g_strdup("sip: the transport did not report its bound port");
         goto fail;
     }
+    tune_udp(s, cfg);
     s->reg = gw_reg_new(s, err);
     if (!s->reg)
         goto fail;
@@ -473,6 +495,7 @@ void gw_sip_free(gw_sip **ps)
         g_source_remove(s->tls_idle);
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
+    gw_sipbatch_free(&s->batch);
     if (s->root)
         su_root_destroy(s->root);
     su_log_redirect(NULL, NULL, NULL); /* sofia_log's stream is s */
