@@ -362,6 +362,17 @@ static nua_t *create_nua(gw_sip *s, const gw_config *cfg, char **err)
     return nua;
 }
 
+/* A batch of SIP messages writes each T-Lib client once (gw_sipbatch.h). */
+static void batch_begin(void *srv)
+{
+    gw_server_hold_flush(srv);
+}
+
+static void batch_end(void *srv)
+{
+    gw_server_release_flush(srv);
+}
+
 /* SO_RCVBUF of the UDP sockets (gw_sipsock.h says why): bursts queue instead of dropping. */
 static void tune_udp(gw_sip *s, const gw_config *cfg)
 {
@@ -409,6 +420,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     g_source_set_can_recurse(su_glib_root_gsource(root), TRUE);
     g_source_attach(su_glib_root_gsource(root), NULL);
     s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
+    gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
     s->tls = gw_siptls_new(cfg, err);

@@ -12,6 +12,9 @@ struct gw_sipbatch {
     GSource *gs;
     int max_rounds;
     uint64_t rounds;
+    void (*begin)(void *ud);
+    void (*end)(void *ud);
+    void *ud;
 };
 
 /*
@@ -50,10 +53,15 @@ static gboolean on_dispatched(gpointer ud)
 {
     gw_sipbatch *b = ud;
     GSourceFunc none = NULL;
-    for (int i = 1; i < b->max_rounds && poll_ready(b->gs); i++) {
+    int i = 1;
+    for (; i < b->max_rounds && poll_ready(b->gs); i++) {
+        if (i == 1 && b->begin)
+            b->begin(b->ud);
         b->gs->source_funcs->dispatch(b->gs, none, NULL);
         b->rounds++;
     }
+    if (i > 1 && b->end)
+        b->end(b->ud);
     return G_SOURCE_CONTINUE;
 }
 
@@ -65,6 +73,13 @@ gw_sipbatch *gw_sipbatch_new(GSource *gs, int max_rounds)
     if (b->max_rounds > 1)
         g_source_set_callback(gs, on_dispatched, b, NULL);
     return b;
+}
+
+void gw_sipbatch_set_hooks(gw_sipbatch *b, void (*begin)(void *ud), void (*end)(void *ud), void *ud)
+{
+    b->begin = begin;
+    b->end = end;
+    b->ud = ud;
 }
 
 void gw_sipbatch_free(gw_sipbatch **pb)

@@ -22,6 +22,10 @@ typedef struct gw_sipbatch gw_sipbatch;
 /* Hook gs (su_glib_root_gsource); max_rounds >= 1 re-dispatches per iteration
  * (1 = off: one dispatch per iteration, as without the hook). */
 gw_sipbatch *gw_sipbatch_new(GSource *gs, int max_rounds);
+/* Called around the extra dispatches of one iteration (begin before the first, end
+ * after the last): gw_sip holds the T-Lib clients' flush so a batch is one write each. */
+void gw_sipbatch_set_hooks(gw_sipbatch *b, void (*begin)(void *ud), void (*end)(void *ud),
+                           void *ud);
 /* Unhook (the source keeps working, one dispatch per iteration) and free; before the
  * source itself goes. */
 void gw_sipbatch_free(gw_sipbatch **b);
