@@ -45,6 +45,13 @@ static bool poll_ready(GSource *gs)
         return false;
     for (nfds_t i = 0; i < n; i++)
         recs[i]->revents = (gushort)fds[i].revents;
+    /* Past the cap (hundreds of TCP connections): left to GLib's own poll, and their
+     * revents of this iteration already served, so sofia must not see them again. */
+    GSList *l = gs->poll_fds;
+    for (nfds_t i = 0; l && i < n; i++)
+        l = l->next;
+    for (; l; l = l->next)
+        ((GPollFD *)l->data)->revents = 0;
     return true;
 }
 
