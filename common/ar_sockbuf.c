@@ -24,9 +24,11 @@ static int udp_port_of(int fd)
     return -1;
 }
 
-int ar_sockbuf_grow_udp(uint16_t port, int bytes)
+int ar_sockbuf_grow_udp(uint16_t port, int bytes, int *effective)
 {
     int changed = 0;
+    if (effective)
+        *effective = 0;
     /* The library does not hand its sockets out: find them among our descriptors. */
     DIR *d = opendir("/proc/self/fd");
     if (!d)
@@ -41,8 +43,13 @@ int ar_sockbuf_grow_udp(uint16_t port, int bytes)
         if (udp_port_of((int)fd) != port)
             continue;
         if (setsockopt((int)fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0 ||
-            setsockopt((int)fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0)
+            setsockopt((int)fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0) {
             changed++;
+            int eff = 0;
+            socklen_t len = sizeof eff;
+            if (effective && getsockopt((int)fd, SOL_SOCKET, SO_RCVBUF, &eff, &len) == 0)
+                *effective = eff;
+        }
     }
     closedir(d);
     return changed;

@@ -12,8 +12,10 @@
  * bytes on every UDP socket of this process bound to local port `port`. sofia-sip
  * keeps the kernel default (net.core.rmem_default, often 208 KiB): a loop stalled for
  * a few tens of ms under load then drops SIP datagrams, and each drop costs a 500 ms
- * retransmission (T1). Returns the number of sockets changed (0 if none matched).
+ * retransmission (T1). Returns the number of sockets changed (0 if none matched);
+ * *effective (when not NULL) gets the size the kernel reports for the last one (Linux
+ * reports twice the request; 0 when none changed).
  */
-int ar_sockbuf_grow_udp(uint16_t port, int bytes);
+int ar_sockbuf_grow_udp(uint16_t port, int bytes, int *effective);
 
 #endif

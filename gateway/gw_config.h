@@ -164,6 +164,8 @@ typedef struct gw_config {
     int no_answer_timeout;   /* seconds a leg may ring before NoAnswer */
     int session_expires;     /* RFC 4028 Session-Expires we ask for, 0 = no timer */
     int register_rate_limit; /* REGISTERs per second from one source address */
+    int sip_udp_rcvbuf;      /* SO_RCVBUF of the SIP UDP sockets, bytes; 0 = kernel default */
+    int sip_dispatch_batch;  /* sofia dispatches per loop iteration while readable; 1 = off */
     /* Load shedding (gw_overload.c, docs/calls.md "Overload"): 0 = no limit. */
     int max_calls;            /* calls in progress */
     int max_call_rate;        /* new calls (INVITEs) per second */

@@ -22,10 +22,18 @@ static gw_media_dir from_ar(ar_sdp_dir d)
     }
 }
 
+/*
+ * The parse result of gw_sdpx_dir. ar_sdp is 74 KB: allocated and freed for every INVITE
+ * it added malloc work to the parse (a free that large makes malloc consolidate its fast
+ * bins and may trim the heap, whose pages the next INVITE faults back in). One per
+ * thread, reused.
+ */
+static _Thread_local ar_sdp dir_scratch;
+
 int gw_sdpx_dir(const char *sdp, gw_media_dir *out)
 {
     *out = GW_DIR_SENDRECV;
-    ar_sdp *s = g_new(ar_sdp, 1);
+    ar_sdp *s = &dir_scratch;
     int rc = ar_sdp_parse(sdp, strlen(sdp), s);
     if (rc != AR_E_OK)
         goto cleanup;
@@ -40,7 +48,6 @@ int gw_sdpx_dir(const char *sdp, gw_media_dir *out)
         break;
     }
 cleanup:
-    g_free(s);
     return rc;
 }
 

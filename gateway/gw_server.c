@@ -109,6 +109,8 @@ encode_failed:
 
 void gw_server_flush(gw_server *srv)
 {
+    if (srv->flush_hold > 0)
+        return;
     while (srv->dirty) {
         gw_client *c = srv->dirty;
         srv->dirty = c->dirty_next;
@@ -123,6 +125,17 @@ void gw_server_flush(gw_server *srv)
         g_ptr_array_remove_index(srv->reap, srv->reap->len - 1);
         c->ops->close(c);
     }
+}
+
+void gw_server_hold_flush(gw_server *srv)
+{
+    srv->flush_hold++;
+}
+
+void gw_server_release_flush(gw_server *srv)
+{
+    if (srv->flush_hold > 0 && --srv->flush_hold == 0)
+        gw_server_flush(srv);
 }
 
 static void log_change(void *ud, const char *line)

@@ -25,6 +25,7 @@ struct gw_server {
     uint64_t next_client_id;
     gw_client *dirty; /* clients with output queued since the last flush */
     GPtrArray *reap;  /* dropped clients to close after the flush */
+    int flush_hold;   /* > 0: gw_server_flush waits for gw_server_release_flush */
     /* Encoding cache for the event being fanned out: each form made at most once. */
     ar_buf enc_bin, enc_json;
     bool have_bin, have_json;
@@ -51,6 +52,13 @@ size_t gw_server_publish(gw_server *srv, struct gw_dn *dn, tl_msg *m);
 void gw_server_mark_dirty(gw_server *srv, gw_client *c);
 /* End of an input batch: write every dirty client once, then close dropped clients. */
 void gw_server_flush(gw_server *srv);
+/*
+ * Hold / release the flush around a batch of inputs (gw_sipbatch: several SIP messages
+ * in one loop iteration) so each client gets one write for the whole batch; the
+ * release that ends the last hold flushes.
+ */
+void gw_server_hold_flush(gw_server *srv);
+void gw_server_release_flush(gw_server *srv);
 /*
  * Replace the configuration (takes ownership of cfg): DN settings and application
  * permissions change in place, clients stay connected. Changes are logged.

@@ -18,11 +18,13 @@
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "ar_err.h"
 #include "ar_log.h"
 #include "ar_sockbuf.h"
 #include "gw_b2bua.h"
 #include "gw_call.h"
 #include "gw_metrics.h"
+#include "gw_sipbatch.h"
 #include "gw_overload.h"
 #include "gw_reg.h"
 #include "gw_siptls.h"
@@ -360,6 +362,34 @@ static nua_t *create_nua(gw_sip *s, const gw_config *cfg, char **err)
     return nua;
 }
 
+/* A batch of SIP messages writes each T-Lib client once (gw_sipbatch.h). */
+static void batch_begin(void *srv)
+{
+    gw_server_hold_flush(srv);
+}
+
+static void batch_end(void *srv)
+{
+    gw_server_release_flush(srv);
+}
+
+/* SO_RCVBUF of the UDP sockets (ar_sockbuf.h says why): bursts queue instead of dropping. */
+static void tune_udp(gw_sip *s, const gw_config *cfg)
+{
+    if (cfg->sip_udp_rcvbuf <= 0)
+        return;
+    int eff = 0;
+    int n = ar_sockbuf_grow_udp((uint16_t)s->port, cfg->sip_udp_rcvbuf, &eff);
+    if (n == 0)
+        LOG_WARN(sip, "sip-udp-rcvbuf %d: no UDP socket of the SIP port took it",
+                 cfg->sip_udp_rcvbuf);
+    else if (eff / 2 < cfg->sip_udp_rcvbuf) /* Linux reports twice the request */
+        LOG_WARN(sip, "sip-udp-rcvbuf %d: the kernel gave %d bytes (raise net.core.rmem_max)",
+                 cfg->sip_udp_rcvbuf, eff);
+    else
+        LOG_INFO(sip, "SIP UDP receive buffer %d bytes (%d socket(s))", eff, n);
+}
+
 gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
 {
     const gw_config *cfg = srv->cfg;
@@ -389,6 +419,8 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
      */
     g_source_set_can_recurse(su_glib_root_gsource(root), TRUE);
     g_source_attach(su_glib_root_gsource(root), NULL);
+    s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
+    gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
     s->tls = gw_siptls_new(cfg, err);
@@ -411,8 +443,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         *err = g_strdup("sip: the transport did not report its bound port");
         goto fail;
     }
-    /* Room for a burst of SIP while the loop is busy (a drop costs a T1 retransmission). */
-    ar_sockbuf_grow_udp((uint16_t)s->port, AR_SOCKBUF_SIP_RCVBUF);
+    tune_udp(s, cfg);
     s->reg = gw_reg_new(s, err);
     if (!s->reg)
         goto fail;
@@ -476,6 +507,7 @@ void gw_sip_free(gw_sip **ps)
         g_source_remove(s->tls_idle);
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
+    gw_sipbatch_free(&s->batch);
     if (s->root)
         su_root_destroy(s->root);
     su_log_redirect(NULL, NULL, NULL); /* sofia_log's stream is s */

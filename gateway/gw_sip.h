@@ -10,6 +10,7 @@
 struct gw_reg;
 struct gw_b2bua;
 struct gw_overload;
+struct gw_sipbatch;
 
 /*
  * One SIP user agent per gatewayd. nua runs in the loop's own thread
@@ -34,6 +35,7 @@ typedef struct gw_sip {
     char tls_reason[128];  /* and its reason */
     unsigned tls_idle;     /* GSource of the pending gw_b2bua_tls_refused */
     struct gw_overload *overload; /* load shedding of new INVITEs / REGISTERs */
+    struct gw_sipbatch *batch;    /* several datagrams per loop iteration (gw_sipbatch.h) */
 } gw_sip;
 
 /*

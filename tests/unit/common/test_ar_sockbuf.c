@@ -63,7 +63,9 @@ static void test_grows_only_that_port(void **state)
     int before_a = rcvbuf(a), before_b = rcvbuf(b), before_t = rcvbuf(t);
 
     int want = 1 << 20;
-    assert_int_equal(ar_sockbuf_grow_udp(p, want), 1);
+    int eff = -1;
+    assert_int_equal(ar_sockbuf_grow_udp(p, want, &eff), 1);
+    assert_int_equal(eff, rcvbuf(a));
     /* Linux doubles the value it stores; unprivileged, it is capped by rmem_max. */
     int cap = rmem_max();
     int floor = cap > 0 && cap < want ? cap : want;
@@ -82,7 +84,7 @@ static void test_no_socket_on_port(void **state)
     uint16_t p = 0;
     int a = bound_socket(SOCK_DGRAM, 0, &p);
     close(a); /* nothing of ours is bound there any more */
-    assert_int_equal(ar_sockbuf_grow_udp(p, 1 << 20), 0);
+    assert_int_equal(ar_sockbuf_grow_udp(p, 1 << 20, NULL), 0);
 }
 
 int main(void)
