@@ -268,6 +268,7 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
 
 void gw_rec_msc_release_all(struct gw_rec_call *rc, const char *why)
 {
+    gw_rec_keep_stop(rc);                    /* nothing left to re-INVITE for a new party */
     gw_rec_sess_end(rc->call, &rc->s2, why); /* its copy goes with mediad's legs */
     msc_release(rc, 0, why);
     msc_release(rc, 1, why);
@@ -545,6 +546,8 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         }
         return;
     case GW_REC_EV_SDP_ANSWER: {
+        if (gw_rec_keep_sdp_answer(rc, i, sdp))
+            return; /* re-anchored after a transfer (gw_rec_keep.c) */
         /* mediad answered an offer we forwarded from its party (party re-INVITE). */
         gw_party *p = f->pend_peer;
         f->pend_peer = NULL;
@@ -1002,6 +1005,10 @@ void gw_rec_established(gw_call *call)
         gw_rec_begin(rc);
         return;
     }
+    if (rc && rc->keep) {
+        gw_rec_keep_try(rc); /* the recorded party's new peer answered (a transfer) */
+        return;
+    }
     /* Full-time again only when a new pair formed (transfer): not after a stop request,
        which leaves mediad in the path, nor while something is recording. */
     if (rc && (rc->inserted || (rc->state != RS_IDLE && rc->state != RS_FAILED)))
@@ -1126,6 +1133,7 @@ bool gw_rec_party_reinvite(gw_party *p, const char *sdp)
 
 static void rec_finish(struct gw_rec_call *rc, const char *why)
 {
+    gw_rec_keep_stop(rc);
     if (rc->state == RS_ON || rc->state == RS_PAUSED) {
         const char *kv[] = {"GSIP_RECORD", "Off"};
         ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
@@ -1146,6 +1154,8 @@ void gw_rec_party_gone(gw_call *call, gw_party *p)
     struct gw_rec_call *rc = call->rec;
     if (!rc || (rc->party[0] != p && rc->party[1] != p))
         return;
+    if (gw_rec_keep_party_gone(rc, p))
+        return; /* the recorded side stays: the session continues (seed "Transfers") */
     /* The recorded pair is broken: the recording of this call ends with it. */
     rec_finish(rc, "party left");
     rc->party[0] = rc->party[1] = NULL;

@@ -67,6 +67,11 @@ struct gw_rec_call {
     bool audio_only;        /* the request asked for audio only (seed "Video Recording") */
     bool video_on;          /* video offered to the recorder and not refused (GSIP_RECORD_VIDEO) */
     struct gw_rec_sess *s2; /* a second session for another purpose (gw_rec_sess.c) */
+    /* Kept across a transfer (gw_rec_keep.c): the other party left, the recorded one stays. */
+    bool keep;           /* waiting for the next party to re-INVITE the mediad legs */
+    bool rejoin[2];      /* mediad leg i re-INVITEd with its (new) party's SDP */
+    unsigned keep_timer; /* waiting for the model's own offer / answer to finish */
+    int keep_tries;
 };
 
 /* gw_rec.c: shared steps of the state machine. */
@@ -102,6 +107,16 @@ void gw_rec_fo_recorder_done(struct gw_rec_call *rc, const ar_msml *m);
 bool gw_rec_fo_mediad(struct gw_rec_call *rc, const char *why, bool broken);
 /* The new mediad confirmed the createconference. */
 void gw_rec_fo_mediad_done(struct gw_rec_call *rc);
+
+/* gw_rec_keep.c: the recording continues across transfers (docs/recording.md "Transfers"). */
+/* p (rc->party[1]) leaves while the recorded party stays: true when the recording is kept. */
+bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p);
+/* A party answered or the wait timer fired: re-INVITE the mediad legs for the new pair. */
+void gw_rec_keep_try(struct gw_rec_call *rc);
+/* mediad answered leg i's re-INVITE: true when it was a rejoin one (the party follows). */
+bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp);
+/* The recording ends: no more waiting. */
+void gw_rec_keep_stop(struct gw_rec_call *rc);
 
 /*
  * A second recording session on a call (seed: "Multiple simultaneous Recording Sessions
