@@ -89,6 +89,12 @@ void gw_rec_keep_try(struct gw_rec_call *rc)
     gw_party *a = rc->party[0];
     if (!rc->keep || call->ending || !a)
         return;
+    if (!rc->inserted || !rc->msc[0] || !rc->msc[1]) {
+        rc->keep = false; /* mediad's legs went meanwhile: nothing to continue on */
+        gw_rec_fail(rc, "mediad legs lost during the transfer");
+        gw_rec_msc_abort(rc, "transfer: mediad legs lost");
+        return;
+    }
     gw_party *b = NULL;
     for (gw_party *q = call->parties; q && !b; q = q->next)
         if (q != a && q->leg && q->answered && q->state == GW_PS_ESTABLISHED && q->sdp)
