@@ -72,6 +72,9 @@ struct gw_rec_call {
     bool rejoin[2];      /* mediad leg i re-INVITEd with its (new) party's SDP */
     unsigned keep_timer; /* waiting for the model's own offer / answer to finish */
     int keep_tries;
+    /* Pre-recording (gw_rec_pre.c): mediad's local WAV only, no indication until claimed. */
+    bool pre_hidden;
+    bool pre_tried; /* started once for this call */
 };
 
 /* gw_rec.c: shared steps of the state machine. */
@@ -107,6 +110,18 @@ void gw_rec_fo_recorder_done(struct gw_rec_call *rc, const ar_msml *m);
 bool gw_rec_fo_mediad(struct gw_rec_call *rc, const char *why, bool broken);
 /* The new mediad confirmed the createconference. */
 void gw_rec_fo_mediad_done(struct gw_rec_call *rc);
+
+/* GSIP_RECORD On, GSIP_REC_FN, EventPrivateInfo 3013 and the database row of a started
+   recording (mediad confirmed it, or a START claimed a running pre-recording). */
+void gw_rec_announce_on(struct gw_rec_call *rc);
+
+/* gw_rec_pre.c: pre-recording (docs/recording.md "Pre-recording"). */
+/* No full-time recording: start the hidden local recording of a pre-recording DN's call. */
+void gw_rec_pre_start(gw_call *call);
+/* A START (selective / dynamic) while the pre-recording runs: it becomes the recording. */
+int gw_rec_pre_claim(struct gw_rec_call *rc, const gw_rec_req *r);
+/* The call ends: an unclaimed pre-recording is remembered for the window. */
+void gw_rec_pre_call_end(struct gw_rec_call *rc);
 
 /* gw_rec_keep.c: the recording continues across transfers (docs/recording.md "Transfers"). */
 /* p (rc->party[1]) leaves while the recorded party stays: true when the recording is kept. */
