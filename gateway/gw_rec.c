@@ -786,7 +786,7 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
         r->started_by && strcmp(r->started_by, "full-time") != 0)
         return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */
     if (rc && rc->pre_hidden && rc->state != RS_IDLE && rc->state != RS_FAILED && !r->pre &&
-        strcmp(r->started_by, "full-time") != 0)
+        (!r->started_by || strcmp(r->started_by, "full-time") != 0))
         return gw_rec_pre_claim(rc, r); /* the call's pre-recording becomes its recording */
     if (rc && gw_rec_sess_live(rc->s2)) {
         snprintf(why, cap, "call %016llx: a second recording session is still recording",

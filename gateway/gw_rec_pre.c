@@ -65,7 +65,8 @@ void gw_rec_pre_start(gw_call *call)
                     .pre = true};
     char why[200];
     int err = gw_rec_request(call, &r, why, sizeof why);
-    call->rec->pre_tried = true;
+    if (call->rec) /* absent when no mediad could be picked: the next answer tries again */
+        call->rec->pre_tried = true;
     if (err != AR_E_OK)
         LOG_WARN(rec, "call %016llx: pre-recording not started: %s",
                  (unsigned long long)call->connid, why);
