@@ -1,10 +1,16 @@
 """[gateway] record-consult-calls = true: a consultation of a record = true agent is recorded
 even with the default dual-dialog-enabled = true (docs/recording.md "Consultation calls")."""
-from test_consult import (STACK_GATEWAY_EXTRA, TONE_B, TONE_C, Consult, dump, read_wav,  # noqa: F401
-                          rec_on, request, teardown_module, tone_of, wait_for,
-                          wait_recording_done)
+import os
 
+from consulttest import TONE_C, Consult, dump, extra_conf, rec_on, request, tone_of
+from rectest import TONE_B, read_wav, wait_for, wait_recording_done
+
+STACK_GATEWAY_EXTRA = extra_conf()
 STACK_OPTS = ("--gateway-opt", "record-consult-calls=true")
+
+
+def teardown_module(_):
+    os.unlink(STACK_GATEWAY_EXTRA)
 
 
 def test_record_consult_calls_records_the_consultation(stack):
