@@ -782,12 +782,12 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
                  (unsigned long long)call->connid);
         return AR_E_UNSUPPORTED_OPERATION;
     }
-    if (rc && cfg->recording_sessions > 1 && (rc->state == RS_ON || rc->state == RS_PAUSED) &&
-        r->started_by && strcmp(r->started_by, "full-time") != 0)
-        return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */
     if (rc && rc->pre_hidden && rc->state != RS_IDLE && rc->state != RS_FAILED && !r->pre &&
         (!r->started_by || strcmp(r->started_by, "full-time") != 0))
         return gw_rec_pre_claim(rc, r); /* the call's pre-recording becomes its recording */
+    if (rc && cfg->recording_sessions > 1 && (rc->state == RS_ON || rc->state == RS_PAUSED) &&
+        r->started_by && strcmp(r->started_by, "full-time") != 0)
+        return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */
     if (rc && gw_rec_sess_live(rc->s2)) {
         snprintf(why, cap, "call %016llx: a second recording session is still recording",
                  (unsigned long long)call->connid);
