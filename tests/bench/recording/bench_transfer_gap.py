@@ -5,7 +5,8 @@ figures only (never asserts timings), with the load average.
 
     AREC_BUILD_DIR=build tests/bench/recording/bench_transfer_gap.py [--rounds N]
 
-Each round: 5010 (record = true) calls 5002, 5002 transfers it to 5003 (RequestSingleStep
+Each round first records the same call without a transfer (the anchor), then:
+5010 (record = true) calls 5002, 5002 transfers it to 5003 (RequestSingleStep
 Transfer), 5010 and 5003 talk, 5010 hangs up; the recorder's WAV is cut into 20 ms frames
 and the longest run of silent frames on channel 2 after 5002's last tone frame is the gap.
 """
@@ -33,7 +34,7 @@ def gap_ms(chan):
     return best * 20.0
 
 
-def one_round(stack):
+def one_round(stack, do_transfer=True):
     w = stack.watch("5010", "5002", "5003")
     c = Call(stack, callee="5002", caller="5010")
     d = recua.Phone("5003", gw_addr(stack), TONE_A)
@@ -42,14 +43,18 @@ def one_round(stack):
         on = wait_ud(w, "5010", "GSIP_RECORD", "On")
         wait_recording_live(stack, on["UserData"]["GSIP_REC_FN"])
         c.talk(100)
-        rc, msgs, err = stack.request({"message": "RequestSingleStepTransfer", "ThisDN": "5002",
-                                       "ConnID": on["ConnID"], "OtherDN": "5003"})
-        assert msgs and msgs[-1]["message"] != "EventError", (msgs, err)
-        wait_for(lambda: d.reinvites >= 1, what="5003 moved to mediad")
-        base = d.rx_packets
-        wait_for(lambda: d.rx_packets > base + 100, what="5010 and 5003 talking")
+        if do_transfer:
+            rc, msgs, err = stack.request({"message": "RequestSingleStepTransfer",
+                                           "ThisDN": "5002", "ConnID": on["ConnID"],
+                                           "OtherDN": "5003"})
+            assert msgs and msgs[-1]["message"] != "EventError", (msgs, err)
+            wait_for(lambda: d.reinvites >= 1, what="5003 moved to mediad")
+            base = d.rx_packets
+            wait_for(lambda: d.rx_packets > base + 100, what="5010 and 5003 talking")
+        else:  # the anchor: the same call and length without a transfer
+            c.talk(100)
         c.a.hangup()
-        d.wait(lambda e: e[0] == "bye", what="BYE at 5003")
+        (d if do_transfer else c.b).wait(lambda e: e[0] == "bye", what="BYE at the far end")
         side = wait_recording_done(stack, on["UserData"]["GSIP_REC_FN"])
         _, chans = read_wav(os.path.join(stack.env["RECORDER_DIR"], side["wav"]["file"]))
         return gap_ms(chans[1])
@@ -66,14 +71,18 @@ def main():
     stack = Stack()
     stack.up()
     try:
-        gaps = []
+        gaps, anchors = [], []
         for _ in range(args.rounds):
+            anchors.append(one_round(stack, do_transfer=False))
             gaps.append(one_round(stack))
-            print("gap %.0f ms (load %.2f)" % (gaps[-1], os.getloadavg()[0]), flush=True)
+            print("anchor (no transfer) %.0f ms, transfer %.0f ms (load %.2f)"
+                  % (anchors[-1], gaps[-1], os.getloadavg()[0]), flush=True)
+        anchors.sort()
         gaps.sort()
-        print("transfer gap on channel 2: min %.0f ms, median %.0f ms, max %.0f ms over %d "
-              "rounds (load average %.2f)" % (gaps[0], gaps[len(gaps) // 2], gaps[-1], len(gaps),
-                                              os.getloadavg()[0]))
+        print("longest silence on channel 2: transfer median %.0f ms (max %.0f), anchor "
+              "without transfer median %.0f ms (max %.0f), %d rounds, load average %.2f"
+              % (gaps[len(gaps) // 2], gaps[-1], anchors[len(anchors) // 2], anchors[-1],
+                 len(gaps), os.getloadavg()[0]))
     finally:
         stack.down()
         stack.cleanup()
