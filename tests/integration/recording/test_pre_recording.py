@@ -85,7 +85,8 @@ def test_unclaimed_prerecording_is_deleted_after_the_window(stack):
         assert ud_changes(c.w, "5001", "GSIP_RECORD") == []
         wait_for(lambda: not os.path.exists(c.path), timeout=WINDOW_MS / 1000 + 15,
                  what="the unclaimed pre-recording deleted")
-        stack.wait_log(r"pre-recording %s deleted \(no START within the window\)" % c.id)
+        assert stack.wait_log(r"pre-recording %s deleted \(no START within the window\)"
+                              % c.id), stack.log()[-2000:]
         # after the window the ConnID is unknown, as for any ended call
         m = start(stack, c.connid)
         assert m["message"] == "EventError" and m["ErrorCode"] == 301, m
