@@ -129,3 +129,38 @@ def test_origination_side_recorded_keeps_its_recording_across_two_step_transfer(
         for p in (a, b, d):
             p.close()
         w.stop()
+
+
+def test_dynamic_recording_of_the_caller_continues_when_the_agent_transfers(stack):
+    """A supervisor (5005, not a party) records the caller 5002 of a plain call; the agent
+    5003 transfers to 5004: the same dynamic recording goes on with 5004."""
+    w = stack.watch("5002", "5003", "5004")
+    c = Call(stack, callee="5003", caller="5002")
+    d = recua.Phone("5004", gw_addr(stack), TONE_C)
+    try:
+        assert d.register() == 200
+        est = w.expect(lambda m: m.get("message") == "EventEstablished"
+                       and m.get("ThisDN") == "5003", 10)
+        request(stack, {"message": "RequestPrivateService", "ThisDN": "5005",
+                        "PrivateMsgID": 3013, "ConnID": est["ConnID"]})
+        on = wait_ud(w, "5002", "GSIP_RECORD", "On")
+        wait_recording_live(stack, on["UserData"]["GSIP_REC_FN"])
+        c.talk(100)
+        transfer(stack, "5003", on["ConnID"], "5004")
+        wait_for(lambda: d.reinvites >= 1, what="5004 moved to mediad")
+        base = d.rx_packets
+        wait_for(lambda: d.rx_packets > base + 100, what="5002 and 5004 talking")
+        c.a.hangup()
+        d.wait(lambda e: e[0] == "bye", what="BYE at 5004")
+        w.expect(lambda m: m.get("message") == "EventReleased" and m.get("ThisDN") == "5002", 10)
+        assert ud_changes(w, "5002", "GSIP_RECORD") == ["On", "Off"]
+        s = wait_recording_done(stack, on["UserData"]["GSIP_REC_FN"])
+        assert s["params"]["recordDN"] == "5002", s
+        _, chans = read_wav(stack.env["RECORDER_DIR"] + "/" + s["wav"]["file"])
+        two = seconds(chans[1])
+        assert TONE_B in two and TONE_C in two, two  # 5003, then 5004
+        assert seconds(chans[0]).count(TONE_A) >= len(two) - 3
+    finally:
+        c.close()
+        d.close()
+        w.stop()
