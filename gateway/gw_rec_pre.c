@@ -67,6 +67,8 @@ void gw_rec_pre_start(gw_call *call)
     int err = gw_rec_request(call, &r, why, sizeof why);
     if (call->rec) /* absent when no mediad could be picked: the next answer tries again */
         call->rec->pre_tried = true;
+    if (err == AR_E_OK) /* mediad names the local file after the id, whatever the template */
+        gw_rec_set_str(&call->rec->file_name, call->rec->id);
     if (err != AR_E_OK)
         LOG_WARN(rec, "call %016llx: pre-recording not started: %s",
                  (unsigned long long)call->connid, why);
