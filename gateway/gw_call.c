@@ -88,6 +88,7 @@ void gw_calls_free(gw_calls **pcalls)
         gw_call_delete(l->data);
     g_list_free(all);
     gw_monitor_free(calls); /* supervisor monitoring subscriptions (gw_monitor.c) */
+    gw_rec_pre_free(calls);
     g_hash_table_destroy(calls->by_connid);
     gw_ids_free(&calls->ids);
     gw_agents_free(&calls->agents);

@@ -91,7 +91,8 @@ struct gw_calls {
     const gw_sip_ops *ops;
     void *sip;
     gw_timer_ops timers;
-    GHashTable *by_connid; /* uint64_t * (call's connid) -> gw_call * */
+    GHashTable *by_connid;          /* uint64_t * (call's connid) -> gw_call * */
+    struct gw_rec_pre_reg *rec_pre; /* ended calls' pre-recordings in their window (gw_rec_pre.c) */
     gw_ids *ids;
     gw_agents *agents;
     /* ReferenceID put on every event for req_dn while a request runs (-1: none). */

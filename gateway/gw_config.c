@@ -293,6 +293,8 @@ const opt_desc gw_gateway_opts[] = {
     O("islink-continue-recording", OPT_BOOL, gw_config, islink_continue_recording, 0, 0),
     O("oosp-transfer-enabled", OPT_BOOL, gw_config, oosp_transfer_enabled, 0, 0),
     O("recording-sessions", OPT_INT, gw_config, recording_sessions, 1, 2),
+    O("pre-recording-window-ms", OPT_INT, gw_config, pre_recording_window_ms, 0, 600000),
+    O("pre-recording-dir", OPT_STR, gw_config, pre_recording_dir, 0, 0),
     REC_OPTS(gw_config, rec),
     {NULL, 0, 0, 0, 0},
 };
@@ -302,6 +304,7 @@ const opt_desc gw_dn_opts[] = {
     O("record", OPT_BOOL, gw_dn_conf, record, 0, 0),
     O("geo-location", OPT_STR, gw_dn_conf, geo_location, 0, 0),
     O("dual-dialog-enabled", OPT_BOOL, gw_dn_conf, dual_dialog_enabled, 0, 0),
+    O("pre-recording", OPT_BOOL, gw_dn_conf, pre_recording, 0, 0),
     O("contact", OPT_STR, gw_dn_conf, contact, 0, 0),
     O("service-type", OPT_STR, gw_dn_conf, service_type, 0, 0),
     O("prefix", OPT_STR, gw_dn_conf, prefix, 0, 0),
@@ -559,6 +562,7 @@ void gw_config_free(gw_config **pcfg)
     g_free(c->ws_tls.ca);
     g_free(c->db.dsn);
     g_free(c->db.journal);
+    g_free(c->pre_recording_dir);
     rec_clear(&c->rec);
     for (size_t i = 0; i < c->n_dns; i++)
         dn_clear(&c->dns[i]);

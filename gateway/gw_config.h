@@ -53,6 +53,7 @@ typedef struct {
     bool record;
     char *geo_location;
     bool dual_dialog_enabled; /* default true: consultation calls get their own dialog */
+    bool pre_recording;       /* docs/recording.md "Pre-recording" */
     char *contact;            /* static SIP contact (trunks, VoIP services) */
     char *service_type;       /* "msml" for a media-server VoIP Service DN */
     char *prefix;
@@ -204,6 +205,11 @@ typedef struct gw_config {
     /* recording-sessions: 2 lets a call carry a second recording session for another
      * purpose (docs/recording.md "Multiple recording sessions"); 1 = the seed's rule. */
     int recording_sessions;
+    /* Pre-recording (docs/recording.md "Pre-recording"): calls of a DN with pre-recording =
+     * true are kept as mediad's local WAV in pre_recording_dir for pre_recording_window_ms
+     * after they end; 0 or no dir = off. */
+    int pre_recording_window_ms;
+    char *pre_recording_dir;
     gw_app_conf *apps;
     size_t n_apps;
     /* [database] (docs/database.md): dsn unset = no database writer. */

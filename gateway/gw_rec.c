@@ -43,7 +43,7 @@ void gw_rec_set_str(char **dst, const char *v)
 const char *gw_rec_state_name(const gw_call *call)
 {
     const struct gw_rec_call *rc = call->rec;
-    if (!rc)
+    if (!rc || rc->pre_hidden) /* a pre-recording nobody asked for yet is not shown */
         return "Off";
     switch (rc->state) {
     case RS_ON:
@@ -85,7 +85,7 @@ size_t gw_rec_count(gw_calls *calls, const char *msml_dn, const char *dest)
     g_hash_table_iter_init(&it, calls->by_connid);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         const struct gw_rec_call *rc = ((gw_call *)v)->rec;
-        if (!rc || (rc->state != RS_ON && rc->state != RS_PAUSED))
+        if (!rc || rc->pre_hidden || (rc->state != RS_ON && rc->state != RS_PAUSED))
             continue;
         if (!dest || (rc->dest && strcmp(rc->dest, dest) == 0) ||
             (rc->dest2 && strcmp(rc->dest2, dest) == 0))
@@ -130,6 +130,8 @@ static void ud_media_keys(gw_call *call, const char *state)
 
 static void ud_publish(gw_call *call, const char *const *kv, size_t n)
 {
+    if (call->rec && call->rec->pre_hidden)
+        return; /* pre-recording: no indication until a START claims it (gw_rec_pre.c) */
     for (size_t i = 0; i + 1 < n; i += 2) {
         tl_kv_remove(call->ud, kv[i]);
         if (kv[i + 1])
@@ -151,7 +153,7 @@ void gw_rec_private_info_x(struct gw_rec_call *rc, int msg_id, const char *state
 {
     gw_call *call = rc->call;
     gw_server *srv = gw_rec_srv(call);
-    if (call->ending)
+    if (call->ending || rc->pre_hidden)
         return;
     GPtrArray *sent = g_ptr_array_new();
     const char *dns[8];
@@ -201,7 +203,7 @@ void gw_rec_db_recording(struct gw_rec_call *rc, const char *state, const char *
                          int64_t ended_us)
 {
     gw_server *srv = gw_rec_srv(rc->call);
-    if (!srv->db || !rc->id)
+    if (!srv->db || !rc->id || rc->pre_hidden)
         return;
     char connid[17], *mediad = NULL;
     tl_connid_format(rc->call->connid, connid);
@@ -241,7 +243,7 @@ void gw_rec_db_recording(struct gw_rec_call *rc, const char *state, const char *
 void gw_rec_db_segment(struct gw_rec_call *rc, const char *event, const char *reason)
 {
     gw_server *srv = gw_rec_srv(rc->call);
-    if (!srv->db || !rc->id)
+    if (!srv->db || !rc->id || rc->pre_hidden)
         return;
     gw_db_segment s = {rc->id, event, reason, g_get_real_time()};
     gw_db_write_segment(srv->db, &s);
@@ -273,6 +275,7 @@ static void msc_release(struct gw_rec_call *rc, int i, const char *why)
 
 void gw_rec_msc_release_all(struct gw_rec_call *rc, const char *why)
 {
+    gw_rec_keep_stop(rc);                    /* nothing left to re-INVITE for a new party */
     gw_rec_sess_end(rc->call, &rc->s2, why); /* its copy goes with mediad's legs */
     bool own = rc->msc[0] && !rc->msc[0]->conf;
     msc_release(rc, 0, why);
@@ -365,7 +368,8 @@ void gw_rec_build_create(struct gw_rec_call *rc, ar_msml *mp)
     gw_rec_add_params(mp, rc->params, true);
     ar_msml_add_param(mp, "record", rc->side ? rc->side : "source");
     ar_msml_add_param(mp, "id", rc->id);
-    ar_msml_add_param(mp, "dest", rc->dest);
+    if (rc->dest) /* none: a pre-recording, mediad's local WAV only */
+        ar_msml_add_param(mp, "dest", rc->dest);
     /* A parallel pool: mediad forks the INVITE to every member (docs/pools.md). */
     char *fork = gw_rec_pool_fork_list(rc->rec_lease[0]);
     if (fork)
@@ -410,7 +414,8 @@ static void send_create(struct gw_rec_call *rc)
         return;
     }
     LOG_INFO(rec, "call %016llx: createconference id %s dest %s (%s, recordDN %s)",
-             (unsigned long long)call->connid, rc->id, rc->dest, rc->started_by, rc->party[0]->dn);
+             (unsigned long long)call->connid, rc->id, rc->dest ? rc->dest : "none (local WAV)",
+             rc->started_by, rc->party[0]->dn);
 }
 
 static bool settle_fire(void *arg)
@@ -562,6 +567,8 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         }
         return;
     case GW_REC_EV_SDP_ANSWER: {
+        if (gw_rec_keep_sdp_answer(rc, i, sdp))
+            return; /* re-anchored after a transfer (gw_rec_keep.c) */
         /* mediad answered an offer we forwarded from its party (party re-INVITE). */
         gw_party *p = f->pend_peer;
         f->pend_peer = NULL;
@@ -744,18 +751,23 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         rc->video_on = !rc->audio_only && rc->party[0] && rc->party[1] &&
                        gw_rec_sdp_has_video(rc->party[0]->sdp) &&
                        gw_rec_sdp_has_video(rc->party[1]->sdp);
-        const char *kv[] = {"GSIP_RECORD",          "On",
-                            "GSIP_REC_FN",          rc->file_name,
-                            "RECORDING_STATUS_GIM", "RECORDING_YES",
-                            "GSIP_RECORD_REASON",   NULL};
-        ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
-        private_info(rc, TL_GSIP_RECORD_START, "On", NULL);
-        gw_rec_db_recording(rc, "active", NULL, 0);
-        gw_rec_db_segment(rc, "start", NULL);
-        LOG_INFO(rec, "call %016llx: recording %s on (file %s)",
-                 (unsigned long long)rc->call->connid, rc->id, rc->file_name);
+        gw_rec_announce_on(rc);
     }
     gw_server_flush(calls->srv);
+}
+
+void gw_rec_announce_on(struct gw_rec_call *rc)
+{
+    const char *kv[] = {"GSIP_RECORD",          "On",
+                        "GSIP_REC_FN",          rc->file_name,
+                        "RECORDING_STATUS_GIM", "RECORDING_YES",
+                        "GSIP_RECORD_REASON",   NULL};
+    ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
+    private_info(rc, TL_GSIP_RECORD_START, "On", NULL);
+    gw_rec_db_recording(rc, "active", NULL, 0);
+    gw_rec_db_segment(rc, "start", NULL);
+    LOG_INFO(rec, "call %016llx: recording %s on (file %s)%s", (unsigned long long)rc->call->connid,
+             rc->id, rc->file_name, rc->pre_hidden ? " (pre-recording, hidden)" : "");
 }
 
 /* --- requests --- */
@@ -782,6 +794,9 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
 {
     const gw_config *cfg = gw_rec_srv(call)->cfg;
     struct gw_rec_call *rc = call->rec;
+    if (rc && rc->pre_hidden && rc->state != RS_IDLE && rc->state != RS_FAILED && !r->pre &&
+        (!r->started_by || strcmp(r->started_by, "full-time") != 0))
+        return gw_rec_pre_claim(rc, r); /* the call's pre-recording becomes its recording */
     if (rc && cfg->recording_sessions > 1 && (rc->state == RS_ON || rc->state == RS_PAUSED) &&
         r->started_by && strcmp(r->started_by, "full-time") != 0)
         return gw_rec_sess_start(call, &rc->s2, r, why, cap); /* another purpose */
@@ -800,6 +815,8 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     gw_rec_req rd = *r;
     if (!rd.dest2 && cfg->rec.recording_dest2 && *cfg->rec.recording_dest2)
         rd.dest2 = cfg->rec.recording_dest2;
+    if (rd.pre)
+        rd.dest = rd.dest2 = NULL; /* no recorder: mediad's local WAV (gw_rec_pre.c) */
     r = &rd;
     if (r->dest2 && !is_sip_uri(r->dest2) && !g_str_has_prefix(r->dest2, "pool:")) {
         snprintf(why, cap, "dest \"%s\" is not a SIP URI", r->dest2);
@@ -816,7 +833,7 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     int perr = AR_E_OK;
     if (!rc || !rc->md_lease)
         perr = gw_rec_pool_mediad(call, geo, rc ? fo_bad_list(rc) : NULL, nbad, &md, why, cap);
-    if (perr == AR_E_OK)
+    if (perr == AR_E_OK && !r->pre)
         perr = gw_rec_pool_recorder(call, r->dest, geo, rc ? fo_bad_list(rc) : NULL, nbad, &rl,
                                     &dest, why, cap);
     /* Duplication: dest2 = pool:NAME puts the copy on another member than dest's. */
@@ -842,6 +859,7 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
         return perr;
     }
     rc = rec_get(call);
+    rc->pre_hidden = r->pre;
     gw_rec_set_str(&rc->dest_spec[0], r->dest);
     gw_rec_set_str(&rc->dest_spec[1], r->dest2);
     gw_pool_lease_release(&rc->rec_lease[1]);
@@ -886,7 +904,8 @@ int gw_rec_request(gw_call *call, const gw_rec_req *r, char *why, size_t cap)
     rc->file_name = gw_rec_expand_name(tmpl ? tmpl : "$ID$", call, adn, odn, rc->id, now);
     rc->state = RS_WAITING;
     LOG_INFO(rec, "call %016llx: %s recording requested (id %s, dest %s)",
-             (unsigned long long)call->connid, rc->started_by, rc->id, rc->dest);
+             (unsigned long long)call->connid, rc->started_by, rc->id,
+             rc->dest ? rc->dest : "none (local WAV)");
     gw_rec_begin(rc);
     return AR_E_OK;
 }
@@ -926,7 +945,7 @@ int gw_rec_control_params(gw_call *call, gw_rec_ctl op, const char *req_dn, cons
 {
     struct gw_rec_call *rc = call->rec;
     unsigned long long cid = (unsigned long long)call->connid;
-    if (!rc || rc->state == RS_IDLE || rc->state == RS_FAILED) {
+    if (!rc || rc->pre_hidden || rc->state == RS_IDLE || rc->state == RS_FAILED) {
         snprintf(why, cap, "call %016llx is not being recorded", cid);
         return AR_E_NOT_RECORDING;
     }
@@ -1014,6 +1033,10 @@ void gw_rec_established(gw_call *call)
         gw_rec_begin(rc);
         return;
     }
+    if (rc && rc->keep) {
+        gw_rec_keep_try(rc); /* the recorded party's new peer answered (a transfer) */
+        return;
+    }
     /* Full-time again only when a new pair formed (transfer): not after a stop request,
        which leaves mediad in the path, nor while something is recording. */
     if (rc && (rc->inserted || (rc->state != RS_IDLE && rc->state != RS_FAILED)))
@@ -1052,6 +1075,7 @@ void gw_rec_established(gw_call *call)
     }
     if (call->main)
         consult_not_recorded(call);
+    gw_rec_pre_start(call); /* no full-time recording: a pre-recording DN's call is kept */
 }
 
 /* RequestRouteCall record=disable_destination: the routing destination's full-time
@@ -1138,6 +1162,8 @@ bool gw_rec_party_reinvite(gw_party *p, const char *sdp)
 
 static void rec_finish(struct gw_rec_call *rc, const char *why)
 {
+    gw_rec_keep_stop(rc);
+    gw_rec_pre_call_end(rc); /* an unclaimed pre-recording waits for a START (window) */
     if (rc->state == RS_ON || rc->state == RS_PAUSED) {
         const char *kv[] = {"GSIP_RECORD", "Off"};
         ud_publish(rc->call, kv, G_N_ELEMENTS(kv));
@@ -1158,6 +1184,8 @@ void gw_rec_party_gone(gw_call *call, gw_party *p)
     struct gw_rec_call *rc = call->rec;
     if (!rc || (rc->party[0] != p && rc->party[1] != p))
         return;
+    if (gw_rec_keep_party_gone(rc, p))
+        return; /* the recorded side stays: the session continues (seed "Transfers") */
     /* The recorded pair is broken: the recording of this call ends with it. */
     rec_finish(rc, "party left");
     rc->party[0] = rc->party[1] = NULL;

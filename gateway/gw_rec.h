@@ -31,6 +31,7 @@ typedef struct {
     const char *route_target; /* RequestRouteCall: the DN routed to (its agent), NULL = none */
     int tonesilenceduration;  /* ms, -1 = not given */
     bool audio_only;          /* Extensions audio-only: offer the recorder no video */
+    bool pre; /* pre-recording: no recorder, mediad's local WAV, hidden (gw_rec_pre.c) */
 } gw_rec_req;
 
 /*
@@ -87,6 +88,14 @@ const char *gw_rec_state_name(const gw_call *call);
  * next mediad, or stop recording (docs/failover.md). */
 struct gw_pool_member;
 void gw_rec_member_down(gw_server *srv, const struct gw_pool_member *m);
+
+/* A START for the ConnID of an ended call whose pre-recording is still in its window:
+   keeps the file as the recording (database row, EventPrivateInfo with GSIP_REC_FN to
+   req_dn, its name in fn). False when there is none. */
+bool gw_rec_pre_claim_ended(gw_calls *calls, uint64_t connid, const char *req_dn, char *fn,
+                            size_t cap);
+/* gatewayd stops: unclaimed pre-recordings are deleted. */
+void gw_rec_pre_free(gw_calls *calls);
 
 /* T-Lib: RequestPrivateService 3013-3016 once types and PrivateMsgID are checked. */
 void gw_rec_private_service(gw_client *c, const tl_msg *m, int64_t ref, int64_t msg_id);

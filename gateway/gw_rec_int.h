@@ -68,6 +68,14 @@ struct gw_rec_call {
     bool video_on;          /* video offered to the recorder and not refused (GSIP_RECORD_VIDEO) */
     struct gw_rec_sess *s2; /* a second session for another purpose (gw_rec_sess.c) */
     bool conf_took;         /* the legs went and a conference took the media (gw_conf_rec.h) */
+    /* Kept across a transfer (gw_rec_keep.c): the other party left, the recorded one stays. */
+    bool keep;           /* waiting for the next party to re-INVITE the mediad legs */
+    bool rejoin[2];      /* mediad leg i re-INVITEd with its (new) party's SDP */
+    unsigned keep_timer; /* waiting for the model's own offer / answer to finish */
+    int keep_tries;
+    /* Pre-recording (gw_rec_pre.c): mediad's local WAV only, no indication until claimed. */
+    bool pre_hidden;
+    bool pre_tried; /* started once for this call */
 };
 
 /* gw_rec.c: shared steps of the state machine. */
@@ -103,6 +111,28 @@ void gw_rec_fo_recorder_done(struct gw_rec_call *rc, const ar_msml *m);
 bool gw_rec_fo_mediad(struct gw_rec_call *rc, const char *why, bool broken);
 /* The new mediad confirmed the createconference. */
 void gw_rec_fo_mediad_done(struct gw_rec_call *rc);
+
+/* GSIP_RECORD On, GSIP_REC_FN, EventPrivateInfo 3013 and the database row of a started
+   recording (mediad confirmed it, or a START claimed a running pre-recording). */
+void gw_rec_announce_on(struct gw_rec_call *rc);
+
+/* gw_rec_pre.c: pre-recording (docs/recording.md "Pre-recording"). */
+/* No full-time recording: start the hidden local recording of a pre-recording DN's call. */
+void gw_rec_pre_start(gw_call *call);
+/* A START (selective / dynamic) while the pre-recording runs: it becomes the recording. */
+int gw_rec_pre_claim(struct gw_rec_call *rc, const gw_rec_req *r);
+/* The call ends: an unclaimed pre-recording is remembered for the window. */
+void gw_rec_pre_call_end(struct gw_rec_call *rc);
+
+/* gw_rec_keep.c: the recording continues across transfers (docs/recording.md "Transfers"). */
+/* p (rc->party[1]) leaves while the recorded party stays: true when the recording is kept. */
+bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p);
+/* A party answered or the wait timer fired: re-INVITE the mediad legs for the new pair. */
+void gw_rec_keep_try(struct gw_rec_call *rc);
+/* mediad answered leg i's re-INVITE: true when it was a rejoin one (the party follows). */
+bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp);
+/* The recording ends: no more waiting. */
+void gw_rec_keep_stop(struct gw_rec_call *rc);
 
 /*
  * A second recording session on a call (seed: "Multiple simultaneous Recording Sessions

@@ -126,6 +126,12 @@ void gw_rec_private_service(gw_client *c, const tl_msg *m, int64_t ref, int64_t 
     uint64_t connid = 0;
     tl_msg_get_connid(m, TL_A_ConnID, &connid);
     gw_call *call = calls ? gw_calls_find(calls, connid) : NULL;
+    char fn[GW_REC_NAME_MAX + 1];
+    if (!call && calls && msg_id == TL_GSIP_RECORD_START &&
+        gw_rec_pre_claim_ended(calls, connid, tl_msg_get_str(m, TL_A_ThisDN), fn, sizeof fn)) {
+        send_ack(c, ref, connid); /* "shortly after it ends": the pre-recording is kept */
+        return;
+    }
     if (!call) {
         char text[17];
         tl_connid_format(connid, text);

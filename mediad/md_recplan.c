@@ -223,7 +223,9 @@ int md_call_plan_recording(md_call *c, const md_media_env *env)
     long mediactl = md_params_int(&c->params, "recmediactl", 2);
     int audio_only = md_params_flag(&c->params, "audio-only");
     const char *dests[2] = {md_params_get(&c->params, "dest"), md_params_get(&c->params, "dest2")};
-    if ((!dests[0] || !*dests[0]) && !c->fo_plan)
+    /* Without a recorder only the local WAV records (localrecord=true, md_localwav.c):
+       gatewayd's pre-recording keeps a call that way until someone asks for it. */
+    if ((!dests[0] || !*dests[0]) && !c->fo_plan && !md_params_flag(&c->params, "localrecord"))
         return AR_E_MISSING_ATTRIBUTE;
     const char *id = md_params_get(&c->params, "id");
     char idbuf[MD_ID_LEN];

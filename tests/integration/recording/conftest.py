@@ -12,5 +12,7 @@ from rectest import Stack  # noqa: E402
 
 @pytest.fixture(scope="module")
 def stack(request):
-    """A running stack; a module may set STACK_OPTS and RECORDER_OPTS."""
-    yield from module_stack(Stack, request, env_attrs=("RECORDER_OPTS",))
+    """A running stack; a module may set STACK_OPTS, RECORDER_OPTS, MEDIAD_OPTS and
+    STACK_GATEWAY_EXTRA (a file of extra sections, tests/stack.d/20-gatewayd.sh)."""
+    yield from module_stack(Stack, request,
+                            env_attrs=("RECORDER_OPTS", "STACK_GATEWAY_EXTRA", "MEDIAD_OPTS"))

@@ -148,6 +148,27 @@ static void test_errors(void **state)
     expect_errors(text, want, G_N_ELEMENTS(want));
 }
 
+/* Pre-recording keys (docs/recording.md "Pre-recording"): parsed, bounded. */
+static void test_pre_recording(void **state)
+{
+    (void)state;
+    gw_config_errors errs = {0};
+    gw_config *c = gw_config_parse("p.conf",
+                                   "[gateway]\npre-recording-window-ms = 5000\n"
+                                   "pre-recording-dir = /var/lib/mediad\n"
+                                   "[dn 6400-6401]\ntype = Extension\npre-recording = true\n"
+                                   "[dn 6402]\ntype = Extension\n",
+                                   &errs);
+    assert_non_null(c);
+    assert_int_equal(c->pre_recording_window_ms, 5000);
+    assert_string_equal(c->pre_recording_dir, "/var/lib/mediad");
+    assert_true(gw_config_find_dn(c, "6401")->pre_recording);
+    assert_false(gw_config_find_dn(c, "6402")->pre_recording);
+    gw_config_free(&c);
+    static const char *const w[] = {"t.conf:2: |pre-recording-window-ms"};
+    expect_errors("[gateway]\npre-recording-window-ms = 600001\n", w, 1);
+}
+
 static void test_more_errors(void **state)
 {
     (void)state;
@@ -256,9 +277,10 @@ static void test_demo_config_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_good),  cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_more_errors), cmocka_unit_test(test_listen_parse),
-        cmocka_unit_test(test_diff),        cmocka_unit_test(test_demo_config_file),
+        cmocka_unit_test(test_parse_good),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_more_errors),   cmocka_unit_test(test_listen_parse),
+        cmocka_unit_test(test_diff),          cmocka_unit_test(test_demo_config_file),
+        cmocka_unit_test(test_pre_recording),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

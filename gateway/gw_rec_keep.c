@@ -1,0 +1,146 @@
+/* Recording kept across transfers: the recorded side stays, its session goes on. */
+#include "gw_rec_int.h"
+
+#include <string.h>
+
+#include "ar_err.h"
+#include "ar_log.h"
+
+/*
+ * The seed's "Transfers": recording is sticky to the recorded side. When the other party of
+ * the recorded pair leaves (a single-step or two-step transfer) while the recordDN party
+ * stays, "the Recording Session is maintained and should expect a reINVITE to re-negotiate
+ * the media between D1 and D3. The media control dialog between SIP Server and Media Server
+ * is also maintained by only sending reINVITES to the media control dialog."
+ *
+ * So the recording (record id, mediad conference, recorder session, GSIP_RECORD) is left as
+ * it is and the two mediad legs are kept. The call model connects the recorded party with
+ * the new one directly, as for any transfer; once both are established and their offer /
+ * answer is over, each mediad leg is re-INVITEd with its party's current SDP (the old
+ * party's leg now gets the new party's) and each party is re-INVITEd with mediad's answer.
+ * The recorder sees one session, whose channel 2 changes speaker; the WAV goes on.
+ */
+
+#define KEEP_MS    50
+#define KEEP_TRIES 200 /* 10 s of the parties' own re-INVITEs before the recording ends */
+
+static bool keep_fire(void *arg);
+
+static void keep_timer(struct gw_rec_call *rc)
+{
+    gw_calls *calls = rc->call->calls;
+    if (!rc->keep_timer)
+        rc->keep_timer = calls->timers.add(calls->timers.ud, KEEP_MS, keep_fire, rc);
+}
+
+bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p)
+{
+    gw_call *call = rc->call;
+    gw_party *a = rc->party[0];
+    if (p != rc->party[1] || !a || !a->leg || call->ending || call->conf || !rc->inserted ||
+        (rc->state != RS_ON && rc->state != RS_PAUSED))
+        return false;
+    /* Somebody else must be (or be coming) in the call: a two-party call that loses a
+       party is ending. */
+    bool others = false;
+    for (gw_party *q = call->parties; q && !others; q = q->next)
+        others = q != p && q != a && q->leg;
+    if (!others)
+        return false;
+    rc->party[1] = NULL;
+    rc->keep = true;
+    rc->keep_tries = 0;
+    rc->rejoin[0] = rc->rejoin[1] = false;
+    if (rc->msc[1])
+        rc->msc[1]->pend_peer = NULL;
+    LOG_INFO(rec, "call %016llx: recording %s kept: DN %s left, recorded DN %s stays",
+             (unsigned long long)call->connid, rc->id, p->dn, a->dn);
+    keep_timer(rc);
+    return true;
+}
+
+/* Both mediad legs get their party's SDP; each party then gets mediad's answer. */
+static void rejoin(struct gw_rec_call *rc, gw_party *b)
+{
+    gw_call *call = rc->call;
+    gw_calls *calls = call->calls;
+    rc->party[1] = b;
+    rc->keep = false;
+    g_strlcpy(rc->msc[1]->dn, b->dn, sizeof rc->msc[1]->dn);
+    g_strlcpy(rc->msc[1]->number, b->dn, sizeof rc->msc[1]->number);
+    for (int i = 0; i < 2; i++) {
+        gw_party *f = rc->msc[i];
+        rc->rejoin[i] = calls->ops && calls->ops->reinvite && f->leg &&
+                        calls->ops->reinvite(calls->sip, f->leg, rc->party[i]->sdp) == AR_E_OK;
+        if (!rc->rejoin[i]) {
+            gw_rec_fail(rc, "mediad leg could not be re-INVITEd for the new party");
+            gw_rec_msc_abort(rc, "re-INVITE failed");
+            return;
+        }
+        f->pend_peer = NULL;
+    }
+    LOG_INFO(rec, "call %016llx: recording %s continues with DN %s (recordDN %s)",
+             (unsigned long long)call->connid, rc->id, b->dn, rc->party[0]->dn);
+}
+
+void gw_rec_keep_try(struct gw_rec_call *rc)
+{
+    gw_call *call = rc->call;
+    gw_party *a = rc->party[0];
+    if (!rc->keep || call->ending || !a)
+        return;
+    if (!rc->inserted || !rc->msc[0] || !rc->msc[1]) {
+        rc->keep = false; /* mediad's legs went meanwhile: nothing to continue on */
+        gw_rec_fail(rc, "mediad legs lost during the transfer");
+        gw_rec_msc_abort(rc, "transfer: mediad legs lost");
+        return;
+    }
+    gw_party *b = NULL;
+    for (gw_party *q = call->parties; q && !b; q = q->next)
+        if (q != a && q->leg && q->answered && q->state == GW_PS_ESTABLISHED && q->sdp)
+            b = q;
+    if (!b)
+        return; /* nobody new yet: gw_rec_established calls again when someone answers */
+    if (a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE || !a->sdp) {
+        /* The model is still connecting them: re-INVITEs now would cross its own. */
+        if (++rc->keep_tries > KEEP_TRIES) {
+            rc->keep = false;
+            gw_rec_fail(rc, "the parties' media did not settle after the transfer");
+            gw_rec_msc_abort(rc, "transfer did not settle");
+            return;
+        }
+        keep_timer(rc);
+        return;
+    }
+    rejoin(rc, b);
+}
+
+static bool keep_fire(void *arg)
+{
+    struct gw_rec_call *rc = arg;
+    rc->keep_timer = 0;
+    gw_rec_keep_try(rc);
+    gw_server_flush(gw_rec_srv(rc->call));
+    return false;
+}
+
+bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp)
+{
+    if (!rc->rejoin[i])
+        return false;
+    rc->rejoin[i] = false;
+    gw_party *f = rc->msc[i], *p = rc->party[i];
+    gw_party_set_sdp(f, sdp);
+    if (p && p->leg && sdp)
+        gw_call_send_reinvite(rc->call->calls, p, sdp, GW_PEND_LOCAL, NULL);
+    return true;
+}
+
+void gw_rec_keep_stop(struct gw_rec_call *rc)
+{
+    rc->keep = false;
+    rc->rejoin[0] = rc->rejoin[1] = false;
+    if (rc->keep_timer)
+        rc->call->calls->timers.cancel(rc->call->calls->timers.ud, rc->keep_timer);
+    rc->keep_timer = 0;
+}
