@@ -49,6 +49,7 @@ def recorder(tmp_path):
                     str(d), "--ports-file", str(pf), *extra], str(pf),
                    str(tmp_path / f"{name}.log"))
         r.dir = str(d)
+        r.log_path = str(tmp_path / f"{name}.log")
         started.append(r)
         return r
     started = []
@@ -359,6 +360,9 @@ def test_party_mute_pauses_and_reinvite_keeps_continuity(mediad, recorder):
     r, cseq = call.ua.invite(dlg, party_sdp(call.a.port, version=2, direction="inactive"))
     assert r.status == 200
     call.ua.ack(dlg, cseq)
+    # The recorder must have taken the pause before A comes back: an unmute that overtakes
+    # mediad's pause re-INVITE to the recorder is coalesced with it (nothing to pause).
+    wait_for(lambda: "mute: paused" in open(rec.log_path).read(), what="the recorder's pause")
     # Party A comes back on a new port with a new SSRC (a transfer-like media change).
     old = call.a
     call.a = RtpParty(FREQ_A)
