@@ -10,19 +10,20 @@ typedef struct {
     char sip_addr[64]; /* listen address */
     int sip_port;      /* 0 = any */
     uint16_t rtp_lo, rtp_hi;
-    unsigned max_ports;        /* port pairs; 0 = the whole range */
-    unsigned session_timer;    /* seconds, RFC 4028 */
-    unsigned min_se;           /* min-se: smallest interval accepted (422 below), seconds */
-    unsigned rec_timeout_ms;   /* give up on a recorder that has not answered */
-    unsigned rec_keepalive_ms; /* in-dialog OPTIONS to each recorder; 0 = off (md_recfo) */
-    int rec_srtp;              /* recorder-srtp: offer RTP/SAVP to recorders by default */
-    int rec_srtp_fallback;     /* recorder-srtp-fallback: 1 clear, 0 refuse (default) */
-    char tls_cert_dir[256];    /* tls-cert-dir: agent.pem + cafile.pem; "" = no SIPS */
-    int sips_port;             /* sips-port: TLS listen port (0 = pick one) */
-    int tls_verify;            /* tls-verify: TPTLS_VERIFY_* (md_tls.h) */
-    unsigned fetch_timeout_ms; /* audiosrc: connect + transfer limit (md_fetch) */
-    char local_dir[256];       /* local WAV recording directory; empty = off */
-    char stats_file[256];      /* stats-file: memory figures written on SIGUSR1; "" = off */
+    unsigned max_ports;           /* port pairs; 0 = the whole range */
+    unsigned session_timer;       /* seconds, RFC 4028 */
+    unsigned min_se;              /* min-se: smallest interval accepted (422 below), seconds */
+    unsigned rec_timeout_ms;      /* give up on a recorder that has not answered */
+    unsigned rec_keepalive_ms;    /* in-dialog OPTIONS to each recorder; 0 = off (md_recfo) */
+    int rec_srtp;                 /* recorder-srtp: offer RTP/SAVP to recorders by default */
+    int rec_srtp_fallback;        /* recorder-srtp-fallback: 1 clear, 0 refuse (default) */
+    char tls_cert_dir[256];       /* tls-cert-dir: agent.pem + cafile.pem; "" = no SIPS */
+    int sips_port;                /* sips-port: TLS listen port (0 = pick one) */
+    int tls_verify;               /* tls-verify: TPTLS_VERIFY_* (md_tls.h) */
+    unsigned fetch_timeout_ms;    /* audiosrc: connect + transfer limit (md_fetch) */
+    char local_dir[256];          /* local WAV recording directory; empty = off */
+    char stats_file[256];         /* stats-file: memory figures written on SIGUSR1; "" = off */
+    unsigned shutdown_timeout_ms; /* shutdown-timeout-ms: wait for BYE / CANCEL answers */
 } md_config;
 
 struct md_ctx {
@@ -36,6 +37,8 @@ struct md_ctx {
     int bound_sips;         /* actual SIPS (TLS) port, 0 without TLS */
     struct md_fetch *fetch; /* audiosrc loader (md_fetch.h) */
     struct md_lw_sys *lw;   /* local WAV writer (md_localwav.h), NULL when off */
+    GHashTable *orphans;    /* released handles not terminated yet (md_shutdown.c) */
+    int shutdown_done;      /* nua_r_shutdown came */
 };
 
 /* Create the SIP stack on the GLib default context; AR_E_OK or AR_E_CONFIG/AR_E_IO. */
