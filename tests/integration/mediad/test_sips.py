@@ -55,7 +55,9 @@ class TlsCall:
 
 def test_tls_on_both_hops(mediad, recorder, pki):
     rec = recorder("rec", "--tls-cert-dir", pki["good"])
-    md = mediad("--tls-cert-dir", pki["good"])
+    # The recording INVITE's answer timer (--rec-timeout, 2 s by default) also runs while
+    # the TLS connection to the recorder is set up: TLS_SETUP bounds that (tlsharness).
+    md = mediad("--tls-cert-dir", pki["good"], "--rec-timeout", str(int(TLS_SETUP * 1000)))
     call = TlsCall(md, pki)
     try:
         dest = f"sips:127.0.0.1:{sips_port(rec)}"
