@@ -36,7 +36,6 @@
 #define GW_SIP_MAXSIZE           (256 * 1024)
 #define GW_SIP_MAX_REQUEST       16384
 #define GW_SIP_START_TIMEOUT_MS  5000
-#define GW_SIP_FINAL_SHUTDOWN_MS 1000 /* nua_shutdown once the legs are gone or dropped */
 
 /*
  * sofia-sip's transport log: exported by libsofia-sip-ua but not declared in its headers.
