@@ -85,7 +85,7 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
         return *end ? -1 : 0;
     }
     if (!strcmp(name, "shutdown-timeout-ms")) {
-        cfg->shutdown_timeout_ms = (unsigned)strtoul(val, &end, 10);
+        cfg->shutdown_ms = (unsigned)strtoul(val, &end, 10);
         return *end ? -1 : 0;
     }
     if (!strcmp(name, "rec-keepalive")) {
@@ -218,7 +218,7 @@ int main(int argc, char **argv)
     ctx.cfg.rec_keepalive_ms = 1000;
     ctx.cfg.tls_verify = md_tls_verify_policy("all");
     ctx.cfg.fetch_timeout_ms = 5000;
-    ctx.cfg.shutdown_timeout_ms = MD_SHUTDOWN_TIMEOUT_MS;
+    ctx.cfg.shutdown_ms = MD_SHUTDOWN_TIMEOUT_MS;
     char *ports_file = NULL, *log_spec = NULL;
     int rc = 1;
 

@@ -97,7 +97,7 @@ static void drop_call_handles(gpointer key, gpointer value, gpointer user)
 int md_shutdown_run(md_ctx *ctx)
 {
     gint64 t0 = g_get_monotonic_time();
-    unsigned bound = ctx->cfg.shutdown_timeout_ms;
+    unsigned bound = ctx->cfg.shutdown_ms;
     g_hash_table_foreach(ctx->calls, bye_all, NULL);
     /* nua ignores everything but nua_shutdown once it is called: wait here first, so the
      * BYEs and CANCELs get their answers while the handles can still be destroyed. */

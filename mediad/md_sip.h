@@ -10,20 +10,20 @@ typedef struct {
     char sip_addr[64]; /* listen address */
     int sip_port;      /* 0 = any */
     uint16_t rtp_lo, rtp_hi;
-    unsigned max_ports;           /* port pairs; 0 = the whole range */
-    unsigned session_timer;       /* seconds, RFC 4028 */
-    unsigned min_se;              /* min-se: smallest interval accepted (422 below), seconds */
-    unsigned rec_timeout_ms;      /* give up on a recorder that has not answered */
-    unsigned rec_keepalive_ms;    /* in-dialog OPTIONS to each recorder; 0 = off (md_recfo) */
-    int rec_srtp;                 /* recorder-srtp: offer RTP/SAVP to recorders by default */
-    int rec_srtp_fallback;        /* recorder-srtp-fallback: 1 clear, 0 refuse (default) */
-    char tls_cert_dir[256];       /* tls-cert-dir: agent.pem + cafile.pem; "" = no SIPS */
-    int sips_port;                /* sips-port: TLS listen port (0 = pick one) */
-    int tls_verify;               /* tls-verify: TPTLS_VERIFY_* (md_tls.h) */
-    unsigned fetch_timeout_ms;    /* audiosrc: connect + transfer limit (md_fetch) */
-    char local_dir[256];          /* local WAV recording directory; empty = off */
-    char stats_file[256];         /* stats-file: memory figures written on SIGUSR1; "" = off */
-    unsigned shutdown_timeout_ms; /* shutdown-timeout-ms: wait for BYE / CANCEL answers */
+    unsigned max_ports;        /* port pairs; 0 = the whole range */
+    unsigned session_timer;    /* seconds, RFC 4028 */
+    unsigned min_se;           /* min-se: smallest interval accepted (422 below), seconds */
+    unsigned rec_timeout_ms;   /* give up on a recorder that has not answered */
+    unsigned rec_keepalive_ms; /* in-dialog OPTIONS to each recorder; 0 = off (md_recfo) */
+    int rec_srtp;              /* recorder-srtp: offer RTP/SAVP to recorders by default */
+    int rec_srtp_fallback;     /* recorder-srtp-fallback: 1 clear, 0 refuse (default) */
+    char tls_cert_dir[256];    /* tls-cert-dir: agent.pem + cafile.pem; "" = no SIPS */
+    int sips_port;             /* sips-port: TLS listen port (0 = pick one) */
+    int tls_verify;            /* tls-verify: TPTLS_VERIFY_* (md_tls.h) */
+    unsigned fetch_timeout_ms; /* audiosrc: connect + transfer limit (md_fetch) */
+    char local_dir[256];       /* local WAV recording directory; empty = off */
+    char stats_file[256];      /* stats-file: memory figures written on SIGUSR1; "" = off */
+    unsigned shutdown_ms;      /* shutdown-timeout-ms: wait for BYE / CANCEL answers */
 } md_config;
 
 struct md_ctx {
