@@ -18,6 +18,7 @@
 #include "gw_health.h"
 #include "gw_server.h"
 #include "gw_sip.h"
+#include "gw_stopguard.h"
 #include "gw_tcp.h"
 #include "gw_ws.h"
 
@@ -35,6 +36,7 @@ typedef struct {
     GMainLoop *loop;
     gw_server *srv;
     const gw_opts *opts;
+    gw_stopguard *guard; /* armed at the first SIGTERM / SIGINT */
 } gw_app;
 
 static void usage(FILE *f)
@@ -155,6 +157,12 @@ static int write_ports_file(const char *path, int tlib_port, int ws_port, int si
 static void quit(gw_app *app)
 {
     LOG_INFO(core, "signal received: shutting down");
+    /* The stop waits shutdown-timeout-ms for the legs, then up to 1 s for nua: past that
+     * plus a margin the guard ends the process (docs/calls.md "Shutdown"). */
+    if (!app->guard)
+        app->guard = gw_stopguard_start(app->srv->cfg->shutdown_timeout_ms +
+                                            GW_SIP_FINAL_SHUTDOWN_MS + GW_STOPGUARD_MARGIN_MS,
+                                        1);
     g_main_loop_quit(app->loop);
 }
 
@@ -221,6 +229,7 @@ int main(int argc, char **argv)
     guint sig_watch = 0;
     int sig_fd = -1;
     sigset_t sigs;
+    gw_app app = {0};
 
     ar_log_set_ident("gatewayd");
     if (parse_args(argc, argv, &opts) != 0)
@@ -291,7 +300,9 @@ int main(int argc, char **argv)
                                             gw_sip_port(sip), gw_sip_sips_port(sip)))
         goto cleanup;
 
-    gw_app app = {.loop = loop, .srv = srv, .opts = &opts};
+    app.loop = loop;
+    app.srv = srv;
+    app.opts = &opts;
     signal(SIGPIPE, SIG_IGN);
     sig_fd = signals_open(&sigs);
     if (sig_fd < 0) {
@@ -324,5 +335,6 @@ cleanup:
     g_free(err);
     if (loop)
         g_main_loop_unref(loop);
+    gw_stopguard_free(&app.guard); /* the stop finished in time */
     return rc;
 }

@@ -33,10 +33,9 @@
  * Largest message the parser takes (bigger ones close the TCP connection), and the
  * largest INVITE / REGISTER we act on: above it the answer is 513 Message Too Large.
  */
-#define GW_SIP_MAXSIZE           (256 * 1024)
-#define GW_SIP_MAX_REQUEST       16384
-#define GW_SIP_START_TIMEOUT_MS  5000
-#define GW_SIP_FINAL_SHUTDOWN_MS 1000 /* nua_shutdown once the legs are gone or dropped */
+#define GW_SIP_MAXSIZE          (256 * 1024)
+#define GW_SIP_MAX_REQUEST      16384
+#define GW_SIP_START_TIMEOUT_MS 5000
 
 /*
  * sofia-sip's transport log: exported by libsofia-sip-ua but not declared in its headers.

@@ -7,6 +7,8 @@
 #include "gw_server.h"
 #include "gw_sipif.h"
 
+#define GW_SIP_FINAL_SHUTDOWN_MS 1000 /* nua_shutdown once the legs are gone or dropped */
+
 struct gw_reg;
 struct gw_b2bua;
 struct gw_overload;

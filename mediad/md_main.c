@@ -5,6 +5,7 @@
 #include "md_localwav.h"
 #include "md_memstat.h"
 #include "md_ports.h"
+#include "md_shutdown.h"
 #include "md_sip.h"
 #include "md_tls.h"
 
@@ -23,7 +24,7 @@ static void usage(void)
         stderr,
         "usage: mediad [--sip ADDR:PORT] [--rtp-ports LO-HI] [--max-ports N]\n"
         "              [--ports-file FILE] [--log-level SPEC] [--session-timer S] [--min-se S]\n"
-        "              [--stats-file FILE]\n"
+        "              [--stats-file FILE] [--shutdown-timeout-ms MS]\n"
         "              [--rec-timeout MS] [--rec-keepalive MS] [--fetch-timeout MS] "
         "[--recorder-srtp on|off]\n"
         "              [--recorder-srtp-fallback clear|refuse] [--local-dir DIR]\n"
@@ -81,6 +82,10 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
     }
     if (!strcmp(name, "rec-timeout")) {
         cfg->rec_timeout_ms = (unsigned)strtoul(val, &end, 10);
+        return *end ? -1 : 0;
+    }
+    if (!strcmp(name, "shutdown-timeout-ms")) {
+        cfg->shutdown_ms = (unsigned)strtoul(val, &end, 10);
         return *end ? -1 : 0;
     }
     if (!strcmp(name, "rec-keepalive")) {
@@ -213,6 +218,7 @@ int main(int argc, char **argv)
     ctx.cfg.rec_keepalive_ms = 1000;
     ctx.cfg.tls_verify = md_tls_verify_policy("all");
     ctx.cfg.fetch_timeout_ms = 5000;
+    ctx.cfg.shutdown_ms = MD_SHUTDOWN_TIMEOUT_MS;
     char *ports_file = NULL, *log_spec = NULL;
     int rc = 1;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ar_log.h"
+#include "md_shutdown.h"
 
 int md_recfork_invite(md_ctx *ctx, md_rec *r, int (*send)(md_ctx *, md_rec *))
 {
@@ -41,7 +42,8 @@ static void drop(md_rec *r, int k, int answered)
     r->fork_nh[k] = NULL;
     if (!nh)
         return;
-    nua_handle_bind(nh, NULL);
+    /* Tracked until it terminates, so a bounded shutdown can end it (md_shutdown.c). */
+    md_shutdown_orphan(r->call ? r->call->ctx : NULL, nh);
     if (answered)
         nua_bye(nh, TAG_END());
     else

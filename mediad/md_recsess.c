@@ -3,6 +3,7 @@
 #include "ar_log.h"
 #include "md_recfork.h"
 #include "md_recfo.h"
+#include "md_shutdown.h"
 #include "md_sip.h"
 #include "md_siprec.h"
 
@@ -148,8 +149,7 @@ static void rec_run(md_ctx *ctx, md_rec *r, int act, int status, const char *rea
          * INVITE still pending was cancelled by the nua_bye above (nua sends CANCEL in the
          * calling state, once a provisional came); a 2xx that crosses it reaches md_sip.c
          * on the unbound handle, which ACKs and BYEs it. */
-        if (r->nh)
-            nua_handle_bind((nua_handle_t *)r->nh, NULL);
+        md_shutdown_orphan(ctx, r->nh);
         md_rec_release(r, &ctx->env);
     }
 }

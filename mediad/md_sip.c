@@ -8,6 +8,7 @@
 #include "md_health.h"
 #include "md_localwav.h"
 #include "md_ports.h"
+#include "md_shutdown.h"
 #include "md_tls.h"
 #include "md_tone.h"
 
@@ -597,8 +598,10 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
         if (cs == nua_callstate_terminated) {
             if (l)
                 leg_terminated(ctx, nh, l);
-            else if (!hmagic)
+            else if (!hmagic) {
+                md_shutdown_forget(ctx, nh);
                 nua_handle_destroy(nh);
+            }
         }
         break;
     }
@@ -618,8 +621,8 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
             LOG_WARN(sip, "INFO to the gateway answered %d %s", status, phrase);
         break;
     case nua_r_shutdown:
-        if (status >= 200 && ctx->loop)
-            g_main_loop_quit(ctx->loop);
+        if (status >= 200)
+            ctx->shutdown_done = 1; /* md_shutdown.c waits for it */
         break;
     case nua_i_options: {
         /* gatewayd's health check: 200 with the counters it relays to /metrics. */
@@ -700,27 +703,15 @@ int md_sip_start(md_ctx *ctx)
     return AR_E_OK;
 }
 
-static void end_all(gpointer key, gpointer value, gpointer user)
-{
-    (void)key;
-    (void)user;
-    md_call *c = value;
-    for (int i = 0; i < c->nlegs; i++)
-        if (c->legs[i]->nh)
-            nua_bye((nua_handle_t *)c->legs[i]->nh, TAG_END());
-    for (int i = 0; i < c->nrecs; i++)
-        if (c->recs[i]->nh)
-            nua_bye((nua_handle_t *)c->recs[i]->nh, TAG_END());
-}
-
 void md_sip_stop(md_ctx *ctx)
 {
     if (ctx->nua) {
-        g_hash_table_foreach(ctx->calls, end_all, NULL);
-        /* nua_shutdown completes through nua_r_shutdown, which quits the loop. */
-        nua_shutdown((nua_t *)ctx->nua);
-        g_main_loop_run(ctx->loop);
-        nua_destroy((nua_t *)ctx->nua);
+        /* Bounded (md_shutdown.c): a recorder that never answers a CANCEL must not hold
+         * the exit for Timer B. Cut short, nua is left to the process exit. */
+        if (md_shutdown_run(ctx))
+            nua_destroy((nua_t *)ctx->nua);
+        else
+            LOG_ERR(sip, "SIP stack did not shut down: left to the process exit");
         ctx->nua = NULL;
     }
     GHashTableIter it;

@@ -23,6 +23,7 @@ typedef struct {
     unsigned fetch_timeout_ms; /* audiosrc: connect + transfer limit (md_fetch) */
     char local_dir[256];       /* local WAV recording directory; empty = off */
     char stats_file[256];      /* stats-file: memory figures written on SIGUSR1; "" = off */
+    unsigned shutdown_ms;      /* shutdown-timeout-ms: wait for BYE / CANCEL answers */
 } md_config;
 
 struct md_ctx {
@@ -36,6 +37,8 @@ struct md_ctx {
     int bound_sips;         /* actual SIPS (TLS) port, 0 without TLS */
     struct md_fetch *fetch; /* audiosrc loader (md_fetch.h) */
     struct md_lw_sys *lw;   /* local WAV writer (md_localwav.h), NULL when off */
+    GHashTable *orphans;    /* released handles not terminated yet (md_shutdown.c) */
+    int shutdown_done;      /* nua_r_shutdown came */
 };
 
 /* Create the SIP stack on the GLib default context; AR_E_OK or AR_E_CONFIG/AR_E_IO. */

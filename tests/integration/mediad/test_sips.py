@@ -8,7 +8,7 @@ from mdharness import (MSML_AUDIT, Dialog, RtpParty, msml_create, parse_stats, p
                        read_ports_file, read_wav_ulaw, sdp_media_ports, wait_for, ULAW_DEC)
 from test_mediad import mediad, recorder, wait_sidecar  # noqa: F401  (fixtures)
 from test_srtp import FREQ_A, FREQ_B, tone_of
-from tlsharness import TlsSipUA, make_pki
+from tlsharness import TLS_SETUP, TlsSipUA, make_pki
 
 
 @pytest.fixture
@@ -55,18 +55,25 @@ class TlsCall:
 
 def test_tls_on_both_hops(mediad, recorder, pki):
     rec = recorder("rec", "--tls-cert-dir", pki["good"])
-    md = mediad("--tls-cert-dir", pki["good"])
+    # The recording INVITE's answer timer (--rec-timeout, 2 s by default) also runs while
+    # the TLS connection to the recorder is set up: TLS_SETUP bounds that (tlsharness).
+    md = mediad("--tls-cert-dir", pki["good"], "--rec-timeout", str(int(TLS_SETUP * 1000)))
     call = TlsCall(md, pki)
     try:
         dest = f"sips:127.0.0.1:{sips_port(rec)}"
         assert call.info(msml_create({"id": "tls1", "dest": dest, "recmediactl": "1"},
                                      ["1001", "1002"])).status == 200
 
-        def flowing():
-            r = call.info(MSML_AUDIT)
-            recs = [s for s in parse_stats(r) if "rec" in s]
-            return recs and all(s["tx_packets"] >= 100 for s in recs)
-        wait_for(flowing, what="media to the TLS recorder", step=0.1)
+        def sent(n):
+            recs = [s for s in parse_stats(call.info(MSML_AUDIT)) if "rec" in s]
+            return recs and all(s["tx_packets"] >= n for s in recs)
+        # Two events, two bounds. First the recording session is up: CPU work (OpenSSL
+        # start-up and a TLS handshake in mediad and the recorder) that the sanitizer
+        # build's full unwinding on every malloc (fast_unwind_on_malloc=0, see pki) makes
+        # several times slower, more so on a loaded machine: TLS_SETUP. Then 100 packets:
+        # 2 s of real time, the default bound.
+        wait_for(lambda: sent(1), timeout=TLS_SETUP, what="the TLS recording session", step=0.1)
+        wait_for(lambda: sent(100), what="media to the TLS recorder", step=0.1)
     finally:
         call.hangup()
     j = wait_sidecar(rec, "tls1")

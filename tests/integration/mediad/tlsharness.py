@@ -8,6 +8,13 @@ import threading
 
 from mdharness import SipMsg, SipUA
 
+# Bound for what a TLS hop costs in CPU before the first message goes through (OpenSSL
+# start-up, the handshake): under ASan with fast_unwind_on_malloc=0 (the LSan suppressions
+# for sofia-sip's TLS leaks need full stacks) every malloc unwinds the whole stack, which
+# makes this 4-6 times slower than a normal build (0.1 s -> 0.4-1.5 s measured), and a
+# loaded 2-core CI machine multiplies that again.
+TLS_SETUP = 30.0
+
 
 def _ossl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL,
@@ -71,7 +78,7 @@ class TlsSipUA(SipUA):
         ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=pki["ca"])
         ctx.load_cert_chain(pki["cert"], pki["key"])
         ctx.check_hostname = False
-        raw = socket.create_connection(("127.0.0.1", server_port), timeout=5)
+        raw = socket.create_connection(("127.0.0.1", server_port), timeout=TLS_SETUP)
         self.conn = ctx.wrap_socket(raw)
         self.conn.settimeout(0.05)
         self._wlock = threading.Lock()
@@ -89,7 +96,10 @@ class TlsSipUA(SipUA):
     def _loop(self):
         while not self._stop.is_set():
             try:
-                data = self.conn.recv(65535)
+                # One SSL object must not be read and written by two threads at once
+                # (OpenSSL): the lock is held for at most the 50 ms read timeout.
+                with self._wlock:
+                    data = self.conn.recv(65535)
             except (socket.timeout, ssl.SSLWantReadError):
                 continue
             except OSError:

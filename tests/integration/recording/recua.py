@@ -75,6 +75,9 @@ class Phone:
         self.running = True
         self.sending = False
         self.rx_packets = 0
+        # Those from the address the SDP names (mediad once the re-INVITE came): audio the
+        # peer sends straight to us before it took its own re-INVITE is not counted there.
+        self.rx_from_remote = 0
         self.keep_rx = False
         self.rx = []  # (RTP timestamp, payload) of what this phone heard, when keep_rx
         self.sdp_version = 1
@@ -316,8 +319,10 @@ class Phone:
         self.rtp.settimeout(0.2)
         while self.running:
             try:
-                data, _ = self.rtp.recvfrom(2048)
+                data, src = self.rtp.recvfrom(2048)
                 self.rx_packets += 1
+                if self.remote_media and src == tuple(self.remote_media):
+                    self.rx_from_remote += 1
                 if self.keep_rx and len(data) > 12 and (data[1] & 0x7F) == 0:
                     self.rx.append((struct.unpack("!I", data[4:8])[0], data[12:]))
             except socket.timeout:

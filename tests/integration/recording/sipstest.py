@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mediad"))
 from arectest.stack import finish, start  # noqa: E402
 from rectest import Stack  # noqa: E402
-from tlsharness import make_pki  # noqa: E402
+from tlsharness import TLS_SETUP, make_pki  # noqa: E402
 
 
 def sips_stack(gateway_dir_key=None, extra_opts=(), mediad_dir_key="good"):
@@ -28,7 +28,12 @@ def sips_stack(gateway_dir_key=None, extra_opts=(), mediad_dir_key="good"):
                  "--gateway-opt", "sip-tls-ca=" + pki["ca"]]
     for o in extra_opts:
         opts += ["--gateway-opt", o]
-    env = {"MEDIAD_OPTS": "--tls-cert-dir " + pki[mediad_dir_key],
+    # --rec-timeout: mediad's answer timer for a recording INVITE (default 2 s) also covers
+    # the TLS connection to the recorder it sets up first; under ASan on a loaded machine
+    # that alone took 3.4 s, and the recording was cancelled as "recorder did not answer".
+    # TLS_SETUP bounds it, still below Timer B (32 s).
+    env = {"MEDIAD_OPTS": "--tls-cert-dir %s --rec-timeout %d" % (pki[mediad_dir_key],
+                                                                  TLS_SETUP * 1000),
            "RECORDER_OPTS": "--tls-cert-dir " + pki["good"], "STACK_SIPS": "1"}
     try:
         s = start_with_env(opts, env)
