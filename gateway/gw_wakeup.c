@@ -7,12 +7,11 @@
 
 /*
  * sofia-sip's GLib port (su_source_send) calls g_main_context_wakeup() each time a
- * message goes into its empty queue, and nua runs in our thread, so every SIP datagram
- * cost one eventfd write plus one eventfd read by the next poll (docs/sip.md
- * "Throughput"). A wake-up only matters to a thread blocked in poll on that context;
- * the thread that runs the loop is not in poll while it asks for one, and the next
- * prepare sees the queued message (su_source_prepare: timeout 0). GLib applies the same
- * rule to its own wake-ups (g_source_attach, g_source_set_ready_time: only when
+ * message goes into its empty queue, and nua runs in our thread, so nearly every SIP
+ * event cost an eventfd write (5.4 per call, docs/sip.md "Throughput"). A wake-up only matters to a
+ * thread blocked in poll on that context; the thread that runs the loop is not in poll while it
+ * asks for one, and the next prepare sees the queued message (su_source_prepare: timeout 0). GLib
+ * applies the same rule to its own wake-ups (g_source_attach, g_source_set_ready_time: only when
  * "context->owner != self"). This definition, in the executable, is the one the
  * libraries resolve; other threads, and every call before gw_wakeup_set_loop_thread(),
  * get GLib's.
