@@ -124,6 +124,19 @@ def cpu_ticks(pids):
     return sum(proc_cpu_ticks(p) for p in pids)
 
 
+def minor_faults(pids):
+    """Minor page faults of the processes so far (/proc/PID/stat minflt), None if gone."""
+    n = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                s = f.read()
+        except OSError:
+            return None
+        n += int(s[s.rindex(")") + 2:].split()[7])
+    return n
+
+
 def io_syscalls(pids):
     """read() and write() family syscalls of the processes so far (/proc/PID/io syscr,
     syscw; socket sendmsg/recvmsg are not counted), None if unreadable."""
@@ -582,6 +595,7 @@ def run_step(system, rate, args, root, attempt=0):
         sampler.start()
         cpu0 = cpu_ticks(pids)
         io0 = io_syscalls(pids)
+        flt0 = minor_faults(pids)
         extra0 = system.extra_cpu()
         uas_cpu0 = proc_cpu_ticks(system.uas.pid)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -593,6 +607,7 @@ def run_step(system, rate, args, root, attempt=0):
             res["shed"] = system.shed()
         cpu1 = cpu_ticks(pids)
         io1 = io_syscalls(pids)
+        flt1 = minor_faults(pids)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         drops1 = udp_rcvbuf_errors()
         if perf is not None:
@@ -640,6 +655,8 @@ def run_step(system, rate, args, root, attempt=0):
     res["pss_kib_per_call"] = ((sampler.peak_pss - base_pss) / peak_calls
                                if peak_calls and base_pss is not None
                                and sampler.peak_pss is not None else float("nan"))
+    if flt0 is not None and flt1 is not None and ok:
+        res["faults_per_call"] = (flt1 - flt0) / ok
     if io0 is not None and io1 is not None and ok:
         res["reads_per_call"] = (io1[0] - io0[0]) / ok
         res["writes_per_call"] = (io1[1] - io0[1]) / ok
@@ -688,6 +705,8 @@ def describe(r):
     if "writes_per_call" in r:
         s += ", read/write syscalls %.2f/%.2f per call" % (r["reads_per_call"],
                                                            r["writes_per_call"])
+    if "faults_per_call" in r:
+        s += ", %.2f minor page faults per call" % r["faults_per_call"]
     if r["udp_drops"]:
         s += ", %d UDP datagrams dropped (%s)" % (
             r["udp_drops"], ", ".join("%s %d" % kv for kv in r["socket_drops"].items()))
