@@ -2,6 +2,7 @@
 #include "gw_sip.h"
 
 #include <glib.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@
 #include "gw_call.h"
 #include "gw_metrics.h"
 #include "gw_sipbatch.h"
+#include "gw_wakeup.h"
 #include "gw_overload.h"
 #include "gw_reg.h"
 #include "gw_siptls.h"
@@ -408,6 +410,9 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     }
     /* Keep nua in this thread: one event loop for everything. */
     su_root_threading(root, 0);
+    /* nua's messages to itself then need no eventfd write each (gw_wakeup.h). */
+    if (!cfg->sip_self_wakeups)
+        gw_wakeup_set_loop_thread();
     s->root = root;
     /*
      * Without CAN_RECURSE, GLib "blocks" a source around each dispatch by removing and
@@ -504,6 +509,9 @@ void gw_sip_free(gw_sip **ps)
     }
     if (s->tls_idle)
         g_source_remove(s->tls_idle);
+    if (gw_wakeup_skipped())
+        LOG_INFO(sip, "main loop wake-ups skipped (asked by the loop thread): %" PRIu64,
+                 gw_wakeup_skipped());
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
     gw_sipbatch_free(&s->batch);

@@ -124,6 +124,34 @@ def cpu_ticks(pids):
     return sum(proc_cpu_ticks(p) for p in pids)
 
 
+def minor_faults(pids):
+    """Minor page faults of the processes so far (/proc/PID/stat minflt), None if gone."""
+    n = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                s = f.read()
+        except OSError:
+            return None
+        n += int(s[s.rindex(")") + 2:].split()[7])
+    return n
+
+
+def io_syscalls(pids):
+    """read() and write() family syscalls of the processes so far (/proc/PID/io syscr,
+    syscw; socket sendmsg/recvmsg are not counted), None if unreadable."""
+    r = w = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/io" % p) as f:
+                kv = dict(line.split(":", 1) for line in f if ":" in line)
+            r += int(kv["syscr"])
+            w += int(kv["syscw"])
+        except (OSError, KeyError, ValueError):
+            return None
+    return r, w
+
+
 def mem_kib(pids):
     rss = 0
     pss = 0
@@ -566,6 +594,8 @@ def run_step(system, rate, args, root, attempt=0):
         sampler = MemSampler(pids, {"uac": uac_port, "uas": system.uas_port, system.name: port})
         sampler.start()
         cpu0 = cpu_ticks(pids)
+        io0 = io_syscalls(pids)
+        flt0 = minor_faults(pids)
         extra0 = system.extra_cpu()
         uas_cpu0 = proc_cpu_ticks(system.uas.pid)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -576,6 +606,8 @@ def run_step(system, rate, args, root, attempt=0):
         if hasattr(system, "shed"):
             res["shed"] = system.shed()
         cpu1 = cpu_ticks(pids)
+        io1 = io_syscalls(pids)
+        flt1 = minor_faults(pids)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         drops1 = udp_rcvbuf_errors()
         if perf is not None:
@@ -623,6 +655,11 @@ def run_step(system, rate, args, root, attempt=0):
     res["pss_kib_per_call"] = ((sampler.peak_pss - base_pss) / peak_calls
                                if peak_calls and base_pss is not None
                                and sampler.peak_pss is not None else float("nan"))
+    if flt0 is not None and flt1 is not None and ok:
+        res["faults_per_call"] = (flt1 - flt0) / ok
+    if io0 is not None and io1 is not None and ok:
+        res["reads_per_call"] = (io1[0] - io0[0]) / ok
+        res["writes_per_call"] = (io1[1] - io0[1]) / ok
     if "watch_cpu_ticks" in extra1:
         res["watch_cpu_ms"] = ((extra1.get("watch_cpu_ticks", 0) - extra0.get("watch_cpu_ticks", 0))
                                * 1000.0 / CLK_TCK)
@@ -665,6 +702,11 @@ def describe(r):
             s += ", WATCH CLIENT DISCONNECTED"
         elif not r["watch_ok"]:
             s += ", TOO FEW EVENTS (< %d per call)" % MIN_EVENTS_PER_CALL
+    if "writes_per_call" in r:
+        s += ", read/write syscalls %.2f/%.2f per call" % (r["reads_per_call"],
+                                                           r["writes_per_call"])
+    if "faults_per_call" in r:
+        s += ", %.2f minor page faults per call" % r["faults_per_call"]
     if r["udp_drops"]:
         s += ", %d UDP datagrams dropped (%s)" % (
             r["udp_drops"], ", ".join("%s %d" % kv for kv in r["socket_drops"].items()))

@@ -1,0 +1,20 @@
+/* Drops GLib main-context wake-ups asked by the loop's own thread (gw_wakeup.c says why). */
+#ifndef GW_WAKEUP_H
+#define GW_WAKEUP_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * From now on, g_main_context_wakeup() on the default context called by this thread
+ * (the one running the main loop) does nothing: it cannot be blocked in poll while it
+ * asks. Calls from other threads always wake the loop. Aborts if GLib's own function
+ * cannot be found (GLib linked statically), since other threads need it.
+ */
+void gw_wakeup_set_loop_thread(void);
+
+/* Wake-ups skipped so far (every thread). */
+uint64_t gw_wakeup_skipped(void);
+
+#endif
