@@ -695,7 +695,7 @@ int md_sip_start(md_ctx *ctx)
     if (!ctx->nua)
         return AR_E_IO;
     /* Room for a burst of INVITEs / INFOs while the loop is busy (a drop costs T1). */
-    ar_sockbuf_grow_udp((uint16_t)ctx->bound_port, AR_SOCKBUF_SIP_RCVBUF);
+    ar_sockbuf_grow_udp((uint16_t)ctx->bound_port, AR_SOCKBUF_SIP_RCVBUF, NULL);
     LOG_INFO(sip, "listening on %s:%d (udp)", ctx->cfg.sip_addr, ctx->bound_port);
     return AR_E_OK;
 }

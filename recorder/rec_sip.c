@@ -430,7 +430,7 @@ int rec_sip_new(rec_sip **out, void *su_root, const rec_sip_opts *o)
         return AR_E_IO;
     }
     /* Room for a burst of INVITEs while the loop is busy (a drop costs T1). */
-    ar_sockbuf_grow_udp(s->port, AR_SOCKBUF_SIP_RCVBUF);
+    ar_sockbuf_grow_udp(s->port, AR_SOCKBUF_SIP_RCVBUF, NULL);
     *out = s;
     return AR_E_OK;
 }
