@@ -1,5 +1,6 @@
 /* mediad entry point: options, config file, ports file, GLib loop, clean shutdown. */
 #include "ar_err.h"
+#include "ar_heap.h"
 #include "ar_log.h"
 #include "md_fetch.h"
 #include "md_localwav.h"
@@ -207,6 +208,7 @@ static gboolean on_stats(gpointer data)
 int main(int argc, char **argv)
 {
     md_ctx ctx;
+    ar_heap_tune();
     memset(&ctx, 0, sizeof(ctx));
     snprintf(ctx.cfg.sip_addr, sizeof(ctx.cfg.sip_addr), "127.0.0.1");
     ctx.cfg.rtp_lo = 30000;

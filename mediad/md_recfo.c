@@ -29,26 +29,90 @@ static int64_t tx_time(const md_rec *r, int first)
     return t;
 }
 
-static gboolean on_keepalive(gpointer data)
+/* Keepalive steps of every recording session, in one queue under one GLib timer: a
+ * timeout source per session made each loop iteration (one per SIP message) prepare and
+ * check hundreds of sources. The period is the same for all (--rec-keepalive), so
+ * appending keeps the queue in deadline order and the timer waits for its head. */
+static GQueue ka_queue = G_QUEUE_INIT;
+static guint ka_source;
+static int64_t ka_source_due;
+
+static gboolean on_keepalive_due(gpointer data);
+
+static void ka_rearm(void)
 {
-    md_rec *r = data;
+    md_rec *head = g_queue_peek_head(&ka_queue);
+    if (head && ka_source && ka_source_due == head->ka_due_us)
+        return;
+    if (ka_source) {
+        g_source_remove(ka_source);
+        ka_source = 0;
+    }
+    if (!head)
+        return;
+    int64_t wait_us = head->ka_due_us - g_get_monotonic_time();
+    ka_source_due = head->ka_due_us;
+    ka_source =
+        g_timeout_add(wait_us > 0 ? (guint)((wait_us + 999) / 1000) : 0, on_keepalive_due, NULL);
+}
+
+static void ka_add(md_rec *r, unsigned period_ms)
+{
+    r->ka_due_us = g_get_monotonic_time() + (int64_t)period_ms * 1000;
+    g_queue_push_tail(&ka_queue, r);
+    r->ka_link = ka_queue.tail;
+    ka_rearm();
+}
+
+static void ka_remove(md_rec *r)
+{
+    if (!r->ka_link)
+        return;
+    g_queue_delete_link(&ka_queue, r->ka_link);
+    r->ka_link = NULL;
+    ka_rearm();
+}
+
+/* One period of r: returns 1 to keep it queued. */
+static int keepalive_step(md_rec *r)
+{
     md_ctx *ctx = r->call->ctx;
     if (r->ka_pending) {
         /* A silent recorder (process stopped, host gone without ICMP): a miss is a failure,
            so detection costs at most two periods, not SIP's 32 s. */
-        r->ka_timer = 0;
         char reason[96];
         snprintf(reason, sizeof(reason), "recorder did not answer keepalive OPTIONS within %u ms",
                  ctx->cfg.rec_keepalive_ms);
         md_recsess_fail(ctx, r, 408, reason);
-        return G_SOURCE_REMOVE;
+        return 0;
     }
     /* A re-INVITE in progress is its own liveness check. */
     if (r->fsm.state == MD_REC_ACTIVE && r->nh) {
         r->ka_pending = 1;
         nua_options((nua_handle_t *)r->nh, TAG_END());
     }
-    return G_SOURCE_CONTINUE;
+    return 1;
+}
+
+static gboolean on_keepalive_due(gpointer data)
+{
+    (void)data;
+    ka_source = 0;
+    int64_t now = g_get_monotonic_time();
+    md_rec *r;
+    /* Unlinked before its step: a failure may free r or stop other sessions (their
+     * entries leave the queue, so the head is read afresh each time). */
+    while ((r = g_queue_peek_head(&ka_queue)) && r->ka_due_us <= now) {
+        g_queue_delete_link(&ka_queue, r->ka_link);
+        r->ka_link = NULL;
+        if (keepalive_step(r)) {
+            r->ka_due_us = now + (int64_t)r->call->ctx->cfg.rec_keepalive_ms * 1000;
+            g_queue_push_tail(&ka_queue, r);
+            r->ka_link = ka_queue.tail;
+        }
+    }
+    ka_rearm();
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean on_gap_poll(gpointer data)
@@ -91,8 +155,8 @@ static gboolean on_gap_poll(gpointer data)
 void md_recfo_answered(md_ctx *ctx, md_rec *r)
 {
     r->ka_ok_us = g_get_real_time();
-    if (ctx->cfg.rec_keepalive_ms && !r->ka_timer)
-        r->ka_timer = g_timeout_add(ctx->cfg.rec_keepalive_ms, on_keepalive, r);
+    if (ctx->cfg.rec_keepalive_ms && !r->ka_link)
+        ka_add(r, ctx->cfg.rec_keepalive_ms);
     if (r->call->fo_last_us[r->dest_index] && !r->gap_timer) {
         r->ka_pending_gap = 0;
         r->gap_timer = g_timeout_add(GAP_POLL_MS, on_gap_poll, r);
@@ -112,10 +176,7 @@ void md_recfo_options_answer(md_ctx *ctx, md_rec *r, int status, const char *phr
         char reason[160];
         snprintf(reason, sizeof(reason), "recorder keepalive OPTIONS answered %d %s", status,
                  phrase ? phrase : "");
-        if (r->ka_timer) {
-            g_source_remove(r->ka_timer);
-            r->ka_timer = 0;
-        }
+        ka_remove(r);
         md_recsess_fail(ctx, r, status, reason);
     }
 }
@@ -147,10 +208,7 @@ void md_recfo_report(md_ctx *ctx, md_rec *r, int status, const char *reason)
 
 void md_recfo_stop(md_rec *r)
 {
-    if (r->ka_timer) {
-        g_source_remove(r->ka_timer);
-        r->ka_timer = 0;
-    }
+    ka_remove(r);
     if (r->gap_timer) {
         g_source_remove(r->gap_timer);
         r->gap_timer = 0;

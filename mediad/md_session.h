@@ -93,7 +93,8 @@ typedef struct md_rec {
     uint64_t sess_id, version;
     unsigned timer; /* GLib source id of the answer timeout, 0 when none */
     int timed_out;
-    unsigned ka_timer;          /* keepalive OPTIONS period (md_recfo.c), 0 when none */
+    void *ka_link;              /* GList in md_recfo.c's keepalive queue, NULL when none */
+    int64_t ka_due_us;          /* monotonic time of its next keepalive step */
     int ka_pending;             /* an OPTIONS is out and unanswered */
     unsigned gap_timer;         /* waiting for this session's first RTP (failover gap) */
     int ka_pending_gap;         /* polls of gap_timer so far */

@@ -2,6 +2,7 @@
 #include "rec_sip.h"
 
 #include "ar_err.h"
+#include "ar_heap.h"
 #include "ar_log.h"
 
 #include <getopt.h>
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
                                              {"tls-verify", required_argument, NULL, 'V'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
+    ar_heap_tune();
     rec_sip_opts o;
     const char *sip_arg = "127.0.0.1:0", *ports_file = NULL;
     int rc = 1, opt, port = 0;

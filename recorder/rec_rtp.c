@@ -34,9 +34,16 @@ struct rec_rtp_sock {
     uint64_t foreign;
 };
 
-/* One receive buffer for every socket: the loop is single-threaded and callbacks
- * consume the packet before returning. */
-static uint8_t rx_buf[65536];
+/* Receive buffers shared by every socket: the loop is single-threaded and callbacks
+ * consume each packet before returning. One recvmmsg() fills up to REC_RTP_BATCH of
+ * them, so a socket with k queued datagrams costs one system call instead of k + 1
+ * (the last recvfrom() of a drain only returned EAGAIN). */
+#define REC_RTP_BATCH 16
+#define REC_RTP_SLOT  8192 /* larger datagrams are truncated by the kernel and dropped */
+static uint8_t rx_buf[REC_RTP_BATCH][REC_RTP_SLOT];
+static struct sockaddr_in rx_from[REC_RTP_BATCH];
+static struct iovec rx_iov[REC_RTP_BATCH];
+static struct mmsghdr rx_msg[REC_RTP_BATCH];
 
 /* Every socket sits in one epoll set, and the GLib loop watches only that set's fd:
  * one GSource per socket made each loop iteration walk (prepare, poll, check) all of
@@ -78,39 +85,66 @@ static uint16_t local_port(int fd)
     return ntohs(sa.sin_port);
 }
 
+static void rx_prepare(void)
+{
+    for (int i = 0; i < REC_RTP_BATCH; i++) {
+        rx_iov[i] = (struct iovec){.iov_base = rx_buf[i], .iov_len = REC_RTP_SLOT};
+        rx_msg[i].msg_hdr = (struct msghdr){.msg_name = &rx_from[i],
+                                            .msg_namelen = sizeof rx_from[i],
+                                            .msg_iov = &rx_iov[i],
+                                            .msg_iovlen = 1};
+    }
+}
+
+static void on_datagram(rec_rtp_sock *s, int which, uint8_t *pkt, size_t len,
+                        const struct mmsghdr *m, int64_t now)
+{
+    const struct sockaddr_in *from = m->msg_hdr.msg_name;
+    if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+        /* No RTP we record is this large: the session counts it as malformed (an empty
+         * datagram fails its parse) rather than writing a cut packet. */
+        s->cb(s->ctx, pkt, 0, which, now);
+        return;
+    }
+    int check = which == 0 && m->msg_hdr.msg_namelen == sizeof *from;
+    if (check && s->latched &&
+        (from->sin_addr.s_addr != s->peer.sin_addr.s_addr || from->sin_port != s->peer.sin_port)) {
+        s->foreign++; /* dropped before any decryption work */
+        return;
+    }
+    if (s->unprotect && s->unprotect(s->uctx, pkt, &len, which) != 0) {
+        s->unprotect_failed++;
+        return;
+    }
+    /* Only a packet that is RTP (and, with SRTP, authentic) may fix the peer, so
+     * garbage sent first cannot lock the real sender out. */
+    ar_rtp_hdr h;
+    if (check && !s->latched && !ar_rtp_is_rtcp(pkt, len) &&
+        ar_rtp_parse(pkt, len, &h) == AR_E_OK) {
+        s->latched = 1;
+        s->peer = *from;
+    }
+    s->cb(s->ctx, pkt, len, which, now);
+}
+
 static gboolean on_readable(rec_rtp_sock *s, int which)
 {
-    for (int i = 0; i < REC_RTP_BURST; i++) {
-        struct sockaddr_in from;
-        socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(s->fd[which], rx_buf, sizeof rx_buf, 0, (struct sockaddr *)&from, &fl);
+    for (int got = 0; got < REC_RTP_BURST;) {
+        /* The headers are reset each time: the kernel rewrote the name lengths and flags. */
+        rx_prepare();
+        int n = recvmmsg(s->fd[which], rx_msg, REC_RTP_BATCH, MSG_DONTWAIT, NULL);
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 LOG_WARN(rtp, "recv on port %u: %s", (unsigned)s->port + which, strerror(errno));
             break;
         }
-        int check = which == 0 && fl == sizeof from;
-        if (check && s->latched &&
-            (from.sin_addr.s_addr != s->peer.sin_addr.s_addr ||
-             from.sin_port != s->peer.sin_port)) {
-            s->foreign++; /* dropped before any decryption work */
-            continue;
-        }
+        /* One clock read per batch: these datagrams were all queued by now. */
         int64_t now = g_get_monotonic_time();
-        size_t len = (size_t)n;
-        if (s->unprotect && s->unprotect(s->uctx, rx_buf, &len, which) != 0) {
-            s->unprotect_failed++;
-            continue;
-        }
-        /* Only a packet that is RTP (and, with SRTP, authentic) may fix the peer, so
-         * garbage sent first cannot lock the real sender out. */
-        ar_rtp_hdr h;
-        if (check && !s->latched && !ar_rtp_is_rtcp(rx_buf, len) &&
-            ar_rtp_parse(rx_buf, len, &h) == AR_E_OK) {
-            s->latched = 1;
-            s->peer = from;
-        }
-        s->cb(s->ctx, rx_buf, len, which, now);
+        for (int i = 0; i < n; i++)
+            on_datagram(s, which, rx_buf[i], rx_msg[i].msg_len, &rx_msg[i], now);
+        got += n;
+        if (n < REC_RTP_BATCH)
+            break; /* drained: no EAGAIN round trip needed */
     }
     return G_SOURCE_CONTINUE;
 }

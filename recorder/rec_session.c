@@ -189,8 +189,9 @@ int rec_session_offer(rec_session *s, const char *sdp, size_t len, const rec_sip
                       char *answer, size_t cap, const char **why)
 {
     int status = 500;
-    ar_sdp *offer = g_new0(ar_sdp, 1);
-    ar_sdp *ans = g_new0(ar_sdp, 1);
+    /* Not zeroed here: ar_sdp_parse and ar_sdp_make_answer clear them (74 KB each). */
+    ar_sdp *offer = g_new(ar_sdp, 1);
+    ar_sdp *ans = g_new(ar_sdp, 1);
     uint16_t ports[AR_SDP_MAX_MEDIA] = {0};
     int initial = s->offers == 0;
     *why = "ok";
@@ -334,17 +335,56 @@ const char *rec_session_answer(const rec_session *s)
 }
 
 /* Advances the WAV to wall-clock minus the jitter allowance, syncs the header each second. */
-static gboolean on_tick(gpointer data)
+static void session_tick(rec_session *s, int64_t now_mono)
 {
-    rec_session *s = data;
-    int64_t pos = mono_to_pos(s, g_get_monotonic_time()) - REC_JITTER_SAMPLES;
+    int64_t pos = mono_to_pos(s, now_mono) - REC_JITTER_SAMPLES;
     if (!s->wav)
-        return G_SOURCE_CONTINUE;
+        return;
     if (pos > 0)
         ar_wav_writer_advance(s->wav, (uint64_t)pos);
+    /* Each session counts its own ticks, so the header syncs of sessions started at
+     * different times fall on different ticks rather than all at once. */
     if (++s->ticks % (1000 / REC_TICK_MS) == 0 && ar_wav_writer_sync(s->wav) != AR_E_OK)
         LOG_WARN(rec, "%s: writing the WAV file failed", s->name);
+}
+
+/* One timer for every recording session: a GLib timeout per session made each loop
+ * iteration (one per RTP wake-up) prepare and check hundreds of sources. */
+static GPtrArray *ticking;
+static guint tick_src;
+
+static gboolean on_tick(gpointer data)
+{
+    (void)data;
+    int64_t now = g_get_monotonic_time();
+    for (guint i = 0; i < ticking->len; i++)
+        session_tick(g_ptr_array_index(ticking, i), now);
     return G_SOURCE_CONTINUE;
+}
+
+static void tick_add(rec_session *s)
+{
+    if (!ticking)
+        ticking = g_ptr_array_new();
+    g_ptr_array_add(ticking, s);
+    s->tick = 1;
+    if (!tick_src)
+        tick_src = g_timeout_add(REC_TICK_MS, on_tick, NULL);
+}
+
+static void tick_remove(rec_session *s)
+{
+    if (!s->tick)
+        return;
+    s->tick = 0;
+    g_ptr_array_remove_fast(ticking, s);
+    if (ticking->len == 0) {
+        /* No session left: nothing outlives them (no timer, no array). */
+        g_source_remove(tick_src);
+        tick_src = 0;
+        g_ptr_array_free(ticking, TRUE);
+        ticking = NULL;
+    }
 }
 
 void rec_session_start(rec_session *s)
@@ -359,7 +399,7 @@ void rec_session_start(rec_session *s)
     int rc = ar_wav_writer_open(&s->wav, path, s->law, (unsigned)s->naudio, REC_WAV_WINDOW);
     if (rc != AR_E_OK)
         LOG_ERR(rec, "%s: cannot create %s: %s", s->name, path, ar_strerror(rc));
-    s->tick = g_timeout_add(REC_TICK_MS, on_tick, s);
+    tick_add(s);
     s->paused = 0;
     update_pause(s);
     LOG_INFO(rec, "%s: recording started (%d audio channel(s), %s)", s->name, s->naudio,
@@ -393,10 +433,7 @@ void rec_session_end(rec_session *s, const char *reason)
     s->end_real = g_get_real_time();
     if (s->paused && s->npauses > 0 && s->pauses[s->npauses - 1].end_us == 0)
         s->pauses[s->npauses - 1].end_us = s->end_real;
-    if (s->tick) {
-        g_source_remove(s->tick);
-        s->tick = 0;
-    }
+    tick_remove(s);
     for (int i = 0; i < s->nstreams; i++) {
         rec_stream *st = &s->streams[i];
         if (st->sock)
@@ -432,8 +469,7 @@ void rec_session_free(rec_session **sp)
     if (!s)
         return;
     *sp = NULL;
-    if (s->tick)
-        g_source_remove(s->tick);
+    tick_remove(s);
     for (int i = 0; i < s->nstreams; i++) {
         rec_rtp_free(&s->streams[i].sock);
         rec_srtp_free(&s->streams[i].srtp);

@@ -94,7 +94,7 @@ struct rec_session {
     rec_param_update updates[REC_MAX_PARAM_UPDATES];
     ar_wav_writer *wav;
     uint64_t wav_samples;
-    guint tick;
+    int tick; /* in the shared tick list (rec_session.c) */
     unsigned ticks;
 };
 
