@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ar_tlsverify.h"
+
 struct gw_siptls {
     char *dir;    /* what TPTAG_CERTIFICATE names */
     char *tmpdir; /* our private copy (files given one by one), NULL otherwise */
@@ -25,19 +27,6 @@ struct gw_siptls {
     int policy;   /* TPTLS_VERIFY_* */
     char *policy_name;
 };
-
-int gw_siptls_parse_policy(const char *name)
-{
-    if (!strcmp(name, "all"))
-        return TPTLS_VERIFY_ALL;
-    if (!strcmp(name, "out"))
-        return TPTLS_VERIFY_OUT;
-    if (!strcmp(name, "in"))
-        return TPTLS_VERIFY_IN;
-    if (!strcmp(name, "none"))
-        return TPTLS_VERIFY_NONE;
-    return -1;
-}
 
 /* dir must hold readable agent.pem and cafile.pem: the layout sofia-sip reads. */
 static char *check_dir(const char *dir)
@@ -128,7 +117,7 @@ gw_siptls *gw_siptls_new(const gw_config *cfg, char **err)
     t->host = g_strdup(cfg->sips_listen.host);
     t->port = cfg->sips_listen.port;
     t->policy_name = g_strdup(c->verify ? c->verify : "out");
-    t->policy = gw_siptls_parse_policy(t->policy_name);
+    t->policy = ar_tls_verify_policy(t->policy_name);
     if (t->policy < 0) {
         *err = g_strdup_printf("sip-tls-verify: expected all, out, in or none, got \"%s\"",
                                t->policy_name);

@@ -36,8 +36,6 @@ int gw_siptls_probe_port(const char *host, bool udp_too);
 void gw_siptls_loaded(gw_siptls *t);
 void gw_siptls_free(gw_siptls **t);
 
-/* TPTLS_VERIFY_* of a policy name ("all", "out", "in", "none"); -1 when unknown. */
-int gw_siptls_parse_policy(const char *name);
 /* "sips" when uri is a sips: URI, else "sip". */
 const char *gw_siptls_scheme(const char *uri);
 /* ";transport=<t>" of uri (a token of letters and digits only), else "": copied into buf. */

@@ -2,6 +2,7 @@
 #include "ar_err.h"
 #include "ar_heap.h"
 #include "ar_log.h"
+#include "ar_tlsverify.h"
 #include "md_fetch.h"
 #include "md_localwav.h"
 #include "md_memstat.h"
@@ -129,7 +130,7 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
         return *end || cfg->sips_port < 0 || cfg->sips_port > 65535 ? -1 : 0;
     }
     if (!strcmp(name, "tls-verify"))
-        return (cfg->tls_verify = md_tls_verify_policy(val)) < 0 ? -1 : 0;
+        return (cfg->tls_verify = ar_tls_verify_policy(val)) < 0 ? -1 : 0;
     if (!strcmp(name, "recorder-srtp-fallback")) {
         cfg->rec_srtp_fallback = !strcmp(val, "clear");
         return cfg->rec_srtp_fallback || !strcmp(val, "refuse") ? 0 : -1;
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
     /* Well below Timer B (32 s): a silent recorder must not hold the failover back. */
     ctx.cfg.rec_timeout_ms = 2000;
     ctx.cfg.rec_keepalive_ms = 1000;
-    ctx.cfg.tls_verify = md_tls_verify_policy("all");
+    ctx.cfg.tls_verify = ar_tls_verify_policy("all");
     ctx.cfg.fetch_timeout_ms = 5000;
     ctx.cfg.shutdown_ms = MD_SHUTDOWN_TIMEOUT_MS;
     char *ports_file = NULL, *log_spec = NULL;

@@ -25,19 +25,6 @@ int md_tls_check_dir(const char *dir, const char **why)
     return 0;
 }
 
-int md_tls_verify_policy(const char *name)
-{
-    if (!strcmp(name, "all"))
-        return TPTLS_VERIFY_ALL;
-    if (!strcmp(name, "out"))
-        return TPTLS_VERIFY_OUT;
-    if (!strcmp(name, "in"))
-        return TPTLS_VERIFY_IN;
-    if (!strcmp(name, "none"))
-        return TPTLS_VERIFY_NONE;
-    return -1;
-}
-
 int md_tls_probe_port(const char *addr)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};

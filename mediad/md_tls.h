@@ -13,8 +13,6 @@
 
 /* Check that dir holds readable agent.pem and cafile.pem; 0, or -1 with *why set. */
 int md_tls_check_dir(const char *dir, const char **why);
-/* TPTLS_VERIFY_* value of a policy name; -1 when unknown. */
-int md_tls_verify_policy(const char *name);
 /* A free TCP port on addr (for --sips-port 0), or -1. */
 int md_tls_probe_port(const char *addr);
 /* "sips" when the recorder URI is sips:, else "sip". */

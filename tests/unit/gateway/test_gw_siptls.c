@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ar_tlsverify.h"
 #include "gw_config.h"
 #include "gw_siptls.h"
 
@@ -28,11 +29,11 @@ static char *write_file(const char *dir, const char *name, const char *text)
 static void test_policy_and_uris(void **state)
 {
     (void)state;
-    assert_int_equal(gw_siptls_parse_policy("all"), TPTLS_VERIFY_ALL);
-    assert_int_equal(gw_siptls_parse_policy("out"), TPTLS_VERIFY_OUT);
-    assert_int_equal(gw_siptls_parse_policy("in"), TPTLS_VERIFY_IN);
-    assert_int_equal(gw_siptls_parse_policy("none"), TPTLS_VERIFY_NONE);
-    assert_int_equal(gw_siptls_parse_policy("yes"), -1);
+    assert_int_equal(ar_tls_verify_policy("all"), TPTLS_VERIFY_ALL);
+    assert_int_equal(ar_tls_verify_policy("out"), TPTLS_VERIFY_OUT);
+    assert_int_equal(ar_tls_verify_policy("in"), TPTLS_VERIFY_IN);
+    assert_int_equal(ar_tls_verify_policy("none"), TPTLS_VERIFY_NONE);
+    assert_int_equal(ar_tls_verify_policy("yes"), -1);
     assert_string_equal(gw_siptls_scheme("sips:10.0.0.1:5061"), "sips");
     assert_string_equal(gw_siptls_scheme("SIPS:x"), "sips");
     assert_string_equal(gw_siptls_scheme("sip:10.0.0.1"), "sip");
