@@ -275,26 +275,19 @@ static bool retry_fire(void *arg)
     if (!ms)
         return false;
     ms->timer = 0;
-    /* Every call waiting gets one more try (one timer serves them all). */
-    GList *keys = g_hash_table_get_keys(ms->retry);
-    GArray *ids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-    GArray *left = g_array_new(FALSE, FALSE, sizeof(int));
-    for (GList *l = keys; l; l = l->next) {
-        uint64_t id = *(uint64_t *)l->data;
-        int n = GPOINTER_TO_INT(g_hash_table_lookup(ms->retry, l->data)) - 1;
-        g_array_append_val(ids, id);
-        g_array_append_val(left, n);
-    }
-    g_list_free(keys);
-    g_hash_table_remove_all(ms->retry);
-    for (guint i = 0; i < ids->len; i++) {
-        uint64_t id = g_array_index(ids, uint64_t, i);
-        gw_call *call = gw_calls_find(calls, id);
+    /* Every call waiting gets one more try (one timer serves them all); try_join may
+     * queue a call again, into a fresh table. */
+    GHashTable *batch = ms->retry;
+    ms->retry = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, batch);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        gw_call *call = gw_calls_find(calls, *(uint64_t *)k);
         if (call)
-            try_join(calls, call, g_array_index(left, int, i));
+            try_join(calls, call, GPOINTER_TO_INT(v) - 1);
     }
-    g_array_free(ids, TRUE);
-    g_array_free(left, TRUE);
+    g_hash_table_destroy(batch);
     gw_server_flush(calls->srv);
     return false;
 }
