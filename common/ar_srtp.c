@@ -51,7 +51,9 @@ static void do_init(void)
         LOG_ERR(media, "AREC_SRTP_KERNEL=%s unknown (openssl or stock): libsrtp2's own kept", want);
     else if (ar_srtp_ossl_register() == AR_E_OK)
         kernel = "openssl";
-    LOG_INFO(media, "SRTP: %s, crypto kernel %s", srtp_get_version_string(), kernel);
+    LOG_INFO(media, "SRTP: %s, crypto kernel %s%s%s", srtp_get_version_string(), kernel,
+             strcmp(kernel, "openssl") == 0 ? ", AES-128 " : "",
+             strcmp(kernel, "openssl") == 0 ? ar_srtp_ossl_aes() : "");
 }
 
 const char *ar_srtp_kernel(void)

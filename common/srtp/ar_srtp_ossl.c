@@ -8,6 +8,7 @@
 
 #include "ar_srtp_ossl.h"
 
+#include "ar_aesni.h"
 #include "ar_err.h"
 #include "ar_log.h"
 
@@ -23,21 +24,40 @@
 /* ---- AES integer counter mode (RFC 3711 4.1.1) ---- */
 
 /*
- * The keystream is AES-ECB of the counter blocks: the ECB context is keyed once per
- * stream key and a packet only fills counter blocks and runs one EVP_EncryptUpdate, so
- * nothing is re-initialised per packet (re-setting a CTR context's IV goes through
- * OpenSSL 3's parameter machinery, a measurable share of a 172-byte packet).
+ * The keystream is AES-ECB of the counter blocks, keyed once per stream key: a packet
+ * only fills counter blocks and encrypts them in one call, so nothing is re-initialised
+ * per packet (re-setting a CTR context's IV goes through OpenSSL 3's parameter
+ * machinery). AES-128 on a CPU with AES-NI runs ar_aesni on round keys kept inside this
+ * state: in mediad a stream's state is cold (hundreds of contexts between two packets
+ * of a stream), and the EVP path touched an EVP_CIPHER_CTX and a provider context in
+ * two more allocations, plus the dispatch, which perf showed as cache misses costing
+ * more than the AES itself. Other key sizes, or no AES-NI (or AREC_SRTP_AESNI=off), go
+ * through an AES-ECB EVP_CIPHER_CTX.
  */
-#define ICM_CHUNK 16 /* counter blocks encrypted per EVP call */
+#define ICM_CHUNK 16 /* counter blocks encrypted per call */
 
 typedef struct {
-    EVP_CIPHER_CTX *ctx; /* AES-ECB, keyed once in init, no padding */
     uint8_t offset[16];  /* the 112-bit salt, its two low octets zero */
     uint8_t ctr[16];     /* next counter block */
     uint8_t ks[16];      /* keystream left over from the last partial block */
     unsigned ks_pos;     /* first unused octet of ks (16: none) */
     int key_size;        /* 16, 24 or 32 */
+    EVP_CIPHER_CTX *ctx; /* AES-ECB, keyed once in init, no padding; NULL with AES-NI */
+    ar_aesni_key rk;     /* AES-128 round keys when ctx is NULL */
 } icm_state;
+
+/* libsrtp's handle and our state in one cache-line-aligned block, the hot fields first. */
+typedef struct {
+    srtp_cipher_t c;
+    icm_state st;
+} icm_block;
+
+/* Cache lines: the allocation is rounded up so aligned_alloc accepts it. */
+#define LINE             64
+#define LINE_ROUND(size) (((size) + LINE - 1) / LINE * LINE)
+
+/* AES-NI for AES-128: decided once in ar_srtp_ossl_register, before any context. */
+static int use_aesni;
 
 static const srtp_cipher_type_t icm_128_type, icm_192_type, icm_256_type;
 
@@ -60,14 +80,18 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
         return srtp_err_status_bad_param;
     }
     /* One block for the libsrtp handle and our state, as libsrtp's own kernels do. */
-    srtp_cipher_t *c = calloc(1, sizeof(*c) + sizeof(icm_state));
-    if (!c)
+    icm_block *b = aligned_alloc(LINE, LINE_ROUND(sizeof(icm_block)));
+    if (!b)
         return srtp_err_status_alloc_fail;
-    icm_state *st = (icm_state *)(c + 1);
-    st->ctx = EVP_CIPHER_CTX_new();
-    if (!st->ctx) {
-        free(c);
-        return srtp_err_status_alloc_fail;
+    memset(b, 0, sizeof(*b));
+    srtp_cipher_t *c = &b->c;
+    icm_state *st = &b->st;
+    if (!(use_aesni && key_size == SRTP_AES_128_KEY_LEN)) {
+        st->ctx = EVP_CIPHER_CTX_new();
+        if (!st->ctx) {
+            free(b);
+            return srtp_err_status_alloc_fail;
+        }
     }
     st->key_size = key_size;
     c->type = type;
@@ -83,9 +107,9 @@ static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t c)
     if (!c)
         return srtp_err_status_bad_param;
     icm_state *st = c->state;
-    /* EVP_CIPHER_CTX_free clears the key schedule; the salt is wiped with the block. */
+    /* EVP_CIPHER_CTX_free clears its key schedule; ours and the salt go with the block. */
     EVP_CIPHER_CTX_free(st->ctx);
-    OPENSSL_cleanse(c, sizeof(*c) + sizeof(icm_state));
+    OPENSSL_cleanse(c, sizeof(icm_block));
     free(c);
     return srtp_err_status_ok;
 }
@@ -100,6 +124,10 @@ static srtp_err_status_t icm_init(void *state, const uint8_t *key)
     memcpy(st->offset, key + st->key_size, SRTP_SALT_LEN);
     memcpy(st->ctr, st->offset, sizeof(st->ctr));
     st->ks_pos = sizeof(st->ks);
+    if (!st->ctx) {
+        ar_aesni_key128(&st->rk, key);
+        return srtp_err_status_ok;
+    }
     if (!EVP_EncryptInit_ex2(st->ctx, evp, key, NULL, NULL) ||
         !EVP_CIPHER_CTX_set_padding(st->ctx, 0))
         return srtp_err_status_init_fail;
@@ -144,6 +172,10 @@ static int keystream(icm_state *st, uint8_t *ks, int n)
     for (int b = 0; b < n; b++) {
         memcpy(ks + 16 * b, st->ctr, 16);
         ctr_next(st->ctr);
+    }
+    if (!st->ctx) {
+        ar_aesni_ecb128(&st->rk, ks, (size_t)n);
+        return 1;
     }
     int out = 0;
     return EVP_EncryptUpdate(st->ctx, ks, &out, ks, 16 * n) && out == 16 * n;
@@ -232,11 +264,36 @@ ICM_CASE(256)
 
 /* ---- HMAC-SHA1 (RFC 2104) with the keyed states computed once ---- */
 
+/*
+ * After the one 64-byte block of (key ^ pad), a SHA-1 state is its five chaining words,
+ * a length of 512 bits and an empty buffer: only the words are kept (SHA_CTX is public
+ * in <openssl/sha.h>), so a context is three cache lines with libsrtp's handle rather
+ * than five, and a packet touches fewer of them cold.
+ */
 typedef struct {
-    SHA_CTX inner; /* SHA-1 after (key ^ ipad): each packet starts from a copy */
-    SHA_CTX outer; /* SHA-1 after (key ^ opad) */
-    SHA_CTX work;  /* the packet in progress */
+    SHA_CTX work;      /* the packet in progress */
+    uint32_t inner[5]; /* chaining value after (key ^ ipad) */
+    uint32_t outer[5]; /* chaining value after (key ^ opad) */
 } hmac_state;
+
+typedef struct {
+    srtp_auth_t a;
+    hmac_state st;
+} hmac_block;
+
+/* A SHA-1 state that has hashed exactly one block and whose chaining value is h. */
+static void sha1_resume(SHA_CTX *c, const uint32_t h[5])
+{
+    c->h0 = h[0], c->h1 = h[1], c->h2 = h[2], c->h3 = h[3], c->h4 = h[4];
+    c->Nl = SHA_CBLOCK * 8;
+    c->Nh = 0;
+    c->num = 0;
+}
+
+static void sha1_save(uint32_t h[5], const SHA_CTX *c)
+{
+    h[0] = c->h0, h[1] = c->h1, h[2] = c->h2, h[3] = c->h3, h[4] = c->h4;
+}
 
 static const srtp_auth_type_t hmac_type;
 
@@ -245,11 +302,13 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
     /* SRTP's auth keys are 160 bits; a longer key would need hashing first. */
     if (key_len < 0 || key_len > SHA_DIGEST_LENGTH || out_len < 0 || out_len > SHA_DIGEST_LENGTH)
         return srtp_err_status_bad_param;
-    srtp_auth_t *a = calloc(1, sizeof(*a) + sizeof(hmac_state));
-    if (!a)
+    hmac_block *b = aligned_alloc(LINE, LINE_ROUND(sizeof(hmac_block)));
+    if (!b)
         return srtp_err_status_alloc_fail;
+    memset(b, 0, sizeof(*b));
+    srtp_auth_t *a = &b->a;
     a->type = &hmac_type;
-    a->state = a + 1;
+    a->state = &b->st;
     a->out_len = out_len;
     a->key_len = key_len;
     a->prefix_len = 0;
@@ -261,7 +320,7 @@ static srtp_err_status_t hmac_dealloc(srtp_auth_pointer_t a)
 {
     if (!a)
         return srtp_err_status_bad_param;
-    OPENSSL_cleanse(a, sizeof(*a) + sizeof(hmac_state));
+    OPENSSL_cleanse(a, sizeof(hmac_block));
     free(a);
     return srtp_err_status_ok;
 }
@@ -277,18 +336,22 @@ static srtp_err_status_t hmac_init(void *state, const uint8_t *key, int key_len)
         ipad[i] = k ^ 0x36;
         opad[i] = k ^ 0x5c;
     }
-    int ok = SHA1_Init(&st->inner) && SHA1_Update(&st->inner, ipad, sizeof(ipad)) &&
-             SHA1_Init(&st->outer) && SHA1_Update(&st->outer, opad, sizeof(opad));
+    SHA_CTX c;
+    int ok = SHA1_Init(&c) && SHA1_Update(&c, ipad, sizeof(ipad));
+    sha1_save(st->inner, &c);
+    ok = ok && SHA1_Init(&c) && SHA1_Update(&c, opad, sizeof(opad));
+    sha1_save(st->outer, &c);
+    OPENSSL_cleanse(&c, sizeof(c));
     OPENSSL_cleanse(ipad, sizeof(ipad));
     OPENSSL_cleanse(opad, sizeof(opad));
-    st->work = st->inner;
+    sha1_resume(&st->work, st->inner);
     return ok ? srtp_err_status_ok : srtp_err_status_init_fail;
 }
 
 static srtp_err_status_t hmac_start(void *state)
 {
     hmac_state *st = state;
-    st->work = st->inner;
+    sha1_resume(&st->work, st->inner);
     return srtp_err_status_ok;
 }
 
@@ -307,7 +370,8 @@ static srtp_err_status_t hmac_compute(void *state, const uint8_t *msg, int len, 
     if (tag_len < 0 || tag_len > SHA_DIGEST_LENGTH || len < 0)
         return srtp_err_status_bad_param;
     uint8_t h[SHA_DIGEST_LENGTH];
-    SHA_CTX outer = st->outer;
+    SHA_CTX outer;
+    sha1_resume(&outer, st->outer);
     if (!SHA1_Update(&st->work, msg, (size_t)len) || !SHA1_Final(h, &st->work) ||
         !SHA1_Update(&outer, h, sizeof(h)) || !SHA1_Final(h, &outer))
         return srtp_err_status_auth_fail;
@@ -371,8 +435,16 @@ static const srtp_auth_type_t hmac_type = {
     .id = SRTP_HMAC_SHA1,
 };
 
+const char *ar_srtp_ossl_aes(void)
+{
+    return use_aesni ? "aes-ni" : "evp";
+}
+
 int ar_srtp_ossl_register(void)
 {
+    /* AREC_SRTP_AESNI=off keeps AES-128 on EVP too (the tests check both paths). */
+    const char *ni = getenv("AREC_SRTP_AESNI");
+    use_aesni = ar_aesni_available() && !(ni && strcmp(ni, "off") == 0);
     static const srtp_cipher_type_t *const ciphers[] = {&icm_128_type, &icm_192_type,
                                                         &icm_256_type};
     const size_t n = sizeof(ciphers) / sizeof(ciphers[0]);

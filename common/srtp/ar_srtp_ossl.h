@@ -5,8 +5,9 @@
 /*
  * Replaces libsrtp2's SRTP_AES_ICM_128/192/256 and SRTP_HMAC_SHA1 implementations
  * (srtp_replace_cipher_type / srtp_replace_auth_type) with OpenSSL ones whose
- * per-stream state is built once at key time: an AES-ECB EVP_CIPHER_CTX keyed once
- * (a packet encrypts its counter blocks in one call) and HMAC-SHA1 with the keyed inner
+ * per-stream state is built once at key time: AES-128 round keys for AES-NI (or an
+ * AES-ECB EVP_CIPHER_CTX keyed once; a packet encrypts its counter blocks in one call)
+ * and HMAC-SHA1 with the keyed inner
  * and outer hash states precomputed (a packet copies them), so a packet costs no
  * allocation and no re-initialisation.
  * Why: Debian's libsrtp2 is built with NSS, which creates an NSS context per packet.
@@ -15,5 +16,8 @@
  * loaded. Returns AR_E_OK or AR_E_SRTP_ERROR (libsrtp then keeps its own types).
  */
 int ar_srtp_ossl_register(void);
+
+/* How AES-128 runs once registered, for the INFO log: "aes-ni" or "evp". */
+const char *ar_srtp_ossl_aes(void);
 
 #endif

@@ -8,7 +8,11 @@
 # prints mediad's CPU per received packet, the SRTP/plain ratio and the load average.
 #   tests/bench/mediad/run_srtp_bench.sh [CALLS] [SECONDS] [ROUNDS]
 #   AREC_BUILD_DIR = build tree (default build/); AREC_LIBRE_BUILD_DIR = a tree built with
-#   -DAREC_SRTP_BACKEND=libre, to add the libre backend. Figures: docs/mediad.md "SRTP against the plain relay".
+#   -DAREC_SRTP_BACKEND=libre, to add the libre backend; AREC_BASE_BUILD_DIR = another
+#   tree (e.g. the code before a change) run with the OpenSSL kernel right before ours in
+#   every round, for an A/B comparison under the same load; AREC_SRTP_KERNELS = the
+#   libsrtp2 kernels to run (default "openssl stock"; "openssl" skips the slow stock one).
+#   Figures: docs/mediad.md "SRTP against the plain relay".
 set -euo pipefail
 calls="${1:-100}"
 secs="${2:-5}"
@@ -77,8 +81,12 @@ run() {
 
 echo "mediad SRTP cost: $calls recorded calls x ${secs}s, CPU per received packet (each bridged + replicated)"
 for r in $(seq "$rounds"); do
-    run "libsrtp2+openssl" "$build" openssl
-    run "libsrtp2+stock" "$build" stock
+    if [ -n "${AREC_BASE_BUILD_DIR:-}" ]; then
+        run "base+openssl" "$AREC_BASE_BUILD_DIR" openssl
+    fi
+    for k in ${AREC_SRTP_KERNELS:-openssl stock}; do
+        run "libsrtp2+$k" "$build" "$k"
+    done
     if [ -n "${AREC_LIBRE_BUILD_DIR:-}" ]; then
         run "libre" "$AREC_LIBRE_BUILD_DIR" openssl
     fi
