@@ -80,7 +80,7 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
         return srtp_err_status_bad_param;
     }
     /* One block for the libsrtp handle and our state, as libsrtp's own kernels do. */
-    icm_block *b = aligned_alloc(LINE, LINE_ROUND(sizeof(icm_block)));
+    icm_block *b = calloc(1, sizeof(icm_block));
     if (!b)
         return srtp_err_status_alloc_fail;
     memset(b, 0, sizeof(*b));
@@ -267,13 +267,20 @@ ICM_CASE(256)
 /*
  * After the one 64-byte block of (key ^ pad), a SHA-1 state is its five chaining words,
  * a length of 512 bits and an empty buffer: only the words are kept (SHA_CTX is public
- * in <openssl/sha.h>), so a context is three cache lines with libsrtp's handle rather
- * than five, and a packet touches fewer of them cold.
+ * in <openssl/sha.h>). libsrtp authenticates a packet as start, one update (the packet)
+ * and compute (the ROC), with nothing written to the packet in between: the update only
+ * notes the span and compute hashes it all in a SHA_CTX on its stack. So a packet
+ * touches this context's first cache line or two (cold in mediad, with hundreds of
+ * streams) instead of reading and writing a 96-byte SHA_CTX in it; a second update
+ * before compute (not done by libsrtp 2.5, allowed by its API) falls back to work.
  */
 typedef struct {
-    SHA_CTX work;      /* the packet in progress */
-    uint32_t inner[5]; /* chaining value after (key ^ ipad) */
-    uint32_t outer[5]; /* chaining value after (key ^ opad) */
+    uint32_t inner[5];   /* chaining value after (key ^ ipad) */
+    uint32_t outer[5];   /* chaining value after (key ^ opad) */
+    const uint8_t *pend; /* the one update since start, hashed by compute */
+    size_t pend_len;
+    int streaming; /* more than one update: work holds what came so far */
+    SHA_CTX work;
 } hmac_state;
 
 typedef struct {
@@ -302,7 +309,7 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
     /* SRTP's auth keys are 160 bits; a longer key would need hashing first. */
     if (key_len < 0 || key_len > SHA_DIGEST_LENGTH || out_len < 0 || out_len > SHA_DIGEST_LENGTH)
         return srtp_err_status_bad_param;
-    hmac_block *b = aligned_alloc(LINE, LINE_ROUND(sizeof(hmac_block)));
+    hmac_block *b = calloc(1, sizeof(hmac_block));
     if (!b)
         return srtp_err_status_alloc_fail;
     memset(b, 0, sizeof(*b));
@@ -344,21 +351,39 @@ static srtp_err_status_t hmac_init(void *state, const uint8_t *key, int key_len)
     OPENSSL_cleanse(&c, sizeof(c));
     OPENSSL_cleanse(ipad, sizeof(ipad));
     OPENSSL_cleanse(opad, sizeof(opad));
-    sha1_resume(&st->work, st->inner);
+    st->pend = NULL;
+    st->pend_len = 0;
+    st->streaming = 0;
     return ok ? srtp_err_status_ok : srtp_err_status_init_fail;
 }
 
 static srtp_err_status_t hmac_start(void *state)
 {
     hmac_state *st = state;
-    sha1_resume(&st->work, st->inner);
+    st->pend = NULL;
+    st->pend_len = 0;
+    st->streaming = 0;
     return srtp_err_status_ok;
 }
 
 static srtp_err_status_t hmac_update(void *state, const uint8_t *msg, int len)
 {
     hmac_state *st = state;
-    if (len < 0 || !SHA1_Update(&st->work, msg, (size_t)len))
+    if (len < 0)
+        return srtp_err_status_bad_param;
+    if (!st->streaming && !st->pend) {
+        st->pend = msg;
+        st->pend_len = (size_t)len;
+        return srtp_err_status_ok;
+    }
+    if (!st->streaming) {
+        sha1_resume(&st->work, st->inner);
+        if (!SHA1_Update(&st->work, st->pend, st->pend_len))
+            return srtp_err_status_auth_fail;
+        st->pend = NULL;
+        st->streaming = 1;
+    }
+    if (!SHA1_Update(&st->work, msg, (size_t)len))
         return srtp_err_status_auth_fail;
     return srtp_err_status_ok;
 }
@@ -370,10 +395,21 @@ static srtp_err_status_t hmac_compute(void *state, const uint8_t *msg, int len, 
     if (tag_len < 0 || tag_len > SHA_DIGEST_LENGTH || len < 0)
         return srtp_err_status_bad_param;
     uint8_t h[SHA_DIGEST_LENGTH];
-    SHA_CTX outer;
-    sha1_resume(&outer, st->outer);
-    if (!SHA1_Update(&st->work, msg, (size_t)len) || !SHA1_Final(h, &st->work) ||
-        !SHA1_Update(&outer, h, sizeof(h)) || !SHA1_Final(h, &outer))
+    SHA_CTX c;
+    if (st->streaming) {
+        c = st->work;
+    } else {
+        sha1_resume(&c, st->inner);
+        if (st->pend && !SHA1_Update(&c, st->pend, st->pend_len))
+            return srtp_err_status_auth_fail;
+    }
+    /* The next packet starts afresh even if libsrtp skips start (it does not). */
+    st->pend = NULL;
+    st->streaming = 0;
+    int ok = SHA1_Update(&c, msg, (size_t)len) && SHA1_Final(h, &c);
+    sha1_resume(&c, st->outer);
+    ok = ok && SHA1_Update(&c, h, sizeof(h)) && SHA1_Final(h, &c);
+    if (!ok)
         return srtp_err_status_auth_fail;
     memcpy(tag, h, (size_t)tag_len);
     return srtp_err_status_ok;

@@ -23,12 +23,17 @@
  * AES_CM_128_HMAC_SHA1_80, through ar_srtp as mediad calls it: on the kernel this
  * process runs (AREC_SRTP_KERNEL, default openssl), then, when the variable is unset,
  * again in a child with AREC_SRTP_KERNEL=stock; and through libre's OpenSSL-based
- * SRTP (Debian libre-dev) when it was found at configure time.
- *   bench_srtp [PACKETS]
+ * SRTP (Debian libre-dev) when it was found at configure time. The "cold" rows spread
+ * the same packets round robin over COLD_STREAMS streams (a context each way per
+ * stream, each its own key), so a context's state is out of L1/L2 when its next packet
+ * comes, as in mediad with hundreds of calls: that, not the arithmetic, is where a
+ * kernel's memory layout shows.
+ *   bench_srtp [PACKETS] [--cold]    (--cold: only the cold row, this kernel; for perf)
  * Figures: docs/mediad.md "SRTP against the plain relay".
  */
 
-#define PKT_LEN 172
+#define PKT_LEN      172
+#define COLD_STREAMS 2000
 
 static double now(void)
 {
@@ -80,6 +85,47 @@ static int bench_ar(const ar_crypto *key, int n, int both)
     return 0;
 }
 
+/* protect + unprotect over many streams, each packet on the next stream's contexts. */
+static int bench_ar_cold(const ar_crypto *key, int n, int streams)
+{
+    ar_srtp **tx = calloc((size_t)streams, sizeof(*tx)),
+            **rx = calloc((size_t)streams, sizeof(*rx));
+    int rc = tx && rx ? 0 : -1;
+    for (int s = 0; s < streams && rc == 0; s++) {
+        ar_crypto k = *key;
+        k.key[0] = (uint8_t)s, k.key[1] = (uint8_t)(s >> 8);
+        if (ar_srtp_new(&tx[s], &k, AR_SRTP_OUTBOUND) != AR_E_OK ||
+            ar_srtp_new(&rx[s], &k, AR_SRTP_INBOUND) != AR_E_OK)
+            rc = -1;
+    }
+    uint8_t pkt[PKT_LEN + AR_SRTP_TRAILER_ROOM];
+    double t0 = now();
+    for (int i = 0; i < n && rc == 0; i++) {
+        int s = i % streams;
+        fill(pkt, i / streams);
+        size_t len = PKT_LEN;
+        if (ar_srtp_protect(tx[s], pkt, &len, sizeof pkt) != AR_E_OK ||
+            ar_srtp_unprotect(rx[s], pkt, &len) != AR_E_OK) {
+            fprintf(stderr, "bench_srtp: ar_srtp failed at packet %d\n", i);
+            rc = -1;
+        }
+    }
+    double t1 = now();
+    if (rc == 0) {
+        char name[64];
+        snprintf(name, sizeof(name), "ar_srtp (%s, %s):", AREC_SRTP_BACKEND_NAME, ar_srtp_kernel());
+        printf("%-30s %-18s %6.0f ns/packet (cold: %d streams)\n", name, "protect+unprotect",
+               (t1 - t0) / n * 1e9, streams);
+    }
+    for (int s = 0; s < streams && tx && rx; s++) {
+        ar_srtp_free(&tx[s]);
+        ar_srtp_free(&rx[s]);
+    }
+    free(tx);
+    free(rx);
+    return rc;
+}
+
 #ifdef AREC_HAVE_LIBRE
 static int bench_re(const ar_crypto *key, int n, int both)
 {
@@ -125,7 +171,9 @@ int main(int argc, char **argv)
     ar_crypto key = {.suite = AR_CRYPTO_AES_CM_128_HMAC_SHA1_80};
     for (int i = 0; i < AR_CRYPTO_KEY_LEN; i++)
         key.key[i] = (uint8_t)(i * 7 + 1);
-    int rc = bench_ar(&key, n, 0) || bench_ar(&key, n, 1);
+    if (argc > 2 && strcmp(argv[2], "--cold") == 0)
+        return bench_ar_cold(&key, n, COLD_STREAMS) ? 1 : 0;
+    int rc = bench_ar(&key, n, 0) || bench_ar(&key, n, 1) || bench_ar_cold(&key, n, COLD_STREAMS);
     fflush(stdout);
     /* libsrtp2's kernel is chosen once per process: the stock one runs in a child. */
     if (!rc && !getenv("AREC_SRTP_KERNEL") && strcmp(ar_srtp_kernel(), "libre") != 0) {
