@@ -8,20 +8,24 @@
 #include <pthread.h>
 #include <srtp2/srtp.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 _Static_assert(AR_SRTP_TRAILER_ROOM >= SRTP_MAX_TRAILER_LEN + 4, "SRTP trailer room too small");
 
-/* One cache line: the handle and the counters a packet updates are read cold together. */
+/* What a packet reads (handle, prefetch addresses, counters) in one cache line: it is
+ * cold in mediad, where hundreds of contexts pass between two packets of a stream. */
 struct ar_srtp {
     srtp_t ctx;
+    ar_srtp_ossl_hot hot; /* our kernel's RTP states (openssl kernel only) */
+    _Atomic uint64_t ok, auth_fail, replay, other;
     ar_srtp_dir dir;
     char fp[17];
-    _Atomic uint64_t ok, auth_fail, replay, other;
 } __attribute__((aligned(64)));
 
-_Static_assert(sizeof(struct ar_srtp) == 64, "ar_srtp should stay one cache line");
+_Static_assert(offsetof(struct ar_srtp, other) + sizeof(uint64_t) <= 64,
+               "ar_srtp's per-packet fields should stay in one cache line");
 
 /*
  * The crypto kernel when AREC_SRTP_KERNEL is unset: "openssl" (ar_srtp_ossl) or "stock"
@@ -108,7 +112,10 @@ int ar_srtp_new(ar_srtp **out, const ar_crypto *key, ar_srtp_dir dir)
         memset(k, 0, sizeof(k));
         return AR_E_NOMEM;
     }
+    if (strcmp(kernel, "openssl") == 0)
+        ar_srtp_ossl_capture_begin(&s->hot);
     srtp_err_status_t st = srtp_create(&s->ctx, &pol);
+    ar_srtp_ossl_capture_end();
     memset(k, 0, sizeof(k));
     if (st != srtp_err_status_ok) {
         LOG_ERR(media, "srtp_create failed (%d)", (int)st);
@@ -174,6 +181,7 @@ int ar_srtp_protect(ar_srtp *s, uint8_t *pkt, size_t *len, size_t cap)
         bump(&s->other);
         return AR_E_SRTP_ERROR;
     }
+    ar_srtp_ossl_prefetch(&s->hot);
     int l = (int)*len;
     int rc = account(s, srtp_protect(s->ctx, pkt, &l));
     if (rc == AR_E_OK)
@@ -198,6 +206,7 @@ int ar_srtp_unprotect(ar_srtp *s, uint8_t *pkt, size_t *len)
 {
     if (!len_ok(s, *len))
         return AR_E_SRTP_ERROR;
+    ar_srtp_ossl_prefetch(&s->hot);
     int l = (int)*len;
     int rc = account(s, srtp_unprotect(s->ctx, pkt, &l));
     if (rc == AR_E_OK)

@@ -18,6 +18,7 @@
 #include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 #include <srtp2/srtp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,20 @@ typedef struct {
 /* AES-NI for AES-128: decided once in ar_srtp_ossl_register, before any context. */
 static int use_aesni;
 
+/* The context being created on this thread (ar_srtp_ossl_capture_begin), or NULL. */
+static _Thread_local ar_srtp_ossl_hot *capture;
+
+void ar_srtp_ossl_capture_begin(ar_srtp_ossl_hot *hot)
+{
+    hot->cipher = hot->auth = NULL;
+    capture = hot;
+}
+
+void ar_srtp_ossl_capture_end(void)
+{
+    capture = NULL;
+}
+
 static const srtp_cipher_type_t icm_128_type, icm_192_type, icm_256_type;
 
 static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len)
@@ -94,6 +109,8 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
         }
     }
     st->key_size = key_size;
+    if (capture && !capture->cipher)
+        capture->cipher = b;
     c->type = type;
     c->state = st;
     c->key_len = key_len;
@@ -316,6 +333,8 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
     srtp_auth_t *a = &b->a;
     a->type = &hmac_type;
     a->state = &b->st;
+    if (capture && !capture->auth)
+        capture->auth = b;
     a->out_len = out_len;
     a->key_len = key_len;
     a->prefix_len = 0;
@@ -470,6 +489,19 @@ static const srtp_auth_type_t hmac_type = {
     .test_data = &hmac_case1,
     .id = SRTP_HMAC_SHA1,
 };
+
+void ar_srtp_ossl_prefetch(const ar_srtp_ossl_hot *hot)
+{
+    /* Every line of each block: a packet reads the handle, counter, salt and all round
+     * keys of the cipher, and the handle and keyed words of the auth. */
+    const char *c = hot->cipher, *a = hot->auth;
+    if (c)
+        for (size_t off = 0; off < sizeof(icm_block); off += LINE)
+            __builtin_prefetch(c + off, 0, 3);
+    if (a)
+        for (size_t off = 0; off < offsetof(hmac_block, st.work); off += LINE)
+            __builtin_prefetch(a + off, 0, 3);
+}
 
 const char *ar_srtp_ossl_aes(void)
 {

@@ -17,6 +17,26 @@
  */
 int ar_srtp_ossl_register(void);
 
+/*
+ * The RTP cipher and auth states of one libsrtp context, for prefetching: libsrtp's
+ * per-SSRC streams share them with the context's template, and they are allocated by
+ * srtp_create, RTP first (then RTCP and the key derivation's cipher). Between
+ * ar_srtp_ossl_capture_begin and _end (one thread, around srtp_create), the first AES-ICM
+ * and the first HMAC-SHA1 state our types allocate are recorded in *hot. Only ever used
+ * as prefetch addresses, so a libsrtp that allocated in another order would cost the
+ * prefetch's benefit, never correctness.
+ */
+typedef struct {
+    const void *cipher, *auth;
+} ar_srtp_ossl_hot;
+
+void ar_srtp_ossl_capture_begin(ar_srtp_ossl_hot *hot);
+void ar_srtp_ossl_capture_end(void);
+
+/* Start loading the recorded states into the cache (they are cold in mediad between two
+ * packets of a stream), so the loads overlap libsrtp's own stream lookup. */
+void ar_srtp_ossl_prefetch(const ar_srtp_ossl_hot *hot);
+
 /* How AES-128 runs once registered, for the INFO log: "aes-ni" or "evp". */
 const char *ar_srtp_ossl_aes(void);
 

@@ -384,7 +384,8 @@ static void tick(bench *b, int seq, uint8_t (*pk)[PKTCAP], struct sockaddr_in *d
     }
 }
 
-static double proc_cpu_s(int pid)
+/* CPU seconds of pid: user + system, and the user part in *user when given. */
+static double proc_cpu_user_s(int pid, double *user)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -398,7 +399,14 @@ static double proc_cpu_s(int pid)
     unsigned long ut = 0, st = 0;
     if (p)
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+    if (user)
+        *user = (double)ut / (double)sysconf(_SC_CLK_TCK);
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double proc_cpu_s(int pid)
+{
+    return proc_cpu_user_s(pid, NULL);
 }
 
 static long proc_rss_kb(int pid)
@@ -701,9 +709,10 @@ int main(int argc, char **argv)
             print_mem(what, &mem0, &mem1);
         }
     }
-    double cpu0 = mediad_pid ? proc_cpu_s(mediad_pid) : 0;
+    double user0 = 0, user1 = 0;
+    double cpu0 = mediad_pid ? proc_cpu_user_s(mediad_pid, &user0) : 0;
     run_media(b, seconds, 0);
-    double cpu1 = mediad_pid ? proc_cpu_s(mediad_pid) : 0;
+    double cpu1 = mediad_pid ? proc_cpu_user_s(mediad_pid, &user1) : 0;
     teardown(b);
 
     uint64_t exp_bridge = b->sent, exp_rec = b->sent;
@@ -736,6 +745,12 @@ int main(int argc, char **argv)
            "rss growth %ld KiB for %d calls = %.1f KiB/call\n",
            g_label, cpu1 - cpu0, cpu_ns, rss1 - rss0, ncalls,
            ncalls ? (double)(rss1 - rss0) / ncalls : 0);
+    /* The split says where a difference lies: mediad's own code and libraries (user)
+     * or the kernel's sockets and scheduling (system). */
+    if (b->sent)
+        printf("%s: cpu split user %.0f ns + system %.0f ns per received packet\n", g_label,
+               (user1 - user0) * 1e9 / (double)b->sent,
+               ((cpu1 - cpu0) - (user1 - user0)) * 1e9 / (double)b->sent);
 
     fflush(stdout);
     if (!anchors)
