@@ -254,6 +254,35 @@ static const uint8_t icm_256_ct[32] = {
     0x92, 0xbd, 0xd2, 0x8a, 0x93, 0xc3, 0xf5, 0x25, 0x11, 0xc6, 0x77, 0xd0, 0x8b, 0x55, 0x15, 0xa4,
     0x9d, 0xa7, 0x1b, 0x23, 0x78, 0xa8, 0x54, 0xf6, 0x70, 0x50, 0x75, 0x6d, 0xed, 0x16, 0x5b, 0xac};
 
+/*
+ * NIST SP 800-38A F.5.1 (CTR-AES128.Encrypt): four blocks from counter f0f1..feff, which
+ * is RFC 3711 B.2's key and salt with the index 0xfeff; four blocks take ar_aesni's
+ * four-wide path, which the 32-byte vector above does not reach.
+ */
+static uint8_t icm_128_nist_idx[16] = {[14] = 0xfe, [15] = 0xff};
+static const uint8_t icm_128_nist_pt[64] = {
+    0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
+    0xae, 0x2d, 0x8a, 0x57, 0x1e, 0x03, 0xac, 0x9c, 0x9e, 0xb7, 0x6f, 0xac, 0x45, 0xaf, 0x8e, 0x51,
+    0x30, 0xc8, 0x1c, 0x46, 0xa3, 0x5c, 0xe4, 0x11, 0xe5, 0xfb, 0xc1, 0x19, 0x1a, 0x0a, 0x52, 0xef,
+    0xf6, 0x9f, 0x24, 0x45, 0xdf, 0x4f, 0x9b, 0x17, 0xad, 0x2b, 0x41, 0x7b, 0xe6, 0x6c, 0x37, 0x10};
+static const uint8_t icm_128_nist_ct[64] = {
+    0x87, 0x4d, 0x61, 0x91, 0xb6, 0x20, 0xe3, 0x26, 0x1b, 0xef, 0x68, 0x64, 0x99, 0x0d, 0xb6, 0xce,
+    0x98, 0x06, 0xf6, 0x6b, 0x79, 0x70, 0xfd, 0xff, 0x86, 0x17, 0x18, 0x7b, 0xb9, 0xff, 0xfd, 0xff,
+    0x5a, 0xe4, 0xdf, 0x3e, 0xdb, 0xd5, 0xd3, 0x5e, 0x5b, 0x4f, 0x09, 0x02, 0x0d, 0xb0, 0x3e, 0xab,
+    0x1e, 0x03, 0x1d, 0xda, 0x2f, 0xbe, 0x03, 0xd1, 0x79, 0x21, 0x70, 0xa0, 0xf3, 0x00, 0x9c, 0xee};
+static const srtp_cipher_test_case_t icm_128_nist_case = {
+    .key_length_octets = (int)sizeof(icm_128_key),
+    .key = icm_128_key,
+    .idx = icm_128_nist_idx,
+    .plaintext_length_octets = sizeof(icm_128_nist_pt),
+    .plaintext = icm_128_nist_pt,
+    .ciphertext_length_octets = sizeof(icm_128_nist_ct),
+    .ciphertext = icm_128_nist_ct,
+};
+#define icm_128_next &icm_128_nist_case
+#define icm_192_next NULL
+#define icm_256_next NULL
+
 #define ICM_CASE(bits)                                                                             \
     static const srtp_cipher_test_case_t icm_##bits##_case = {                                     \
         .key_length_octets = (int)sizeof(icm_##bits##_key),                                        \
@@ -263,6 +292,7 @@ static const uint8_t icm_256_ct[32] = {
         .plaintext = icm_zero,                                                                     \
         .ciphertext_length_octets = sizeof(icm_##bits##_ct),                                       \
         .ciphertext = icm_##bits##_ct,                                                             \
+        .next_test_case = icm_##bits##_next,                                                       \
     };                                                                                             \
     static const srtp_cipher_type_t icm_##bits##_type = {                                          \
         .alloc = icm_alloc,                                                                        \
@@ -271,7 +301,7 @@ static const uint8_t icm_256_ct[32] = {
         .encrypt = icm_encrypt,                                                                    \
         .decrypt = icm_encrypt,                                                                    \
         .set_iv = icm_set_iv,                                                                      \
-        .description = "AES-" #bits " counter mode, OpenSSL, per-stream context (arec)",           \
+        .description = "AES-" #bits " counter mode, AES-NI or OpenSSL EVP, keyed once (arec)",     \
         .test_data = &icm_##bits##_case,                                                           \
         .id = SRTP_AES_ICM_##bits,                                                                 \
     };
