@@ -745,8 +745,9 @@ int main(int argc, char **argv)
            "rss growth %ld KiB for %d calls = %.1f KiB/call\n",
            g_label, cpu1 - cpu0, cpu_ns, rss1 - rss0, ncalls,
            ncalls ? (double)(rss1 - rss0) / ncalls : 0);
-    /* The split says where a difference lies: mediad's own code and libraries (user)
-     * or the kernel's sockets and scheduling (system). */
+    /* Where a difference lies: mediad's own code and libraries (user) or the kernel's
+     * sockets and scheduling (system). The kernel splits by tick samples, so a run of a
+     * few seconds gives only a rough split; the sum above is exact. */
     if (b->sent)
         printf("%s: cpu split user %.0f ns + system %.0f ns per received packet\n", g_label,
                (user1 - user0) * 1e9 / (double)b->sent,
