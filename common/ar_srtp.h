@@ -59,6 +59,14 @@ int ar_srtp_protect_rtcp(ar_srtp *s, uint8_t *pkt, size_t *len, size_t cap);
 int ar_srtp_unprotect(ar_srtp *s, uint8_t *pkt, size_t *len);
 int ar_srtp_unprotect_rtcp(ar_srtp *s, uint8_t *pkt, size_t *len);
 
+/*
+ * A hint, no effect on results: start loading the context's per-packet state into the
+ * cache. mediad calls it before the recvmmsg that brings a secure stream's packets, so
+ * that memory (cold: hundreds of contexts pass between two packets of a stream) arrives
+ * while the kernel works. NULL is allowed.
+ */
+void ar_srtp_prefetch(const ar_srtp *s);
+
 void ar_srtp_get_stats(const ar_srtp *s, ar_srtp_stats *out);
 /* The key's fingerprint (ar_crypto_fingerprint), for logs. */
 const char *ar_srtp_fingerprint(const ar_srtp *s);

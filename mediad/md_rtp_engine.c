@@ -823,6 +823,9 @@ static void w_handle_rtcp(md_stream *s, uint8_t *pkt, size_t len, const struct s
 static void w_read(md_engine *e, md_stream *s, int is_rtcp)
 {
     int fd = is_rtcp ? s->rtcp_fd : s->rtp_fd;
+    if (s->srtp_in) /* SRTP: the contexts this batch uses load while recvmmsg runs */
+        for (int k = -1; k < s->nsinks; k++)
+            ar_srtp_prefetch(k < 0 ? s->srtp_in : s->sinks[k]->srtp_out);
     for (int round = 0; round < 8; round++) {
         /* The receive vector is set up once (md_engine_new); the kernel only changes
          * msg_namelen, msg_flags and msg_len of the entries it fills. */

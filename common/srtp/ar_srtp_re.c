@@ -248,6 +248,12 @@ int ar_srtp_unprotect_rtcp(ar_srtp *s, uint8_t *pkt, size_t *len)
     return count(s, rc);
 }
 
+void ar_srtp_prefetch(const ar_srtp *s)
+{
+    if (s)
+        __builtin_prefetch(s, 0, 3);
+}
+
 void ar_srtp_get_stats(const ar_srtp *s, ar_srtp_stats *o)
 {
     ar_srtp *m = (ar_srtp *)s;
