@@ -554,6 +554,25 @@ bool gw_conf_monitored(const gw_call *call)
            gw_call_find_party(call, call->conf->mon_dn);
 }
 
+bool gw_conf_monitoring(const gw_call *call, const char *sup, const char *agent)
+{
+    const gw_conf *cf = call ? call->conf : NULL;
+    return cf && cf->mon_dn[0] && !strcmp(cf->mon_dn, sup) &&
+           (!agent || !strcmp(cf->coach_dn, agent)) && gw_call_find_party(call, sup);
+}
+
+bool gw_conf_unmonitor(gw_call *call, const char *sup, const char *agent)
+{
+    if (!gw_conf_monitoring(call, sup, agent))
+        return false;
+    gw_party *d = gw_call_find_party(call, sup);
+    /* Still ringing: the parties learn it from gw_conf_party_left, not twice. */
+    d->conf_join = false;
+    call->conf->mon_dn[0] = '\0';
+    gw_call_party_leave(call, d, TL_CS_OK, true); /* its mediad leg goes (gw_conf_party_gone) */
+    return true;
+}
+
 int gw_conf_monitor(gw_call *call, gw_party *agent, const char *sup, gw_monitor_mode mode,
                     char *why, size_t cap)
 {

@@ -14,6 +14,7 @@
 #include "gw_conf_rec.h"
 #include "gw_db.h"
 #include "gw_dn.h"
+#include "gw_monitor.h"
 #include "gw_pool.h"
 #include "gw_rec_int.h"
 #include "gw_rec_pool.h"
@@ -296,6 +297,7 @@ void gw_rec_fail(struct gw_rec_call *rc, const char *reason)
     LOG_WARN(rec, "call %016llx: recording %s failed: %s", (unsigned long long)call->connid,
              rc->id ? rc->id : "-", reason);
     rc->state = RS_FAILED;
+    gw_monitor_rec_failed(call, reason); /* a supervisor waiting for it learns it now */
     gw_pool_lease_release(&rc->rec_lease[0]);
     gw_pool_lease_release(&rc->rec_lease[1]);
     rc->md_failover = false;
@@ -319,6 +321,7 @@ void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why)
     gw_party *a = rc->party[0], *b = rc->party[1];
     if (moved && !rc->conf_took && a && b && a->leg && b->leg && !rc->call->ending)
         gw_call_bridge(a, b);
+    gw_monitor_rec_failed(rc->call, why); /* no legs for a waiting supervisor to join */
 }
 
 int gw_rec_send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind)
@@ -563,7 +566,9 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         if (rc->msc_up[0] && rc->msc_up[1]) {
             rc->inserted = true;
             if (rc->state == RS_CONNECTING)
-                send_create(rc);
+                send_create(rc); /* its answer calls gw_monitor_rec_ready */
+            else
+                gw_monitor_rec_ready(rc->call); /* stopped while starting: idle legs */
         }
         return;
     case GW_REC_EV_SDP_ANSWER: {
@@ -698,6 +703,18 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         gw_server_flush(calls->srv);
         return;
     }
+    if (kind == INFO_UPDATE) {
+        /* Metadata after a kept transfer: a refusal leaves the recording as it is. */
+        if (status >= 300)
+            LOG_WARN(rec, "call %016llx: recording %s: mediad refused the metadata update (%d)",
+                     (unsigned long long)rc->call->connid, rc->id ? rc->id : "-", status);
+        else
+            LOG_INFO(rec, "call %016llx: recording %s: recorder metadata names DN %s",
+                     (unsigned long long)rc->call->connid, rc->id ? rc->id : "-",
+                     rc->party[1] ? rc->party[1]->dn : "-");
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (status >= 300) {
         char why[300];
         snprintf(why, sizeof why, "mediad refused MSML (%d): %.200s", status,
@@ -726,6 +743,7 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
     }
     if (kind == INFO_CREATE && rc->state == RS_CONNECTING && rc->md_failover) {
         gw_rec_fo_mediad_done(rc);
+        gw_monitor_rec_ready(rc->call);
         gw_server_flush(calls->srv);
         return;
     }
@@ -768,6 +786,7 @@ void gw_rec_announce_on(struct gw_rec_call *rc)
     gw_rec_db_segment(rc, "start", NULL);
     LOG_INFO(rec, "call %016llx: recording %s on (file %s)%s", (unsigned long long)rc->call->connid,
              rc->id, rc->file_name, rc->pre_hidden ? " (pre-recording, hidden)" : "");
+    gw_monitor_rec_ready(rc->call); /* a supervisor waiting for the legs joins now */
 }
 
 /* --- requests --- */
@@ -1141,6 +1160,13 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
                  (unsigned long long)call->connid, why);
 }
 
+void gw_rec_settled(gw_call *call)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (rc && rc->keep && !call->ending)
+        gw_rec_keep_try(rc); /* a kept transfer waits for the model's offer/answer */
+}
+
 bool gw_rec_party_reinvite(gw_party *p, const char *sdp)
 {
     struct gw_rec_call *rc = p->call ? p->call->rec : NULL;
@@ -1177,6 +1203,7 @@ static void rec_finish(struct gw_rec_call *rc, const char *why)
     gw_pool_lease_release(&rc->rec_lease[0]);
     gw_pool_lease_release(&rc->rec_lease[1]);
     gw_rec_msc_release_all(rc, why);
+    gw_monitor_rec_failed(rc->call, why); /* the pair broke up: no join to wait for */
 }
 
 void gw_rec_party_gone(gw_call *call, gw_party *p)

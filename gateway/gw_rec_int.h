@@ -33,7 +33,8 @@ typedef enum {
     INFO_STOP,
     INFO_ABORT,
     INFO_FAILOVER,
-    INFO_FAILOVER2
+    INFO_FAILOVER2,
+    INFO_UPDATE /* metadata after a kept transfer (gw_rec_keep.c): no state change */
 } info_kind;
 
 struct gw_rec_call {
@@ -71,8 +72,7 @@ struct gw_rec_call {
     /* Kept across a transfer (gw_rec_keep.c): the other party left, the recorded one stays. */
     bool keep;           /* waiting for the next party to re-INVITE the mediad legs */
     bool rejoin[2];      /* mediad leg i re-INVITEd with its (new) party's SDP */
-    unsigned keep_timer; /* waiting for the model's own offer / answer to finish */
-    int keep_tries;
+    unsigned keep_timer; /* safety net while the model's own offer / answer goes on */
     /* Pre-recording (gw_rec_pre.c): mediad's local WAV only, no indication until claimed. */
     bool pre_hidden;
     bool pre_tried; /* started once for this call */
@@ -127,7 +127,7 @@ void gw_rec_pre_call_end(struct gw_rec_call *rc);
 /* gw_rec_keep.c: the recording continues across transfers (docs/recording.md "Transfers"). */
 /* p (rc->party[1]) leaves while the recorded party stays: true when the recording is kept. */
 bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p);
-/* A party answered or the wait timer fired: re-INVITE the mediad legs for the new pair. */
+/* A party answered or an offer/answer ended: re-INVITE the mediad legs for the new pair. */
 void gw_rec_keep_try(struct gw_rec_call *rc);
 /* mediad answered leg i's re-INVITE: true when it was a rejoin one (the party follows). */
 bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp);

@@ -184,6 +184,7 @@ static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const cha
         calls->ops->sdp_answer(calls->sip, q->leg, sdp);
     }
     gw_site_settled(p->call);
+    gw_rec_settled(p->call);
 }
 
 static void sdp_offer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp)
@@ -201,6 +202,7 @@ static void sdp_offer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char
         p->late_ack = false;
         calls->ops->sdp_answer(calls->sip, leg, NULL);
     }
+    gw_rec_settled(p->call);
 }
 
 static void reinvite_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp,
