@@ -196,6 +196,7 @@ void gw_conf_leg_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, 
             gw_call_deliver_answer(calls, p, sdp);
         else if (p && p->leg)
             gw_call_send_reinvite(calls, p, sdp, GW_PEND_LOCAL, NULL);
+        gw_rec_settled(cf->call); /* a recording waiting to borrow this leg */
         return;
     case GW_REC_EV_SDP_ANSWER:
         /* mediad answered an offer its party sent (gw_conf_party_reinvite). */

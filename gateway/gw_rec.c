@@ -21,8 +21,9 @@
 #include "gw_rec_video.h"
 #include "gw_siptls.h"
 
-#define SETTLE_MS    50
-#define SETTLE_TRIES 100 /* 5 s */
+/* Insertion waits for the parties' own offer/answer (gw_rec_settled ends the wait); this
+   only bounds it, as a safety net. */
+#define SETTLE_MS 5000
 
 gw_server *gw_rec_srv(gw_call *call)
 {
@@ -421,15 +422,26 @@ static void send_create(struct gw_rec_call *rc)
              rc->started_by, rc->party[0]->dn);
 }
 
+/* Safety net: the parties' offer/answer did not end within SETTLE_MS. */
 static bool settle_fire(void *arg)
 {
     struct gw_rec_call *rc = arg;
     rc->settle_timer = 0;
-    if (rc->state == RS_WAITING && !rc->call->ending) {
-        gw_rec_begin(rc);
+    if (rc->settle_wait && rc->state == RS_WAITING && !rc->call->ending) {
+        rc->settle_wait = false;
+        gw_rec_fail(rc, "the parties' media did not settle");
         gw_server_flush(gw_rec_srv(rc->call));
     }
     return false;
+}
+
+/* No (more) waiting for the parties' offer/answer. */
+static void settle_done(struct gw_rec_call *rc)
+{
+    rc->settle_wait = false;
+    if (rc->settle_timer && rc->call->calls->timers.cancel)
+        rc->call->calls->timers.cancel(rc->call->calls->timers.ud, rc->settle_timer);
+    rc->settle_timer = 0;
 }
 
 /* Both parties talk: pick the recorded pair and bring mediad in (or reuse it). */
@@ -445,6 +457,7 @@ void gw_rec_begin(struct gw_rec_call *rc)
             a = q;
     gw_party *b = a ? gw_call_media_peer(call, a) : NULL;
     if (!a || !b) {
+        settle_done(rc); /* gw_rec_established calls again when a party answers */
         rc->state = RS_WAITING;
         return;
     }
@@ -462,23 +475,21 @@ void gw_rec_begin(struct gw_rec_call *rc)
     /* A conference: the recording borrows two of its mediad legs (gw_conf_rec.h). */
     int adopted = gw_conf_rec_adopt(rc, a, b);
     if (adopted > 0) {
-        rc->settle_tries = 0;
+        settle_done(rc);
         send_create(rc);
         return;
     }
     if (adopted < 0 || a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE) {
-        /* The model is still (re)connecting them (a transfer's bridge, a hold): inserting
-           mediad now would race with it, so wait until their offer/answer is done. */
+        /* The model is still (re)connecting them (a transfer's bridge, a hold), or the
+           conference legs are not answered: inserting mediad now would race with it.
+           gw_rec_settled (an offer/answer ended, a conference leg answered) tries again. */
         rc->state = RS_WAITING;
-        if (++rc->settle_tries > SETTLE_TRIES) {
-            gw_rec_fail(rc, "the parties' media did not settle");
-            return;
-        }
-        if (!rc->settle_timer)
+        rc->settle_wait = true;
+        if (!rc->settle_timer && calls->timers.add)
             rc->settle_timer = calls->timers.add(calls->timers.ud, SETTLE_MS, settle_fire, rc);
         return;
     }
-    rc->settle_tries = 0;
+    settle_done(rc);
     rc->party[0] = a;
     rc->party[1] = b;
     if (!rc->md_lease) {
@@ -1163,7 +1174,11 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
 void gw_rec_settled(gw_call *call)
 {
     struct gw_rec_call *rc = call->rec;
-    if (rc && rc->keep && !call->ending)
+    if (!rc || call->ending)
+        return;
+    if (rc->settle_wait && rc->state == RS_WAITING)
+        gw_rec_begin(rc); /* insertion waits for the parties' offer/answer */
+    else if (rc->keep)
         gw_rec_keep_try(rc); /* a kept transfer waits for the model's offer/answer */
 }
 

@@ -51,8 +51,8 @@ struct gw_rec_call {
     int tsd;
     unsigned seq;
     int64_t started_us;
-    unsigned settle_timer; /* waiting for the parties' own offer/answer to finish */
-    int settle_tries;
+    unsigned settle_timer; /* safety net while waiting for the parties' own offer/answer */
+    bool settle_wait;      /* insertion waits for it (gw_rec_settled tries again) */
     /* Pools and failover (docs/pools.md, docs/failover.md). */
     gw_pool_lease *md_lease;     /* mediad the legs go to */
     gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */
