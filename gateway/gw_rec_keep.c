@@ -66,7 +66,9 @@ bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p)
     LOG_INFO(rec, "call %016llx: recording %s kept: DN %s left, recorded DN %s stays",
              (unsigned long long)call->connid, rc->id, p->dn, a->dn);
     /* The model is in the middle of the transfer: the new party's answer or the end of
-       the bridging offer/answer calls gw_rec_keep_try. */
+       the bridging offer/answer calls gw_rec_keep_try. The timer is the safety net for a
+       transfer that never reports either (a bridging re-INVITE that could not start). */
+    keep_timer(rc);
     return true;
 }
 
@@ -95,42 +97,71 @@ static void rejoin(struct gw_rec_call *rc, gw_party *b)
              (unsigned long long)call->connid, rc->id, b->dn, rc->party[0]->dn);
 }
 
+typedef enum { KEEP_NOBODY, KEEP_PENDING, KEEP_READY } keep_wait;
+
+/* Where the transfer stands: nobody new answered yet, the model still negotiating the new
+   pair's media, or ready for the mediad legs (*b the new party). */
+static keep_wait keep_state(struct gw_rec_call *rc, gw_party **b)
+{
+    gw_party *a = rc->party[0];
+    *b = NULL;
+    for (gw_party *q = rc->call->parties; q && !*b; q = q->next)
+        if (q != a && q->leg && q->answered && q->state == GW_PS_ESTABLISHED && q->sdp)
+            *b = q;
+    if (!*b)
+        return KEEP_NOBODY;
+    /* The model is still connecting them: re-INVITEs now would cross its own. */
+    if (a->pend != GW_PEND_NONE || (*b)->pend != GW_PEND_NONE || !a->sdp)
+        return KEEP_PENDING;
+    return KEEP_READY;
+}
+
+/* The legs went meanwhile: nothing to continue on. True when so. */
+static bool keep_lost(struct gw_rec_call *rc)
+{
+    if (rc->inserted && rc->msc[0] && rc->msc[1])
+        return false;
+    rc->keep = false;
+    gw_rec_fail(rc, "mediad legs lost during the transfer");
+    gw_rec_msc_abort(rc, "transfer: mediad legs lost");
+    return true;
+}
+
 void gw_rec_keep_try(struct gw_rec_call *rc)
 {
     gw_call *call = rc->call;
-    gw_party *a = rc->party[0];
-    if (!rc->keep || call->ending || !a)
-        return;
-    if (!rc->inserted || !rc->msc[0] || !rc->msc[1]) {
-        rc->keep = false; /* mediad's legs went meanwhile: nothing to continue on */
-        gw_rec_fail(rc, "mediad legs lost during the transfer");
-        gw_rec_msc_abort(rc, "transfer: mediad legs lost");
-        return;
-    }
     gw_party *b = NULL;
-    for (gw_party *q = call->parties; q && !b; q = q->next)
-        if (q != a && q->leg && q->answered && q->state == GW_PS_ESTABLISHED && q->sdp)
-            b = q;
-    if (!b)
-        return; /* nobody new yet: gw_rec_established calls again when someone answers */
-    if (a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE || !a->sdp) {
-        /* The model is still connecting them: re-INVITEs now would cross its own. The end
-           of its offer/answer calls gw_rec_settled; the timer only bounds the wait. */
+    if (!rc->keep || call->ending || !rc->party[0] || keep_lost(rc))
+        return;
+    switch (keep_state(rc, &b)) {
+    case KEEP_NOBODY: /* gw_rec_established calls again when someone answers */
+        return;
+    case KEEP_PENDING: /* the end of its offer/answer calls gw_rec_settled */
         keep_timer(rc);
         return;
+    case KEEP_READY:
+        rejoin(rc, b);
+        return;
     }
-    rejoin(rc, b);
 }
 
-/* Safety net: the parties' offer/answer did not end within KEEP_SETTLE_MS. */
+/* Safety net, KEEP_SETTLE_MS after the transfer or the new party's answer: still
+   negotiating fails the recording; ready (a hook that never came) goes on; nobody new
+   yet (a phone still ringing) waits for its answer, which arms the timer again. */
 static bool keep_fire(void *arg)
 {
     struct gw_rec_call *rc = arg;
+    gw_party *b = NULL;
     rc->keep_timer = 0;
-    if (rc->keep && !rc->call->ending) {
-        rc->keep = false;
-        gw_rec_fail(rc, "the parties' media did not settle after the transfer");
-        gw_rec_msc_abort(rc, "transfer did not settle");
+    if (rc->keep && !rc->call->ending && rc->party[0] && !keep_lost(rc)) {
+        keep_wait st = keep_state(rc, &b);
+        if (st == KEEP_READY) {
+            rejoin(rc, b);
+        } else if (st == KEEP_PENDING) {
+            rc->keep = false;
+            gw_rec_fail(rc, "the parties' media did not settle after the transfer");
+            gw_rec_msc_abort(rc, "transfer did not settle");
+        }
     }
     gw_server_flush(gw_rec_srv(rc->call));
     return false;

@@ -62,7 +62,7 @@ static void test_single_step_transfer_keeps_recording(void **state)
     tl_msg_set_str(m, TL_A_OtherDN, "5003");
     cf_request(t, m);
     cf_expect_ops(t, "originate 5003 sdp=-|release 5002 0");
-    assert_int_equal(cf_pending_timers(t), 0); /* nobody new yet: nothing to time */
+    assert_int_equal(cf_pending_timers(t), 1); /* the safety net only */
     struct gw_leg *c = cf_leg(t, "5003");
     cf_ringing(t, c);
     cf_answered(t, c, "offerC");
@@ -91,7 +91,8 @@ static void test_single_step_transfer_keeps_recording(void **state)
     cf_free(t);
 }
 
-/* The model's offer/answer never ends: the safety net fails the recording, once. */
+/* The model's offer/answer never ends: the safety net fails the recording, once. A
+   safety net that fires while the new phone still rings does nothing. */
 static void test_transfer_not_settling_fails_on_safety_net(void **state)
 {
     (void)state;
@@ -104,6 +105,9 @@ static void test_transfer_not_settling_fails_on_safety_net(void **state)
     cf_request(t, m);
     struct gw_leg *c = cf_leg(t, "5003");
     cf_ringing(t, c);
+    cf_fire_timer(t); /* 5003 rings longer than the bound: the recording waits on */
+    assert_string_equal(gw_rec_state_name(call), "On");
+    assert_int_equal(cf_pending_timers(t), 0);
     cf_answered(t, c, "offerC");
     assert_int_equal(cf_pending_timers(t), 1);
     clear(t);
