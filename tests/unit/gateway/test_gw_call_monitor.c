@@ -122,6 +122,33 @@ static void test_silent_next_call(void **state)
     cf_free(t);
 }
 
+/* RequestCancelMonitoring while the supervisor's phone still rings: CANCEL, and the
+   parties learn it once; OtherDN naming another agent leaves it alone. */
+static void test_cancel_ringing_supervisor(void **state)
+{
+    (void)state;
+    cf *t = cf_new_conf(false, conf_text);
+    cf_request(t, mon_req(40, "5003", "5002"));
+    expect_ack(t);
+    cf_incoming(t, "5001", "5002", "sdpA");
+    struct gw_leg *b = cf_leg(t, "5002");
+    cf_ringing(t, b);
+    cf_answered(t, b, "sdpB");
+    struct gw_leg *s = cf_leg(t, "5003");
+    cf_ringing(t, s);
+    clear(t);
+    tl_msg *m = cf_req(TL_M_RequestCancelMonitoring, 41, "5003");
+    tl_msg_set_str(m, TL_A_OtherDN, "5004");
+    cf_request(t, m);
+    cf_expect_error(t, AR_E_NOT_MONITORING);
+    cf_request(t, cf_req(TL_M_RequestCancelMonitoring, 42, "5003"));
+    expect_ack(t);
+    cf_expect_events(t, "EventReleased:5003 EventPartyDeleted:5001 EventPartyDeleted:5002");
+    cf_expect_ops(t, "release 5003 487");
+    assert_int_equal(cf_only_call(t)->nparties, 2);
+    cf_free(t);
+}
+
 /* 5002 records full-time: a recording inserts mediad when its call is established. */
 static const char *rec_text = "[gateway]\nsite = unit\nclient-queue-limit = 1048576\n"
                               "recording-dest = sip:127.0.0.1:5998\n"
@@ -230,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_silent_next_call),
         cmocka_unit_test(test_join_on_recording_up_then_cancel),
         cmocka_unit_test(test_join_fails_with_recording),
+        cmocka_unit_test(test_cancel_ringing_supervisor),
     };
     if (g_getenv("AREC_TEST_FILTER"))
         cmocka_set_test_filter(g_getenv("AREC_TEST_FILTER"));
