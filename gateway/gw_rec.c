@@ -20,6 +20,7 @@
 #include "gw_rec_pool.h"
 #include "gw_rec_video.h"
 #include "gw_siptls.h"
+#include "gw_site.h"
 
 /* Insertion waits for the parties' own offer/answer (gw_rec_settled ends the wait); this
    only bounds it, as a safety net. */
@@ -1174,8 +1175,8 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
 void gw_rec_settled(gw_call *call)
 {
     struct gw_rec_call *rc = call->rec;
-    if (!rc || call->ending)
-        return;
+    if (!rc || call->ending || gw_site_leaving(call))
+        return; /* a REFER hands the call to another site: no re-INVITE of its phones */
     if (rc->settle_wait && rc->state == RS_WAITING)
         gw_rec_begin(rc); /* insertion waits for the parties' offer/answer */
     else if (rc->keep)

@@ -5,6 +5,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_site.h"
 
 /*
  * The seed's "Transfers": recording is sticky to the recorded side. When the other party of
@@ -133,6 +134,8 @@ void gw_rec_keep_try(struct gw_rec_call *rc)
     gw_party *b = NULL;
     if (!rc->keep || call->ending || !rc->party[0] || keep_lost(rc))
         return;
+    if (gw_site_leaving(call))
+        return; /* a REFER hands the call to another site: its phone is busy with that */
     switch (keep_state(rc, &b)) {
     case KEEP_NOBODY: /* gw_rec_established calls again when someone answers */
         return;
@@ -153,7 +156,9 @@ static bool keep_fire(void *arg)
     struct gw_rec_call *rc = arg;
     gw_party *b = NULL;
     rc->keep_timer = 0;
-    if (rc->keep && !rc->call->ending && rc->party[0] && !keep_lost(rc)) {
+    if (rc->keep && !rc->call->ending && gw_site_leaving(rc->call)) {
+        keep_timer(rc); /* the REFER's outcome (SIP-bounded) decides: look again later */
+    } else if (rc->keep && !rc->call->ending && rc->party[0] && !keep_lost(rc)) {
         keep_wait st = keep_state(rc, &b);
         if (st == KEEP_READY) {
             rejoin(rc, b);
