@@ -143,7 +143,9 @@ void gw_rec_keep_stop(struct gw_rec_call *rc);
 struct gw_rec_sess;
 
 /* INFO kinds of the second session, queued with the main session's (gw_rec.c). */
-#define GW_REC_INFO_S2 100 /* + GW_REC_STOP / PAUSE / RESUME; + 3 = its createconference */
+#define GW_REC_INFO_S2                                                                             \
+    100 /* + GW_REC_STOP / PAUSE / RESUME; + 3 = its createconference;                             \
+           + 4 = a metadata update (gw_rec_sess_metadata) */
 
 /* --- gw_rec.c, for gw_rec_sess.c --- */
 /* Send MSML on the call's first mediad leg; its answer comes back to
@@ -171,6 +173,9 @@ int gw_rec_sess_control(gw_call *call, struct gw_rec_sess *s, gw_rec_ctl op, con
                         const char *params, char *why, size_t cap);
 void gw_rec_sess_info_answer(gw_call *call, struct gw_rec_sess *s, int kind, int status,
                              const char *body);
+/* A kept transfer: a modify (its state kept, copy=dest2) names other_dn to its recorder,
+   and its database row too. */
+void gw_rec_sess_metadata(gw_call *call, struct gw_rec_sess *s, const char *other_dn);
 /* msml.recorder.error naming the session's id: it failed (true: handled). */
 bool gw_rec_sess_error(gw_call *call, struct gw_rec_sess *s, const char *id, const char *reason);
 /* The mediad legs are going (pair broken, mediad lost, call end): Off, then freed. */

@@ -196,6 +196,7 @@ static void keep_announce(struct gw_rec_call *rc)
         LOG_WARN(rec, "call %016llx: recording %s: metadata update not sent: %s",
                  (unsigned long long)rc->call->connid, rc->id, ar_strerror(err));
     gw_rec_db_recording(rc, rc->state == RS_ON ? "active" : "paused", NULL, 0);
+    gw_rec_sess_metadata(rc->call, rc->s2, b->dn); /* a second session's recorder too */
 }
 
 bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp)

@@ -119,11 +119,65 @@ static void test_transfer_not_settling_fails_on_safety_net(void **state)
     cf_free(t);
 }
 
+/* recording-sessions = 2: a quality session (dest2 copy) on the same call. */
+static const char *conf2_text = "[gateway]\nsite = unit\nclient-queue-limit = 1048576\n"
+                                "recording-dest = sip:127.0.0.1:5998\nrecording-sessions = 2\n"
+                                "[dn msml]\ntype = VoIP Service\nservice-type = msml\n"
+                                "contact = sip:127.0.0.1:5999\n"
+                                "[dn 5001]\ntype = Extension\nrecord = true\n"
+                                "[dn 5002-5005]\ntype = Extension\n"
+                                "[application demo]\npassword = demo\ndns = *\n";
+
+/* With a second session both recorders learn the new party: one modify per copy. */
+static void test_second_session_told_too(void **state)
+{
+    (void)state;
+    cf *t = cf_new_conf(false, conf2_text);
+    struct gw_leg *a = recorded_call(t);
+    gw_call *call = cf_only_call(t);
+    tl_msg *m = cf_req(TL_M_RequestPrivateService, 310, "5001");
+    tl_msg_set_int(m, TL_A_PrivateMsgID, 3013);
+    tl_msg_set_connid(m, TL_A_ConnID, call->connid);
+    tl_kv *ext = tl_kv_new();
+    tl_kv_add_str(ext, "dest", "sip:127.0.0.1:5997");
+    tl_kv_add_str(ext, "id", "quality");
+    tl_msg_set_kv(m, TL_A_Extensions, ext);
+    cf_request(t, m);
+    tl_msg *r = cf_pop_reply(t, TL_M_EventACK);
+    assert_non_null(r);
+    tl_msg_free(&r);
+    cf_expect_ops(t, "info md:5001 create");
+    struct gw_leg *m1 = cf_leg(t, "md:5001"), *m2 = cf_leg(t, "md:5002");
+    gw_sipif_info(t->calls, m1->party, m1, 200, NULL); /* the quality session is on */
+    assert_string_equal(tl_kv_get_str(call->ud, "GSIP_RECORD:quality"), "On");
+    m = cf_req(TL_M_RequestSingleStepTransfer, 311, "5002");
+    tl_msg_set_connid(m, TL_A_ConnID, call->connid);
+    tl_msg_set_str(m, TL_A_OtherDN, "5003");
+    cf_request(t, m);
+    struct gw_leg *c = cf_leg(t, "5003");
+    cf_ringing(t, c);
+    cf_answered(t, c, "offerC");
+    gw_sipif_sdp_answer(t->calls, a->party, a, "ansA");
+    gw_sipif_sdp_answer(t->calls, m1->party, m1, "m1b");
+    clear(t);
+    gw_sipif_sdp_answer(t->calls, m2->party, m2, "m2b");
+    cf_expect_ops(t, "reinvite 5003 sdp=m2b|info md:5001 modify otherDN resume|"
+                     "info md:5001 modify otherDN resume");
+    /* Both answers change nothing the parties see; both sessions record on. */
+    gw_sipif_info(t->calls, m1->party, m1, 200, NULL);
+    gw_sipif_info(t->calls, m1->party, m1, 200, NULL);
+    assert_int_equal(t->events->len, 0);
+    assert_string_equal(gw_rec_state_name(call), "On");
+    assert_string_equal(tl_kv_get_str(call->ud, "GSIP_RECORD:quality"), "On");
+    cf_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_step_transfer_keeps_recording),
         cmocka_unit_test(test_transfer_not_settling_fails_on_safety_net),
+        cmocka_unit_test(test_second_session_told_too),
     };
     if (g_getenv("AREC_TEST_FILTER"))
         cmocka_set_test_filter(g_getenv("AREC_TEST_FILTER"));
