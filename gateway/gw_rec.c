@@ -321,8 +321,15 @@ void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why)
         moved = false; /* borrowed conference legs: the conference carries the media */
     gw_rec_msc_release_all(rc, why);
     gw_party *a = rc->party[0], *b = rc->party[1];
-    if (moved && !rc->conf_took && a && b && a->leg && b->leg && !rc->call->ending)
-        gw_call_bridge(a, b);
+    if (moved && !rc->conf_took && a && b && a->leg && b->leg && !rc->call->ending) {
+        /* A re-INVITE with mediad's SDP may still be out (the other leg failed as this one
+           answered): a second one now would lose its bookkeeping when the first is
+           answered, so the bridge waits for the end of it (gw_rec_settled). */
+        if (a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE)
+            rc->rebridge = true;
+        else
+            gw_call_bridge(a, b);
+    }
     gw_monitor_rec_failed(rc->call, why); /* no legs for a waiting supervisor to join */
 }
 
@@ -457,6 +464,7 @@ void gw_rec_begin(struct gw_rec_call *rc)
         if (q->leg && q->answered && q->state == GW_PS_ESTABLISHED)
             a = q;
     gw_party *b = a ? gw_call_media_peer(call, a) : NULL;
+    rc->rebridge = false; /* this insertion re-INVITEs the parties itself */
     if (!a || !b) {
         settle_done(rc); /* gw_rec_established calls again when a party answers */
         rc->state = RS_WAITING;
@@ -1177,6 +1185,16 @@ void gw_rec_settled(gw_call *call)
     struct gw_rec_call *rc = call->rec;
     if (!rc || call->ending || gw_site_leaving(call))
         return; /* a REFER hands the call to another site: no re-INVITE of its phones */
+    if (rc->rebridge) {
+        gw_party *a = rc->party[0], *b = rc->party[1];
+        if (!a || !b || !a->leg || !b->leg)
+            rc->rebridge = false;
+        else if (a->pend == GW_PEND_NONE && b->pend == GW_PEND_NONE) {
+            rc->rebridge = false;
+            gw_call_bridge(a, b); /* mediad's re-INVITE is over: the phones meet again */
+        }
+        return;
+    }
     if (rc->settle_wait && rc->state == RS_WAITING)
         gw_rec_begin(rc); /* insertion waits for the parties' offer/answer */
     else if (rc->keep)
@@ -1230,6 +1248,7 @@ void gw_rec_party_gone(gw_call *call, gw_party *p)
     if (gw_rec_keep_party_gone(rc, p))
         return; /* the recorded side stays: the session continues (seed "Transfers") */
     /* The recorded pair is broken: the recording of this call ends with it. */
+    rc->rebridge = false;
     rec_finish(rc, "party left");
     rc->party[0] = rc->party[1] = NULL;
 }

@@ -53,6 +53,7 @@ struct gw_rec_call {
     int64_t started_us;
     unsigned settle_timer; /* safety net while waiting for the parties' own offer/answer */
     bool settle_wait;      /* insertion waits for it (gw_rec_settled tries again) */
+    bool rebridge; /* mediad gone while a party's re-INVITE was out: bridge them once it ends */
     /* Pools and failover (docs/pools.md, docs/failover.md). */
     gw_pool_lease *md_lease;     /* mediad the legs go to */
     gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */

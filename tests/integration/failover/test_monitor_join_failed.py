@@ -2,7 +2,7 @@
 join gets EventError MONITOR_JOIN_FAILED at once from the recording's own failure hook."""
 import re
 
-from fotest import wait_ud
+from fotest import wait_for, wait_ud
 from rectest import TONE_A, TONE_B, gw_addr, recua
 
 MEDIADS = [("--max-ports", "1")]  # one port pair: the recording's second leg gets 503
@@ -36,8 +36,12 @@ def test_join_waiting_for_a_failed_recording_gets_its_error(fo):
         told = re.search(r"supervisor 5007 cannot monitor 5010: the recording the join "
                          r"waited for failed", log)
         assert failed and told and failed.start() < told.start(), log[-3000:]
-        # The supervisor's phone was never called.
+        # The supervisor's phone was never called; the parties talk on without mediad
+        # (re-INVITEd to each other once mediad's own re-INVITE of 5010, if any, is over).
         assert not any(ev[0] == "invite" for ev in sup.events), sup.events
+        base = cust.rx_packets
+        wait_for(lambda: cust.rx_packets > base + 50 and agent.rx_packets > 50,
+                 what="the parties talking")
         # The subscription (OneCall) stays for the next call: cancelling it works.
         rc, msgs, err = st.request({"message": "RequestCancelMonitoring", "ThisDN": "5007"})
         assert msgs and msgs[-1]["message"] == "EventACK", (msgs, err)
