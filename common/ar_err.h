@@ -51,6 +51,7 @@
     X(DN_NOT_AVAILABLE, 311, "DN has no registered phone")                                         \
     X(NOT_MONITORING, 312, "no supervisor monitoring to cancel")                                   \
     X(ALREADY_MONITORED, 313, "DN is already monitored by another supervisor")                     \
+    X(MONITOR_JOIN_FAILED, 314, "the supervisor could not join the monitored call")                \
     X(ISLINK_MALFORMED, 320, "malformed inter-site (ISLink) header")                               \
     X(UNKNOWN_PRIVATE_MSG, 401, "unknown PrivateMsgID")                                            \
     X(ALREADY_RECORDING, 402, "recording already underway")                                        \

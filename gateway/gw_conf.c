@@ -196,6 +196,7 @@ void gw_conf_leg_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, 
             gw_call_deliver_answer(calls, p, sdp);
         else if (p && p->leg)
             gw_call_send_reinvite(calls, p, sdp, GW_PEND_LOCAL, NULL);
+        gw_rec_settled(cf->call); /* a recording waiting to borrow this leg */
         return;
     case GW_REC_EV_SDP_ANSWER:
         /* mediad answered an offer its party sent (gw_conf_party_reinvite). */
@@ -552,6 +553,25 @@ bool gw_conf_monitored(const gw_call *call)
 {
     return call && call->conf && call->conf->mon_dn[0] &&
            gw_call_find_party(call, call->conf->mon_dn);
+}
+
+bool gw_conf_monitoring(const gw_call *call, const char *sup, const char *agent)
+{
+    const gw_conf *cf = call ? call->conf : NULL;
+    return cf && cf->mon_dn[0] && !strcmp(cf->mon_dn, sup) &&
+           (!agent || !strcmp(cf->coach_dn, agent)) && gw_call_find_party(call, sup);
+}
+
+bool gw_conf_unmonitor(gw_call *call, const char *sup, const char *agent)
+{
+    if (!gw_conf_monitoring(call, sup, agent))
+        return false;
+    gw_party *d = gw_call_find_party(call, sup);
+    /* Still ringing: the parties learn it from gw_conf_party_left, not twice. */
+    d->conf_join = false;
+    call->conf->mon_dn[0] = '\0';
+    gw_call_party_leave(call, d, TL_CS_OK, true); /* its mediad leg goes (gw_conf_party_gone) */
+    return true;
 }
 
 int gw_conf_monitor(gw_call *call, gw_party *agent, const char *sup, gw_monitor_mode mode,

@@ -71,6 +71,14 @@ int gw_conf_monitor(gw_call *call, gw_party *agent, const char *sup, gw_monitor_
                     char *why, size_t cap);
 /* A monitoring supervisor is a party of call. */
 bool gw_conf_monitored(const gw_call *call);
+/* sup is call's monitoring supervisor (of agent, NULL = any), joined or ringing. */
+bool gw_conf_monitoring(const gw_call *call, const char *sup, const char *agent);
+/*
+ * RequestCancelMonitoring of a supervisor in the call: it leaves as by a hang-up (its phone
+ * gets BYE / CANCEL, its mediad leg leaves the mixer): EventReleased to it, EventPartyDeleted
+ * (OtherDN = sup, OtherDNRole Observer) to the parties. False when sup does not monitor call.
+ */
+bool gw_conf_unmonitor(gw_call *call, const char *sup, const char *agent);
 
 /* True while call's media go through the mixer (status page, tests). */
 bool gw_conf_active(const gw_call *call);

@@ -44,9 +44,15 @@
     X(recording, 21, 0,                                                                            \
       "INSERT INTO recordings (write_id, record_id, connid, call_uuid, recorded_dn, other_dn, "    \
       "side, started_by, mediad, recorder, recorder2, dest, dest2, file_name, dialect, "           \
-      "audio_state, video_state, state, fail_reason, started_at, ended_at) VALUES ($1, $2, $3, "   \
-      "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, arec_ts($20), "   \
-      "arec_ts($21)) ON CONFLICT (record_id) DO UPDATE SET write_id = EXCLUDED.write_id, "         \
+      "audio_state, video_state, state, fail_reason, started_at, ended_at, other_dns) VALUES "     \
+      "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "    \
+      "arec_ts($20), arec_ts($21), CASE WHEN $6::text IS NULL THEN '{}'::text[] "                  \
+      "ELSE ARRAY[$6::text] END) ON CONFLICT (record_id) DO UPDATE SET "                           \
+      "write_id = EXCLUDED.write_id, "                                                             \
+      "other_dn = coalesce(EXCLUDED.other_dn, recordings.other_dn), "                              \
+      "other_dns = CASE WHEN EXCLUDED.other_dn IS NULL OR "                                        \
+      "EXCLUDED.other_dn = recordings.other_dn THEN coalesce(recordings.other_dns, '{}') "         \
+      "ELSE coalesce(recordings.other_dns, '{}') || EXCLUDED.other_dn END, "                       \
       "mediad = coalesce(EXCLUDED.mediad, recordings.mediad), "                                    \
       "recorder = coalesce(EXCLUDED.recorder, recordings.recorder), "                              \
       "recorder2 = coalesce(EXCLUDED.recorder2, recordings.recorder2), "                           \

@@ -8,14 +8,19 @@
 #include "ar_log.h"
 #include "gw_callreq.h"
 #include "gw_conf.h"
+#include "gw_conf_rec.h"
 #include "gw_dn.h"
 #include "gw_reg.h"
 #include "gw_sip.h"
 #include "gw_tlib.h"
 
-/* How long a monitored call may wait for its full-time recording to settle first. */
-#define RETRY_MS    200
-#define RETRY_TRIES 50
+/*
+ * A monitored call whose recording is still starting (its mediad legs not up) waits for
+ * it: the recording controller calls gw_monitor_rec_ready when the legs are up and
+ * gw_monitor_rec_failed when it fails, and the join goes on (or gets its error) at once.
+ * WAIT_MS is only a safety net for a recording that never reports either.
+ */
+#define WAIT_MS 10000
 
 typedef struct {
     char sup[GW_NUM_MAX], agent[GW_NUM_MAX];
@@ -23,14 +28,28 @@ typedef struct {
     gw_monitor_mode mode;
 } gw_mon;
 
-/* Per call model: the subscriptions (gw_mon *), and calls waiting for a retry. */
+/* A call whose join waits for its recording. */
+typedef struct {
+    gw_calls *calls;
+    uint64_t connid; /* also the key in gw_monitors.waiting */
+    unsigned timer;  /* the safety net, 0 = fired */
+} gw_wait;
+
+/* Per call model: the subscriptions (gw_mon *), and the calls waiting for a recording. */
 typedef struct {
     GPtrArray *mons;
-    GHashTable *retry; /* connid (uint64_t *) -> tries left, for the next timer */
-    unsigned timer;    /* the retry timer, 0 = none */
+    GHashTable *waiting; /* connid (uint64_t *, the entry's own) -> gw_wait * */
 } gw_monitors;
 
 static GHashTable *all_monitors; /* gw_calls * -> gw_monitors * */
+
+static void wait_free(gpointer p)
+{
+    gw_wait *w = p;
+    if (w->timer && w->calls->timers.cancel)
+        w->calls->timers.cancel(w->calls->timers.ud, w->timer);
+    g_free(w);
+}
 
 static gw_monitors *monitors_of(gw_calls *calls, bool create)
 {
@@ -40,7 +59,7 @@ static gw_monitors *monitors_of(gw_calls *calls, bool create)
     if (!ms && create) {
         ms = g_new0(gw_monitors, 1);
         ms->mons = g_ptr_array_new_with_free_func(g_free);
-        ms->retry = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+        ms->waiting = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, wait_free);
         g_hash_table_insert(all_monitors, calls, ms);
     }
     return ms;
@@ -52,10 +71,8 @@ void gw_monitor_free(gw_calls *calls)
     if (!ms)
         return;
     g_hash_table_remove(all_monitors, calls);
-    if (ms->timer && calls->timers.cancel)
-        calls->timers.cancel(calls->timers.ud, ms->timer);
     g_ptr_array_free(ms->mons, TRUE);
-    g_hash_table_destroy(ms->retry); /* the timers find no entry and stop */
+    g_hash_table_destroy(ms->waiting); /* cancels the safety timers */
     g_free(ms);
     if (g_hash_table_size(all_monitors) == 0) {
         g_hash_table_destroy(all_monitors);
@@ -127,14 +144,23 @@ bad_type:
     return t->type == TL_T_STR || t->type == TL_T_INT ? AR_E_INVALID_VALUE : AR_E_WRONG_TYPE;
 }
 
+/*
+ * RequestCancelMonitoring: ThisDN's subscriptions (of OtherDN only, when given) end, and
+ * so does its monitoring of a call it already joined (or whose phone is ringing): its leg
+ * leaves the mixer (gw_conf_unmonitor). EventACK first (the release events that follow
+ * carry the same ReferenceID on ThisDN), or NOT_MONITORING when there was neither.
+ */
 static void cancel(gw_client *c, const tl_msg *m, int64_t ref, const gw_dn *sup)
 {
-    gw_monitors *ms = monitors_of(c->srv->calls, false);
+    gw_calls *calls = c->srv->calls;
+    gw_monitors *ms = monitors_of(calls, false);
     const char *agent = tl_msg_get_str(m, TL_A_OtherDN);
+    if (agent && !*agent)
+        agent = NULL;
     guint n = 0;
     for (guint i = 0; ms && i < ms->mons->len;) {
         gw_mon *mon = g_ptr_array_index(ms->mons, i);
-        if (!strcmp(mon->sup, sup->number) && (!agent || !*agent || !strcmp(mon->agent, agent))) {
+        if (!strcmp(mon->sup, sup->number) && (!agent || !strcmp(mon->agent, agent))) {
             LOG_INFO(call, "monitoring: %s no longer monitors %s", mon->sup, mon->agent);
             g_ptr_array_remove_index(ms->mons, i);
             n++;
@@ -142,12 +168,29 @@ static void cancel(gw_client *c, const tl_msg *m, int64_t ref, const gw_dn *sup)
             i++;
         }
     }
-    if (!n) {
+    /* The calls it is in as a monitoring supervisor (collected first: leaving changes the
+       table's calls). */
+    GArray *joined = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, calls->by_connid);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (gw_conf_monitoring(v, sup->number, agent))
+            g_array_append_val(joined, ((gw_call *)v)->connid);
+    if (!n && !joined->len) {
+        g_array_free(joined, TRUE);
         gw_tlib_send_error(c, AR_E_NOT_MONITORING, ref, "DN %s monitors %s", sup->number,
-                           agent && *agent ? agent : "nothing");
+                           agent ? agent : "nothing");
         return;
     }
     send_ack(c, ref);
+    for (guint i = 0; i < joined->len; i++) {
+        gw_call *call = gw_calls_find(calls, g_array_index(joined, uint64_t, i));
+        if (call && gw_conf_unmonitor(call, sup->number, agent))
+            LOG_INFO(call, "call %016llx: monitoring cancelled: supervisor %s left",
+                     (unsigned long long)call->connid, sup->number);
+    }
+    g_array_free(joined, TRUE);
 }
 
 void gw_monitor_request(gw_client *c, const tl_msg *m, int64_t ref)
@@ -219,8 +262,6 @@ void gw_monitor_request(gw_client *c, const tl_msg *m, int64_t ref)
     send_ack(c, ref);
 }
 
-static bool retry_fire(void *arg);
-
 /* The monitored party of call and its subscription, or NULL. */
 static gw_mon *match(gw_monitors *ms, gw_call *call, gw_party **agent)
 {
@@ -241,7 +282,67 @@ static gw_mon *match(gw_monitors *ms, gw_call *call, gw_party **agent)
     return NULL;
 }
 
-static void try_join(gw_calls *calls, gw_call *call, int tries_left)
+/*
+ * The supervisor cannot join call: a WARN line, and EventError (code, why; ThisDN the
+ * supervisor, OtherDN the agent, ConnID the call, no ReferenceID since its request was
+ * answered long ago) to the supervisor's DN. The subscription stays for the next call.
+ */
+static void join_failed(gw_calls *calls, gw_call *call, const gw_mon *mon, int code,
+                        const char *why)
+{
+    LOG_WARN(call, "call %016llx: supervisor %s cannot monitor %s: %s",
+             (unsigned long long)call->connid, mon->sup, mon->agent, why);
+    gw_dn *dn = gw_dn_find(calls->srv->dns, mon->sup);
+    tl_msg *e = dn ? tl_error_new(code, -1, why) : NULL;
+    if (!e)
+        return;
+    tl_msg_set_str(e, TL_A_ThisDN, mon->sup);
+    tl_msg_set_str(e, TL_A_OtherDN, mon->agent);
+    tl_msg_set_connid(e, TL_A_ConnID, call->connid);
+    gw_server_publish(calls->srv, dn, e);
+    tl_msg_free(&e);
+}
+
+/* Safety net: the recording reported neither up nor failed within WAIT_MS. */
+static bool wait_fire(void *arg)
+{
+    gw_wait *w = arg;
+    gw_calls *calls = w->calls;
+    uint64_t connid = w->connid;
+    w->timer = 0;
+    gw_monitors *ms = monitors_of(calls, false);
+    if (!ms)
+        return false;
+    g_hash_table_remove(ms->waiting, &connid); /* frees w */
+    gw_call *call = gw_calls_find(calls, connid);
+    gw_party *agent = NULL;
+    gw_mon *mon = call ? match(ms, call, &agent) : NULL;
+    if (mon) {
+        char why[160];
+        snprintf(why, sizeof why, "the recording of call %016llx was not up within %d s",
+                 (unsigned long long)connid, WAIT_MS / 1000);
+        join_failed(calls, call, mon, AR_E_MONITOR_JOIN_FAILED, why);
+    }
+    gw_server_flush(calls->srv);
+    return false;
+}
+
+/* call's recording is starting: the join waits for gw_monitor_rec_ready / _failed. */
+static void wait_for_recording(gw_monitors *ms, gw_calls *calls, gw_call *call)
+{
+    if (g_hash_table_contains(ms->waiting, &call->connid))
+        return;
+    gw_wait *w = g_new0(gw_wait, 1);
+    w->calls = calls;
+    w->connid = call->connid;
+    if (calls->timers.add)
+        w->timer = calls->timers.add(calls->timers.ud, WAIT_MS, wait_fire, w);
+    g_hash_table_insert(ms->waiting, &w->connid, w);
+    LOG_DEBUG(call, "call %016llx: supervisor join waits for the recording's mediad legs",
+              (unsigned long long)call->connid);
+}
+
+static void try_join(gw_calls *calls, gw_call *call)
 {
     gw_monitors *ms = monitors_of(calls, false);
     gw_party *agent = NULL;
@@ -250,51 +351,48 @@ static void try_join(gw_calls *calls, gw_call *call, int tries_left)
         return;
     char why[200];
     int err = gw_conf_monitor(call, agent, mon->sup, mon->mode, why, sizeof why);
-    if (err == AR_E_INVALID_CALL_STATE && tries_left > 0) {
-        /* Typically a full-time recording still inserting mediad: try again shortly. */
-        uint64_t *k = g_new(uint64_t, 1);
-        *k = call->connid;
-        g_hash_table_insert(ms->retry, k, GINT_TO_POINTER(tries_left));
-        if (!ms->timer && calls->timers.add)
-            ms->timer = calls->timers.add(calls->timers.ud, RETRY_MS, retry_fire, calls);
+    if (err == AR_E_INVALID_CALL_STATE && gw_conf_rec_busy(call)) {
+        /* A full-time recording still inserting mediad: the supervisor joins its
+           conference once the legs are up (the seed's mix + supervisor shape). */
+        wait_for_recording(ms, calls, call);
         return;
     }
     if (err != AR_E_OK) {
-        LOG_WARN(call, "call %016llx: supervisor %s cannot monitor %s: %s",
-                 (unsigned long long)call->connid, mon->sup, mon->agent, why);
+        join_failed(calls, call, mon, err, why);
         return;
     }
     if (!mon->all_calls)
         g_ptr_array_remove(ms->mons, mon); /* MonitorNextCallType OneCall: done */
 }
 
-static bool retry_fire(void *arg)
-{
-    gw_calls *calls = arg;
-    gw_monitors *ms = monitors_of(calls, false);
-    if (!ms)
-        return false;
-    ms->timer = 0;
-    /* Every call waiting gets one more try (one timer serves them all); try_join may
-     * queue a call again, into a fresh table. */
-    GHashTable *batch = ms->retry;
-    ms->retry = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, batch);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        gw_call *call = gw_calls_find(calls, *(uint64_t *)k);
-        if (call)
-            try_join(calls, call, GPOINTER_TO_INT(v) - 1);
-    }
-    g_hash_table_destroy(batch);
-    gw_server_flush(calls->srv);
-    return false;
-}
-
 void gw_monitor_established(gw_call *call)
 {
     gw_monitors *ms = monitors_of(call->calls, false);
     if (ms && ms->mons->len)
-        try_join(call->calls, call, RETRY_TRIES);
+        try_join(call->calls, call);
+}
+
+void gw_monitor_rec_ready(gw_call *call)
+{
+    gw_monitors *ms = monitors_of(call->calls, false);
+    if (!ms || !g_hash_table_remove(ms->waiting, &call->connid))
+        return;
+    LOG_INFO(call, "call %016llx: recording up: the waiting supervisor joins",
+             (unsigned long long)call->connid);
+    try_join(call->calls, call);
+}
+
+void gw_monitor_rec_failed(gw_call *call, const char *reason)
+{
+    gw_monitors *ms = monitors_of(call->calls, false);
+    if (!ms || !g_hash_table_remove(ms->waiting, &call->connid))
+        return;
+    gw_party *agent = NULL;
+    gw_mon *mon = call->ending ? NULL : match(ms, call, &agent);
+    if (!mon)
+        return; /* the call ends or changed: nothing to join any more */
+    char why[240];
+    snprintf(why, sizeof why, "the recording the join waited for failed: %.180s",
+             reason ? reason : "unknown reason");
+    join_failed(call->calls, call, mon, AR_E_MONITOR_JOIN_FAILED, why);
 }

@@ -19,6 +19,12 @@
 void gw_monitor_request(gw_client *c, const tl_msg *m, int64_t ref);
 /* A call was established: join the supervisor of a monitored DN. */
 void gw_monitor_established(gw_call *call);
+/* call's recording has its mediad legs up (or left them idle): a join waiting for them
+   goes on now (docs/calls.md "Supervisor monitoring"). */
+void gw_monitor_rec_ready(gw_call *call);
+/* call's recording failed (reason): a join waiting for it gets EventError
+   MONITOR_JOIN_FAILED at once. */
+void gw_monitor_rec_failed(gw_call *call, const char *reason);
 /* The call model goes away. */
 void gw_monitor_free(gw_calls *calls);
 

@@ -14,14 +14,17 @@
 #include "gw_conf_rec.h"
 #include "gw_db.h"
 #include "gw_dn.h"
+#include "gw_monitor.h"
 #include "gw_pool.h"
 #include "gw_rec_int.h"
 #include "gw_rec_pool.h"
 #include "gw_rec_video.h"
 #include "gw_siptls.h"
+#include "gw_site.h"
 
-#define SETTLE_MS    50
-#define SETTLE_TRIES 100 /* 5 s */
+/* Insertion waits for the parties' own offer/answer (gw_rec_settled ends the wait); this
+   only bounds it, as a safety net. */
+#define SETTLE_MS 5000
 
 gw_server *gw_rec_srv(gw_call *call)
 {
@@ -296,6 +299,7 @@ void gw_rec_fail(struct gw_rec_call *rc, const char *reason)
     LOG_WARN(rec, "call %016llx: recording %s failed: %s", (unsigned long long)call->connid,
              rc->id ? rc->id : "-", reason);
     rc->state = RS_FAILED;
+    gw_monitor_rec_failed(call, reason); /* a supervisor waiting for it learns it now */
     gw_pool_lease_release(&rc->rec_lease[0]);
     gw_pool_lease_release(&rc->rec_lease[1]);
     rc->md_failover = false;
@@ -317,8 +321,16 @@ void gw_rec_msc_abort(struct gw_rec_call *rc, const char *why)
         moved = false; /* borrowed conference legs: the conference carries the media */
     gw_rec_msc_release_all(rc, why);
     gw_party *a = rc->party[0], *b = rc->party[1];
-    if (moved && !rc->conf_took && a && b && a->leg && b->leg && !rc->call->ending)
-        gw_call_bridge(a, b);
+    if (moved && !rc->conf_took && a && b && a->leg && b->leg && !rc->call->ending) {
+        /* A re-INVITE with mediad's SDP may still be out (the other leg failed as this one
+           answered): a second one now would lose its bookkeeping when the first is
+           answered, so the bridge waits for the end of it (gw_rec_settled). */
+        if (a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE)
+            rc->rebridge = true;
+        else
+            gw_call_bridge(a, b);
+    }
+    gw_monitor_rec_failed(rc->call, why); /* no legs for a waiting supervisor to join */
 }
 
 int gw_rec_send_msml(struct gw_rec_call *rc, const ar_msml *m, info_kind kind)
@@ -418,15 +430,26 @@ static void send_create(struct gw_rec_call *rc)
              rc->started_by, rc->party[0]->dn);
 }
 
+/* Safety net: the parties' offer/answer did not end within SETTLE_MS. */
 static bool settle_fire(void *arg)
 {
     struct gw_rec_call *rc = arg;
     rc->settle_timer = 0;
-    if (rc->state == RS_WAITING && !rc->call->ending) {
-        gw_rec_begin(rc);
+    if (rc->settle_wait && rc->state == RS_WAITING && !rc->call->ending) {
+        rc->settle_wait = false;
+        gw_rec_fail(rc, "the parties' media did not settle");
         gw_server_flush(gw_rec_srv(rc->call));
     }
     return false;
+}
+
+/* No (more) waiting for the parties' offer/answer. */
+static void settle_done(struct gw_rec_call *rc)
+{
+    rc->settle_wait = false;
+    if (rc->settle_timer && rc->call->calls->timers.cancel)
+        rc->call->calls->timers.cancel(rc->call->calls->timers.ud, rc->settle_timer);
+    rc->settle_timer = 0;
 }
 
 /* Both parties talk: pick the recorded pair and bring mediad in (or reuse it). */
@@ -441,7 +464,9 @@ void gw_rec_begin(struct gw_rec_call *rc)
         if (q->leg && q->answered && q->state == GW_PS_ESTABLISHED)
             a = q;
     gw_party *b = a ? gw_call_media_peer(call, a) : NULL;
+    rc->rebridge = false; /* this insertion re-INVITEs the parties itself */
     if (!a || !b) {
+        settle_done(rc); /* gw_rec_established calls again when a party answers */
         rc->state = RS_WAITING;
         return;
     }
@@ -459,23 +484,21 @@ void gw_rec_begin(struct gw_rec_call *rc)
     /* A conference: the recording borrows two of its mediad legs (gw_conf_rec.h). */
     int adopted = gw_conf_rec_adopt(rc, a, b);
     if (adopted > 0) {
-        rc->settle_tries = 0;
+        settle_done(rc);
         send_create(rc);
         return;
     }
     if (adopted < 0 || a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE) {
-        /* The model is still (re)connecting them (a transfer's bridge, a hold): inserting
-           mediad now would race with it, so wait until their offer/answer is done. */
+        /* The model is still (re)connecting them (a transfer's bridge, a hold), or the
+           conference legs are not answered: inserting mediad now would race with it.
+           gw_rec_settled (an offer/answer ended, a conference leg answered) tries again. */
         rc->state = RS_WAITING;
-        if (++rc->settle_tries > SETTLE_TRIES) {
-            gw_rec_fail(rc, "the parties' media did not settle");
-            return;
-        }
-        if (!rc->settle_timer)
+        rc->settle_wait = true;
+        if (!rc->settle_timer && calls->timers.add)
             rc->settle_timer = calls->timers.add(calls->timers.ud, SETTLE_MS, settle_fire, rc);
         return;
     }
-    rc->settle_tries = 0;
+    settle_done(rc);
     rc->party[0] = a;
     rc->party[1] = b;
     if (!rc->md_lease) {
@@ -563,7 +586,9 @@ void gw_rec_msc_event(gw_calls *calls, gw_party *f, gw_leg *leg, gw_rec_ev ev, i
         if (rc->msc_up[0] && rc->msc_up[1]) {
             rc->inserted = true;
             if (rc->state == RS_CONNECTING)
-                send_create(rc);
+                send_create(rc); /* its answer calls gw_monitor_rec_ready */
+            else
+                gw_monitor_rec_ready(rc->call); /* stopped while starting: idle legs */
         }
         return;
     case GW_REC_EV_SDP_ANSWER: {
@@ -698,6 +723,18 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
         gw_server_flush(calls->srv);
         return;
     }
+    if (kind == INFO_UPDATE) {
+        /* Metadata after a kept transfer: a refusal leaves the recording as it is. */
+        if (status >= 300)
+            LOG_WARN(rec, "call %016llx: recording %s: mediad refused the metadata update (%d)",
+                     (unsigned long long)rc->call->connid, rc->id ? rc->id : "-", status);
+        else
+            LOG_INFO(rec, "call %016llx: recording %s: recorder metadata names DN %s",
+                     (unsigned long long)rc->call->connid, rc->id ? rc->id : "-",
+                     rc->party[1] ? rc->party[1]->dn : "-");
+        gw_server_flush(calls->srv);
+        return;
+    }
     if (status >= 300) {
         char why[300];
         snprintf(why, sizeof why, "mediad refused MSML (%d): %.200s", status,
@@ -726,6 +763,7 @@ void gw_sipif_info(gw_calls *calls, gw_party *p, gw_leg *leg, int status, const 
     }
     if (kind == INFO_CREATE && rc->state == RS_CONNECTING && rc->md_failover) {
         gw_rec_fo_mediad_done(rc);
+        gw_monitor_rec_ready(rc->call);
         gw_server_flush(calls->srv);
         return;
     }
@@ -768,6 +806,7 @@ void gw_rec_announce_on(struct gw_rec_call *rc)
     gw_rec_db_segment(rc, "start", NULL);
     LOG_INFO(rec, "call %016llx: recording %s on (file %s)%s", (unsigned long long)rc->call->connid,
              rc->id, rc->file_name, rc->pre_hidden ? " (pre-recording, hidden)" : "");
+    gw_monitor_rec_ready(rc->call); /* a supervisor waiting for the legs joins now */
 }
 
 /* --- requests --- */
@@ -1141,6 +1180,27 @@ void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext)
                  (unsigned long long)call->connid, why);
 }
 
+void gw_rec_settled(gw_call *call)
+{
+    struct gw_rec_call *rc = call->rec;
+    if (!rc || call->ending || gw_site_leaving(call))
+        return; /* a REFER hands the call to another site: no re-INVITE of its phones */
+    if (rc->rebridge) {
+        gw_party *a = rc->party[0], *b = rc->party[1];
+        if (!a || !b || !a->leg || !b->leg)
+            rc->rebridge = false;
+        else if (a->pend == GW_PEND_NONE && b->pend == GW_PEND_NONE) {
+            rc->rebridge = false;
+            gw_call_bridge(a, b); /* mediad's re-INVITE is over: the phones meet again */
+        }
+        return;
+    }
+    if (rc->settle_wait && rc->state == RS_WAITING)
+        gw_rec_begin(rc); /* insertion waits for the parties' offer/answer */
+    else if (rc->keep)
+        gw_rec_keep_try(rc); /* a kept transfer waits for the model's offer/answer */
+}
+
 bool gw_rec_party_reinvite(gw_party *p, const char *sdp)
 {
     struct gw_rec_call *rc = p->call ? p->call->rec : NULL;
@@ -1177,6 +1237,7 @@ static void rec_finish(struct gw_rec_call *rc, const char *why)
     gw_pool_lease_release(&rc->rec_lease[0]);
     gw_pool_lease_release(&rc->rec_lease[1]);
     gw_rec_msc_release_all(rc, why);
+    gw_monitor_rec_failed(rc->call, why); /* the pair broke up: no join to wait for */
 }
 
 void gw_rec_party_gone(gw_call *call, gw_party *p)
@@ -1187,6 +1248,7 @@ void gw_rec_party_gone(gw_call *call, gw_party *p)
     if (gw_rec_keep_party_gone(rc, p))
         return; /* the recorded side stays: the session continues (seed "Transfers") */
     /* The recorded pair is broken: the recording of this call ends with it. */
+    rc->rebridge = false;
     rec_finish(rc, "party left");
     rc->party[0] = rc->party[1] = NULL;
 }

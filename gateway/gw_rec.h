@@ -59,6 +59,9 @@ void gw_rec_established(gw_call *call);                   /* a party answered */
 void gw_rec_party_gone(gw_call *call, gw_party *p);       /* p left call->parties */
 void gw_rec_call_end(gw_call *call);                      /* the call is being deleted */
 bool gw_rec_party_reinvite(gw_party *p, const char *sdp); /* true: handled (via mediad) */
+/* A party's offer/answer ended (its pend is back to none), or a conference leg answered:
+   an insertion or a kept transfer waiting for it goes on. */
+void gw_rec_settled(gw_call *call);
 /* RequestRouteCall Extensions with `record`: selective recording of the routed call. */
 void gw_rec_route_ext(gw_call *call, const char *target, const tl_kv *ext);
 

@@ -33,7 +33,8 @@ typedef enum {
     INFO_STOP,
     INFO_ABORT,
     INFO_FAILOVER,
-    INFO_FAILOVER2
+    INFO_FAILOVER2,
+    INFO_UPDATE /* metadata after a kept transfer (gw_rec_keep.c): no state change */
 } info_kind;
 
 struct gw_rec_call {
@@ -50,8 +51,9 @@ struct gw_rec_call {
     int tsd;
     unsigned seq;
     int64_t started_us;
-    unsigned settle_timer; /* waiting for the parties' own offer/answer to finish */
-    int settle_tries;
+    unsigned settle_timer; /* safety net while waiting for the parties' own offer/answer */
+    bool settle_wait;      /* insertion waits for it (gw_rec_settled tries again) */
+    bool rebridge; /* mediad gone while a party's re-INVITE was out: bridge them once it ends */
     /* Pools and failover (docs/pools.md, docs/failover.md). */
     gw_pool_lease *md_lease;     /* mediad the legs go to */
     gw_pool_lease *rec_lease[2]; /* recorder of dest / dest2, NULL when given explicitly */
@@ -71,8 +73,7 @@ struct gw_rec_call {
     /* Kept across a transfer (gw_rec_keep.c): the other party left, the recorded one stays. */
     bool keep;           /* waiting for the next party to re-INVITE the mediad legs */
     bool rejoin[2];      /* mediad leg i re-INVITEd with its (new) party's SDP */
-    unsigned keep_timer; /* waiting for the model's own offer / answer to finish */
-    int keep_tries;
+    unsigned keep_timer; /* safety net while the model's own offer / answer goes on */
     /* Pre-recording (gw_rec_pre.c): mediad's local WAV only, no indication until claimed. */
     bool pre_hidden;
     bool pre_tried; /* started once for this call */
@@ -127,7 +128,7 @@ void gw_rec_pre_call_end(struct gw_rec_call *rc);
 /* gw_rec_keep.c: the recording continues across transfers (docs/recording.md "Transfers"). */
 /* p (rc->party[1]) leaves while the recorded party stays: true when the recording is kept. */
 bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p);
-/* A party answered or the wait timer fired: re-INVITE the mediad legs for the new pair. */
+/* A party answered or an offer/answer ended: re-INVITE the mediad legs for the new pair. */
 void gw_rec_keep_try(struct gw_rec_call *rc);
 /* mediad answered leg i's re-INVITE: true when it was a rejoin one (the party follows). */
 bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp);
@@ -143,7 +144,9 @@ void gw_rec_keep_stop(struct gw_rec_call *rc);
 struct gw_rec_sess;
 
 /* INFO kinds of the second session, queued with the main session's (gw_rec.c). */
-#define GW_REC_INFO_S2 100 /* + GW_REC_STOP / PAUSE / RESUME; + 3 = its createconference */
+#define GW_REC_INFO_S2                                                                             \
+    100 /* + GW_REC_STOP / PAUSE / RESUME; + 3 = its createconference;                             \
+           + 4 = a metadata update (gw_rec_sess_metadata) */
 
 /* --- gw_rec.c, for gw_rec_sess.c --- */
 /* Send MSML on the call's first mediad leg; its answer comes back to
@@ -171,6 +174,9 @@ int gw_rec_sess_control(gw_call *call, struct gw_rec_sess *s, gw_rec_ctl op, con
                         const char *params, char *why, size_t cap);
 void gw_rec_sess_info_answer(gw_call *call, struct gw_rec_sess *s, int kind, int status,
                              const char *body);
+/* A kept transfer: a modify (its state kept, copy=dest2) names other_dn to its recorder,
+   and its database row too. */
+void gw_rec_sess_metadata(gw_call *call, struct gw_rec_sess *s, const char *other_dn);
 /* msml.recorder.error naming the session's id: it failed (true: handled). */
 bool gw_rec_sess_error(gw_call *call, struct gw_rec_sess *s, const char *id, const char *reason);
 /* The mediad legs are going (pair broken, mediad lost, call end): Off, then freed. */

@@ -5,6 +5,7 @@
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_site.h"
 
 /*
  * The seed's "Transfers": recording is sticky to the recorded side. When the other party of
@@ -19,18 +20,29 @@
  * answer is over, each mediad leg is re-INVITEd with its party's current SDP (the old
  * party's leg now gets the new party's) and each party is re-INVITEd with mediad's answer.
  * The recorder sees one session, whose channel 2 changes speaker; the WAV goes on.
+ *
+ * Nothing polls: the model calls gw_rec_established when the new party answers and
+ * gw_rec_settled when a party's offer/answer ends, and each of them re-checks. A timer
+ * only bounds the wait once the new party is there (KEEP_SETTLE_MS), as a safety net for
+ * an offer/answer that never ends.
  */
 
-#define KEEP_MS    50
-#define KEEP_TRIES 200 /* 10 s of the parties' own re-INVITEs before the recording ends */
+#define KEEP_SETTLE_MS 10000
 
 static bool keep_fire(void *arg);
 
 static void keep_timer(struct gw_rec_call *rc)
 {
     gw_calls *calls = rc->call->calls;
-    if (!rc->keep_timer)
-        rc->keep_timer = calls->timers.add(calls->timers.ud, KEEP_MS, keep_fire, rc);
+    if (!rc->keep_timer && calls->timers.add)
+        rc->keep_timer = calls->timers.add(calls->timers.ud, KEEP_SETTLE_MS, keep_fire, rc);
+}
+
+static void keep_timer_stop(struct gw_rec_call *rc)
+{
+    if (rc->keep_timer && rc->call->calls->timers.cancel)
+        rc->call->calls->timers.cancel(rc->call->calls->timers.ud, rc->keep_timer);
+    rc->keep_timer = 0;
 }
 
 bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p)
@@ -49,12 +61,14 @@ bool gw_rec_keep_party_gone(struct gw_rec_call *rc, gw_party *p)
         return false;
     rc->party[1] = NULL;
     rc->keep = true;
-    rc->keep_tries = 0;
     rc->rejoin[0] = rc->rejoin[1] = false;
     if (rc->msc[1])
         rc->msc[1]->pend_peer = NULL;
     LOG_INFO(rec, "call %016llx: recording %s kept: DN %s left, recorded DN %s stays",
              (unsigned long long)call->connid, rc->id, p->dn, a->dn);
+    /* The model is in the middle of the transfer: the new party's answer or the end of
+       the bridging offer/answer calls gw_rec_keep_try. The timer is the safety net for a
+       transfer that never reports either (a bridging re-INVITE that could not start). */
     keep_timer(rc);
     return true;
 }
@@ -66,6 +80,7 @@ static void rejoin(struct gw_rec_call *rc, gw_party *b)
     gw_calls *calls = call->calls;
     rc->party[1] = b;
     rc->keep = false;
+    keep_timer_stop(rc);
     g_strlcpy(rc->msc[1]->dn, b->dn, sizeof rc->msc[1]->dn);
     g_strlcpy(rc->msc[1]->number, b->dn, sizeof rc->msc[1]->number);
     for (int i = 0; i < 2; i++) {
@@ -83,45 +98,105 @@ static void rejoin(struct gw_rec_call *rc, gw_party *b)
              (unsigned long long)call->connid, rc->id, b->dn, rc->party[0]->dn);
 }
 
+typedef enum { KEEP_NOBODY, KEEP_PENDING, KEEP_READY } keep_wait;
+
+/* Where the transfer stands: nobody new answered yet, the model still negotiating the new
+   pair's media, or ready for the mediad legs (*b the new party). */
+static keep_wait keep_state(struct gw_rec_call *rc, gw_party **b)
+{
+    gw_party *a = rc->party[0];
+    *b = NULL;
+    for (gw_party *q = rc->call->parties; q && !*b; q = q->next)
+        if (q != a && q->leg && q->answered && q->state == GW_PS_ESTABLISHED && q->sdp)
+            *b = q;
+    if (!*b)
+        return KEEP_NOBODY;
+    /* The model is still connecting them: re-INVITEs now would cross its own. */
+    if (a->pend != GW_PEND_NONE || (*b)->pend != GW_PEND_NONE || !a->sdp)
+        return KEEP_PENDING;
+    return KEEP_READY;
+}
+
+/* The legs went meanwhile: nothing to continue on. True when so. */
+static bool keep_lost(struct gw_rec_call *rc)
+{
+    if (rc->inserted && rc->msc[0] && rc->msc[1])
+        return false;
+    rc->keep = false;
+    gw_rec_fail(rc, "mediad legs lost during the transfer");
+    gw_rec_msc_abort(rc, "transfer: mediad legs lost");
+    return true;
+}
+
 void gw_rec_keep_try(struct gw_rec_call *rc)
 {
     gw_call *call = rc->call;
-    gw_party *a = rc->party[0];
-    if (!rc->keep || call->ending || !a)
-        return;
-    if (!rc->inserted || !rc->msc[0] || !rc->msc[1]) {
-        rc->keep = false; /* mediad's legs went meanwhile: nothing to continue on */
-        gw_rec_fail(rc, "mediad legs lost during the transfer");
-        gw_rec_msc_abort(rc, "transfer: mediad legs lost");
-        return;
-    }
     gw_party *b = NULL;
-    for (gw_party *q = call->parties; q && !b; q = q->next)
-        if (q != a && q->leg && q->answered && q->state == GW_PS_ESTABLISHED && q->sdp)
-            b = q;
-    if (!b)
-        return; /* nobody new yet: gw_rec_established calls again when someone answers */
-    if (a->pend != GW_PEND_NONE || b->pend != GW_PEND_NONE || !a->sdp) {
-        /* The model is still connecting them: re-INVITEs now would cross its own. */
-        if (++rc->keep_tries > KEEP_TRIES) {
-            rc->keep = false;
-            gw_rec_fail(rc, "the parties' media did not settle after the transfer");
-            gw_rec_msc_abort(rc, "transfer did not settle");
-            return;
-        }
+    if (!rc->keep || call->ending || !rc->party[0] || keep_lost(rc))
+        return;
+    if (gw_site_leaving(call))
+        return; /* a REFER hands the call to another site: its phone is busy with that */
+    switch (keep_state(rc, &b)) {
+    case KEEP_NOBODY: /* gw_rec_established calls again when someone answers */
+        return;
+    case KEEP_PENDING: /* the end of its offer/answer calls gw_rec_settled */
         keep_timer(rc);
         return;
+    case KEEP_READY:
+        rejoin(rc, b);
+        return;
     }
-    rejoin(rc, b);
 }
 
+/* Safety net, KEEP_SETTLE_MS after the transfer or the new party's answer: still
+   negotiating fails the recording; ready (a hook that never came) goes on; nobody new
+   yet (a phone still ringing) waits for its answer, which arms the timer again. */
 static bool keep_fire(void *arg)
 {
     struct gw_rec_call *rc = arg;
+    gw_party *b = NULL;
     rc->keep_timer = 0;
-    gw_rec_keep_try(rc);
+    if (rc->keep && !rc->call->ending && gw_site_leaving(rc->call)) {
+        keep_timer(rc); /* the REFER's outcome (SIP-bounded) decides: look again later */
+    } else if (rc->keep && !rc->call->ending && rc->party[0] && !keep_lost(rc)) {
+        keep_wait st = keep_state(rc, &b);
+        if (st == KEEP_READY) {
+            rejoin(rc, b);
+        } else if (st == KEEP_PENDING) {
+            rc->keep = false;
+            gw_rec_fail(rc, "the parties' media did not settle after the transfer");
+            gw_rec_msc_abort(rc, "transfer did not settle");
+        }
+    }
     gw_server_flush(gw_rec_srv(rc->call));
     return false;
+}
+
+/*
+ * The new pair is in place: the recorder's metadata and the database row name the new
+ * other party. The recorder takes mid-session metadata as session params: a
+ * modifyconference that keeps the recording's state (resume when On, pause when Paused)
+ * with gvp:param otherDN, which mediad passes on in its next re-INVITE as X-Record-Params
+ * (docs/mediad.md, docs/recorder.md `param_updates`). The row's other_dn follows, and its
+ * other_dns lists every other party the recording had (schema/004).
+ */
+static void keep_announce(struct gw_rec_call *rc)
+{
+    gw_party *b = rc->party[1];
+    if (!b || (rc->state != RS_ON && rc->state != RS_PAUSED))
+        return;
+    ar_msml m;
+    ar_msml_init(&m);
+    ar_msml_add_op(&m, rc->state == RS_PAUSED ? AR_MSML_OP_PAUSE : AR_MSML_OP_RESUME, CONF);
+    ar_msml_add_param(&m, "otherDN", b->dn);
+    if (gw_rec_sess_live(rc->s2))
+        ar_msml_add_param(&m, "copy", "dest"); /* the second session's state stays as it is */
+    int err = gw_rec_send_msml(rc, &m, INFO_UPDATE);
+    if (err != AR_E_OK)
+        LOG_WARN(rec, "call %016llx: recording %s: metadata update not sent: %s",
+                 (unsigned long long)rc->call->connid, rc->id, ar_strerror(err));
+    gw_rec_db_recording(rc, rc->state == RS_ON ? "active" : "paused", NULL, 0);
+    gw_rec_sess_metadata(rc->call, rc->s2, b->dn); /* a second session's recorder too */
 }
 
 bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp)
@@ -133,6 +208,8 @@ bool gw_rec_keep_sdp_answer(struct gw_rec_call *rc, int i, const char *sdp)
     gw_party_set_sdp(f, sdp);
     if (p && p->leg && sdp)
         gw_call_send_reinvite(rc->call->calls, p, sdp, GW_PEND_LOCAL, NULL);
+    if (!rc->rejoin[0] && !rc->rejoin[1])
+        keep_announce(rc); /* both legs carry the new pair */
     return true;
 }
 
@@ -140,7 +217,5 @@ void gw_rec_keep_stop(struct gw_rec_call *rc)
 {
     rc->keep = false;
     rc->rejoin[0] = rc->rejoin[1] = false;
-    if (rc->keep_timer)
-        rc->call->calls->timers.cancel(rc->call->calls->timers.ud, rc->keep_timer);
-    rc->keep_timer = 0;
+    keep_timer_stop(rc);
 }

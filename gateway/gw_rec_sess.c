@@ -228,12 +228,38 @@ static void sess_fail(gw_call *call, struct gw_rec_sess *s, const char *reason)
     db_row(call, s, "failed", reason, g_get_real_time());
 }
 
+/* After a kept transfer: this session's recorder learns the new other party too (the
+   main session's modify, gw_rec_keep.c, names copy=dest only). */
+void gw_rec_sess_metadata(gw_call *call, struct gw_rec_sess *s, const char *other_dn)
+{
+    if (!s || (s->state != S2_ON && s->state != S2_PAUSED) || !other_dn)
+        return;
+    ar_msml m;
+    ar_msml_init(&m);
+    ar_msml_add_op(&m, s->state == S2_PAUSED ? AR_MSML_OP_PAUSE : AR_MSML_OP_RESUME, "recorder");
+    ar_msml_add_param(&m, "otherDN", other_dn);
+    ar_msml_add_param(&m, "copy", "dest2"); /* its state stays as it is */
+    int err = gw_rec_msml(call, &m, GW_REC_INFO_S2 + 4);
+    if (err != AR_E_OK)
+        LOG_WARN(rec, "call %016llx: recording session %s: metadata update not sent: %s",
+                 (unsigned long long)call->connid, s->id, ar_strerror(err));
+    db_row(call, s, s->state == S2_ON ? "active" : "paused", NULL, 0);
+}
+
 void gw_rec_sess_info_answer(gw_call *call, struct gw_rec_sess *s, int kind, int status,
                              const char *body)
 {
     if (!s)
         return;
     int op = kind - GW_REC_INFO_S2;
+    if (op == 4) { /* a metadata update: a refusal leaves the session as it is */
+        if (status >= 300)
+            LOG_WARN(rec,
+                     "call %016llx: recording session %s: mediad refused the metadata "
+                     "update (%d)",
+                     (unsigned long long)call->connid, s->id, status);
+        return;
+    }
     if (status >= 300) {
         char why[300];
         snprintf(why, sizeof why, "mediad refused MSML (%d): %.200s", status,

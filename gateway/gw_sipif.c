@@ -183,6 +183,7 @@ static void sdp_answer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const cha
         q->late_ack = false;
         calls->ops->sdp_answer(calls->sip, q->leg, sdp);
     }
+    gw_rec_settled(p->call); /* first: gw_site_settled may REFER the call away */
     gw_site_settled(p->call);
 }
 
@@ -201,6 +202,7 @@ static void sdp_offer_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char
         p->late_ack = false;
         calls->ops->sdp_answer(calls->sip, leg, NULL);
     }
+    gw_rec_settled(p->call);
 }
 
 static void reinvite_impl(gw_calls *calls, gw_party *p, gw_leg *leg, const char *sdp,

@@ -88,6 +88,11 @@ const gw_islink_list *gw_site_list(const gw_call *call)
     return call->site ? call->site->list : NULL;
 }
 
+bool gw_site_leaving(const gw_call *call)
+{
+    return call->site && (call->site->replace_wait || call->site->refer_party);
+}
+
 bool gw_site_continue_recording(const gw_call *call)
 {
     return call->site && call->site->rec;

@@ -88,6 +88,10 @@ void gw_site_party_moved(gw_party *p, gw_call *from, gw_call *to);
 /* The call's ISLink list (NULL when it never crossed sites). */
 const gw_islink_list *gw_site_list(const gw_call *call);
 
+/* A REFER of one of call's phones is under way or waits for the media to settle: the call
+   is leaving this gateway's path, so nobody else should re-INVITE its phones now. */
+bool gw_site_leaving(const gw_call *call);
+
 /* Whether the call arrived with rec=1 (islink-continue-recording at the sender). */
 bool gw_site_continue_recording(const gw_call *call);
 

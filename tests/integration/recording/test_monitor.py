@@ -1,8 +1,8 @@
 """Supervisor monitoring (RequestMonitorNextCall 139 / RequestCancelMonitoring 140): the
 supervisor's phone joins the agent's next call listen-only (or coaching), and a recording
 started meanwhile has the seed's shape (customer + agent mixed, supervisor apart)."""
-from rectest import (ULAW, gw_addr, goertzel, read_wav, recua, wait_event, wait_for,
-                     wait_recording_done, wait_recording_live, wait_ud)
+from rectest import (ULAW, gw_addr, goertzel, read_wav, recua, ud_changes, wait_event,
+                     wait_for, wait_recording_done, wait_recording_live, wait_ud)
 
 F_CUST, F_AGENT, F_SUP = 440.0, 1000.0, 1700.0
 START, STOP = 3013, 3014
@@ -167,6 +167,70 @@ def test_recording_while_monitored(stack):
         assert good >= 4, good
         t["cust"].hangup()
         wait_event(t.w, "5018", "EventReleased")
+    finally:
+        t.close()
+
+
+def tones(chan, i):
+    return {f: goertzel(chan[i:i + 4000], f) for f in (F_CUST, F_AGENT, F_SUP)}
+
+
+def test_supervisor_joins_full_time_recording_then_monitoring_is_cancelled(stack):
+    """5010 records full-time: the supervisor joins once the recording's mediad legs are up
+    (the recording's own hook says so, nothing polls), and RequestCancelMonitoring takes the
+    joined supervisor out again: BYE to its phone, EventReleased to it, EventPartyDeleted to
+    the parties, and the same recording goes on in its two-party shape."""
+    t = Trio(stack, "5020", "5010", "5007")
+    try:
+        for role in ("agent", "sup"):
+            assert t[role].register() == 200
+        r = monitor(stack, "5007", "5010", {"MonitorNextCallType": "AllCalls"})
+        assert r["message"] == "EventACK", r
+        t["cust"].call("5010")
+        assert t["cust"].wait_answered() == 200
+        on = wait_ud(t.w, "5010", "GSIP_RECORD", "On")
+        rid = on["UserData"]["GSIP_REC_FN"]
+        est = wait_event(t.w, "5007", "EventEstablished")
+        assert est["ConnID"] == on["ConnID"] and est["ThisDNRole"] == 10, est
+        assert stack.wait_log(r"recording up: the waiting supervisor joins"), "no hook join"
+        wait_recording_live(stack, rid)
+        wait_for(lambda: (lambda e: e[F_CUST] > 0.1 and e[F_AGENT] > 0.1)(heard(t["sup"])),
+                 30, "supervisor hearing customer and agent")
+        base = t["sup"].rx_packets
+        wait_for(lambda: t["sup"].rx_packets > base + 150, 20, "3 s monitored")
+        r = req(stack, {"message": "RequestCancelMonitoring", "ThisDN": "5007"})
+        assert r["message"] == "EventACK", r
+        rel = wait_event(t.w, "5007", "EventReleased")
+        assert rel["ConnID"] == on["ConnID"], rel
+        t["sup"].wait(lambda e: e[0] == "bye", what="BYE at the supervisor")
+        for dn in ("5010", "5020"):
+            d = wait_event(t.w, dn, "EventPartyDeleted")
+            assert d["OtherDN"] == "5007" and d["OtherDNRole"] == 10, d
+        wait_for(lambda: heard(t["cust"])[F_AGENT] > 0.5, 30, "customer hearing the agent")
+        base = t["cust"].rx_packets
+        wait_for(lambda: t["cust"].rx_packets > base + 150, 20, "3 s after the cancel")
+        # AllCalls was cancelled with it: nothing is left to cancel.
+        assert error_code(req(stack, {"message": "RequestCancelMonitoring",
+                                      "ThisDN": "5007"})) == 312  # NOT_MONITORING
+        t["cust"].hangup()
+        wait_event(t.w, "5010", "EventReleased")
+        side = wait_recording_done(stack, rid)
+        assert side["end_reason"] == "bye", side
+        assert ud_changes(t.w, "5010", "GSIP_RECORD") == ["On", "Off"]
+        # One file: the supervisor alone on channel 2 while it monitored (channel 1 the mix,
+        # never the supervisor), then agent / customer on channels 1 / 2 until the end.
+        _, chans = read_wav(stack.env["RECORDER_DIR"] + "/" + side["wav"]["file"])
+        n = min(len(c) for c in chans)
+        w1 = [tones(chans[0], i) for i in range(0, n - 4000 + 1, 4000)]
+        w2 = [tones(chans[1], i) for i in range(0, n - 4000 + 1, 4000)]
+        assert all(c1[F_SUP] < 0.05 for c1 in w1), w1
+        sup = [i for i, c2 in enumerate(w2) if c2[F_SUP] > 0.5 and c2[F_CUST] < 0.02]
+        assert len(sup) >= 3, w2
+        after = list(zip(w1, w2))[sup[-1] + 2:]
+        assert all(c2[F_SUP] < 0.05 for _, c2 in after), after
+        two = [1 for c1, c2 in after if c1[F_AGENT] > 0.5 and c1[F_CUST] < 0.02
+               and c2[F_CUST] > 0.5 and c2[F_AGENT] < 0.02]
+        assert len(two) >= 3, after
     finally:
         t.close()
 

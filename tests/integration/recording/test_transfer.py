@@ -1,4 +1,5 @@
 """Recording across transfers: it follows the recorded (record=true) side (seed "Transfers")."""
+from arectest import db
 from rectest import (TONE_A, TONE_B, Call, goertzel, gw_addr, read_wav, recording_files, recua,
                      ud_changes, wait_for, wait_recording_done, wait_recording_live, wait_ud)
 from recua_multi import MultiPhone
@@ -56,6 +57,24 @@ def seconds(chan):
     return [tone_of(chan[i:i + 8000]) for i in range(0, len(chan) - 7999, 8000)]
 
 
+def psql(stack, sql):
+    """psql -At output (rows joined by newlines) of one query against the stack's database."""
+    return "\n".join("|".join(r) for r in db.psql(stack.env["PGURL"], sql, timeout=20))
+
+
+def check_metadata(stack, side, rid, old, new):
+    """After the kept transfer the recorder's metadata and the database row name the new
+    party: mediad's re-INVITE carried otherDN (X-Record-Params, the sidecar's
+    param_updates) and the row's other_dn moved, other_dns listing both in order."""
+    ups = side.get("param_updates") or []
+    assert any(u["request"] == "INVITE" and u["params"].get("otherDN") == new for u in ups), ups
+    assert side["params"]["otherDN"] == old  # the start's Request-URI, unchanged
+    q = (f"select other_dn, array_to_string(other_dns, ','), state from recordings "
+         f"where record_id='{rid}'")
+    wait_for(lambda: psql(stack, q) == f"{new}|{old},{new}|completed",
+             what="recordings row naming %s after %s" % (new, old))
+
+
 def check_continued(stack, w, first, d, c):
     """One recording from start to end: 5010 on channel 1, 5002 then 5003 on channel 2."""
     base = d.rx_packets
@@ -71,6 +90,7 @@ def check_continued(stack, w, first, d, c):
     assert len(recording_files(stack, first["CallUUID"])) == 1
     s = wait_recording_done(stack, first["UserData"]["GSIP_REC_FN"])
     assert s["params"]["recordDN"] == "5010" and s["params"]["calluuid"] == first["CallUUID"]
+    check_metadata(stack, s, first["UserData"]["GSIP_REC_FN"], "5002", "5003")
     ch, chans = read_wav(stack.env["RECORDER_DIR"] + "/" + s["wav"]["file"])
     one, two = seconds(chans[0]), seconds(chans[1])
     # channel 1: 5010 (TONE_A) throughout; channel 2: 5002 (TONE_B), then 5003 (TONE_C)
@@ -156,6 +176,7 @@ def test_dynamic_recording_of_the_caller_continues_when_the_agent_transfers(stac
         assert ud_changes(w, "5002", "GSIP_RECORD") == ["On", "Off"]
         s = wait_recording_done(stack, on["UserData"]["GSIP_REC_FN"])
         assert s["params"]["recordDN"] == "5002", s
+        check_metadata(stack, s, on["UserData"]["GSIP_REC_FN"], "5003", "5004")
         _, chans = read_wav(stack.env["RECORDER_DIR"] + "/" + s["wav"]["file"])
         two = seconds(chans[1])
         assert TONE_B in two and TONE_C in two, two  # 5003, then 5004

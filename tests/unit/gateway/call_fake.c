@@ -125,6 +125,22 @@ static int op_refer_replacing(void *sip, gw_leg *l, const char *refer_to, gw_leg
     return 0;
 }
 
+/* MSML toward mediad: refused (as without the op) unless the test sets info_ok. */
+static int op_info(void *sip, gw_leg *l, const char *ctype, const char *body)
+{
+    cf *t = sip;
+    (void)ctype;
+    if (!t->info_ok)
+        return AR_E_INVALID_CALL_STATE;
+    const char *what = strstr(body, "createconference")   ? "create"
+                       : strstr(body, "modifyconference") ? "modify"
+                                                          : "other";
+    bool modify = what[0] == 'm'; /* a modify naming otherDN: metadata after a transfer */
+    log_op(t, "info %s %s%s%s", l->dn, what, modify && strstr(body, "otherDN") ? " otherDN" : "",
+           modify && strstr(body, "\"resume\"") ? " resume" : "");
+    return 0;
+}
+
 static const gw_sip_ops fake_ops = {
     .originate = op_originate,
     .ringing = op_ringing,
@@ -134,6 +150,7 @@ static const gw_sip_ops fake_ops = {
     .hold = op_hold,
     .release = op_release,
     .refer_replacing = op_refer_replacing,
+    .info = op_info,
 };
 static gw_sip_ops fake_ops_ra;
 

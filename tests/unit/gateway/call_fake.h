@@ -27,6 +27,7 @@ typedef struct {
     GPtrArray *ops_log; /* char *: "originate 5002 sdp=A", "answer 5001 sdp=B"... */
     GPtrArray *legs;    /* struct gw_leg * (all ever made, owned) */
     int originate_fail; /* SIP status for the next originate calls, 0 = succeed */
+    bool info_ok;       /* ops.info (MSML to mediad) succeeds and is logged ("info md:DN create") */
     /* Fake timers: at most a few pending. */
     bool (*timer_fn[8])(void *);
     void *timer_arg[8];
