@@ -466,7 +466,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     }
     gw_sipthread_restore_signals(&sigs);
     if (s->nua && cfg->sip_stack_thread)
-        gw_sipthread_name_new(tasks, "gw-sip-stack");
+        gw_sipthread_adopt(tasks, "gw-sip-stack");
     g_array_free(tasks, TRUE);
     gw_siptls_loaded(s->tls); /* the transport has read the key: drop our private copy */
     if (!s->nua)
@@ -547,8 +547,11 @@ void gw_sip_free(gw_sip **ps)
     if (s->tls_idle)
         g_source_remove(s->tls_idle);
     if (s->thread)
-        LOG_INFO(sip, "SIP stack thread: %" PRIu64 " events in %" PRIu64 " loop dispatches",
-                 gw_sipthread_events(s->thread), gw_sipthread_batches(s->thread));
+        LOG_INFO(sip,
+                 "SIP stack thread: %" PRIu64 " events in %" PRIu64 " loop dispatches, %" PRIu64
+                 " wake-ups of the loop for %" PRIu64 " asked",
+                 gw_sipthread_events(s->thread), gw_sipthread_batches(s->thread),
+                 gw_sipthread_given(), gw_sipthread_deferred());
     if (gw_wakeup_skipped())
         LOG_INFO(sip, "main loop wake-ups skipped (asked by the loop thread): %" PRIu64,
                  gw_wakeup_skipped());

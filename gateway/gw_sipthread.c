@@ -1,12 +1,18 @@
 /* sip-stack-thread: nua's events reach the loop in batches from the SIP stack's own thread. */
 #include "gw_sipthread.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ar_log.h"
+#include "gw_wakeup.h"
 
 struct gw_sipthread {
     GSource *gs;
@@ -105,7 +111,10 @@ static bool has_task(const GArray *ids, long id)
     return false;
 }
 
-int gw_sipthread_name_new(GArray *before, const char *name)
+/* The kernel id of the SIP stack's thread, 0 before gw_sipthread_adopt(). */
+static atomic_long stack_tid;
+
+static int name_new(GArray *before, const char *name, bool adopt)
 {
     GArray *now = gw_sipthread_tasks();
     int named = 0;
@@ -113,6 +122,8 @@ int gw_sipthread_name_new(GArray *before, const char *name)
         long id = g_array_index(now, long, i);
         if (has_task(before, id))
             continue;
+        if (adopt)
+            atomic_store(&stack_tid, id);
         /* /proc/self/task/N/comm: the thread's name, as pthread_setname_np() writes it. */
         char path[64];
         snprintf(path, sizeof path, "/proc/self/task/%ld/comm", id);
@@ -127,6 +138,108 @@ int gw_sipthread_name_new(GArray *before, const char *name)
     }
     g_array_free(now, TRUE);
     return named;
+}
+
+int gw_sipthread_name_new(GArray *before, const char *name)
+{
+    return name_new(before, name, false);
+}
+
+typedef int (*epoll_wait_fn)(int, struct epoll_event *, int, int);
+static epoll_wait_fn real_epoll_wait;
+
+static epoll_wait_fn libc_epoll_wait(void)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        void *sym = dlsym(RTLD_NEXT, "epoll_wait");
+        real_epoll_wait = (epoll_wait_fn)(uintptr_t)sym;
+        g_once_init_leave(&once, 1);
+    }
+    return real_epoll_wait;
+}
+
+int gw_sipthread_adopt(GArray *before, const char *name)
+{
+    /* Resolved now, not on the stack's thread under load. */
+    if (!libc_epoll_wait()) {
+        LOG_WARN(sip, "epoll_wait: libc's function not found: wake-ups not coalesced");
+        return name_new(before, name, false);
+    }
+    return name_new(before, name, true);
+}
+
+/* Per thread: 0 = not known yet, 1 = the SIP stack's, 2 = another. */
+static _Thread_local int role;
+/* The stack thread's put-off wake-up: since when, and how many of its waits ago. */
+static _Thread_local bool pending;
+static _Thread_local int pending_rounds;
+static _Thread_local gint64 pending_since;
+static atomic_ullong n_deferred, n_given;
+
+static bool on_stack_thread(void)
+{
+    if (role == 0) {
+        long tid = atomic_load(&stack_tid);
+        if (tid == 0)
+            return false; /* not adopted yet: decide on a later call */
+        role = (long)syscall(SYS_gettid) == tid ? 1 : 2;
+    }
+    return role == 1;
+}
+
+bool gw_sipthread_defer_wakeup(GMainContext *context)
+{
+    if (context && context != g_main_context_default())
+        return false;
+    if (!on_stack_thread())
+        return false;
+    if (!pending) {
+        pending = true;
+        pending_rounds = 0;
+        pending_since = g_get_monotonic_time();
+    }
+    atomic_fetch_add_explicit(&n_deferred, 1, memory_order_relaxed);
+    return true;
+}
+
+static void give(void)
+{
+    pending = false;
+    atomic_fetch_add_explicit(&n_given, 1, memory_order_relaxed);
+    gw_wakeup_now(NULL);
+}
+
+/*
+ * sofia-sip's epoll port (su_epoll_port.c, the stack thread's reactor) waits here; this
+ * definition in the executable is the one the library resolves, as gw_wakeup.c's. Only
+ * a thread with a wake-up put off (the stack's) does anything but call libc: it first
+ * looks without waiting, goes on with what is ready while the bound allows, and gives
+ * the wake-up before it would block.
+ */
+int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+{
+    epoll_wait_fn real = libc_epoll_wait();
+    if (pending) {
+        if (++pending_rounds < GW_SIPTHREAD_DEFER_ROUNDS &&
+            g_get_monotonic_time() - pending_since < GW_SIPTHREAD_DEFER_US) {
+            int n = real(epfd, events, maxevents, 0);
+            if (n != 0)
+                return n;
+        }
+        give();
+    }
+    return real(epfd, events, maxevents, timeout);
+}
+
+uint64_t gw_sipthread_deferred(void)
+{
+    return atomic_load_explicit(&n_deferred, memory_order_relaxed);
+}
+
+uint64_t gw_sipthread_given(void)
+{
+    return atomic_load_explicit(&n_given, memory_order_relaxed);
 }
 
 void gw_sipthread_block_signals(sigset_t *old)

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -42,5 +43,25 @@ GArray *gw_sipthread_tasks(void);
 void gw_sipthread_block_signals(sigset_t *old);
 void gw_sipthread_restore_signals(const sigset_t *old);
 int gw_sipthread_name_new(GArray *before, const char *name);
+/* Like gw_sipthread_name_new, and the new thread is the SIP stack's: its wake-ups of the
+ * loop are coalesced from now on (gw_sipthread_defer_wakeup). */
+int gw_sipthread_adopt(GArray *before, const char *name);
+
+/*
+ * Coalesced wake-ups. Each event the stack queues to the loop while the loop's queue is
+ * empty asks for a g_main_context_wakeup(): an eventfd write, and a whole GLib
+ * iteration of the loop thread for one event (about 10 per call, measured). On the
+ * stack's thread the wake-up is put off instead (true: the caller must not wake) and
+ * given when that thread would wait for its sockets (epoll_wait finds nothing ready),
+ * or after GW_SIPTHREAD_DEFER_ROUNDS of its iterations or GW_SIPTHREAD_DEFER_US,
+ * whichever comes first: the loop then takes the events of a whole burst at once.
+ * Other threads and contexts: false (wake now).
+ */
+#define GW_SIPTHREAD_DEFER_ROUNDS 32
+#define GW_SIPTHREAD_DEFER_US     500
+bool gw_sipthread_defer_wakeup(GMainContext *context);
+/* Wake-ups put off, and given (a given one covers every one put off before it). */
+uint64_t gw_sipthread_deferred(void);
+uint64_t gw_sipthread_given(void);
 
 #endif
