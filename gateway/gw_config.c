@@ -891,6 +891,7 @@ static void config_defaults(gw_config *c)
     c->register_rate_limit = 20;
     c->sip_udp_rcvbuf = 4 << 20; /* docs/sip.md "Throughput" */
     c->sip_dispatch_batch = 64;  /* docs/sip.md "Throughput" */
+    c->sip_stack_thread = true;  /* docs/sip.md "Threads" */
     c->overload_retry_after = 5;
     c->shutdown_timeout_ms = 2000;
     c->media_oos_check = c->recorder_oos_check = 10;

@@ -18,10 +18,10 @@ struct gw_sipbatch;
 /*
  * One SIP user agent per gatewayd. Its callbacks, the registrar and the B2BUA all run on
  * gatewayd's GMainLoop next to T-Lib and WebSocket clients. nua itself (nta, the
- * transports, parsing, transactions) runs in the loop's thread by default
- * (su_root_threading off), or in a thread of its own with sip-stack-thread
- * (gw_sipthread.h): then every nua_* call is a message to that thread and every event
- * a message back, and nothing here touches the stack's objects directly.
+ * transports, parsing, transactions) runs in a thread of its own with sip-stack-thread
+ * (the default, gw_sipthread.h): every nua_* call is then a message to that thread and
+ * every event a message back, and nothing here touches the stack's objects directly.
+ * With sip-stack-thread = false it runs in the loop's thread (su_root_threading off).
  */
 typedef struct gw_sip {
     gw_server *srv;

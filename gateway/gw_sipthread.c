@@ -117,13 +117,14 @@ static atomic_long stack_tid;
 static int name_new(GArray *before, const char *name, bool adopt)
 {
     GArray *now = gw_sipthread_tasks();
-    int named = 0;
+    int named = 0, fresh = 0;
+    long last = 0;
     for (guint i = 0; i < now->len; i++) {
         long id = g_array_index(now, long, i);
         if (has_task(before, id))
             continue;
-        if (adopt)
-            atomic_store(&stack_tid, id);
+        fresh++;
+        last = id;
         /* /proc/self/task/N/comm: the thread's name, as pthread_setname_np() writes it. */
         char path[64];
         snprintf(path, sizeof path, "/proc/self/task/%ld/comm", id);
@@ -137,6 +138,12 @@ static int name_new(GArray *before, const char *name, bool adopt)
             LOG_DEBUG(sip, "cannot name thread %ld", id);
     }
     g_array_free(now, TRUE);
+    /* Only a thread known for sure may put its wake-ups off: one other thread started
+     * meanwhile (by a library) and not waiting in epoll_wait would lose them. */
+    if (adopt && fresh == 1)
+        atomic_store(&stack_tid, last);
+    else if (adopt)
+        LOG_WARN(sip, "%d threads started with the SIP stack: its wake-ups not coalesced", fresh);
     return named;
 }
 
@@ -177,22 +184,22 @@ static _Thread_local int pending_rounds;
 static _Thread_local gint64 pending_since;
 static atomic_ullong n_deferred, n_given;
 
-static bool on_stack_thread(void)
+/* Decided in epoll_wait: a thread defers only once it is known to wait there. */
+static void learn_role(void)
 {
     if (role == 0) {
         long tid = atomic_load(&stack_tid);
         if (tid == 0)
-            return false; /* not adopted yet: decide on a later call */
+            return; /* not adopted yet: decide on a later call */
         role = (long)syscall(SYS_gettid) == tid ? 1 : 2;
     }
-    return role == 1;
 }
 
 bool gw_sipthread_defer_wakeup(GMainContext *context)
 {
     if (context && context != g_main_context_default())
         return false;
-    if (!on_stack_thread())
+    if (role != 1)
         return false;
     if (!pending) {
         pending = true;
@@ -220,6 +227,7 @@ static void give(void)
 int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
     epoll_wait_fn real = libc_epoll_wait();
+    learn_role();
     if (pending) {
         if (++pending_rounds < GW_SIPTHREAD_DEFER_ROUNDS &&
             g_get_monotonic_time() - pending_since < GW_SIPTHREAD_DEFER_US) {
