@@ -421,10 +421,10 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         goto fail;
     }
     /*
-     * By default nua stays in this thread: one event loop for everything. With
-     * sip-stack-thread, nua_create() runs it in a su_clone thread (gw_sipthread.h);
-     * its events are then queued to this root from that thread, whose wake-ups
-     * gw_wakeup passes through (only the loop thread's own are skipped).
+     * With sip-stack-thread (the default) nua_create() runs nua in a su_clone thread
+     * (gw_sipthread.h); its events are then queued to this root from that thread, whose
+     * wake-ups gw_wakeup passes through (only the loop thread's own are skipped).
+     * Without it nua stays in this thread: one event loop for everything.
      */
     if (!cfg->sip_stack_thread)
         su_root_threading(root, 0);
