@@ -277,6 +277,7 @@ const opt_desc gw_gateway_opts[] = {
     O("sip-udp-rcvbuf", OPT_INT, gw_config, sip_udp_rcvbuf, 0, 1 << 30),
     O("sip-dispatch-batch", OPT_INT, gw_config, sip_dispatch_batch, 1, 100000),
     O("sip-self-wakeups", OPT_BOOL, gw_config, sip_self_wakeups, 0, 0),
+    O("sip-stack-thread", OPT_BOOL, gw_config, sip_stack_thread, 0, 0),
     O("max-calls", OPT_INT, gw_config, max_calls, 0, 10000000),
     O("max-call-rate", OPT_INT, gw_config, max_call_rate, 0, 1000000),
     O("max-register-rate", OPT_INT, gw_config, max_register_rate, 0, 1000000),
@@ -890,6 +891,7 @@ static void config_defaults(gw_config *c)
     c->register_rate_limit = 20;
     c->sip_udp_rcvbuf = 4 << 20; /* docs/sip.md "Throughput" */
     c->sip_dispatch_batch = 64;  /* docs/sip.md "Throughput" */
+    c->sip_stack_thread = true;  /* docs/sip.md "Threads" */
     c->overload_retry_after = 5;
     c->shutdown_timeout_ms = 2000;
     c->media_oos_check = c->recorder_oos_check = 10;

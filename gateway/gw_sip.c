@@ -1,4 +1,4 @@
-/* SIP stack of gatewayd: sofia-sip nua on the GLib main loop, UDP + TCP, event dispatch. */
+/* SIP stack of gatewayd: sofia-sip nua on the GLib main loop (or its own thread), UDP + TCP. */
 #include "gw_sip.h"
 
 #include <glib.h>
@@ -26,6 +26,7 @@
 #include "gw_call.h"
 #include "gw_metrics.h"
 #include "gw_sipbatch.h"
+#include "gw_sipthread.h"
 #include "gw_wakeup.h"
 #include "gw_overload.h"
 #include "gw_reg.h"
@@ -50,19 +51,26 @@ extern su_log_t tport_log[];
 static gboolean on_tls_refused(gpointer ud)
 {
     gw_sip *s = ud;
+    char reason[sizeof s->tls_reason];
+    g_mutex_lock(&s->tls_lock);
     s->tls_idle = 0;
+    g_strlcpy(reason, s->tls_reason, sizeof reason);
+    g_mutex_unlock(&s->tls_lock);
     if (s->b2b)
-        gw_b2bua_tls_refused(s->b2b, s->tls_reason);
+        gw_b2bua_tls_refused(s->b2b, reason);
     return G_SOURCE_REMOVE;
 }
 
 /*
  * sofia-sip 1.12.11's certificate check logs "-Error with certificate at depth: N", then
  * "  issuer = ...", "  subject = ...", "  err N:reason" and fails the handshake without
- * failing the transaction waiting for it: the reason line is our signal.
+ * failing the transaction waiting for it: the reason line is our signal. With
+ * sip-stack-thread the lines come from the stack's thread: the lock guards what
+ * on_tls_refused reads, and g_idle_add() is GLib's thread-safe way onto the loop.
  */
 static void tls_log_line(gw_sip *s, const char *line)
 {
+    g_mutex_lock(&s->tls_lock);
     const char *v;
     if (g_str_has_prefix(line, "-Error with certificate at depth")) {
         s->tls_subject[0] = '\0';
@@ -76,6 +84,7 @@ static void tls_log_line(gw_sip *s, const char *line)
         if (!s->tls_idle)
             s->tls_idle = g_idle_add(on_tls_refused, s);
     }
+    g_mutex_unlock(&s->tls_lock);
 }
 
 /* sofia's own log lines go to our "sip" subsystem at debug level; TLS failures warn. */
@@ -236,6 +245,8 @@ static void on_nua(nua_event_t ev, int status, char const *phrase, nua_t *nua, n
                    nua_handle_t *nh, nua_hmagic_t *hmagic, sip_t const *sip, tagi_t tags[])
 {
     gw_sip *s = (gw_sip *)magic;
+    if (s->thread)
+        gw_sipthread_event(s->thread);
     switch (ev) {
     case nua_r_get_params:
         on_get_params(s, tags);
@@ -395,6 +406,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
 {
     const gw_config *cfg = srv->cfg;
     gw_sip *s = g_new0(gw_sip, 1);
+    g_mutex_init(&s->tls_lock);
     s->srv = srv;
     s->calls = calls;
     s->pings = g_hash_table_new_full(g_direct_hash, g_direct_equal, ping_destroy, NULL);
@@ -408,8 +420,14 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         *err = g_strdup("sip: cannot create the sofia-sip root");
         goto fail;
     }
-    /* Keep nua in this thread: one event loop for everything. */
-    su_root_threading(root, 0);
+    /*
+     * With sip-stack-thread (the default) nua_create() runs nua in a su_clone thread
+     * (gw_sipthread.h); its events are then queued to this root from that thread, whose
+     * wake-ups gw_wakeup passes through (only the loop thread's own are skipped).
+     * Without it nua stays in this thread: one event loop for everything.
+     */
+    if (!cfg->sip_stack_thread)
+        su_root_threading(root, 0);
     /* nua's messages to itself then need no eventfd write each (gw_wakeup.h). */
     if (!cfg->sip_self_wakeups)
         gw_wakeup_set_loop_thread();
@@ -423,8 +441,13 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
      */
     g_source_set_can_recurse(su_glib_root_gsource(root), TRUE);
     g_source_attach(su_glib_root_gsource(root), NULL);
-    s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
-    gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
+    if (cfg->sip_stack_thread) {
+        /* No socket on this root: one dispatch delivers every queued event. */
+        s->thread = gw_sipthread_new(su_glib_root_gsource(root), batch_begin, batch_end, srv);
+    } else {
+        s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
+        gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
+    }
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
     s->tls = gw_siptls_new(cfg, err);
@@ -433,11 +456,18 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     /* Ports we pick ourselves (port 0 with SIPS) may be taken before sofia-sip binds
      * them: a few tries, each with new ones. */
     bool probed = s->tls && (!cfg->sip_listen.port || !cfg->sips_listen.port);
+    GArray *tasks = gw_sipthread_tasks();
+    sigset_t sigs;
+    gw_sipthread_block_signals(&sigs);
     for (int attempt = 0; !s->nua && attempt < (probed ? 5 : 1); attempt++) {
         g_free(*err);
         *err = NULL;
         s->nua = create_nua(s, cfg, err);
     }
+    gw_sipthread_restore_signals(&sigs);
+    if (s->nua && cfg->sip_stack_thread)
+        gw_sipthread_adopt(tasks, "gw-sip-stack");
+    g_array_free(tasks, TRUE);
     gw_siptls_loaded(s->tls); /* the transport has read the key: drop our private copy */
     if (!s->nua)
         goto fail;
@@ -502,19 +532,33 @@ void gw_sip_free(gw_sip **ps)
         wait_flag(&s->shutdown_done, GW_SIP_FINAL_SHUTDOWN_MS);
         LOG_INFO(sip, "SIP shutdown %s after %" G_GINT64_FORMAT " ms",
                  s->shutdown_done ? "complete" : "cut short", (g_get_monotonic_time() - t0) / 1000);
-        if (s->shutdown_done)
+        if (s->shutdown_done) {
             nua_destroy(s->nua);
-        else
+        } else {
             LOG_ERR(sip, "SIP stack did not shut down: left to the process exit");
+            /* Its thread still runs and logs through s: nothing of it may go. */
+            if (s->thread) {
+                *ps = NULL;
+                return;
+            }
+        }
     }
+    /* The stack's thread is gone (nua_destroy waited for it) or never started. */
     if (s->tls_idle)
         g_source_remove(s->tls_idle);
+    if (s->thread)
+        LOG_INFO(sip,
+                 "SIP stack thread: %" PRIu64 " events in %" PRIu64 " loop dispatches, %" PRIu64
+                 " wake-ups of the loop for %" PRIu64 " asked",
+                 gw_sipthread_events(s->thread), gw_sipthread_batches(s->thread),
+                 gw_sipthread_given(), gw_sipthread_deferred());
     if (gw_wakeup_skipped())
         LOG_INFO(sip, "main loop wake-ups skipped (asked by the loop thread): %" PRIu64,
                  gw_wakeup_skipped());
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
     gw_sipbatch_free(&s->batch);
+    gw_sipthread_free(&s->thread);
     if (s->root)
         su_root_destroy(s->root);
     su_log_redirect(NULL, NULL, NULL); /* sofia_log's stream is s */
@@ -524,6 +568,7 @@ void gw_sip_free(gw_sip **ps)
     gw_overload_free(&s->overload);
     gw_siptls_free(&s->tls);
     g_free(s->host);
+    g_mutex_clear(&s->tls_lock);
     g_free(s);
     *ps = NULL;
 }

@@ -2,6 +2,7 @@
 #ifndef GW_SIP_H
 #define GW_SIP_H
 
+#include <glib.h>
 #include <stdbool.h>
 
 #include "gw_server.h"
@@ -15,9 +16,12 @@ struct gw_overload;
 struct gw_sipbatch;
 
 /*
- * One SIP user agent per gatewayd. nua runs in the loop's own thread
- * (su_root_threading off), so its callbacks, the registrar and the B2BUA all run on
- * gatewayd's single GMainLoop next to T-Lib and WebSocket clients.
+ * One SIP user agent per gatewayd. Its callbacks, the registrar and the B2BUA all run on
+ * gatewayd's GMainLoop next to T-Lib and WebSocket clients. nua itself (nta, the
+ * transports, parsing, transactions) runs in a thread of its own with sip-stack-thread
+ * (the default, gw_sipthread.h): every nua_* call is then a message to that thread and
+ * every event a message back, and nothing here touches the stack's objects directly.
+ * With sip-stack-thread = false it runs in the loop's thread (su_root_threading off).
  */
 typedef struct gw_sip {
     gw_server *srv;
@@ -38,6 +42,8 @@ typedef struct gw_sip {
     unsigned tls_idle;     /* GSource of the pending gw_b2bua_tls_refused */
     struct gw_overload *overload; /* load shedding of new INVITEs / REGISTERs */
     struct gw_sipbatch *batch;    /* several datagrams per loop iteration (gw_sipbatch.h) */
+    struct gw_sipthread *thread;  /* sip-stack-thread: events in batches (gw_sipthread.h) */
+    GMutex tls_lock; /* tls_subject / tls_reason / tls_idle: sofia logs from its own thread */
 } gw_sip;
 
 /*

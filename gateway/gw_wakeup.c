@@ -1,6 +1,8 @@
 /* Drops GLib main-context wake-ups asked by the loop's own thread, which is not in poll. */
 #include "gw_wakeup.h"
 
+#include "gw_sipthread.h"
+
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -41,6 +43,14 @@ void g_main_context_wakeup(GMainContext *context)
         atomic_fetch_add_explicit(&skipped, 1, memory_order_relaxed);
         return;
     }
+    /* The SIP stack's thread wakes the loop once per batch of its events. */
+    if (gw_sipthread_defer_wakeup(context))
+        return;
+    gw_wakeup_now(context);
+}
+
+void gw_wakeup_now(GMainContext *context)
+{
     wakeup_fn real = glib_wakeup();
     if (real)
         real(context);

@@ -9,12 +9,19 @@
 /*
  * From now on, g_main_context_wakeup() on the default context called by this thread
  * (the one running the main loop) does nothing: it cannot be blocked in poll while it
- * asks. Calls from other threads always wake the loop. Aborts if GLib's own function
+ * asks. Calls from other threads wake the loop (the SIP stack's thread a little later,
+ * gw_sipthread.h). Aborts if GLib's own function
  * cannot be found (GLib linked statically), since other threads need it.
  */
 void gw_wakeup_set_loop_thread(void);
 
 /* Wake-ups skipped so far (every thread). */
 uint64_t gw_wakeup_skipped(void);
+
+/*
+ * GLib's own g_main_context_wakeup(), for a wake-up put off until now (gw_sipthread.c:
+ * the SIP stack's thread coalesces the ones it asks for).
+ */
+void gw_wakeup_now(GMainContext *context);
 
 #endif

@@ -41,6 +41,7 @@ gatewayd_write_config() {
         for opt in "${STACK_GATEWAY_OPTS[@]+"${STACK_GATEWAY_OPTS[@]}"}"; do
             echo "${opt%%=*} = ${opt#*=}"
         done
+        gatewayd_env_opts
         # Recording (docs/recording.md): the recorder 15-recorder.sh started is the
         # default dest, unless a test gives its own recording-dest.
         if [ -n "$rec_addr" ]; then
@@ -110,6 +111,19 @@ gatewayd_write_config() {
     } >"$conf"
 }
 
+# AREC_GW_OPTS="KEY=VALUE ..." (environment): [gateway] lines for every stack of a test
+# run, e.g. AREC_GW_OPTS=sip-stack-thread=false to run a suite in the other SIP threading
+# mode (docs/sip.md "Threads"). A key the test sets itself (--gateway-opt) wins.
+gatewayd_env_opts() {
+    local opt
+    for opt in ${AREC_GW_OPTS-}; do
+        case " ${STACK_GATEWAY_OPTS[*]-} " in
+        *" ${opt%%=*}="*) ;;
+        *) echo "${opt%%=*} = ${opt#*=}" ;;
+        esac
+    done
+}
+
 # --mediads / --recorders N > 1: [pool mediads] / [pool recorders] with every instance (the
 # first mediad keeps DN msml for its EventDNOutOfService / BackInService).
 gatewayd_write_pools() {
@@ -152,7 +166,13 @@ gatewayd_up() {
     local dir="$1" bin conf pid tlib_port ws_port http_port sip_port
     bin="$(stack_bin gateway gatewayd)" || return 1
     GATEWAYD_TLIBCTL="$(stack_bin client tlibctl)" || return 1
-    if [ -n "${STACK_GATEWAY_CONFIG:-}" ]; then
+    if [ -n "${STACK_GATEWAY_CONFIG:-}" ] && [ -n "${AREC_GW_OPTS:-}" ]; then
+        # A test's own configuration, with AREC_GW_OPTS put first in its [gateway].
+        conf="$dir/gatewayd.conf"
+        awk -v opts="$(gatewayd_env_opts)" \
+            '{ print } /^\[gateway\][ \t]*$/ && !done { print opts; done = 1 }' \
+            "$STACK_GATEWAY_CONFIG" >"$conf"
+    elif [ -n "${STACK_GATEWAY_CONFIG:-}" ]; then
         conf="$STACK_GATEWAY_CONFIG"
     else
         gatewayd_write_config "$dir"

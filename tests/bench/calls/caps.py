@@ -40,6 +40,16 @@ class BenchError(Exception):
     """A step or a bring-up could not run (not the same as a step with failed calls)."""
 
 
+class PortClash(BenchError):
+    """A step could not bind a port picked for it: taken meanwhile by another process."""
+
+
+# free_udp_port() picks a port the kernel says is free, then closes it for Kamailio /
+# SIPp (neither reports a kernel-chosen port) to bind: another job on the machine may
+# take it in between. Such a step is brought up again on new ports, up to this often.
+PORT_CLASH_RETRIES = 3
+
+
 # ---------------------------------------------------------------- process figures
 
 
@@ -53,6 +63,26 @@ def proc_cpu_ticks(pid):
     # Fields after the command name (which may hold spaces or parentheses).
     fields = s[s.rindex(")") + 2:].split()
     return int(fields[11]) + int(fields[12])
+
+
+def thread_cpu_ticks(pid):
+    """utime + stime of each thread of pid, summed by thread name (comm), in clock ticks:
+    gatewayd's loop thread is "gatewayd", its SIP stack thread "gw-sip-stack"."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                s = f.read()
+        except OSError:
+            continue
+        name = s[s.index("(") + 1:s.rindex(")")]
+        fields = s[s.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0) + int(fields[11]) + int(fields[12])
+    return out
 
 
 def proc_mem_kib(pid):
@@ -409,8 +439,15 @@ class Kamailio:
 class Gatewayd:
     name = "gatewayd"
 
-    def __init__(self, args):
+    def __init__(self, args, name="gatewayd", opts=None):
         self.args = args
+        self.name = name
+        # KEY=VALUE, a later one replacing an earlier one of the same key (gatewayd
+        # refuses a key given twice): --gw-b-opt overrides --gw-opt.
+        merged = {}
+        for o in (args.gw_opt if opts is None else opts):
+            merged[o.split("=", 1)[0].strip()] = o
+        self.opts = list(merged.values())
         self.uas = self.watch = None
         self.dir = None
         self.build = os.environ.get("AREC_BUILD_DIR", os.path.join(REPO, "build"))
@@ -430,7 +467,7 @@ class Gatewayd:
                     "[dn %s-%s]\ntype = Extension\ncontact = sip:127.0.0.1:%d\n\n"
                     "[application demo]\npassword = demo\ndns = *\n"
                     % (self.args.gw_log_level,
-                       "".join("%s = %s\n" % tuple(o.split("=", 1)) for o in self.args.gw_opt),
+                       "".join("%s = %s\n" % tuple(o.split("=", 1)) for o in self.opts),
                        self.dns[0], self.dns[-1], uas_port))
 
     def shed(self):
@@ -543,6 +580,8 @@ class Gatewayd:
         info = {}
         if self.watch is not None:
             info["watch_cpu_ticks"] = proc_cpu_ticks(self.watch.pid)
+        if getattr(self, "pids", None):
+            info["threads"] = thread_cpu_ticks(self.pids[0])
         return info
 
     def watch_summary(self):
@@ -575,10 +614,35 @@ def call_pairs(args):
             for i, n in enumerate(nums)]
 
 
-def run_step(system, rate, args, root, attempt=0):
+def port_clash(workdir):
+    """Did a process of this step fail to bind its port (its log says so)?"""
+    for name in os.listdir(workdir):
+        if not name.endswith((".log", ".out")):
+            continue
+        try:
+            with open(os.path.join(workdir, name), errors="replace") as f:
+                if "Address already in use" in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def run_step(system, rate, args, root, attempt=0, clash=0):
+    """One step; raises PortClash when a port picked for it was taken meanwhile."""
+    workdir = os.path.join(root, "%s-%d%s%s" % (system.name, rate,
+                                                ".%d" % attempt if attempt else "",
+                                                ".port%d" % clash if clash else ""))
+    try:
+        return run_step_in(system, rate, args, workdir)
+    except BenchError as e:
+        if os.path.isdir(workdir) and port_clash(workdir):
+            raise PortClash("%s (a port was taken meanwhile)" % e) from e
+        raise
+
+
+def run_step_in(system, rate, args, workdir):
     """Bring the system up, drive rate cps for step_seconds, measure, tear down."""
-    workdir = os.path.join(root, "%s-%d%s" % (system.name, rate,
-                                              ".%d" % attempt if attempt else ""))
     os.makedirs(workdir, exist_ok=True)
     csv_path = os.path.join(workdir, "calls.csv")
     write_calls_csv(csv_path, call_pairs(args))
@@ -663,6 +727,12 @@ def run_step(system, rate, args, root, attempt=0):
     if "watch_cpu_ticks" in extra1:
         res["watch_cpu_ms"] = ((extra1.get("watch_cpu_ticks", 0) - extra0.get("watch_cpu_ticks", 0))
                                * 1000.0 / CLK_TCK)
+    if "threads" in extra1 and ok:
+        # Threads alive at the end (one that ended during the step is not counted).
+        res["thread_ms_per_call"] = {
+            name: (t - extra0.get("threads", {}).get(name, 0)) * 1000.0 / CLK_TCK / ok
+            for name, t in sorted(extra1["threads"].items())
+            if t - extra0.get("threads", {}).get(name, 0) > 0}
     # Passing: under the failure limit, the process survived, and the generator kept up
     # (otherwise the step measured SIPp, not the system).
     res["generator_ok"] = res["achieved_cps"] >= 0.9 * rate
@@ -705,6 +775,9 @@ def describe(r):
     if "writes_per_call" in r:
         s += ", read/write syscalls %.2f/%.2f per call" % (r["reads_per_call"],
                                                            r["writes_per_call"])
+    if len(r.get("thread_ms_per_call", {})) > 1:
+        s += ", threads %s ms/call" % ", ".join(
+            "%s %.3f" % kv for kv in r["thread_ms_per_call"].items())
     if "faults_per_call" in r:
         s += ", %.2f minor page faults per call" % r["faults_per_call"]
     if r["udp_drops"]:
@@ -730,7 +803,14 @@ def measure(system, rate, args, root, results):
     shared, and one scheduling stall can push a step over 0.1% without saying much
     about the system. Every attempt is listed; the last one counts."""
     for attempt in range(args.retries + 1):
-        r = run_step(system, rate, args, root, attempt)
+        for clash in range(PORT_CLASH_RETRIES + 1):
+            try:
+                r = run_step(system, rate, args, root, attempt, clash)
+                break
+            except PortClash as e:
+                if clash == PORT_CLASH_RETRIES:
+                    raise
+                log("%s at %d cps: %s; again on new ports" % (system.name, rate, e))
         results.append(r)
         log(describe(r))
         if r["pass"] or not r["alive"]:
@@ -825,32 +905,40 @@ def print_table(caps, results):
               % (name, best["rate"], n, best["failed_pct"], best["cpu_ms_per_call"],
                  fmt(best["pss_kib_per_call"], 2), fmt(best["rss_kib_per_call"], 2),
                  limit_of(name, first_fail, results)))
-    gw, ka = caps.get("gatewayd", (None, None))[0], caps.get("kamailio", (None, None))[0]
+    for name in caps:
+        if name.startswith("gatewayd"):
+            print_ratio(caps, results, name)
+    print()
+    print("All steps:")
+    for r in results:
+        print("  " + describe(r))
+
+
+def print_ratio(caps, results, gname):
+    """The gatewayd/kamailio row: CPS ratio, and cost ratios at the highest rate both passed."""
+    gw, ka = caps.get(gname, (None, None))[0], caps.get("kamailio", (None, None))[0]
     if gw and ka:
         # Per-call costs fall with the rate (fixed costs spread thinner), so the cost
         # ratios compare both systems at one rate: the highest both passed.
-        both = sorted({r["rate"] for r in results if r["pass"] and r["system"] == "gatewayd"}
+        both = sorted({r["rate"] for r in results if r["pass"] and r["system"] == gname}
                       & {r["rate"] for r in results if r["pass"] and r["system"] == "kamailio"})
         g = k = None
         if both:
-            g = [r for r in results if r["system"] == "gatewayd" and r["rate"] == both[-1]
+            g = [r for r in results if r["system"] == gname and r["rate"] == both[-1]
                  and r["pass"]][-1]
             k = [r for r in results if r["system"] == "kamailio" and r["rate"] == both[-1]
                  and r["pass"]][-1]
         print("%-9s %6.2f %6s %9s %10s %11s %11s  %s" % (
-            "gw/kam", gw["rate"] / ka["rate"], "", "",
+            "gw/kam" if gname == "gatewayd" else "gw-b/kam", gw["rate"] / ka["rate"], "", "",
             ratio(g["cpu_ms_per_call"], k["cpu_ms_per_call"]) if g else "-",
             ratio(g["pss_kib_per_call"], k["pss_kib_per_call"]) if g else "-",
             ratio(g["rss_kib_per_call"], k["rss_kib_per_call"]) if g else "-",
             "CPS: highest passing rates; costs: both at %d cps" % both[-1] if both else ""))
         if g:
-            print("at %d cps: gatewayd %.3f ms and %s KiB (PSS) per call, kamailio %.3f ms and "
-                  "%s KiB" % (both[-1], g["cpu_ms_per_call"], fmt(g["pss_kib_per_call"], 1),
+            print("at %d cps: %s %.3f ms and %s KiB (PSS) per call, kamailio %.3f ms and "
+                  "%s KiB" % (both[-1], gname, g["cpu_ms_per_call"],
+                              fmt(g["pss_kib_per_call"], 1),
                               k["cpu_ms_per_call"], fmt(k["pss_kib_per_call"], 1)))
-    print()
-    print("All steps:")
-    for r in results:
-        print("  " + describe(r))
 
 
 def ratio(a, b):
@@ -885,6 +973,10 @@ def parse_args(argv):
     p.add_argument("--gw-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="extra [gateway] option in the static-contact config (repeatable), "
                    "e.g. max-call-rate=300 to measure load shedding past capacity")
+    p.add_argument("--gw-b-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="A/B in one run: a second gatewayd, \"gatewayd-b\", with these "
+                   "[gateway] options after the --gw-opt ones (repeatable), stepped right "
+                   "after the first at every rate, e.g. sip-stack-thread=false")
     p.add_argument("--gw-log-level", default="warn",
                    help="gatewayd log-level during the benchmark (info or debug to diagnose)")
     p.add_argument("--kamailio-children", type=int, default=2,
@@ -906,6 +998,8 @@ def parse_args(argv):
     a = p.parse_args(argv)
     a.rates = [int(x) for x in a.rates.split(",") if x]
     a.systems = [x for x in a.systems.split(",") if x]
+    if a.gw_b_opt and "gatewayd-b" not in a.systems:
+        a.systems.append("gatewayd-b")
     if a.smoke:
         a.rates, a.step_seconds, a.refine, a.retries = [20], 3.0, 0, 0
     return a
@@ -927,7 +1021,8 @@ def main(argv):
     log("logs in %s; rates %s cps, %.0f s per step, %d CPUs, load average %s"
         % (root, args.rates, args.step_seconds, os.cpu_count(),
            " ".join("%.2f" % x for x in os.getloadavg())))
-    makers = {"kamailio": Kamailio, "gatewayd": Gatewayd}
+    makers = {"kamailio": Kamailio, "gatewayd": Gatewayd,
+              "gatewayd-b": lambda a: Gatewayd(a, "gatewayd-b", a.gw_opt + a.gw_b_opt)}
     for name in args.systems:
         if name not in makers:
             log("unknown system %s" % name)
