@@ -425,6 +425,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     g_source_attach(su_glib_root_gsource(root), NULL);
     s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
     gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
+    gw_sipbatch_set_max_us(s->batch, cfg->sip_batch_max_us);
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
     s->tls = gw_siptls_new(cfg, err);

@@ -1,9 +1,21 @@
 /* A libuv loop run inside the GLib main loop: one epoll fd in GLib's poll set for many sockets. */
 #include "gw_uvloop.h"
 
+#include <string.h>
+
 #include "ar_log.h"
+#include "gw_looptime.h"
+#include "gw_tlprio.h"
 
 #define DRAIN_ROUNDS 1000 /* uv_run(NOWAIT) rounds at most when freeing: close callbacks */
+/*
+ * uv_run(NOWAIT) rounds per dispatch at most. A request read in one round is answered
+ * with lws_callback_on_writable(), which libuv applies (epoll_ctl) only in the next
+ * round: with one round per dispatch the answer waited for a whole GLib iteration, SIP
+ * batch included. Rounds go on while libuv has such pending changes, so the answer
+ * leaves in the dispatch that read the request.
+ */
+#define DISPATCH_ROUNDS 4
 
 typedef struct {
     GSource base;
@@ -16,12 +28,26 @@ struct gw_uvloop {
     gpointer tag; /* the backend fd in the GSource's poll set */
 };
 
+/*
+ * Watchers changed since libuv's last poll (lws_callback_on_writable() asks for POLLOUT):
+ * libuv applies them (epoll_ctl) only in its next uv_run, so until then the backend fd
+ * cannot report the socket writable and an answer queued outside a libuv callback (an
+ * event fanned out from SIP work) would wait for unrelated input or a timer.
+ * uv_backend_timeout() returns 0 for them only from libuv 1.45 on; in every 1.x the
+ * queue is a two-pointer list head, empty when its first pointer is itself.
+ */
+static bool changes_pending(const uv_loop_t *loop)
+{
+    const void *first;
+    memcpy(&first, &loop->watcher_queue, sizeof first);
+    return first != (const void *)&loop->watcher_queue;
+}
+
 static gboolean src_prepare(GSource *s, gint *timeout)
 {
     uv_loop_t *loop = &((uv_gsource *)s)->u->loop;
-    /* 0 also when watchers wait to be added to epoll: only uv_run applies them. */
     uv_update_time(loop);
-    int t = uv_backend_timeout(loop);
+    int t = changes_pending(loop) ? 0 : uv_backend_timeout(loop);
     *timeout = t;
     return t == 0;
 }
@@ -32,14 +58,24 @@ static gboolean src_check(GSource *s)
     if (g_source_query_unix_fd(s, us->u->tag) & G_IO_IN)
         return TRUE;
     uv_update_time(&us->u->loop);
-    return uv_backend_timeout(&us->u->loop) == 0;
+    return changes_pending(&us->u->loop) || uv_backend_timeout(&us->u->loop) == 0;
 }
 
 static gboolean src_dispatch(GSource *s, GSourceFunc cb, gpointer data)
 {
     (void)cb;
     (void)data;
-    uv_run(&((uv_gsource *)s)->u->loop, UV_RUN_NOWAIT);
+    uv_gsource *us = (uv_gsource *)s;
+    uv_loop_t *loop = &us->u->loop;
+    if (g_source_query_unix_fd(s, us->u->tag) & G_IO_IN)
+        gw_looptime_tlib_input();
+    gw_tlprio_begin();
+    for (int i = 0; i < DISPATCH_ROUNDS; i++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        if (!changes_pending(loop))
+            break;
+    }
+    gw_tlprio_end();
     return G_SOURCE_CONTINUE;
 }
 
@@ -58,6 +94,7 @@ gw_uvloop *gw_uvloop_new(GMainContext *ctx)
     u->src->u = u;
     g_source_set_name(&u->src->base, "libuv");
     u->tag = g_source_add_unix_fd(&u->src->base, uv_backend_fd(&u->loop), G_IO_IN);
+    gw_tlprio_add(&u->src->base); /* the desktops' WebSockets are T-Lib clients */
     g_source_attach(&u->src->base, ctx);
     return u;
 }
@@ -92,6 +129,7 @@ void gw_uvloop_free(gw_uvloop **pu)
         LOG_DEBUG(ws, "libuv loop: closing %d handles left open", left);
     for (int i = 0; i < DRAIN_ROUNDS && uv_loop_alive(&u->loop); i++)
         uv_run(&u->loop, UV_RUN_NOWAIT);
+    gw_tlprio_remove(&u->src->base);
     g_source_destroy(&u->src->base);
     g_source_unref(&u->src->base);
     int rc = uv_loop_close(&u->loop);

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +54,15 @@ FULL_CALLEES = (6001, 6100)  # record = true
 FULL_CALLERS = (6101, 6200)
 DYN_CALLERS = (6201, 6220)
 DYN_CALLEES = (6221, 6240)
-DYN_STOP_AFTER = 1.0  # seconds between START and STOP on a dynamic call
+DYN_STOP_AFTER = 1.0  # seconds between START and STOP on a dynamic call (Python client)
+# The lean C client (bench_ack): one per transport, each on half of the dynamic callers.
+ACK_DNS = {"tcp": "6201-6210", "ws": "6211-6220"}
+# gatewayd's own loop histograms (gw_looptime.h, gw_wsdelay.h), read from /metrics.
+LOOP_HISTS = [("loop iteration", "gatewayd_loop_busy_seconds"),
+              ("SIP batch", "gatewayd_sip_batch_seconds"),
+              ("T-Lib input wait", "gatewayd_tlib_input_wait_seconds"),
+              ("T-Lib TCP served", "gatewayd_tlib_input_served_seconds"),
+              ("WS event write delay", "gatewayd_ws_event_write_delay_seconds")]
 # First RTP port of each SIPp (rtp_stream takes the next free ports up from -mp), below
 # mediad's 30000-39999 and the ephemeral range.
 RTP_PORTS = {"uas": 10000, "uac": 17000, "dyn": 24000}
@@ -215,6 +224,113 @@ class DynClient(threading.Thread):
         self.ws.close()
 
 
+class AckClient:
+    """bench_ack (tests/bench/recording/bench_ack.c) on one transport: its floor first
+    (RequestQueryAddress one at a time, nothing else running), then START/STOP on its
+    callers' calls and a probe every --probe-ms; samples read from its stdout."""
+
+    def __init__(self, binary, transport, addr, a, workdir):
+        self.transport = transport
+        self.samples = collections.defaultdict(list)  # kind -> [(us, ok)]
+        self.started = {}
+        self.lines = []
+        cmd = [binary, "--" + transport, addr, "--dns", ACK_DNS[transport],
+               "--pairs", str(a.ack_pairs), "--gap-ms", str(a.ack_gap_ms),
+               "--probe-ms", str(a.probe_ms), "--floor", str(a.floor)]
+        self.err = open(os.path.join(workdir, "bench_ack-%s.err" % transport), "w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True)
+        self.ready = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.ready.wait(60):
+            raise caps.BenchError("bench_ack (%s) not ready: see %s" % (transport, self.err.name))
+
+    def _read(self):
+        for line in self.proc.stdout:
+            parts = line.split()
+            if not parts:
+                continue
+            if parts[0] == "sample" and len(parts) == 4:
+                self.samples[parts[1]].append((int(parts[2]) / 1000.0, parts[3] == "ok"))
+            elif parts[0] == "started" and len(parts) == 3:
+                self.started[parts[1]] = float(parts[2])
+            elif parts[0] == "ready":
+                self.ready.set()
+        self.ready.set()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(10)
+        self.err.close()
+
+    def ms(self, *kinds, ok=True):
+        return [v for k in kinds for v, good in self.samples.get(k, []) if good or not ok]
+
+    def errors(self, *kinds):
+        return sum(1 for k in kinds for _, good in self.samples.get(k, []) if not good)
+
+
+def ack_binary(builds):
+    """bench_ack from the first build directory that has it (the client is build-neutral)."""
+    for _, d, _ in builds:
+        p = os.path.join(d, "tests", "bench", "recording", "bench_ack")
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def read_metrics(env):
+    """gatewayd's /metrics histograms of LOOP_HISTS: {name: {le: count}}; {} if unreadable."""
+    ws = env["WS_URL"].split("//", 1)[1].split("/", 1)[0]
+    req = urllib.request.Request("http://%s/metrics" % ws,
+                                 headers={"Authorization": "Bearer " + env.get("STATUS_TOKEN", "")})
+    try:
+        text = urllib.request.urlopen(req, timeout=10).read().decode()
+    except OSError:
+        return {}
+    out = collections.defaultdict(dict)
+    for line in text.splitlines():
+        for _, name in LOOP_HISTS:
+            pre = name + '_bucket{le="'
+            if line.startswith(pre):
+                le, val = line[len(pre):].split('"} ')
+                out[name][float(le) if le != "+Inf" else math.inf] = int(val)
+    return dict(out)
+
+
+def hist_delta(before, after, name):
+    """(count, p50, p99, max bucket) in ms from the cumulative buckets' difference: each
+    quantile is the upper bound of the bucket it falls in."""
+    a, b = after.get(name), before.get(name, {})
+    if not a:
+        return None
+    les = sorted(a)
+    cum = [(le, a[le] - b.get(le, 0)) for le in les]
+    total = cum[-1][1]
+    if total <= 0:
+        return (0, None, None, None)
+
+    def q(p):
+        for le, c in cum:
+            if c >= p * total:
+                return le * 1000
+        return math.inf
+
+    top, prev = None, 0
+    for le, c in cum:
+        if c > prev:
+            top = le * 1000
+        prev = c
+    return (total, q(0.5), q(0.99), top)
+
+
 def udp_rcvbuf(port):
     """Receive buffer (bytes, as the kernel counts them) of the UDP socket on port, or None."""
     try:
@@ -322,7 +438,7 @@ def wait_recordings(rec_dir, want, secs):
         time.sleep(0.5)
 
 
-def run_step(rate, a, root, build, name):
+def run_step(rate, a, root, build, name, opts=()):
     # The same rate may come several times (--rates 80,80): number the steps.
     workdir = os.path.join(root, "%02d-rate-%g-%s" % (len(os.listdir(root)) + 1, rate, name))
     os.makedirs(workdir)
@@ -335,20 +451,29 @@ def run_step(rate, a, root, build, name):
     uas = start_uas(workdir, uas_port)
     extra = os.path.join(workdir, "bench-dns.conf")
     extra_config(extra, uas_port)
+    gw_opts = []
+    for o in opts:
+        gw_opts += ["--gateway-opt", o]
     st = Stack("--gateway-extra", extra, "--gateway-opt", "log-level=" + a.gw_log_level,
-               "--gateway-opt", "client-queue-limit=67108864")
+               "--gateway-opt", "client-queue-limit=67108864", *gw_opts)
     os.rmdir(st.dir)  # the stack lives with the step's other logs
     st.dir = Path(workdir) / "stack"
     dyn = perf = None
+    acks = []
     try:
         st.up()
         env = st.env
         target = env["SIP_ADDR"]
         pids = {"gatewayd": int(env["GATEWAY_PID"]), "mediad": int(env["MEDIAD_PID"]),
                 "recorder": int(env["RECORDER_PID"])}
-        if dyn_calls:
+        if dyn_calls and a.ack_client == "py":
             dyn = DynClient(env["WS_URL"])
             dyn.start()
+        elif dyn_calls:
+            ws_addr = env["WS_URL"].split("//", 1)[1].split("/", 1)[0]
+            for tp, addr in (("tcp", env["TLIB_ADDR"]), ("ws", ws_addr)):
+                acks.append(AckClient(a.ack_bin, tp, addr, a, workdir))  # floors one by one
+        metrics0 = read_metrics(env)
         cpu0 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         uas_ticks0 = caps.proc_cpu_ticks(uas.pid)
         ports = {"gatewayd": int(target.rsplit(":", 1)[1]), "uas": uas_port,
@@ -381,6 +506,8 @@ def run_step(rate, a, root, build, name):
                 p.wait()
         elapsed = time.monotonic() - t0
         res["load"] = os.getloadavg()[0]
+        metrics1 = read_metrics(env)
+        res["loop"] = {label: hist_delta(metrics0, metrics1, name) for label, name in LOOP_HISTS}
         cpu1 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         sipp_ticks = caps.proc_cpu_ticks(uas.pid)
         sampler.stop()
@@ -397,11 +524,16 @@ def run_step(rate, a, root, build, name):
         res["cpu"]["sipp UAS"] = 100.0 * (sipp_ticks - uas_ticks0) / caps.CLK_TCK / elapsed
         if dyn is not None:
             dyn.stop()
+        for ac in acks:
+            ac.stop()
+        started = dict(dyn.started) if dyn else {}
+        for ac in acks:
+            started.update(ac.started)
         res.update({"load_" + k: v for k, v in uac_result(workdir, "load", calls).items()})
         if duac is not None:
             res.update({"dyn_" + k: v for k, v in uac_result(workdir, "dyn", dyn_calls).items()})
         rec_dir = env["RECORDER_DIR"]
-        wait_recordings(rec_dir, res["load_ok"] + len(dyn.started if dyn else ()), 15)
+        wait_recordings(rec_dir, res["load_ok"] + len(started), 15)
         if env.get("PGURL"):
             res["db_rows"] = wait_db(env["PGURL"], 10)
         # The UAS has logged every call it finished; SIGUSR1 = quit once calls are done.
@@ -420,10 +552,10 @@ def run_step(rate, a, root, build, name):
             params = sc.get("params") or {}
             fp = first_packet(sc)
             rid = sc.get("record_id", "")
-            if rid in (dyn.started if dyn else {}):
+            if rid in started:
                 dyn_rec += 1
                 if fp is not None:
-                    dyn_lat.append((fp - dyn.started[rid]) * 1000)
+                    dyn_lat.append((fp - started[rid]) * 1000)
                 continue
             dn = params.get("dn", "")
             if not (dn.isdigit() and FULL_CALLEES[0] <= int(dn) <= FULL_CALLEES[1]):
@@ -443,10 +575,17 @@ def run_step(rate, a, root, build, name):
                     "setup_lat": setup_lat, "media_lat": media_lat, "rec_packets": rec_packets,
                     "answers": len(answers), "dyn_lat": dyn_lat, "dyn_recorded": dyn_rec,
                     "ack_ms": dyn.ack_ms if dyn else [],
-                    "ack_errors": len(dyn.errors) if dyn else 0, "dir": workdir})
+                    "ack_errors": len(dyn.errors) if dyn else 0, "dir": workdir,
+                    "acks": {ac.transport: {
+                        "floor": ac.ms("floor"), "probe": ac.ms("probe"),
+                        "ack": ac.ms("start", "stop"), "ack_errors": ac.errors("start", "stop"),
+                        "calls": len(ac.samples.get("start", []))} for ac in acks}})
     finally:
         if dyn is not None and dyn.is_alive():
             dyn.stop()
+        for ac in acks:
+            if ac.proc.poll() is None:
+                ac.stop()
         caps.stop_proc(uas, "sipp uas")
         if st.env:
             rc, out = st.down()
@@ -487,6 +626,26 @@ def describe(r):
                      % (r.get("dyn_ok", 0) + r.get("dyn_failed", 0), r.get("dyn_failed", 0),
                         r.get("dyn_recorded", 0), pct(ack, 50), pct(ack, 99), max(ack), len(ack),
                         r.get("ack_errors", 0), pct(dl, 50), pct(dl, 99)))
+    def q(xs):
+        return ("p50 %.2f, p99 %.2f, max %.2f ms (n=%d)" % (pct(xs, 50), pct(xs, 99), max(xs), len(xs))
+                if xs else "none")
+
+    for tp, s in sorted(r.get("acks", {}).items()):
+        lines.append("  EventACK over %s (C client): START/STOP %s, %d not ACKed; probe "
+                     "(RequestQueryAddress) %s; client floor (idle gatewayd) %s"
+                     % (tp.upper() if tp == "tcp" else "WebSocket", q(s["ack"]), s["ack_errors"],
+                        q(s["probe"]), q(s["floor"])))
+    if r.get("acks"):
+        dl = r.get("dyn_lat", [])
+        lines.append("  dynamic: %d calls, %d failed, %d recorded; START -> first RTP p50 %.0f ms, "
+                     "p99 %.0f ms" % (r.get("dyn_ok", 0) + r.get("dyn_failed", 0),
+                                      r.get("dyn_failed", 0), r.get("dyn_recorded", 0),
+                                      pct(dl, 50), pct(dl, 99)))
+    loop = {k: v for k, v in r.get("loop", {}).items() if v}
+    if loop:
+        lines.append("  gatewayd loop (/metrics, bucket bounds): " + "; ".join(
+            "%s n=%d p50<=%s p99<=%s max<=%s ms" % ((k, v[0]) + tuple(
+                "-" if x is None else "%g" % x for x in v[1:])) for k, v in loop.items()))
     if r.get("rcvbuf"):
         lines.append("  SIP UDP receive buffers: " + ", ".join(
             "%s %s KiB" % (k, v // 1024 if v else "?") for k, v in r["rcvbuf"].items()))
@@ -508,13 +667,25 @@ def main():
     ap.add_argument("--step-seconds", type=float, default=10.0,
                     help="seconds of call generation per step (calls = rate x this)")
     ap.add_argument("--hold-ms", type=int, default=1000, help="talk time of a load call")
-    ap.add_argument("--dyn-rate", type=float, default=5.0,
+    ap.add_argument("--dyn-rate", type=float, default=10.0,
                     help="dynamic (RequestPrivateService) calls per second, 0 = none")
     ap.add_argument("--dyn-hold-ms", type=int, default=3000, help="talk time of a dynamic call")
+    ap.add_argument("--ack-client", choices=("c", "py"), default="c",
+                    help="c: bench_ack over TCP and WebSocket (half of the dynamic callers "
+                    "each); py: the Python WebSocket client (asyncio thread) on all of them")
+    ap.add_argument("--ack-pairs", type=int, default=3,
+                    help="START/STOP pairs per dynamic call (C client)")
+    ap.add_argument("--ack-gap-ms", type=int, default=400,
+                    help="between a dynamic call's requests (C client)")
+    ap.add_argument("--probe-ms", type=int, default=20,
+                    help="a RequestQueryAddress probe this often per transport (C client, 0 = none)")
+    ap.add_argument("--floor", type=int, default=200,
+                    help="probes timed one by one on the idle gatewayd before the load (C client)")
     ap.add_argument("--gw-log-level", default="warn")
     ap.add_argument("--builds", default="",
-                    help="NAME=DIR,... build directories to compare, each step once per build "
-                    "in turn (default: $AREC_BUILD_DIR only)")
+                    help="NAME=DIR[+KEY=VALUE...],... build directories to compare, each step "
+                    "once per build in turn; +KEY=VALUE are gatewayd options for that run "
+                    "(default: $AREC_BUILD_DIR only)")
     ap.add_argument("--perf", action="store_true", help="perf record the three daemons (keeps logs)")
     ap.add_argument("--keep", action="store_true", help="keep every step's logs and recordings")
     a = ap.parse_args()
@@ -525,12 +696,20 @@ def main():
     log("logs in %s, %d CPUs, %s" % (root, os.cpu_count(), loadavg()))
     results = []
     rc = 0
-    builds = [b.split("=", 1) for b in a.builds.split(",") if b] or [
-        ["build", os.environ.get("AREC_BUILD_DIR", str(REPO / "build"))]]
+    builds = []
+    for b in [b for b in a.builds.split(",") if b] or [
+            "build=" + os.environ.get("AREC_BUILD_DIR", str(REPO / "build"))]:
+        name, spec = b.split("=", 1)
+        parts = spec.split("+")
+        builds.append((name, os.path.abspath(parts[0]), parts[1:]))
+    a.ack_bin = ack_binary(builds) or ack_binary([("", os.environ.get("AREC_BUILD_DIR", ""), ())])
+    if a.ack_client == "c" and a.dyn_rate > 0 and not a.ack_bin:
+        log("bench_ack not built in %s: make bench_ack, or --ack-client py" % a.builds)
+        return 2
     for rate in [float(x) for x in a.rates.split(",") if x]:
-        for name, build in builds:
+        for name, build, opts in builds:
             try:
-                r = run_step(rate, a, root, os.path.abspath(build), name)
+                r = run_step(rate, a, root, build, name, opts)
             except (caps.BenchError, RuntimeError, KeyError, OSError) as e:
                 log("rate %g, %s: %s" % (rate, name, e))
                 rc = 1
