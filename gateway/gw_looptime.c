@@ -25,6 +25,10 @@ static hist in_served = {.name = "gatewayd_tlib_input_served_seconds",
                          .help = "T-Lib input on TCP: from poll() returning to the answers "
                                  "written."};
 
+static hist read_delay = {.name = "gatewayd_tlib_tcp_read_delay_seconds",
+                          .help = "T-Lib TCP input: from the kernel's receive timestamp to "
+                                  "gatewayd reading it."};
+
 static int64_t iter_start_us; /* loop thread only */
 
 static void note(hist *h, int64_t us)
@@ -70,6 +74,11 @@ void gw_looptime_tlib_served(void)
         note(&in_served, g_get_monotonic_time() - iter_start_us);
 }
 
+void gw_looptime_tlib_read_delay(int64_t rx_realtime_us)
+{
+    note(&read_delay, g_get_real_time() - rx_realtime_us);
+}
+
 void gw_looptime_sip_batch(int64_t us)
 {
     note(&sip_batch, us);
@@ -95,4 +104,5 @@ void gw_looptime_metrics_text(ar_buf *b)
     hist_text(b, &sip_batch);
     hist_text(b, &in_wait);
     hist_text(b, &in_served);
+    hist_text(b, &read_delay);
 }

@@ -20,7 +20,9 @@
  *    dispatched (the sources dispatched before it in that iteration);
  *  - gatewayd_tlib_input_served_seconds: poll() returning -> that input handled and its
  *    answers written (TCP; on WebSocket the write is in gw_uvloop's next round, which
- *    gatewayd_ws_event_write_delay_seconds covers).
+ *    gatewayd_ws_event_write_delay_seconds covers);
+ *  - gatewayd_tlib_tcp_read_delay_seconds: the kernel's receive timestamp of T-Lib TCP
+ *    input -> gatewayd reading it (the loop's queueing plus gatewayd not running).
  */
 
 /* Wrap the context's poll function (before the loop runs; once). */
@@ -31,9 +33,11 @@ int64_t gw_looptime_iter_start(void);
 void gw_looptime_tlib_input(void);
 /* That input is handled and flushed now (TCP). */
 void gw_looptime_tlib_served(void);
+/* T-Lib TCP input the kernel received at rx_realtime_us (g_get_real_time clock) is read now. */
+void gw_looptime_tlib_read_delay(int64_t rx_realtime_us);
 /* One SIP batch took us microseconds (any thread). */
 void gw_looptime_sip_batch(int64_t us);
-/* The four histograms in Prometheus text. */
+/* The histograms in Prometheus text. */
 void gw_looptime_metrics_text(ar_buf *b);
 
 #endif

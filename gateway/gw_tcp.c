@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ar_err.h"
@@ -168,6 +169,33 @@ static gboolean on_frame_timeout(gpointer ud)
     return G_SOURCE_REMOVE;
 }
 
+/*
+ * recv() that, when `stamp`, also notes how long the data sat in the socket: the kernel's
+ * receive timestamp (SO_TIMESTAMPNS, set at accept) against the clock now. That wait is
+ * the loop's queueing plus gatewayd being descheduled, which the loop's own clock misses.
+ */
+static ssize_t recv_stamped(int fd, uint8_t *p, size_t n, bool stamp)
+{
+    if (!stamp)
+        return recv(fd, p, n, 0);
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = p, .iov_len = n};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t r = recvmsg(fd, &mh, 0);
+    for (struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            gw_looptime_tlib_read_delay((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+        }
+    }
+    return r;
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer ud)
 {
     (void)cond;
@@ -184,7 +212,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer ud)
             gw_client_drop(c, "out of memory reading");
             break;
         }
-        ssize_t n = recv(fd, k->in.data + k->in.len, k->in.cap - k->in.len, 0);
+        ssize_t n = recv_stamped(fd, k->in.data + k->in.len, k->in.cap - k->in.len, got == 0);
         if (n > 0) {
             k->in.len += (size_t)n;
             got += (size_t)n;
@@ -288,6 +316,7 @@ static gboolean on_accept(gint lfd, GIOCondition cond, gpointer ud)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one); /* recv_stamped */
         tcp_conn *k = g_new0(tcp_conn, 1);
         k->tcp = t;
         k->fd = fd;

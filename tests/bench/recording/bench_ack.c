@@ -29,8 +29,10 @@
  * MSML work behind it: the loop's queueing alone); --floor N first times N of them one
  * by one before anything else runs (the client's and the transport's floor).
  *
- * Output (stdout), one line each: "sample KIND US ok|err" (KIND start, stop, probe,
- * floor) and "started RECORD_ID EPOCH_S" for each START acknowledged.
+ * Output (stdout), one line each: "sample KIND US ok|err SERVER_US" (KIND start, stop,
+ * probe, floor) and "started RECORD_ID EPOCH_S" for each START acknowledged. SERVER_US
+ * ends at the kernel's receive timestamp of the answer (SO_TIMESTAMPNS): the round trip
+ * without this client's own wake-up and reading (-1 when the kernel gave none).
  */
 
 #define SETUP_MS     10000
@@ -55,7 +57,7 @@ typedef struct {
 } action;
 
 typedef struct {
-    int64_t ref, sent_ns;
+    int64_t ref, sent_ns, sent_rt_ns;
     kind k;
     char rid[48];
     double sent_epoch;
@@ -67,6 +69,7 @@ typedef struct {
     int fd;              /* WebSocket: our own socket */
     ar_buf in, msg, out; /* WebSocket: received bytes, message being reassembled, encoding */
     int64_t next_ref;
+    int64_t rx_rt_ns; /* kernel receive timestamp of the last bytes read, CLOCK_REALTIME */
 } conn;
 
 static struct {
@@ -97,11 +100,11 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static double epoch_now(void)
+static int64_t rt_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- WebSocket: handshake, masked text frames out, unmasked frames in ------------ */
@@ -289,20 +292,33 @@ static int conn_request(conn *c, tl_msg *m, int64_t *ref)
     return rc;
 }
 
-/* Read what the socket has (poll said readable). */
+/* Read what the socket has (poll said readable), with the kernel's receive timestamp. */
 static int conn_feed(conn *c)
 {
-    if (!c->ws)
-        return tlc_feed(c->tc) ? -1 : 0;
-    if (ar_buf_reserve(&c->in, RX_CHUNK))
-        return -1;
-    ssize_t r = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, MSG_DONTWAIT);
+    uint8_t tmp[RX_CHUNK];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = tmp, .iov_len = sizeof tmp};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t r = recvmsg(conn_fd(c), &mh, MSG_DONTWAIT);
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
     if (r <= 0)
         return -1;
-    c->in.len += (size_t)r;
-    return 0;
+    c->rx_rt_ns = -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            c->rx_rt_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        }
+    }
+    if (!c->ws)
+        return tlc_feed_bytes(c->tc, tmp, (size_t)r) ? -1 : 0;
+    return ar_buf_append(&c->in, tmp, (size_t)r) ? -1 : 0;
 }
 
 static int conn_next(conn *c, tl_msg **out)
@@ -384,9 +400,11 @@ static void floor_run(conn *c, int n)
     for (int i = 0; i < n && !stopping; i++) {
         tl_msg *m = probe_msg(), *r = NULL;
         int64_t rtt;
+        int64_t t0 = rt_ns();
         if (m && request_wait(c, m, SETUP_MS, &r, &rtt) == 0)
-            printf("sample floor %lld %s\n", (long long)(rtt / 1000),
-                   r->type == TL_M_EventAddressInfo ? "ok" : "err");
+            printf("sample floor %lld %s %lld\n", (long long)(rtt / 1000),
+                   r->type == TL_M_EventAddressInfo ? "ok" : "err",
+                   c->rx_rt_ns > 0 ? (long long)((c->rx_rt_ns - t0) / 1000) : -1LL);
         tl_msg_free(&m);
         tl_msg_free(&r);
         struct timespec ts = {0, 2000000}; /* spaced: one at a time, as at a quiet moment */
@@ -421,7 +439,8 @@ static void send_one(conn *c, kind k, const char *dn, uint64_t connid)
     if (!m)
         return;
     p->k = k;
-    p->sent_epoch = epoch_now();
+    p->sent_rt_ns = rt_ns();
+    p->sent_epoch = (double)p->sent_rt_ns / 1e9;
     p->sent_ns = now_ns();
     if (conn_request(c, m, &p->ref) == 0) {
         g.npend++;
@@ -449,7 +468,7 @@ static bool is_ours(const char *dn)
     return false;
 }
 
-static void on_message(tl_msg *m)
+static void on_message(conn *c, tl_msg *m)
 {
     int64_t ref;
     if (tl_msg_get_int(m, TL_A_ReferenceID, &ref)) {
@@ -458,8 +477,9 @@ static void on_message(tl_msg *m)
                 continue;
             pending *p = &g.pend[i];
             bool ok = m->type == (p->k == K_PROBE ? TL_M_EventAddressInfo : TL_M_EventACK);
-            printf("sample %s %lld %s\n", kind_names[p->k],
-                   (long long)((now_ns() - p->sent_ns) / 1000), ok ? "ok" : "err");
+            printf("sample %s %lld %s %lld\n", kind_names[p->k],
+                   (long long)((now_ns() - p->sent_ns) / 1000), ok ? "ok" : "err",
+                   c->rx_rt_ns > 0 ? (long long)((c->rx_rt_ns - p->sent_rt_ns) / 1000) : -1LL);
             if (ok && p->k == K_START)
                 printf("started %s %.6f\n", p->rid, p->sent_epoch);
             g.answered++;
@@ -523,7 +543,7 @@ static int run(conn *c, double duration_s)
         tl_msg *m = NULL;
         int n;
         while ((n = conn_next(c, &m)) == 1) {
-            on_message(m);
+            on_message(c, m);
             tl_msg_free(&m);
         }
         if (n < 0)
@@ -625,6 +645,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_ack: cannot connect to %s\n", addr);
         goto cleanup;
     }
+    int one = 1;
+    setsockopt(conn_fd(c), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one); /* conn_feed */
     if (setup(c, app, password)) {
         fprintf(stderr, "bench_ack: registration failed\n");
         goto cleanup;

@@ -62,6 +62,7 @@ LOOP_HISTS = [("loop iteration", "gatewayd_loop_busy_seconds"),
               ("SIP batch", "gatewayd_sip_batch_seconds"),
               ("T-Lib input wait", "gatewayd_tlib_input_wait_seconds"),
               ("T-Lib TCP served", "gatewayd_tlib_input_served_seconds"),
+              ("T-Lib TCP read delay", "gatewayd_tlib_tcp_read_delay_seconds"),
               ("WS event write delay", "gatewayd_ws_event_write_delay_seconds")]
 # First RTP port of each SIPp (rtp_stream takes the next free ports up from -mp), below
 # mediad's 30000-39999 and the ephemeral range.
@@ -231,7 +232,7 @@ class AckClient:
 
     def __init__(self, binary, transport, addr, a, workdir):
         self.transport = transport
-        self.samples = collections.defaultdict(list)  # kind -> [(us, ok)]
+        self.samples = collections.defaultdict(list)  # kind -> [(ms, ok, server ms or None)]
         self.started = {}
         self.lines = []
         cmd = [binary, "--" + transport, addr, "--dns", ACK_DNS[transport],
@@ -251,8 +252,10 @@ class AckClient:
             parts = line.split()
             if not parts:
                 continue
-            if parts[0] == "sample" and len(parts) == 4:
-                self.samples[parts[1]].append((int(parts[2]) / 1000.0, parts[3] == "ok"))
+            if parts[0] == "sample" and len(parts) == 5:
+                srv = int(parts[4])
+                self.samples[parts[1]].append((int(parts[2]) / 1000.0, parts[3] == "ok",
+                                               srv / 1000.0 if srv >= 0 else None))
             elif parts[0] == "started" and len(parts) == 3:
                 self.started[parts[1]] = float(parts[2])
             elif parts[0] == "ready":
@@ -271,10 +274,28 @@ class AckClient:
         self.err.close()
 
     def ms(self, *kinds, ok=True):
-        return [v for k in kinds for v, good in self.samples.get(k, []) if good or not ok]
+        return [v for k in kinds for v, good, _ in self.samples.get(k, []) if good or not ok]
+
+    def server_ms(self, *kinds):
+        """Round trips up to the kernel's receive timestamp at the client (no client wake-up)."""
+        return [s for k in kinds for _, good, s in self.samples.get(k, []) if good and s is not None]
 
     def errors(self, *kinds):
-        return sum(1 for k in kinds for _, good in self.samples.get(k, []) if not good)
+        return sum(1 for k in kinds for _, good, _ in self.samples.get(k, []) if not good)
+
+
+def sched_wait(pid):
+    """(run-queue wait ns, timeslices) summed over pid's threads (/proc/PID/task/*/schedstat)."""
+    wait = slices = 0
+    for f in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        try:
+            with open(f) as fh:
+                _, w, n = (int(x) for x in fh.read().split()[:3])
+        except (OSError, ValueError):
+            continue
+        wait += w
+        slices += n
+    return wait, slices
 
 
 def ack_binary(builds):
@@ -474,6 +495,8 @@ def run_step(rate, a, root, build, name, opts=()):
             for tp, addr in (("tcp", env["TLIB_ADDR"]), ("ws", ws_addr)):
                 acks.append(AckClient(a.ack_bin, tp, addr, a, workdir))  # floors one by one
         metrics0 = read_metrics(env)
+        sched_pids = dict(pids, **{"bench_ack " + ac.transport: ac.proc.pid for ac in acks})
+        sched0 = {k: sched_wait(p) for k, p in sched_pids.items()}
         cpu0 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         uas_ticks0 = caps.proc_cpu_ticks(uas.pid)
         ports = {"gatewayd": int(target.rsplit(":", 1)[1]), "uas": uas_port,
@@ -507,6 +530,13 @@ def run_step(rate, a, root, build, name, opts=()):
         elapsed = time.monotonic() - t0
         res["load"] = os.getloadavg()[0]
         metrics1 = read_metrics(env)
+        sched1 = {k: sched_wait(p) for k, p in sched_pids.items()}
+        # Time spent runnable but waiting for a CPU: ms per second of the step, us per run.
+        res["sched"] = {k: (1e-6 * (sched1[k][0] - sched0[k][0]) / elapsed,
+                            1e-3 * (sched1[k][0] - sched0[k][0])
+                            / max(1, sched1[k][1] - sched0[k][1])) for k in sched_pids}
+        res["psi"] = open("/proc/pressure/cpu").readline().strip() if os.path.exists(
+            "/proc/pressure/cpu") else ""
         res["loop"] = {label: hist_delta(metrics0, metrics1, name) for label, name in LOOP_HISTS}
         cpu1 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         sipp_ticks = caps.proc_cpu_ticks(uas.pid)
@@ -579,6 +609,8 @@ def run_step(rate, a, root, build, name, opts=()):
                     "acks": {ac.transport: {
                         "floor": ac.ms("floor"), "probe": ac.ms("probe"),
                         "ack": ac.ms("start", "stop"), "ack_errors": ac.errors("start", "stop"),
+                        "ack_server": ac.server_ms("start", "stop"),
+                        "probe_server": ac.server_ms("probe"),
                         "calls": len(ac.samples.get("start", []))} for ac in acks}})
     finally:
         if dyn is not None and dyn.is_alive():
@@ -635,6 +667,8 @@ def describe(r):
                      "(RequestQueryAddress) %s; client floor (idle gatewayd) %s"
                      % (tp.upper() if tp == "tcp" else "WebSocket", q(s["ack"]), s["ack_errors"],
                         q(s["probe"]), q(s["floor"])))
+        lines.append("    without the client's wake-up (send -> kernel receive timestamp of the "
+                     "answer): START/STOP %s; probe %s" % (q(s["ack_server"]), q(s["probe_server"])))
     if r.get("acks"):
         dl = r.get("dyn_lat", [])
         lines.append("  dynamic: %d calls, %d failed, %d recorded; START -> first RTP p50 %.0f ms, "
@@ -655,6 +689,10 @@ def describe(r):
                          "%s %d" % kv for kv in r["sip_drops"].items())))
     if r.get("cpu"):
         lines.append("  CPU: " + ", ".join("%s %.0f%%" % kv for kv in r["cpu"].items()))
+    if r.get("sched"):
+        lines.append("  waiting for a CPU while runnable (schedstat): " + ", ".join(
+            "%s %.0f ms/s (%.0f us per run)" % (k, v[0], v[1]) for k, v in r["sched"].items())
+            + "; CPU pressure: " + r.get("psi", "?"))
     if r.get("rec_packets"):
         lines.append("  recorder: %d RTP packets recorded, %.1f us of recorder CPU per packet"
                      % (r["rec_packets"], 1e6 * r["rec_cpu_s"] / r["rec_packets"]))
