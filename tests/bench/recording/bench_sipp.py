@@ -298,6 +298,15 @@ def sched_wait(pid):
     return wait, slices
 
 
+def set_sched(pid, spec):
+    """--sched: "rr:N" (SCHED_RR priority N) or "nice:N" on every thread of pid."""
+    kind, val = spec.split(":", 1)
+    for tid in os.listdir("/proc/%d/task" % pid):
+        cmd = (["chrt", "-r", "-p", val, tid] if kind == "rr"
+               else ["renice", "-n", val, "-p", tid])
+        subprocess.run(cmd, capture_output=True, timeout=10, check=True)
+
+
 def ack_binary(builds):
     """bench_ack from the first build directory that has it (the client is build-neutral)."""
     for _, d, _ in builds:
@@ -472,9 +481,12 @@ def run_step(rate, a, root, build, name, opts=()):
     uas = start_uas(workdir, uas_port)
     extra = os.path.join(workdir, "bench-dns.conf")
     extra_config(extra, uas_port)
-    gw_opts = []
+    gw_opts, sched = [], a.sched
     for o in opts:
-        gw_opts += ["--gateway-opt", o]
+        if o.startswith("sched="):  # the bench's own, per build: --sched for this one
+            sched = o.split("=", 1)[1]
+        else:
+            gw_opts += ["--gateway-opt", o]
     st = Stack("--gateway-extra", extra, "--gateway-opt", "log-level=" + a.gw_log_level,
                "--gateway-opt", "client-queue-limit=67108864", *gw_opts)
     os.rmdir(st.dir)  # the stack lives with the step's other logs
@@ -494,6 +506,10 @@ def run_step(rate, a, root, build, name, opts=()):
             ws_addr = env["WS_URL"].split("//", 1)[1].split("/", 1)[0]
             for tp, addr in (("tcp", env["TLIB_ADDR"]), ("ws", ws_addr)):
                 acks.append(AckClient(a.ack_bin, tp, addr, a, workdir))  # floors one by one
+        if sched:
+            for p in [pids["gatewayd"]] + [ac.proc.pid for ac in acks]:
+                set_sched(p, sched)
+            res["sched_set"] = sched
         metrics0 = read_metrics(env)
         sched_pids = dict(pids, **{"bench_ack " + ac.transport: ac.proc.pid for ac in acks})
         sched0 = {k: sched_wait(p) for k, p in sched_pids.items()}
@@ -627,9 +643,9 @@ def run_step(rate, a, root, build, name, opts=()):
 
 
 def describe(r):
-    lines = ["[%s] rate %g cps (%s before, load1 %.2f during): %d calls, created at %.1f cps, "
+    lines = ["[%s%s] rate %g cps (%s before, load1 %.2f during): %d calls, created at %.1f cps, "
              "%d failed (%.2f%%), peak %d at once; recorded %d (both channels), %d one channel"
-             % (r["build"], r["rate"], "load1 %.2f" % r["load_before"], r.get("load", float("nan")),
+             % (r["build"], " sched " + r["sched_set"] if r.get("sched_set") else "", r["rate"], "load1 %.2f" % r["load_before"], r.get("load", float("nan")),
                 r["calls"], r.get("load_cps", 0), r.get("load_failed", 0),
                 100.0 * r.get("load_failed", 0) / max(1, r["calls"]), r.get("load_peak", 0),
                 r.get("recorded", 0), r.get("one_channel", 0))]
@@ -717,13 +733,16 @@ def main():
                     help="between a dynamic call's requests (C client)")
     ap.add_argument("--probe-ms", type=int, default=20,
                     help="a RequestQueryAddress probe this often per transport (C client, 0 = none)")
+    ap.add_argument("--sched", default="",
+                    help="rr:N or nice:N for gatewayd and the C clients during the load (an "
+                    "experiment: how much of the round trip is waiting for a CPU)")
     ap.add_argument("--floor", type=int, default=200,
                     help="probes timed one by one on the idle gatewayd before the load (C client)")
     ap.add_argument("--gw-log-level", default="warn")
     ap.add_argument("--builds", default="",
                     help="NAME=DIR[+KEY=VALUE...],... build directories to compare, each step "
-                    "once per build in turn; +KEY=VALUE are gatewayd options for that run "
-                    "(default: $AREC_BUILD_DIR only)")
+                    "once per build in turn; +KEY=VALUE are gatewayd options for that run, "
+                    "+sched=SPEC is --sched for that run (default: $AREC_BUILD_DIR only)")
     ap.add_argument("--perf", action="store_true", help="perf record the three daemons (keeps logs)")
     ap.add_argument("--keep", action="store_true", help="keep every step's logs and recordings")
     a = ap.parse_args()
