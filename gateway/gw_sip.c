@@ -26,6 +26,7 @@
 #include "gw_call.h"
 #include "gw_metrics.h"
 #include "gw_sipbatch.h"
+#include "gw_sipspin.h"
 #include "gw_wakeup.h"
 #include "gw_overload.h"
 #include "gw_reg.h"
@@ -426,6 +427,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
     gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
     gw_sipbatch_set_max_us(s->batch, cfg->sip_batch_max_us);
+    s->spin = gw_sipspin_new(su_glib_root_gsource(root));
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
     s->tls = gw_siptls_new(cfg, err);
@@ -516,6 +518,10 @@ void gw_sip_free(gw_sip **ps)
     gw_b2bua_free(&s->b2b);
     gw_reg_free(&s->reg);
     gw_sipbatch_free(&s->batch);
+    if (s->spin)
+        LOG_INFO(sip, "sofia-sip timer readiness turned into 1 ms waits: %" PRIu64,
+                 gw_sipspin_deferred(s->spin));
+    gw_sipspin_free(&s->spin);
     if (s->root)
         su_root_destroy(s->root);
     su_log_redirect(NULL, NULL, NULL); /* sofia_log's stream is s */

@@ -38,6 +38,7 @@ typedef struct gw_sip {
     unsigned tls_idle;     /* GSource of the pending gw_b2bua_tls_refused */
     struct gw_overload *overload; /* load shedding of new INVITEs / REGISTERs */
     struct gw_sipbatch *batch;    /* several datagrams per loop iteration (gw_sipbatch.h) */
+    struct gw_sipspin *spin;      /* no busy loop before sofia's timers (gw_sipspin.h) */
 } gw_sip;
 
 /*

@@ -1,8 +1,6 @@
 /* A libuv loop run inside the GLib main loop: one epoll fd in GLib's poll set for many sockets. */
 #include "gw_uvloop.h"
 
-#include <string.h>
-
 #include "ar_log.h"
 #include "gw_looptime.h"
 #include "gw_tlprio.h"
@@ -12,8 +10,9 @@
  * uv_run(NOWAIT) rounds per dispatch at most. A request read in one round is answered
  * with lws_callback_on_writable(), which libuv applies (epoll_ctl) only in the next
  * round: with one round per dispatch the answer waited for a whole GLib iteration, SIP
- * batch included. Rounds go on while libuv has such pending changes, so the answer
- * leaves in the dispatch that read the request.
+ * batch included. Rounds go on while libuv has work at once (pending watcher changes
+ * make uv_backend_timeout() 0), so the answer leaves in the dispatch that read the
+ * request.
  */
 #define DISPATCH_ROUNDS 4
 
@@ -28,26 +27,12 @@ struct gw_uvloop {
     gpointer tag; /* the backend fd in the GSource's poll set */
 };
 
-/*
- * Watchers changed since libuv's last poll (lws_callback_on_writable() asks for POLLOUT):
- * libuv applies them (epoll_ctl) only in its next uv_run, so until then the backend fd
- * cannot report the socket writable and an answer queued outside a libuv callback (an
- * event fanned out from SIP work) would wait for unrelated input or a timer.
- * uv_backend_timeout() returns 0 for them only from libuv 1.45 on; in every 1.x the
- * queue is a two-pointer list head, empty when its first pointer is itself.
- */
-static bool changes_pending(const uv_loop_t *loop)
-{
-    const void *first;
-    memcpy(&first, &loop->watcher_queue, sizeof first);
-    return first != (const void *)&loop->watcher_queue;
-}
-
 static gboolean src_prepare(GSource *s, gint *timeout)
 {
     uv_loop_t *loop = &((uv_gsource *)s)->u->loop;
+    /* 0 also when watchers wait to be added to epoll: only uv_run applies them. */
     uv_update_time(loop);
-    int t = changes_pending(loop) ? 0 : uv_backend_timeout(loop);
+    int t = uv_backend_timeout(loop);
     *timeout = t;
     return t == 0;
 }
@@ -58,7 +43,7 @@ static gboolean src_check(GSource *s)
     if (g_source_query_unix_fd(s, us->u->tag) & G_IO_IN)
         return TRUE;
     uv_update_time(&us->u->loop);
-    return changes_pending(&us->u->loop) || uv_backend_timeout(&us->u->loop) == 0;
+    return uv_backend_timeout(&us->u->loop) == 0;
 }
 
 static gboolean src_dispatch(GSource *s, GSourceFunc cb, gpointer data)
@@ -72,7 +57,7 @@ static gboolean src_dispatch(GSource *s, GSourceFunc cb, gpointer data)
     gw_tlprio_begin();
     for (int i = 0; i < DISPATCH_ROUNDS; i++) {
         uv_run(loop, UV_RUN_NOWAIT);
-        if (!changes_pending(loop))
+        if (uv_backend_timeout(loop) != 0)
             break;
     }
     gw_tlprio_end();

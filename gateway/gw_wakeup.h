@@ -17,4 +17,11 @@ void gw_wakeup_set_loop_thread(void);
 /* Wake-ups skipped so far (every thread). */
 uint64_t gw_wakeup_skipped(void);
 
+/*
+ * g_main_context_wakeup() calls on the default context so far, skipped or not, from
+ * any thread: sofia-sip asks for one whenever a message goes into its empty queue, so
+ * an unchanged count means no message was queued meanwhile (gw_sipspin.h).
+ */
+uint64_t gw_wakeup_requests(void);
+
 #endif
