@@ -148,6 +148,7 @@ typedef struct gw_config {
     /* Loop priorities (gw_tlprio.h, docs/sip.md "Throughput"). */
     bool tlib_first;      /* T-Lib client sources ahead of SIP in the loop */
     int sip_batch_max_us; /* a SIP batch also ends after this long; 0 = by count only */
+    bool sip_timer_wait;  /* sofia timers due within 1 ms wait in poll (gw_sipspin.h) */
 
     /* WebSocket desktops and the status page (docs/websocket-api.md, status-page.md). */
     int max_conns_per_source; /* WebSocket sessions from one IP address */

@@ -427,7 +427,8 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
     gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
     gw_sipbatch_set_max_us(s->batch, cfg->sip_batch_max_us);
-    s->spin = gw_sipspin_new(su_glib_root_gsource(root));
+    if (cfg->sip_timer_wait)
+        s->spin = gw_sipspin_new(su_glib_root_gsource(root));
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
     s->tls = gw_siptls_new(cfg, err);
