@@ -2,6 +2,7 @@
 #include "gw_looptime.h"
 
 #include <stdatomic.h>
+#include <time.h>
 
 /* Upper bounds of the buckets, microseconds; the last bucket is +Inf. */
 static const int64_t bounds_us[] = {10,   25,    50,    100,   250,    500,    1000,   2000,
@@ -17,6 +18,9 @@ typedef struct {
 
 static hist busy = {.name = "gatewayd_loop_busy_seconds",
                     .help = "Main-loop iterations: from poll() returning to the next poll()."};
+static hist busy_cpu = {.name = "gatewayd_loop_busy_cpu_seconds",
+                        .help = "Main-loop iterations: the loop thread's CPU time in them "
+                                "(against gatewayd_loop_busy_seconds: waiting for a CPU)."};
 static hist sip_batch = {.name = "gatewayd_sip_batch_seconds",
                          .help = "SIP batches: one iteration's extra sofia-sip dispatches."};
 static hist in_wait = {.name = "gatewayd_tlib_input_wait_seconds",
@@ -29,7 +33,15 @@ static hist read_delay = {.name = "gatewayd_tlib_tcp_read_delay_seconds",
                           .help = "T-Lib TCP input: from the kernel's receive timestamp to "
                                   "gatewayd reading it."};
 
-static int64_t iter_start_us; /* loop thread only */
+static int64_t iter_start_us, iter_cpu_us; /* loop thread only */
+
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void note(hist *h, int64_t us)
 {
@@ -45,10 +57,13 @@ static void note(hist *h, int64_t us)
 
 static gint timed_poll(GPollFD *fds, guint nfds, gint timeout)
 {
-    if (iter_start_us)
+    if (iter_start_us) {
         note(&busy, g_get_monotonic_time() - iter_start_us);
+        note(&busy_cpu, thread_cpu_us() - iter_cpu_us);
+    }
     gint r = g_poll(fds, nfds, timeout);
     iter_start_us = g_get_monotonic_time();
+    iter_cpu_us = thread_cpu_us();
     return r;
 }
 
@@ -101,6 +116,7 @@ static void hist_text(ar_buf *b, hist *h)
 void gw_looptime_metrics_text(ar_buf *b)
 {
     hist_text(b, &busy);
+    hist_text(b, &busy_cpu);
     hist_text(b, &sip_batch);
     hist_text(b, &in_wait);
     hist_text(b, &in_served);

@@ -14,7 +14,9 @@
  * its own clock, cheap enough to stay on (two clock reads per iteration):
  *
  *  - gatewayd_loop_busy_seconds: from poll() returning to the next poll() call (one
- *    iteration's dispatches plus the next prepare);
+ *    iteration's dispatches plus the next prepare), and gatewayd_loop_busy_cpu_seconds:
+ *    the loop thread's CPU time in the same span (a long iteration with little CPU time
+ *    is gatewayd waiting for a CPU, not work);
  *  - gatewayd_sip_batch_seconds: one iteration's extra SIP dispatches (gw_sipbatch);
  *  - gatewayd_tlib_input_wait_seconds: poll() returning -> a T-Lib source with input
  *    dispatched (the sources dispatched before it in that iteration);

@@ -59,6 +59,7 @@ DYN_STOP_AFTER = 1.0  # seconds between START and STOP on a dynamic call (Python
 ACK_DNS = {"tcp": "6201-6210", "ws": "6211-6220"}
 # gatewayd's own loop histograms (gw_looptime.h, gw_wsdelay.h), read from /metrics.
 LOOP_HISTS = [("loop iteration", "gatewayd_loop_busy_seconds"),
+              ("of which CPU", "gatewayd_loop_busy_cpu_seconds"),
               ("SIP batch", "gatewayd_sip_batch_seconds"),
               ("T-Lib input wait", "gatewayd_tlib_input_wait_seconds"),
               ("T-Lib TCP served", "gatewayd_tlib_input_served_seconds"),

@@ -7,7 +7,8 @@ import gwtest
 # tlib-first off and SIP batches by count only: the old behaviour, still serving clients.
 STACK_OPTS = ("--gateway-opt", "tlib-first=false", "--gateway-opt", "sip-batch-max-us=0")
 
-HISTS = ("gatewayd_loop_busy_seconds", "gatewayd_sip_batch_seconds",
+HISTS = ("gatewayd_loop_busy_seconds", "gatewayd_loop_busy_cpu_seconds",
+         "gatewayd_sip_batch_seconds",
          "gatewayd_tlib_input_wait_seconds", "gatewayd_tlib_input_served_seconds",
          "gatewayd_tlib_tcp_read_delay_seconds")
 
