@@ -12,16 +12,22 @@ at the same time:
 * the load: a SIPp UAC (uac_rec.xml) calls 6101-6200 -> 6001-6100 at the step's rate,
   every call answered, re-INVITEd toward mediad by gatewayd, talking PCMU RTP both ways
   (SIPp rtp_stream) for --hold-ms, then BYE;
-* the dynamic calls: a second UAC calls 6201-6220 -> 6221-6240 at --dyn-rate, and one
-  WebSocket T-Lib client sends RequestPrivateService GSIP_RECORD_START on each
-  EventEstablished and GSIP_RECORD_STOP one second later, timing each EventACK.
+* the dynamic calls: a second UAC calls 6201-6220 -> 6221-6240 at --dyn-rate, and two
+  lean C T-Lib clients (bench_ack: TCP on 6201-6210, WebSocket on 6211-6220) send
+  RequestPrivateService GSIP_RECORD_START on each EventEstablished, then STOP / START
+  every --ack-gap-ms (--ack-pairs pairs), plus a RequestQueryAddress probe every
+  --probe-ms, timing each answer; their floor (probes one by one on the idle gatewayd)
+  first. --ack-client py: the Python WebSocket client instead (START, STOP 1 s later).
 
 Figures per step (printed, never asserted), with the load average:
 * calls/s created and failed calls (SIPp), recorded calls = recorder sidecars with RTP
   on both channels;
 * full-time start latency = the recorder's first RTP packet (sidecar `first_packet`)
   minus the moment the UAS sent its 200 OK (SIPp gettimeofday), p50/p99/max;
-* dynamic start latency (START sent -> first packet) and EventACK round trip p50/p99;
+* dynamic start latency (START sent -> first packet) and EventACK round trip p50/p99 per
+  transport, also cut at the kernel's receive timestamp (without the client's wake-up);
+* gatewayd's loop histograms from /metrics (iterations, their CPU time, SIP batches,
+  T-Lib input waits), the time each process waited for a CPU (schedstat), CPU pressure;
 * CPU % of gatewayd, mediad, the recorder and the SIPp processes during the step.
 """
 import argparse
