@@ -251,6 +251,9 @@ const opt_desc gw_gateway_opts[] = {
     O("max-frame-size", OPT_U32, gw_config, max_frame_size, 1024, 64 << 20),
     O("client-queue-limit", OPT_U64, gw_config, client_queue_limit, 4096, 1LL << 32),
     O("frame-timeout", OPT_INT, gw_config, frame_timeout, 1, 3600),
+    O("tlib-first", OPT_BOOL, gw_config, tlib_first, 0, 0),
+    O("sip-batch-max-us", OPT_INT, gw_config, sip_batch_max_us, 0, 1000000),
+    O("sip-timer-wait", OPT_BOOL, gw_config, sip_timer_wait, 0, 0),
     O("max-clients", OPT_INT, gw_config, max_clients, 1, 1000000),
     O("log-level", OPT_LOGSPEC, gw_config, log_level, 0, 0),
     O("web-root", OPT_STR, gw_config, web_root, 0, 0),
@@ -880,6 +883,9 @@ static void config_defaults(gw_config *c)
     c->max_frame_size = 1u << 20;
     c->client_queue_limit = 4u << 20;
     c->frame_timeout = 30;
+    c->tlib_first = true;      /* docs/sip.md "Throughput" */
+    c->sip_batch_max_us = 500; /* docs/sip.md "Throughput" */
+    c->sip_timer_wait = true;  /* docs/sip.md "Throughput" */
     c->max_clients = 10000;
     c->max_conns_per_source = 256;
     c->resume_ring_bytes = 16384;

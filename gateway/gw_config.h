@@ -144,6 +144,12 @@ typedef struct gw_config {
     int max_clients;
     char *log_level; /* NULL = leave the command line's level */
     char *web_root;  /* absolute or relative to the config file; NULL = no files */
+
+    /* Loop priorities (gw_tlprio.h, docs/sip.md "Throughput"). */
+    bool tlib_first;      /* T-Lib client sources ahead of SIP in the loop */
+    int sip_batch_max_us; /* a SIP batch also ends after this long; 0 = by count only */
+    bool sip_timer_wait;  /* sofia timers due within 1 ms wait in poll (gw_sipspin.h) */
+
     /* WebSocket desktops and the status page (docs/websocket-api.md, status-page.md). */
     int max_conns_per_source; /* WebSocket sessions from one IP address */
     int resume_ring_bytes;    /* replay ring per desktop session, 0 = no resume */

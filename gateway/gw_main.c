@@ -16,10 +16,12 @@
 #include "gw_config.h"
 #include "gw_db_cfg.h"
 #include "gw_health.h"
+#include "gw_looptime.h"
 #include "gw_server.h"
 #include "gw_sip.h"
 #include "gw_stopguard.h"
 #include "gw_tcp.h"
+#include "gw_tlprio.h"
 #include "gw_ws.h"
 
 typedef struct {
@@ -272,6 +274,9 @@ int main(int argc, char **argv)
     loop = g_main_loop_new(NULL, FALSE);
     srv = gw_server_new(cfg);
     cfg = NULL;
+    /* Before the transports create their sources (docs/sip.md "Throughput"). */
+    gw_looptime_install(g_main_loop_get_context(loop));
+    gw_tlprio_configure(srv->cfg->tlib_first);
     srv->calls = gw_calls_new(srv);
     /* The CDR writer never blocks the loop: it connects (and migrates) in the background. */
     srv->db = gw_db_from_config(srv->cfg, &err);

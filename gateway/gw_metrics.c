@@ -10,6 +10,7 @@
 #include "gw_desk.h"
 #include "gw_health.h"
 #include "gw_pool.h"
+#include "gw_looptime.h"
 #include "gw_wsdelay.h"
 #include "gw_dn.h"
 
@@ -191,6 +192,7 @@ char *gw_metrics_text(gw_server *srv)
            (double)gw_metrics_errors_total());
     gw_desk_metrics_text(srv, &b);
     gw_wsdelay_metrics_text(&b);
+    gw_looptime_metrics_text(&b);
     gw_health_metrics_text(srv->health, &b);
     gw_pools_metrics_text(srv->pools, &b);
     if (srv->db) {

@@ -26,6 +26,7 @@
 #include "gw_call.h"
 #include "gw_metrics.h"
 #include "gw_sipbatch.h"
+#include "gw_sipspin.h"
 #include "gw_sipthread.h"
 #include "gw_wakeup.h"
 #include "gw_overload.h"
@@ -442,11 +443,15 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
     g_source_set_can_recurse(su_glib_root_gsource(root), TRUE);
     g_source_attach(su_glib_root_gsource(root), NULL);
     if (cfg->sip_stack_thread) {
-        /* No socket on this root: one dispatch delivers every queued event. */
+        /* No socket on this root: one dispatch delivers every queued event. The stack's
+         * timers run on its own thread, so gw_sipspin has nothing to wait for here. */
         s->thread = gw_sipthread_new(su_glib_root_gsource(root), batch_begin, batch_end, srv);
     } else {
         s->batch = gw_sipbatch_new(su_glib_root_gsource(root), cfg->sip_dispatch_batch);
         gw_sipbatch_set_hooks(s->batch, batch_begin, batch_end, srv);
+        gw_sipbatch_set_max_us(s->batch, cfg->sip_batch_max_us);
+        if (cfg->sip_timer_wait)
+            s->spin = gw_sipspin_new(su_glib_root_gsource(root));
     }
     s->host = g_strdup(cfg->sip_listen.host);
     /* SIPS (gw_siptls.c): sofia-sip's TLS transport next to UDP and TCP. */
@@ -559,6 +564,10 @@ void gw_sip_free(gw_sip **ps)
     gw_reg_free(&s->reg);
     gw_sipbatch_free(&s->batch);
     gw_sipthread_free(&s->thread);
+    if (s->spin)
+        LOG_INFO(sip, "sofia-sip timer readiness turned into 1 ms waits: %" PRIu64,
+                 gw_sipspin_deferred(s->spin));
+    gw_sipspin_free(&s->spin);
     if (s->root)
         su_root_destroy(s->root);
     su_log_redirect(NULL, NULL, NULL); /* sofia_log's stream is s */

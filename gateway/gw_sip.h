@@ -44,6 +44,7 @@ typedef struct gw_sip {
     struct gw_sipbatch *batch;    /* several datagrams per loop iteration (gw_sipbatch.h) */
     struct gw_sipthread *thread;  /* sip-stack-thread: events in batches (gw_sipthread.h) */
     GMutex tls_lock; /* tls_subject / tls_reason / tls_idle: sofia logs from its own thread */
+    struct gw_sipspin *spin; /* no busy loop before sofia's timers (gw_sipspin.h) */
 } gw_sip;
 
 /*

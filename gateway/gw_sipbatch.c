@@ -1,6 +1,8 @@
 /* Several SIP datagrams per main-loop iteration: sofia's GSource re-dispatched while readable. */
 #include "gw_sipbatch.h"
 
+#include "gw_looptime.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -11,6 +13,7 @@
 struct gw_sipbatch {
     GSource *gs;
     int max_rounds;
+    int max_us; /* 0: no time bound */
     uint64_t rounds;
     void (*begin)(void *ud);
     void (*end)(void *ud);
@@ -60,15 +63,19 @@ static gboolean on_dispatched(gpointer ud)
 {
     gw_sipbatch *b = ud;
     GSourceFunc none = NULL;
+    int64_t t0 = g_get_monotonic_time(), t = t0;
     int i = 1;
-    for (; i < b->max_rounds && poll_ready(b->gs); i++) {
+    for (; i < b->max_rounds && (!b->max_us || t - t0 < b->max_us) && poll_ready(b->gs); i++) {
         if (i == 1 && b->begin)
             b->begin(b->ud);
         b->gs->source_funcs->dispatch(b->gs, none, NULL);
         b->rounds++;
+        t = g_get_monotonic_time();
     }
     if (i > 1 && b->end)
         b->end(b->ud);
+    if (i > 1)
+        gw_looptime_sip_batch(t - t0);
     return G_SOURCE_CONTINUE;
 }
 
@@ -87,6 +94,11 @@ void gw_sipbatch_set_hooks(gw_sipbatch *b, void (*begin)(void *ud), void (*end)(
     b->begin = begin;
     b->end = end;
     b->ud = ud;
+}
+
+void gw_sipbatch_set_max_us(gw_sipbatch *b, int max_us)
+{
+    b->max_us = max_us > 0 ? max_us : 0;
 }
 
 void gw_sipbatch_free(gw_sipbatch **pb)

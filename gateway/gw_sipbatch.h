@@ -26,6 +26,9 @@ gw_sipbatch *gw_sipbatch_new(GSource *gs, int max_rounds);
  * after the last): gw_sip holds the T-Lib clients' flush so a batch is one write each. */
 void gw_sipbatch_set_hooks(gw_sipbatch *b, void (*begin)(void *ud), void (*end)(void *ud),
                            void *ud);
+/* A batch also ends once it has run max_us microseconds (0: by count only), so a
+ * T-Lib request arriving meanwhile waits for that long at most (gw_tlprio.h). */
+void gw_sipbatch_set_max_us(gw_sipbatch *b, int max_us);
 /* Unhook (the source keeps working, one dispatch per iteration) and free; before the
  * source itself goes. */
 void gw_sipbatch_free(gw_sipbatch **b);

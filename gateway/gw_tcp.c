@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ar_err.h"
 #include "ar_log.h"
+#include "gw_looptime.h"
 #include "gw_tlib.h"
+#include "gw_tlprio.h"
 #include "tl_codec.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -36,7 +39,8 @@ struct gw_tcp {
 struct tcp_conn {
     gw_tcp *tcp;
     int fd;
-    guint in_watch, out_watch, timer;
+    GSource *in_src, *out_src; /* referenced; T-Lib priority (gw_tlprio.h) */
+    guint timer;
     ar_buf in;
     gw_client *client;
     tcp_conn *prev, *next;
@@ -51,13 +55,32 @@ static const gw_client_ops tcp_ops = {
     .close = conn_close,
 };
 
+/* A watch of the connection's fd at T-Lib priority, following gw_tlprio's guard. */
+static GSource *watch_new(tcp_conn *k, GIOCondition cond, GUnixFDSourceFunc fn)
+{
+    GSource *s = g_unix_fd_source_new(k->fd, cond);
+    g_source_set_callback(s, (GSourceFunc)(void (*)(void))fn, k, NULL);
+    gw_tlprio_add(s);
+    g_source_attach(s, NULL);
+    return s;
+}
+
+/* Safe inside the source's own dispatch (GLib holds a reference meanwhile). */
+static void watch_drop(GSource **ps)
+{
+    if (!*ps)
+        return;
+    gw_tlprio_remove(*ps);
+    g_source_destroy(*ps);
+    g_source_unref(*ps);
+    *ps = NULL;
+}
+
 static void conn_free(tcp_conn *k)
 {
     gw_tcp *t = k->tcp;
-    if (k->in_watch)
-        g_source_remove(k->in_watch);
-    if (k->out_watch)
-        g_source_remove(k->out_watch);
+    watch_drop(&k->in_src);
+    watch_drop(&k->out_src);
     if (k->timer)
         g_source_remove(k->timer);
     if (k->prev)
@@ -93,12 +116,10 @@ static void conn_write(tcp_conn *k)
         gw_client_drop(c, "write failed: %s", n < 0 ? g_strerror(errno) : "closed");
         return;
     }
-    if (ar_buf_pending(&c->out) > 0 && !k->out_watch)
-        k->out_watch = g_unix_fd_add(k->fd, G_IO_OUT, on_writable, k);
-    else if (ar_buf_pending(&c->out) == 0 && k->out_watch) {
-        g_source_remove(k->out_watch);
-        k->out_watch = 0;
-    }
+    if (ar_buf_pending(&c->out) > 0 && !k->out_src)
+        k->out_src = watch_new(k, G_IO_OUT, on_writable);
+    else if (ar_buf_pending(&c->out) == 0)
+        watch_drop(&k->out_src);
 }
 
 static void conn_flush(gw_client *c)
@@ -122,11 +143,13 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer ud)
     (void)cond;
     tcp_conn *k = ud;
     gw_server *srv = k->tcp->srv;
+    gw_tlprio_begin();
     conn_write(k);
-    gboolean keep = k->out_watch != 0 && !k->client->closing;
+    gboolean keep = k->out_src != NULL && !k->client->closing;
     if (!keep)
-        k->out_watch = 0;
+        watch_drop(&k->out_src);
     gw_server_flush(srv);
+    gw_tlprio_end();
     return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
@@ -146,6 +169,33 @@ static gboolean on_frame_timeout(gpointer ud)
     return G_SOURCE_REMOVE;
 }
 
+/*
+ * recv() that, when `stamp`, also notes how long the data sat in the socket: the kernel's
+ * receive timestamp (SO_TIMESTAMPNS, set at accept) against the clock now. That wait is
+ * the loop's queueing plus gatewayd being descheduled, which the loop's own clock misses.
+ */
+static ssize_t recv_stamped(int fd, uint8_t *p, size_t n, bool stamp)
+{
+    if (!stamp)
+        return recv(fd, p, n, 0);
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = p, .iov_len = n};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t r = recvmsg(fd, &mh, 0);
+    for (struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            gw_looptime_tlib_read_delay((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+        }
+    }
+    return r;
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer ud)
 {
     (void)cond;
@@ -154,13 +204,15 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer ud)
     gw_server *srv = k->tcp->srv;
     size_t got = 0, frames = 0;
     bool eof = false;
+    gw_looptime_tlib_input();
+    gw_tlprio_begin();
 
     while (got < READ_BUDGET && !c->closing) {
         if (ar_buf_reserve(&k->in, READ_CHUNK)) {
             gw_client_drop(c, "out of memory reading");
             break;
         }
-        ssize_t n = recv(fd, k->in.data + k->in.len, k->in.cap - k->in.len, 0);
+        ssize_t n = recv_stamped(fd, k->in.data + k->in.len, k->in.cap - k->in.len, got == 0);
         if (n > 0) {
             k->in.len += (size_t)n;
             got += (size_t)n;
@@ -192,16 +244,18 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer ud)
     }
     if (eof) {
         LOG_DEBUG(tlib, "client #%llu (%s) disconnected", (unsigned long long)c->id, c->peer);
-        k->in_watch = 0; /* removed by returning G_SOURCE_REMOVE */
         conn_free(k);
         gw_server_flush(srv);
+        gw_tlprio_end();
         return G_SOURCE_REMOVE;
     }
     /* Decide before the flush: it may free this connection when the client is dropped. */
     gboolean keep = !c->closing;
     if (!keep)
-        k->in_watch = 0;
+        watch_drop(&k->in_src);
     gw_server_flush(srv);
+    gw_looptime_tlib_served();
+    gw_tlprio_end();
     return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
@@ -262,11 +316,12 @@ static gboolean on_accept(gint lfd, GIOCondition cond, gpointer ud)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one); /* recv_stamped */
         tcp_conn *k = g_new0(tcp_conn, 1);
         k->tcp = t;
         k->fd = fd;
         k->client = gw_client_new(t->srv, &tcp_ops, k, GW_ENC_BIN, peer);
-        k->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, k);
+        k->in_src = watch_new(k, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable);
         k->next = t->conns;
         if (t->conns)
             t->conns->prev = k;

@@ -2,8 +2,19 @@
 #include "gw_uvloop.h"
 
 #include "ar_log.h"
+#include "gw_looptime.h"
+#include "gw_tlprio.h"
 
 #define DRAIN_ROUNDS 1000 /* uv_run(NOWAIT) rounds at most when freeing: close callbacks */
+/*
+ * uv_run(NOWAIT) rounds per dispatch at most. A request read in one round is answered
+ * with lws_callback_on_writable(), which libuv applies (epoll_ctl) only in the next
+ * round: with one round per dispatch the answer waited for a whole GLib iteration, SIP
+ * batch included. Rounds go on while libuv has work at once (pending watcher changes
+ * make uv_backend_timeout() 0), so the answer leaves in the dispatch that read the
+ * request.
+ */
+#define DISPATCH_ROUNDS 4
 
 typedef struct {
     GSource base;
@@ -39,7 +50,17 @@ static gboolean src_dispatch(GSource *s, GSourceFunc cb, gpointer data)
 {
     (void)cb;
     (void)data;
-    uv_run(&((uv_gsource *)s)->u->loop, UV_RUN_NOWAIT);
+    uv_gsource *us = (uv_gsource *)s;
+    uv_loop_t *loop = &us->u->loop;
+    if (g_source_query_unix_fd(s, us->u->tag) & G_IO_IN)
+        gw_looptime_tlib_input();
+    gw_tlprio_begin();
+    for (int i = 0; i < DISPATCH_ROUNDS; i++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        if (uv_backend_timeout(loop) != 0)
+            break;
+    }
+    gw_tlprio_end();
     return G_SOURCE_CONTINUE;
 }
 
@@ -58,6 +79,7 @@ gw_uvloop *gw_uvloop_new(GMainContext *ctx)
     u->src->u = u;
     g_source_set_name(&u->src->base, "libuv");
     u->tag = g_source_add_unix_fd(&u->src->base, uv_backend_fd(&u->loop), G_IO_IN);
+    gw_tlprio_add(&u->src->base); /* the desktops' WebSockets are T-Lib clients */
     g_source_attach(&u->src->base, ctx);
     return u;
 }
@@ -92,6 +114,7 @@ void gw_uvloop_free(gw_uvloop **pu)
         LOG_DEBUG(ws, "libuv loop: closing %d handles left open", left);
     for (int i = 0; i < DRAIN_ROUNDS && uv_loop_alive(&u->loop); i++)
         uv_run(&u->loop, UV_RUN_NOWAIT);
+    gw_tlprio_remove(&u->src->base);
     g_source_destroy(&u->src->base);
     g_source_unref(&u->src->base);
     int rc = uv_loop_close(&u->loop);

@@ -20,7 +20,7 @@
  */
 
 static _Thread_local bool is_loop_thread;
-static atomic_ullong skipped;
+static atomic_ullong skipped, requests;
 
 typedef void (*wakeup_fn)(GMainContext *ctx);
 
@@ -39,7 +39,10 @@ static wakeup_fn glib_wakeup(void)
 void g_main_context_wakeup(GMainContext *context)
 {
     /* Only the default context: the one our loop thread iterates (gw_main.c). */
-    if (is_loop_thread && (!context || context == g_main_context_default())) {
+    bool dflt = !context || context == g_main_context_default();
+    if (dflt)
+        atomic_fetch_add_explicit(&requests, 1, memory_order_relaxed);
+    if (is_loop_thread && dflt) {
         atomic_fetch_add_explicit(&skipped, 1, memory_order_relaxed);
         return;
     }
@@ -61,6 +64,11 @@ void gw_wakeup_set_loop_thread(void)
     if (!glib_wakeup()) /* resolved now, not under load */
         g_error("g_main_context_wakeup: GLib's own function not found (%s)", dlerror());
     is_loop_thread = true;
+}
+
+uint64_t gw_wakeup_requests(void)
+{
+    return atomic_load_explicit(&requests, memory_order_relaxed);
 }
 
 uint64_t gw_wakeup_skipped(void)

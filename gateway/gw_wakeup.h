@@ -24,4 +24,11 @@ uint64_t gw_wakeup_skipped(void);
  */
 void gw_wakeup_now(GMainContext *context);
 
+/*
+ * g_main_context_wakeup() calls on the default context so far, skipped or not, from
+ * any thread: sofia-sip asks for one whenever a message goes into its empty queue, so
+ * an unchanged count means no message was queued meanwhile (gw_sipspin.h).
+ */
+uint64_t gw_wakeup_requests(void);
+
 #endif

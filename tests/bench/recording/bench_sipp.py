@@ -12,16 +12,22 @@ at the same time:
 * the load: a SIPp UAC (uac_rec.xml) calls 6101-6200 -> 6001-6100 at the step's rate,
   every call answered, re-INVITEd toward mediad by gatewayd, talking PCMU RTP both ways
   (SIPp rtp_stream) for --hold-ms, then BYE;
-* the dynamic calls: a second UAC calls 6201-6220 -> 6221-6240 at --dyn-rate, and one
-  WebSocket T-Lib client sends RequestPrivateService GSIP_RECORD_START on each
-  EventEstablished and GSIP_RECORD_STOP one second later, timing each EventACK.
+* the dynamic calls: a second UAC calls 6201-6220 -> 6221-6240 at --dyn-rate, and two
+  lean C T-Lib clients (bench_ack: TCP on 6201-6210, WebSocket on 6211-6220) send
+  RequestPrivateService GSIP_RECORD_START on each EventEstablished, then STOP / START
+  every --ack-gap-ms (--ack-pairs pairs), plus a RequestQueryAddress probe every
+  --probe-ms, timing each answer; their floor (probes one by one on the idle gatewayd)
+  first. --ack-client py: the Python WebSocket client instead (START, STOP 1 s later).
 
 Figures per step (printed, never asserted), with the load average:
 * calls/s created and failed calls (SIPp), recorded calls = recorder sidecars with RTP
   on both channels;
 * full-time start latency = the recorder's first RTP packet (sidecar `first_packet`)
   minus the moment the UAS sent its 200 OK (SIPp gettimeofday), p50/p99/max;
-* dynamic start latency (START sent -> first packet) and EventACK round trip p50/p99;
+* dynamic start latency (START sent -> first packet) and EventACK round trip p50/p99 per
+  transport, also cut at the kernel's receive timestamp (without the client's wake-up);
+* gatewayd's loop histograms from /metrics (iterations, their CPU time, SIP batches,
+  T-Lib input waits), the time each process waited for a CPU (schedstat), CPU pressure;
 * CPU % of gatewayd, mediad, the recorder and the SIPp processes during the step.
 """
 import argparse
@@ -39,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +60,17 @@ FULL_CALLEES = (6001, 6100)  # record = true
 FULL_CALLERS = (6101, 6200)
 DYN_CALLERS = (6201, 6220)
 DYN_CALLEES = (6221, 6240)
-DYN_STOP_AFTER = 1.0  # seconds between START and STOP on a dynamic call
+DYN_STOP_AFTER = 1.0  # seconds between START and STOP on a dynamic call (Python client)
+# The lean C client (bench_ack): one per transport, each on half of the dynamic callers.
+ACK_DNS = {"tcp": "6201-6210", "ws": "6211-6220"}
+# gatewayd's own loop histograms (gw_looptime.h, gw_wsdelay.h), read from /metrics.
+LOOP_HISTS = [("loop iteration", "gatewayd_loop_busy_seconds"),
+              ("of which CPU", "gatewayd_loop_busy_cpu_seconds"),
+              ("SIP batch", "gatewayd_sip_batch_seconds"),
+              ("T-Lib input wait", "gatewayd_tlib_input_wait_seconds"),
+              ("T-Lib TCP served", "gatewayd_tlib_input_served_seconds"),
+              ("T-Lib TCP read delay", "gatewayd_tlib_tcp_read_delay_seconds"),
+              ("WS event write delay", "gatewayd_ws_event_write_delay_seconds")]
 # First RTP port of each SIPp (rtp_stream takes the next free ports up from -mp), below
 # mediad's 30000-39999 and the ephemeral range.
 RTP_PORTS = {"uas": 10000, "uac": 17000, "dyn": 24000}
@@ -215,6 +232,142 @@ class DynClient(threading.Thread):
         self.ws.close()
 
 
+class AckClient:
+    """bench_ack (tests/bench/recording/bench_ack.c) on one transport: its floor first
+    (RequestQueryAddress one at a time, nothing else running), then START/STOP on its
+    callers' calls and a probe every --probe-ms; samples read from its stdout."""
+
+    def __init__(self, binary, transport, addr, a, workdir):
+        self.transport = transport
+        self.samples = collections.defaultdict(list)  # kind -> [(ms, ok, server ms or None)]
+        self.started = {}
+        self.lines = []
+        cmd = [binary, "--" + transport, addr, "--dns", ACK_DNS[transport],
+               "--pairs", str(a.ack_pairs), "--gap-ms", str(a.ack_gap_ms),
+               "--probe-ms", str(a.probe_ms), "--floor", str(a.floor)]
+        self.err = open(os.path.join(workdir, "bench_ack-%s.err" % transport), "w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True)
+        self.ready = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.ready.wait(60):
+            raise caps.BenchError("bench_ack (%s) not ready: see %s" % (transport, self.err.name))
+
+    def _read(self):
+        for line in self.proc.stdout:
+            parts = line.split()
+            if not parts:
+                continue
+            if parts[0] == "sample" and len(parts) == 5:
+                srv = int(parts[4])
+                self.samples[parts[1]].append((int(parts[2]) / 1000.0, parts[3] == "ok",
+                                               srv / 1000.0 if srv >= 0 else None))
+            elif parts[0] == "started" and len(parts) == 3:
+                self.started[parts[1]] = float(parts[2])
+            elif parts[0] == "ready":
+                self.ready.set()
+        self.ready.set()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(10)
+        self.err.close()
+
+    def ms(self, *kinds, ok=True):
+        return [v for k in kinds for v, good, _ in self.samples.get(k, []) if good or not ok]
+
+    def server_ms(self, *kinds):
+        """Round trips up to the kernel's receive timestamp at the client (no client wake-up)."""
+        return [s for k in kinds for _, good, s in self.samples.get(k, []) if good and s is not None]
+
+    def errors(self, *kinds):
+        return sum(1 for k in kinds for _, good, _ in self.samples.get(k, []) if not good)
+
+
+def sched_wait(pid):
+    """(run-queue wait ns, timeslices) summed over pid's threads (/proc/PID/task/*/schedstat)."""
+    wait = slices = 0
+    for f in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        try:
+            with open(f) as fh:
+                _, w, n = (int(x) for x in fh.read().split()[:3])
+        except (OSError, ValueError):
+            continue
+        wait += w
+        slices += n
+    return wait, slices
+
+
+def set_sched(pid, spec):
+    """--sched: "rr:N" (SCHED_RR priority N) or "nice:N" on every thread of pid."""
+    kind, val = spec.split(":", 1)
+    for tid in os.listdir("/proc/%d/task" % pid):
+        cmd = (["chrt", "-r", "-p", val, tid] if kind == "rr"
+               else ["renice", "-n", val, "-p", tid])
+        subprocess.run(cmd, capture_output=True, timeout=10, check=True)
+
+
+def ack_binary(builds):
+    """bench_ack from the first build directory that has it (the client is build-neutral)."""
+    for _, d, _ in builds:
+        p = os.path.join(d, "tests", "bench", "recording", "bench_ack")
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def read_metrics(env):
+    """gatewayd's /metrics histograms of LOOP_HISTS: {name: {le: count}}; {} if unreadable."""
+    ws = env["WS_URL"].split("//", 1)[1].split("/", 1)[0]
+    req = urllib.request.Request("http://%s/metrics" % ws,
+                                 headers={"Authorization": "Bearer " + env.get("STATUS_TOKEN", "")})
+    try:
+        text = urllib.request.urlopen(req, timeout=10).read().decode()
+    except OSError:
+        return {}
+    out = collections.defaultdict(dict)
+    for line in text.splitlines():
+        for _, name in LOOP_HISTS:
+            pre = name + '_bucket{le="'
+            if line.startswith(pre):
+                le, val = line[len(pre):].split('"} ')
+                out[name][float(le) if le != "+Inf" else math.inf] = int(val)
+    return dict(out)
+
+
+def hist_delta(before, after, name):
+    """(count, p50, p99, max bucket) in ms from the cumulative buckets' difference: each
+    quantile is the upper bound of the bucket it falls in."""
+    a, b = after.get(name), before.get(name, {})
+    if not a:
+        return None
+    les = sorted(a)
+    cum = [(le, a[le] - b.get(le, 0)) for le in les]
+    total = cum[-1][1]
+    if total <= 0:
+        return (0, None, None, None)
+
+    def q(p):
+        for le, c in cum:
+            if c >= p * total:
+                return le * 1000
+        return math.inf
+
+    top, prev = None, 0
+    for le, c in cum:
+        if c > prev:
+            top = le * 1000
+        prev = c
+    return (total, q(0.5), q(0.99), top)
+
+
 def udp_rcvbuf(port):
     """Receive buffer (bytes, as the kernel counts them) of the UDP socket on port, or None."""
     try:
@@ -322,7 +475,7 @@ def wait_recordings(rec_dir, want, secs):
         time.sleep(0.5)
 
 
-def run_step(rate, a, root, build, name):
+def run_step(rate, a, root, build, name, opts=()):
     # The same rate may come several times (--rates 80,80): number the steps.
     workdir = os.path.join(root, "%02d-rate-%g-%s" % (len(os.listdir(root)) + 1, rate, name))
     os.makedirs(workdir)
@@ -335,20 +488,38 @@ def run_step(rate, a, root, build, name):
     uas = start_uas(workdir, uas_port)
     extra = os.path.join(workdir, "bench-dns.conf")
     extra_config(extra, uas_port)
+    gw_opts, sched = [], a.sched
+    for o in opts:
+        if o.startswith("sched="):  # the bench's own, per build: --sched for this one
+            sched = o.split("=", 1)[1]
+        else:
+            gw_opts += ["--gateway-opt", o]
     st = Stack("--gateway-extra", extra, "--gateway-opt", "log-level=" + a.gw_log_level,
-               "--gateway-opt", "client-queue-limit=67108864")
+               "--gateway-opt", "client-queue-limit=67108864", *gw_opts)
     os.rmdir(st.dir)  # the stack lives with the step's other logs
     st.dir = Path(workdir) / "stack"
     dyn = perf = None
+    acks = []
     try:
         st.up()
         env = st.env
         target = env["SIP_ADDR"]
         pids = {"gatewayd": int(env["GATEWAY_PID"]), "mediad": int(env["MEDIAD_PID"]),
                 "recorder": int(env["RECORDER_PID"])}
-        if dyn_calls:
+        if dyn_calls and a.ack_client == "py":
             dyn = DynClient(env["WS_URL"])
             dyn.start()
+        elif dyn_calls:
+            ws_addr = env["WS_URL"].split("//", 1)[1].split("/", 1)[0]
+            for tp, addr in (("tcp", env["TLIB_ADDR"]), ("ws", ws_addr)):
+                acks.append(AckClient(a.ack_bin, tp, addr, a, workdir))  # floors one by one
+        if sched:
+            for p in [pids["gatewayd"]] + [ac.proc.pid for ac in acks]:
+                set_sched(p, sched)
+            res["sched_set"] = sched
+        metrics0 = read_metrics(env)
+        sched_pids = dict(pids, **{"bench_ack " + ac.transport: ac.proc.pid for ac in acks})
+        sched0 = {k: sched_wait(p) for k, p in sched_pids.items()}
         cpu0 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         uas_ticks0 = caps.proc_cpu_ticks(uas.pid)
         ports = {"gatewayd": int(target.rsplit(":", 1)[1]), "uas": uas_port,
@@ -381,6 +552,15 @@ def run_step(rate, a, root, build, name):
                 p.wait()
         elapsed = time.monotonic() - t0
         res["load"] = os.getloadavg()[0]
+        metrics1 = read_metrics(env)
+        sched1 = {k: sched_wait(p) for k, p in sched_pids.items()}
+        # Time spent runnable but waiting for a CPU: ms per second of the step, us per run.
+        res["sched"] = {k: (1e-6 * (sched1[k][0] - sched0[k][0]) / elapsed,
+                            1e-3 * (sched1[k][0] - sched0[k][0])
+                            / max(1, sched1[k][1] - sched0[k][1])) for k in sched_pids}
+        res["psi"] = open("/proc/pressure/cpu").readline().strip() if os.path.exists(
+            "/proc/pressure/cpu") else ""
+        res["loop"] = {label: hist_delta(metrics0, metrics1, name) for label, name in LOOP_HISTS}
         cpu1 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
         sipp_ticks = caps.proc_cpu_ticks(uas.pid)
         sampler.stop()
@@ -397,11 +577,16 @@ def run_step(rate, a, root, build, name):
         res["cpu"]["sipp UAS"] = 100.0 * (sipp_ticks - uas_ticks0) / caps.CLK_TCK / elapsed
         if dyn is not None:
             dyn.stop()
+        for ac in acks:
+            ac.stop()
+        started = dict(dyn.started) if dyn else {}
+        for ac in acks:
+            started.update(ac.started)
         res.update({"load_" + k: v for k, v in uac_result(workdir, "load", calls).items()})
         if duac is not None:
             res.update({"dyn_" + k: v for k, v in uac_result(workdir, "dyn", dyn_calls).items()})
         rec_dir = env["RECORDER_DIR"]
-        wait_recordings(rec_dir, res["load_ok"] + len(dyn.started if dyn else ()), 15)
+        wait_recordings(rec_dir, res["load_ok"] + len(started), 15)
         if env.get("PGURL"):
             res["db_rows"] = wait_db(env["PGURL"], 10)
         # The UAS has logged every call it finished; SIGUSR1 = quit once calls are done.
@@ -420,10 +605,10 @@ def run_step(rate, a, root, build, name):
             params = sc.get("params") or {}
             fp = first_packet(sc)
             rid = sc.get("record_id", "")
-            if rid in (dyn.started if dyn else {}):
+            if rid in started:
                 dyn_rec += 1
                 if fp is not None:
-                    dyn_lat.append((fp - dyn.started[rid]) * 1000)
+                    dyn_lat.append((fp - started[rid]) * 1000)
                 continue
             dn = params.get("dn", "")
             if not (dn.isdigit() and FULL_CALLEES[0] <= int(dn) <= FULL_CALLEES[1]):
@@ -443,10 +628,19 @@ def run_step(rate, a, root, build, name):
                     "setup_lat": setup_lat, "media_lat": media_lat, "rec_packets": rec_packets,
                     "answers": len(answers), "dyn_lat": dyn_lat, "dyn_recorded": dyn_rec,
                     "ack_ms": dyn.ack_ms if dyn else [],
-                    "ack_errors": len(dyn.errors) if dyn else 0, "dir": workdir})
+                    "ack_errors": len(dyn.errors) if dyn else 0, "dir": workdir,
+                    "acks": {ac.transport: {
+                        "floor": ac.ms("floor"), "probe": ac.ms("probe"),
+                        "ack": ac.ms("start", "stop"), "ack_errors": ac.errors("start", "stop"),
+                        "ack_server": ac.server_ms("start", "stop"),
+                        "probe_server": ac.server_ms("probe"),
+                        "calls": len(ac.samples.get("start", []))} for ac in acks}})
     finally:
         if dyn is not None and dyn.is_alive():
             dyn.stop()
+        for ac in acks:
+            if ac.proc.poll() is None:
+                ac.stop()
         caps.stop_proc(uas, "sipp uas")
         if st.env:
             rc, out = st.down()
@@ -456,9 +650,9 @@ def run_step(rate, a, root, build, name):
 
 
 def describe(r):
-    lines = ["[%s] rate %g cps (%s before, load1 %.2f during): %d calls, created at %.1f cps, "
+    lines = ["[%s%s] rate %g cps (%s before, load1 %.2f during): %d calls, created at %.1f cps, "
              "%d failed (%.2f%%), peak %d at once; recorded %d (both channels), %d one channel"
-             % (r["build"], r["rate"], "load1 %.2f" % r["load_before"], r.get("load", float("nan")),
+             % (r["build"], " sched " + r["sched_set"] if r.get("sched_set") else "", r["rate"], "load1 %.2f" % r["load_before"], r.get("load", float("nan")),
                 r["calls"], r.get("load_cps", 0), r.get("load_failed", 0),
                 100.0 * r.get("load_failed", 0) / max(1, r["calls"]), r.get("load_peak", 0),
                 r.get("recorded", 0), r.get("one_channel", 0))]
@@ -487,6 +681,28 @@ def describe(r):
                      % (r.get("dyn_ok", 0) + r.get("dyn_failed", 0), r.get("dyn_failed", 0),
                         r.get("dyn_recorded", 0), pct(ack, 50), pct(ack, 99), max(ack), len(ack),
                         r.get("ack_errors", 0), pct(dl, 50), pct(dl, 99)))
+    def q(xs):
+        return ("p50 %.2f, p99 %.2f, max %.2f ms (n=%d)" % (pct(xs, 50), pct(xs, 99), max(xs), len(xs))
+                if xs else "none")
+
+    for tp, s in sorted(r.get("acks", {}).items()):
+        lines.append("  EventACK over %s (C client): START/STOP %s, %d not ACKed; probe "
+                     "(RequestQueryAddress) %s; client floor (idle gatewayd) %s"
+                     % (tp.upper() if tp == "tcp" else "WebSocket", q(s["ack"]), s["ack_errors"],
+                        q(s["probe"]), q(s["floor"])))
+        lines.append("    without the client's wake-up (send -> kernel receive timestamp of the "
+                     "answer): START/STOP %s; probe %s" % (q(s["ack_server"]), q(s["probe_server"])))
+    if r.get("acks"):
+        dl = r.get("dyn_lat", [])
+        lines.append("  dynamic: %d calls, %d failed, %d recorded; START -> first RTP p50 %.0f ms, "
+                     "p99 %.0f ms" % (r.get("dyn_ok", 0) + r.get("dyn_failed", 0),
+                                      r.get("dyn_failed", 0), r.get("dyn_recorded", 0),
+                                      pct(dl, 50), pct(dl, 99)))
+    loop = {k: v for k, v in r.get("loop", {}).items() if v}
+    if loop:
+        lines.append("  gatewayd loop (/metrics, bucket bounds): " + "; ".join(
+            "%s n=%d p50<=%s p99<=%s max<=%s ms" % ((k, v[0]) + tuple(
+                "-" if x is None else "%g" % x for x in v[1:])) for k, v in loop.items()))
     if r.get("rcvbuf"):
         lines.append("  SIP UDP receive buffers: " + ", ".join(
             "%s %s KiB" % (k, v // 1024 if v else "?") for k, v in r["rcvbuf"].items()))
@@ -496,6 +712,10 @@ def describe(r):
                          "%s %d" % kv for kv in r["sip_drops"].items())))
     if r.get("cpu"):
         lines.append("  CPU: " + ", ".join("%s %.0f%%" % kv for kv in r["cpu"].items()))
+    if r.get("sched"):
+        lines.append("  waiting for a CPU while runnable (schedstat): " + ", ".join(
+            "%s %.0f ms/s (%.0f us per run)" % (k, v[0], v[1]) for k, v in r["sched"].items())
+            + "; CPU pressure: " + r.get("psi", "?"))
     if r.get("rec_packets"):
         lines.append("  recorder: %d RTP packets recorded, %.1f us of recorder CPU per packet"
                      % (r["rec_packets"], 1e6 * r["rec_cpu_s"] / r["rec_packets"]))
@@ -508,13 +728,28 @@ def main():
     ap.add_argument("--step-seconds", type=float, default=10.0,
                     help="seconds of call generation per step (calls = rate x this)")
     ap.add_argument("--hold-ms", type=int, default=1000, help="talk time of a load call")
-    ap.add_argument("--dyn-rate", type=float, default=5.0,
+    ap.add_argument("--dyn-rate", type=float, default=10.0,
                     help="dynamic (RequestPrivateService) calls per second, 0 = none")
     ap.add_argument("--dyn-hold-ms", type=int, default=3000, help="talk time of a dynamic call")
+    ap.add_argument("--ack-client", choices=("c", "py"), default="c",
+                    help="c: bench_ack over TCP and WebSocket (half of the dynamic callers "
+                    "each); py: the Python WebSocket client (asyncio thread) on all of them")
+    ap.add_argument("--ack-pairs", type=int, default=3,
+                    help="START/STOP pairs per dynamic call (C client)")
+    ap.add_argument("--ack-gap-ms", type=int, default=400,
+                    help="between a dynamic call's requests (C client)")
+    ap.add_argument("--probe-ms", type=int, default=20,
+                    help="a RequestQueryAddress probe this often per transport (C client, 0 = none)")
+    ap.add_argument("--sched", default="",
+                    help="rr:N or nice:N for gatewayd and the C clients during the load (an "
+                    "experiment: how much of the round trip is waiting for a CPU)")
+    ap.add_argument("--floor", type=int, default=200,
+                    help="probes timed one by one on the idle gatewayd before the load (C client)")
     ap.add_argument("--gw-log-level", default="warn")
     ap.add_argument("--builds", default="",
-                    help="NAME=DIR,... build directories to compare, each step once per build "
-                    "in turn (default: $AREC_BUILD_DIR only)")
+                    help="NAME=DIR[+KEY=VALUE...],... build directories to compare, each step "
+                    "once per build in turn; +KEY=VALUE are gatewayd options for that run, "
+                    "+sched=SPEC is --sched for that run (default: $AREC_BUILD_DIR only)")
     ap.add_argument("--perf", action="store_true", help="perf record the three daemons (keeps logs)")
     ap.add_argument("--keep", action="store_true", help="keep every step's logs and recordings")
     a = ap.parse_args()
@@ -525,12 +760,20 @@ def main():
     log("logs in %s, %d CPUs, %s" % (root, os.cpu_count(), loadavg()))
     results = []
     rc = 0
-    builds = [b.split("=", 1) for b in a.builds.split(",") if b] or [
-        ["build", os.environ.get("AREC_BUILD_DIR", str(REPO / "build"))]]
+    builds = []
+    for b in [b for b in a.builds.split(",") if b] or [
+            "build=" + os.environ.get("AREC_BUILD_DIR", str(REPO / "build"))]:
+        name, spec = b.split("=", 1)
+        parts = spec.split("+")
+        builds.append((name, os.path.abspath(parts[0]), parts[1:]))
+    a.ack_bin = ack_binary(builds) or ack_binary([("", os.environ.get("AREC_BUILD_DIR", ""), ())])
+    if a.ack_client == "c" and a.dyn_rate > 0 and not a.ack_bin:
+        log("bench_ack not built in %s: make bench_ack, or --ack-client py" % a.builds)
+        return 2
     for rate in [float(x) for x in a.rates.split(",") if x]:
-        for name, build in builds:
+        for name, build, opts in builds:
             try:
-                r = run_step(rate, a, root, os.path.abspath(build), name)
+                r = run_step(rate, a, root, build, name, opts)
             except (caps.BenchError, RuntimeError, KeyError, OSError) as e:
                 log("rate %g, %s: %s" % (rate, name, e))
                 rc = 1

@@ -218,6 +218,12 @@ class Phone:
     def _on_response(self, code, hdrs, body):
         cseq = hdrs.get("cseq", ["0 X"])[0].split()
         method = cseq[1]
+        if method == "INVITE" and code == 491 and self.dialog and self.running:
+            # Glare with gatewayd's own re-INVITE (RFC 3261 14.1): a real phone tries again
+            # after a random 0-2 s (the Call-ID owner) or 2.1-4 s; so does this one.
+            owner = self.dialog["callid"].endswith("@recua")
+            wait = random.uniform(0, 2) if owner else random.uniform(2.1, 4)
+            threading.Timer(wait, self._retry_reinvite).start()
         if method == "INVITE" and code >= 200 and self.dialog:
             tag = re.search(r"tag=([^;>\s]+)", hdrs["to"][0])
             if tag:
@@ -261,9 +267,14 @@ class Phone:
 
     def reinvite(self, direction="sendrecv"):
         """Send a re-INVITE (hold: "sendonly" / "inactive"; retrieve: "sendrecv")."""
+        self.last_direction = direction
         d = self.dialog
         d["cseq"] += 1
         self._request("INVITE", d["target"], body=self.sdp(direction))
+
+    def _retry_reinvite(self):
+        if self.running and self.dialog:
+            self.reinvite(getattr(self, "last_direction", "sendrecv"))
 
     def hangup(self):
         d = self.dialog
