@@ -10,6 +10,8 @@ AREC_PACKAGES=(
   libglib2.0-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libjson-c-dev
   libsofia-sip-ua-dev libsofia-sip-ua-glib-dev libsrtp2-dev libpq-dev libxml2-dev
   libcmocka-dev libcurl4-openssl-dev
+  # jemalloc for gatewayd: SIP messages allocated on the stack thread, freed on the loop
+  libjemalloc-dev
   # libcrypto: ar_srtp's OpenSSL crypto kernel for libsrtp2 (common/srtp/ar_srtp_ossl.c)
   libssl-dev
   # libre's OpenSSL SRTP: -DAREC_SRTP_BACKEND=libre and bench_srtp (docs/mediad.md "SRTP")
