@@ -284,6 +284,12 @@ cf *cf_new_conf(bool remote_answer, const char *conf)
     return t;
 }
 
+void cf_clear(cf *t)
+{
+    g_ptr_array_set_size(t->events, 0);
+    g_ptr_array_set_size(t->ops_log, 0);
+}
+
 void cf_free(cf *t)
 {
     gw_calls_free(&t->calls);

@@ -38,6 +38,15 @@ cf *cf_new(bool remote_answer);
 /* The same with another configuration text (NULL = the default one of call_fake.c). */
 cf *cf_new_conf(bool remote_answer, const char *conf);
 void cf_free(cf *t);
+/* Forget the captured DN events and ops log (before a step whose output a test checks). */
+void cf_clear(cf *t);
+
+/* The head of a configuration with one MSML mediad and a recorder: a test appends its DNs. */
+#define CF_CONF_RECORDING                                                                          \
+    "[gateway]\nsite = unit\nclient-queue-limit = 1048576\n"                                       \
+    "recording-dest = sip:127.0.0.1:5998\n"                                                        \
+    "[dn msml]\ntype = VoIP Service\nservice-type = msml\n"                                        \
+    "contact = sip:127.0.0.1:5999\n"
 
 /* Incoming INVITE from caller (a configured DN) to called; returns the caller's leg. */
 struct gw_leg *cf_incoming(cf *t, const char *caller, const char *called, const char *sdp);

@@ -32,12 +32,6 @@ static tl_msg *call_req(uint16_t type, int64_t ref, const char *dn, uint64_t con
     return m;
 }
 
-static void clear(cf *t)
-{
-    g_ptr_array_set_size(t->events, 0);
-    g_ptr_array_set_size(t->ops_log, 0);
-}
-
 /* 5001 calls 5002, answered. */
 static void established(xf *x)
 {
@@ -48,7 +42,7 @@ static void established(xf *x)
     cf_ringing(t, x->b);
     cf_answered(t, x->b, "sdpB");
     x->main_id = gw_call_connid(cf_only_call(t));
-    clear(t);
+    cf_clear(t);
 }
 
 /* ... then 5002 consults 5003 (InitiateConference), who answers. */
@@ -65,7 +59,7 @@ static void consulted(xf *x)
     x->c = cf_leg(t, "5003");
     cf_ringing(t, x->c);
     cf_answered(t, x->c, "ansC");
-    clear(t);
+    cf_clear(t);
 }
 
 /* Every mediad leg answers: each party is re-INVITEd with mediad's SDP. */
@@ -169,7 +163,7 @@ static void test_hangup_in_conference(void **state)
     tl_msg_set_connid(m, TL_A_TransferConnID, x.main_id); /* either order */
     cf_request(t, m);
     cf_no_replies(t);
-    clear(t);
+    cf_clear(t);
     cf_bye(t, x.a);
     cf_expect_events(t, "EventReleased:5001 EventPartyDeleted:5002 EventPartyDeleted:5003");
     cf_expect_ops(t, "release md:5001 0");
@@ -191,7 +185,7 @@ static void test_fourth_party(void **state)
     tl_msg_set_connid(m, TL_A_TransferConnID, x.consult_id);
     cf_request(t, m);
     static const char *const dns[] = {"5001", "5002", "5003"};
-    clear(t);
+    cf_clear(t);
     mediad_answers(t, dns, 3);
     m = call_req(TL_M_RequestInitiateConference, 610, "5002", x.main_id);
     tl_msg_set_str(m, TL_A_OtherDN, "5004");
@@ -202,7 +196,7 @@ static void test_fourth_party(void **state)
     cf_ringing(t, d);
     cf_answered(t, d, "ansD");
     uint64_t k2 = gw_call_connid(gw_calls_find(t->calls, x.main_id)->consult);
-    clear(t);
+    cf_clear(t);
     m = call_req(TL_M_RequestCompleteConference, 611, "5002", x.main_id);
     tl_msg_set_connid(m, TL_A_TransferConnID, k2);
     cf_request(t, m);
@@ -256,7 +250,7 @@ static void test_single_step_busy(void **state)
     tl_msg *m = call_req(TL_M_RequestSingleStepConference, 701, "5002", x.main_id);
     tl_msg_set_str(m, TL_A_OtherDN, "5003");
     cf_request(t, m);
-    clear(t);
+    cf_clear(t);
     x.c = cf_leg(t, "5003");
     cf_failed(t, x.c, 486);
     /* The others learn it never joined; their call goes on. */

@@ -20,12 +20,6 @@ static const char *conf_text = "[gateway]\nsite = unit\nclient-queue-limit = 104
                                "[dn 5001-5005]\ntype = Extension\n"
                                "[application demo]\npassword = demo\ndns = *\n";
 
-static void clear(cf *t)
-{
-    g_ptr_array_set_size(t->events, 0);
-    g_ptr_array_set_size(t->ops_log, 0);
-}
-
 static tl_msg *mon_req(int64_t ref, const char *sup, const char *agent)
 {
     tl_msg *m = cf_req(TL_M_RequestMonitorNextCall, ref, sup);
@@ -87,7 +81,7 @@ static void test_silent_next_call(void **state)
     struct gw_leg *a = cf_incoming(t, "5001", "5002", "sdpA");
     struct gw_leg *b = cf_leg(t, "5002");
     cf_ringing(t, b);
-    clear(t);
+    cf_clear(t);
     cf_answered(t, b, "sdpB");
     /* Established: the supervisor's phone is called (no offer) and both parties go
        through mediad. */
@@ -103,7 +97,7 @@ static void test_silent_next_call(void **state)
     cf_answered(t, cf_leg(t, "md:5002"), "md5002");
     struct gw_leg *s = cf_leg(t, "5003");
     cf_ringing(t, s);
-    clear(t);
+    cf_clear(t);
     cf_answered(t, s, "offerS");
     assert_int_equal(cf_int(cf_event(t, 0), TL_A_ThisDNRole), TL_ROLE_OBSERVER);
     cf_expect_events(t, "EventEstablished:5003");
@@ -111,7 +105,7 @@ static void test_silent_next_call(void **state)
     cf_answered(t, cf_leg(t, "md:5003"), "md5003");
     cf_expect_ops(t, "sdp_answer 5003 sdp=md5003");
     /* The customer hangs up: nothing left to monitor, the supervisor goes and the call ends. */
-    clear(t);
+    cf_clear(t);
     cf_bye(t, a);
     cf_expect_events(t, "EventReleased:5001 EventPartyDeleted:5002 EventPartyDeleted:5003 "
                         "EventReleased:5003 EventReleased:5002");
@@ -136,7 +130,7 @@ static void test_cancel_ringing_supervisor(void **state)
     cf_answered(t, b, "sdpB");
     struct gw_leg *s = cf_leg(t, "5003");
     cf_ringing(t, s);
-    clear(t);
+    cf_clear(t);
     tl_msg *m = cf_req(TL_M_RequestCancelMonitoring, 41, "5003");
     tl_msg_set_str(m, TL_A_OtherDN, "5004");
     cf_request(t, m);
@@ -150,14 +144,10 @@ static void test_cancel_ringing_supervisor(void **state)
 }
 
 /* 5002 records full-time: a recording inserts mediad when its call is established. */
-static const char *rec_text = "[gateway]\nsite = unit\nclient-queue-limit = 1048576\n"
-                              "recording-dest = sip:127.0.0.1:5998\n"
-                              "[dn msml]\ntype = VoIP Service\nservice-type = msml\n"
-                              "contact = sip:127.0.0.1:5999\n"
-                              "[dn 5001]\ntype = Extension\n"
-                              "[dn 5002]\ntype = Extension\nrecord = true\n"
-                              "[dn 5003-5005]\ntype = Extension\n"
-                              "[application demo]\npassword = demo\ndns = *\n";
+static const char *rec_text = CF_CONF_RECORDING "[dn 5001]\ntype = Extension\n"
+                                                "[dn 5002]\ntype = Extension\nrecord = true\n"
+                                                "[dn 5003-5005]\ntype = Extension\n"
+                                                "[application demo]\npassword = demo\ndns = *\n";
 
 /* 5003 monitors 5002; 5001 calls 5002, who answers: the full-time recording starts. */
 static struct gw_leg *recorded_monitored_call(cf *t)
@@ -168,7 +158,7 @@ static struct gw_leg *recorded_monitored_call(cf *t)
     struct gw_leg *a = cf_incoming(t, "5001", "5002", "sdpA");
     struct gw_leg *b = cf_leg(t, "5002");
     cf_ringing(t, b);
-    clear(t);
+    cf_clear(t);
     cf_answered(t, b, "sdpB");
     /* The recording's mediad legs are on their way; the supervisor is not called yet, and
        the only timer is the join's safety net (nothing polls). */
@@ -199,7 +189,7 @@ static void test_join_on_recording_up_then_cancel(void **state)
     cf_answered(t, m1, "md5001");
     cf_answered(t, m2, "md5002");
     cf_expect_ops(t, "reinvite 5001 sdp=md5001|reinvite 5002 sdp=md5002|info md:5002 create");
-    clear(t);
+    cf_clear(t);
     gw_sipif_info(t->calls, m2->party, m2, 200, NULL); /* mediad: the recording is on */
     cf_expect_ops(t, "originate 5003 sdp=-");
     assert_int_equal(cf_pending_timers(t), 0); /* the safety net went with the wait */
@@ -208,7 +198,7 @@ static void test_join_on_recording_up_then_cancel(void **state)
     cf_answered(t, s, "offerS");
     gw_call *call = cf_only_call(t);
     assert_int_equal(call->nparties, 3);
-    clear(t);
+    cf_clear(t);
     /* Cancel: ACK, the supervisor leaves (BYE, its mediad leg out of the mixer), the
        parties learn it; the subscription was OneCall, so nothing is left to cancel. */
     cf_request(t, cf_req(TL_M_RequestCancelMonitoring, 31, "5003"));
@@ -233,7 +223,7 @@ static void test_join_fails_with_recording(void **state)
     (void)state;
     cf *t = cf_new_conf(false, rec_text);
     recorded_monitored_call(t);
-    clear(t);
+    cf_clear(t);
     cf_failed(t, cf_leg(t, "md:5001"), 503);
     const tl_msg *e = find_event(t, TL_M_EventError, "5003");
     assert_non_null(e);
@@ -244,7 +234,7 @@ static void test_join_fails_with_recording(void **state)
     /* The supervisor is not called; the subscription stays for the next call. */
     for (guint i = 0; i < t->ops_log->len; i++)
         assert_null(strstr(g_ptr_array_index(t->ops_log, i), "originate 5003"));
-    clear(t);
+    cf_clear(t);
     cf_request(t, cf_req(TL_M_RequestCancelMonitoring, 33, "5003"));
     expect_ack(t);
     cf_free(t);

@@ -14,20 +14,10 @@
 #include "gw_sipif.h"
 
 /* 5002 records full-time; the one mediad of the stack refuses the second leg. */
-static const char *conf_text = "[gateway]\nsite = unit\nclient-queue-limit = 1048576\n"
-                               "recording-dest = sip:127.0.0.1:5998\n"
-                               "[dn msml]\ntype = VoIP Service\nservice-type = msml\n"
-                               "contact = sip:127.0.0.1:5999\n"
-                               "[dn 5001]\ntype = Extension\n"
-                               "[dn 5002]\ntype = Extension\nrecord = true\n"
-                               "[dn 5003-5005]\ntype = Extension\n"
-                               "[application demo]\npassword = demo\ndns = *\n";
-
-static void clear(cf *t)
-{
-    g_ptr_array_set_size(t->events, 0);
-    g_ptr_array_set_size(t->ops_log, 0);
-}
+static const char *conf_text = CF_CONF_RECORDING "[dn 5001]\ntype = Extension\n"
+                                                 "[dn 5002]\ntype = Extension\nrecord = true\n"
+                                                 "[dn 5003-5005]\ntype = Extension\n"
+                                                 "[application demo]\npassword = demo\ndns = *\n";
 
 /* mediad answered 5002's leg (5002 is re-INVITEd with its SDP) and then refused 5001's:
    the bridge of the phones waits until 5002 answered that re-INVITE, else its offerless
@@ -42,7 +32,7 @@ static void test_bridge_waits_for_the_reinvite_out(void **state)
     cf_ringing(t, b);
     cf_answered(t, b, "sdpB");
     struct gw_leg *m2 = cf_leg(t, "md:5002"), *m1 = cf_leg(t, "md:5001");
-    clear(t);
+    cf_clear(t);
     cf_answered(t, m2, "m2");
     cf_expect_ops(t, "reinvite 5002 sdp=m2");
     cf_failed(t, m1, 503);

@@ -14,19 +14,9 @@
 #include "gw_sipif.h"
 
 /* 5001 records full-time (the origination side stays through 5002's transfers). */
-static const char *conf_text = "[gateway]\nsite = unit\nclient-queue-limit = 1048576\n"
-                               "recording-dest = sip:127.0.0.1:5998\n"
-                               "[dn msml]\ntype = VoIP Service\nservice-type = msml\n"
-                               "contact = sip:127.0.0.1:5999\n"
-                               "[dn 5001]\ntype = Extension\nrecord = true\n"
-                               "[dn 5002-5005]\ntype = Extension\n"
-                               "[application demo]\npassword = demo\ndns = *\n";
-
-static void clear(cf *t)
-{
-    g_ptr_array_set_size(t->events, 0);
-    g_ptr_array_set_size(t->ops_log, 0);
-}
+static const char *conf_text = CF_CONF_RECORDING "[dn 5001]\ntype = Extension\nrecord = true\n"
+                                                 "[dn 5002-5005]\ntype = Extension\n"
+                                                 "[application demo]\npassword = demo\ndns = *\n";
 
 /* 5001 -> 5002 answered, recorded through mediad (both mediad legs up, recording On). */
 static struct gw_leg *recorded_call(cf *t)
@@ -35,7 +25,7 @@ static struct gw_leg *recorded_call(cf *t)
     struct gw_leg *a = cf_incoming(t, "5001", "5002", "sdpA");
     struct gw_leg *b = cf_leg(t, "5002");
     cf_ringing(t, b);
-    clear(t);
+    cf_clear(t);
     cf_answered(t, b, "sdpB");
     cf_expect_ops(t, "answer 5001 sdp=sdpB|originate md:5001 sdp=sdpA|originate md:5002 sdp=sdpB");
     struct gw_leg *m1 = cf_leg(t, "md:5001"), *m2 = cf_leg(t, "md:5002");
@@ -47,7 +37,7 @@ static struct gw_leg *recorded_call(cf *t)
     gw_sipif_info(t->calls, m1->party, m1, 200, NULL);
     assert_string_equal(gw_rec_state_name(cf_only_call(t)), "On");
     assert_int_equal(cf_pending_timers(t), 0);
-    clear(t);
+    cf_clear(t);
     return a;
 }
 
@@ -84,7 +74,7 @@ static void test_single_step_transfer_keeps_recording(void **state)
                      "resume");
     assert_string_equal(gw_rec_main_dn(call, 1), "5003");
     /* mediad's answer to that modify changes nothing the parties see. */
-    clear(t);
+    cf_clear(t);
     gw_sipif_info(t->calls, m1->party, m1, 200, NULL);
     assert_int_equal(t->events->len, 0);
     assert_string_equal(gw_rec_state_name(call), "On");
@@ -110,7 +100,7 @@ static void test_transfer_not_settling_fails_on_safety_net(void **state)
     assert_int_equal(cf_pending_timers(t), 0);
     cf_answered(t, c, "offerC");
     assert_int_equal(cf_pending_timers(t), 1);
-    clear(t);
+    cf_clear(t);
     cf_fire_timer(t);
     assert_string_equal(gw_rec_state_name(call), "Off");
     assert_string_equal(tl_kv_get_str(call->ud, "GSIP_RECORD_REASON"),
@@ -159,7 +149,7 @@ static void test_second_session_told_too(void **state)
     cf_answered(t, c, "offerC");
     gw_sipif_sdp_answer(t->calls, a->party, a, "ansA");
     gw_sipif_sdp_answer(t->calls, m1->party, m1, "m1b");
-    clear(t);
+    cf_clear(t);
     gw_sipif_sdp_answer(t->calls, m2->party, m2, "m2b");
     cf_expect_ops(t, "reinvite 5003 sdp=m2b|info md:5001 modify otherDN resume|"
                      "info md:5001 modify otherDN resume");
