@@ -47,15 +47,14 @@ typedef struct {
     ar_aesni_key rk;     /* AES-128 round keys when ctx is NULL */
 } icm_state;
 
-/* libsrtp's handle and our state in one cache-line-aligned block, the hot fields first. */
+/* libsrtp's handle and our state in one allocation, the hot fields first. */
 typedef struct {
     srtp_cipher_t c;
     icm_state st;
 } icm_block;
 
-/* Cache lines: the allocation is rounded up so aligned_alloc accepts it. */
-#define LINE             64
-#define LINE_ROUND(size) (((size) + LINE - 1) / LINE * LINE)
+/* A cache line: the step of ar_srtp_ossl_prefetch over a context. */
+#define LINE 64
 
 /* AES-NI for AES-128: decided once in ar_srtp_ossl_register, before any context. */
 static int use_aesni;
@@ -98,7 +97,6 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
     icm_block *b = calloc(1, sizeof(icm_block));
     if (!b)
         return srtp_err_status_alloc_fail;
-    memset(b, 0, sizeof(*b));
     srtp_cipher_t *c = &b->c;
     icm_state *st = &b->st;
     if (!(use_aesni && key_size == SRTP_AES_128_KEY_LEN)) {
@@ -359,7 +357,6 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
     hmac_block *b = calloc(1, sizeof(hmac_block));
     if (!b)
         return srtp_err_status_alloc_fail;
-    memset(b, 0, sizeof(*b));
     srtp_auth_t *a = &b->a;
     a->type = &hmac_type;
     a->state = &b->st;
