@@ -745,6 +745,10 @@ int main(int argc, char **argv)
            "rss growth %ld KiB for %d calls = %.1f KiB/call\n",
            g_label, cpu1 - cpu0, cpu_ns, rss1 - rss0, ncalls,
            ncalls ? (double)(rss1 - rss0) / ncalls : 0);
+    /* Capacity: how many calls like these one core of mediad carries (CPU bound). */
+    if (cpu1 > cpu0 && ncalls > 0 && seconds > 0)
+        printf("%s: recorded calls per core %.0f (%.0f received packets/s per call)\n", g_label,
+               ncalls * seconds / (cpu1 - cpu0), (double)b->sent / (ncalls * seconds));
     /* Where a difference lies: mediad's own code and libraries (user) or the kernel's
      * sockets and scheduling (system). The kernel splits by tick samples, so a run of a
      * few seconds gives only a rough split; the sum above is exact. */

@@ -38,6 +38,7 @@ wait_file() { # bounded wait for a readiness file
     return 1
 }
 ns() { sed -n "s/^$1: cpu=[0-9.]*s  \([0-9]*\) ns.*/\1/p" "$2"; }
+cpc() { sed -n "s/^$1: recorded calls per core \([0-9]*\).*/\1/p" "$2"; }
 loss() { sed -n "s/^$1: loss bridged=\([0-9.]*\)% replicated=\([0-9.]*\)%.*/\1% \/ \2%/p" "$2"; }
 
 # run NAME BUILD KERNEL: one mediad, the plain anchor, then SRTP; one result line.
@@ -76,7 +77,8 @@ run() {
     fi
     awk -v n="$name" -v p="$p" -v s="$s" -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
         -v lp="$(loss plain "$out/plain.txt")" -v ls="$(loss srtp "$out/srtp.txt")" \
-        'BEGIN { printf "%-18s plain %6d ns  srtp %6d ns  srtp/plain %.2f  loss plain %s, srtp %s  load %s\n", n, p, s, s / p, lp, ls, l }'
+        -v cp="$(cpc plain "$out/plain.txt")" -v cs="$(cpc srtp "$out/srtp.txt")" \
+        'BEGIN { printf "%-18s plain %6d ns  srtp %6d ns  srtp/plain %.2f  calls/core plain %s, srtp %s  loss plain %s, srtp %s  load %s\n", n, p, s, s / p, cp, cs, lp, ls, l }'
 }
 
 echo "mediad SRTP cost: $calls recorded calls x ${secs}s, CPU per received packet (each bridged + replicated)"
