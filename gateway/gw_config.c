@@ -254,6 +254,7 @@ const opt_desc gw_gateway_opts[] = {
     O("tlib-first", OPT_BOOL, gw_config, tlib_first, 0, 0),
     O("sip-batch-max-us", OPT_INT, gw_config, sip_batch_max_us, 0, 1000000),
     O("sip-timer-wait", OPT_BOOL, gw_config, sip_timer_wait, 0, 0),
+    O("scheduling", OPT_SCHED, gw_config, scheduling, 0, 0),
     O("max-clients", OPT_INT, gw_config, max_clients, 1, 1000000),
     O("log-level", OPT_LOGSPEC, gw_config, log_level, 0, 0),
     O("web-root", OPT_STR, gw_config, web_root, 0, 0),
@@ -443,6 +444,14 @@ static bool opt_apply(const opt_desc *d, void *base, const char *val, const char
         g_free(*(char **)f);
         *(char **)f = g_strdup(val);
         return true;
+    case OPT_SCHED: {
+        char why[160];
+        if (!ar_sched_parse(val, (ar_sched_spec *)f, why, sizeof why)) {
+            err_add(errs, file, line, "%s: %s", d->name, why);
+            return false;
+        }
+        return true;
+    }
     case OPT_DNSET: {
         char *bad = NULL;
         gw_dn_set *s = f;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ar_sched.h"
+
 /* DN object types (the seed's configuration object types). */
 #define GW_DN_TYPES(X)                                                                             \
     X(EXTENSION, "Extension")                                                                      \
@@ -146,9 +148,10 @@ typedef struct gw_config {
     char *web_root;  /* absolute or relative to the config file; NULL = no files */
 
     /* Loop priorities (gw_tlprio.h, docs/sip.md "Throughput"). */
-    bool tlib_first;      /* T-Lib client sources ahead of SIP in the loop */
-    int sip_batch_max_us; /* a SIP batch also ends after this long; 0 = by count only */
-    bool sip_timer_wait;  /* sofia timers due within 1 ms wait in poll (gw_sipspin.h) */
+    bool tlib_first;          /* T-Lib client sources ahead of SIP in the loop */
+    int sip_batch_max_us;     /* a SIP batch also ends after this long; 0 = by count only */
+    bool sip_timer_wait;      /* sofia timers due within 1 ms wait in poll (gw_sipspin.h) */
+    ar_sched_spec scheduling; /* every thread's CPU scheduling, set at start (ar_sched.h) */
 
     /* WebSocket desktops and the status page (docs/websocket-api.md, status-page.md). */
     int max_conns_per_source; /* WebSocket sessions from one IP address */

@@ -28,6 +28,10 @@ static char *opt_format(const opt_desc *d, const void *base)
         return g_strdup(gw_dn_type_name(*(const gw_dn_type *)f));
     case OPT_ANSWER:
         return g_strdup(gw_remote_answer_name(*(const gw_remote_answer *)f));
+    case OPT_SCHED: {
+        char buf[32];
+        return g_strdup(ar_sched_format(f, buf, sizeof buf));
+    }
     case OPT_LISTEN: {
         const gw_listen *l = f;
         return g_strdup_printf("%s:%d", l->host, l->port);

@@ -19,6 +19,7 @@ typedef enum {
     OPT_LOGSPEC,
     OPT_DNSET,
     OPT_ANSWER, /* gw_remote_answer */
+    OPT_SCHED,  /* ar_sched_spec */
 } opt_kind;
 
 typedef struct {

@@ -216,6 +216,19 @@ static int signals_open(sigset_t *set)
     return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* Before any thread starts: the SIP stack's, libpq's and GLib's inherit it (ar_sched.h). */
+static void apply_scheduling(const ar_sched_spec *s)
+{
+    char spec[32], why[200];
+    ar_sched_format(s, spec, sizeof spec);
+    if (s->kind == AR_SCHED_DEFAULT)
+        return;
+    if (ar_sched_apply(s, why, sizeof why))
+        LOG_INFO(core, "scheduling %s: every thread", spec);
+    else
+        LOG_WARN(core, "scheduling %s not applied: %s", spec, why);
+}
+
 int main(int argc, char **argv)
 {
     gw_opts opts = {0};
@@ -270,6 +283,7 @@ int main(int argc, char **argv)
     if (!opts.log_level && cfg->log_level)
         ar_log_parse(cfg->log_level);
     raise_nofile();
+    apply_scheduling(&cfg->scheduling);
 
     loop = g_main_loop_new(NULL, FALSE);
     srv = gw_server_new(cfg);

@@ -27,6 +27,7 @@ static void usage(void)
         "usage: mediad [--sip ADDR:PORT] [--rtp-ports LO-HI] [--max-ports N]\n"
         "              [--ports-file FILE] [--log-level SPEC] [--session-timer S] [--min-se S]\n"
         "              [--stats-file FILE] [--shutdown-timeout-ms MS]\n"
+        "              [--scheduling default|rr:N|fifo:N|slice:US]\n"
         "              [--rec-timeout MS] [--rec-keepalive MS] [--fetch-timeout MS] "
         "[--recorder-srtp on|off]\n"
         "              [--recorder-srtp-fallback clear|refuse] [--local-dir DIR]\n"
@@ -85,6 +86,13 @@ static int apply_opt(md_config *cfg, char **ports_file, char **log_spec, const c
     if (!strcmp(name, "rec-timeout")) {
         cfg->rec_timeout_ms = (unsigned)strtoul(val, &end, 10);
         return *end ? -1 : 0;
+    }
+    if (!strcmp(name, "scheduling")) {
+        char why[160];
+        if (ar_sched_parse(val, &cfg->scheduling, why, sizeof why))
+            return 0;
+        fprintf(stderr, "mediad: --scheduling %s\n", why);
+        return -1;
     }
     if (!strcmp(name, "shutdown-timeout-ms")) {
         cfg->shutdown_ms = (unsigned)strtoul(val, &end, 10);
@@ -257,6 +265,15 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (ctx.cfg.scheduling.kind != AR_SCHED_DEFAULT) {
+        /* Before the engine's and the WAV writer's threads start: they inherit it. */
+        char spec[32], why[200];
+        ar_sched_format(&ctx.cfg.scheduling, spec, sizeof spec);
+        if (ar_sched_apply(&ctx.cfg.scheduling, why, sizeof why))
+            LOG_INFO(core, "scheduling %s: every thread", spec);
+        else
+            LOG_WARN(core, "scheduling %s not applied: %s", spec, why);
+    }
 
     unsigned pairs = (unsigned)(ctx.cfg.rtp_hi - ctx.cfg.rtp_lo + 1) / 2;
     if (ctx.cfg.max_ports && ctx.cfg.max_ports < pairs)

@@ -2,6 +2,7 @@
 #ifndef MD_SIP_H
 #define MD_SIP_H
 
+#include "ar_sched.h"
 #include "md_session.h"
 
 #include <glib.h>
@@ -24,6 +25,7 @@ typedef struct {
     char local_dir[256];       /* local WAV recording directory; empty = off */
     char stats_file[256];      /* stats-file: memory figures written on SIGUSR1; "" = off */
     unsigned shutdown_ms;      /* shutdown-timeout-ms: wait for BYE / CANCEL answers */
+    ar_sched_spec scheduling;  /* every thread's CPU scheduling (ar_sched.h) */
 } md_config;
 
 struct md_ctx {

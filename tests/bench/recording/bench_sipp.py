@@ -517,6 +517,13 @@ def run_step(rate, a, root, build, name, opts=()):
             for p in [pids["gatewayd"]] + [ac.proc.pid for ac in acks]:
                 set_sched(p, sched)
             res["sched_set"] = sched
+        elif a.client_sched:
+            # The clients are the measuring instrument: on this 2-core machine they share
+            # the CPUs with the three daemons and SIPp, and a client's own wait for a CPU
+            # after the answer arrived is not gatewayd's latency.
+            for ac in acks:
+                set_sched(ac.proc.pid, a.client_sched)
+            res["sched_set"] = "clients " + a.client_sched
         metrics0 = read_metrics(env)
         sched_pids = dict(pids, **{"bench_ack " + ac.transport: ac.proc.pid for ac in acks})
         sched0 = {k: sched_wait(p) for k, p in sched_pids.items()}
@@ -743,6 +750,9 @@ def main():
     ap.add_argument("--sched", default="",
                     help="rr:N or nice:N for gatewayd and the C clients during the load (an "
                     "experiment: how much of the round trip is waiting for a CPU)")
+    ap.add_argument("--client-sched", default="",
+                    help="rr:N or nice:N for the C clients only (gatewayd's own scheduling is "
+                    "its `scheduling` option, e.g. --builds rt=build+scheduling=rr:10)")
     ap.add_argument("--floor", type=int, default=200,
                     help="probes timed one by one on the idle gatewayd before the load (C client)")
     ap.add_argument("--gw-log-level", default="warn")

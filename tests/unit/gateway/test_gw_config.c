@@ -185,6 +185,24 @@ static void test_more_errors(void **state)
     expect_errors("[agent 9001]\n\n[agent 9001]\n\n[dn 1\n", w5, 2);
     static const char *const w6[] = {"t.conf:2: |make-call-rfc3725-flow"};
     expect_errors("[dn 1]\nmake-call-rfc3725-flow = 2\ntype = Trunk\n", w6, 1);
+    static const char *const w7[] = {"t.conf:2: |scheduling: \"rr:0\": the real-time priority"};
+    expect_errors("[gateway]\nscheduling = rr:0\n", w7, 1);
+}
+
+static void test_scheduling(void **state)
+{
+    (void)state;
+    gw_config_errors errs = {0};
+    gw_config *c = gw_config_parse("s.conf", "[gateway]\nscheduling = slice:250\n", &errs);
+    assert_non_null(c);
+    assert_int_equal(c->scheduling.kind, AR_SCHED_SLICE);
+    assert_int_equal(c->scheduling.slice_us, 250);
+    gw_config_free(&c);
+    c = gw_config_parse("s.conf", "[gateway]\n", &errs);
+    assert_non_null(c);
+    assert_int_equal(c->scheduling.kind, AR_SCHED_DEFAULT); /* not asked for: left alone */
+    gw_config_free(&c);
+    gw_config_errors_clear(&errs);
 }
 
 static void test_listen_parse(void **state)
@@ -277,10 +295,10 @@ static void test_demo_config_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_good),    cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_more_errors),   cmocka_unit_test(test_listen_parse),
-        cmocka_unit_test(test_diff),          cmocka_unit_test(test_demo_config_file),
-        cmocka_unit_test(test_pre_recording),
+        cmocka_unit_test(test_parse_good),       cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_more_errors),      cmocka_unit_test(test_scheduling),
+        cmocka_unit_test(test_listen_parse),     cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_demo_config_file), cmocka_unit_test(test_pre_recording),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
