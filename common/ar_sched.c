@@ -84,38 +84,38 @@ const char *ar_sched_format(const ar_sched_spec *s, char *buf, size_t len)
     return buf;
 }
 
-static bool apply_slice(unsigned slice_us, char *err, size_t errlen)
+static bool apply_slice(unsigned slice_us, int tid, char *err, size_t errlen)
 {
     kattr a = {.size = sizeof a, .sched_policy = SCHED_OTHER};
     errno = 0;
-    int nice = getpriority(PRIO_PROCESS, 0); /* this thread's: keep it */
+    int nice = getpriority(PRIO_PROCESS, (id_t)tid); /* the thread's: keep it */
     if (nice == -1 && errno)
         nice = 0;
     a.sched_nice = nice;
     a.sched_runtime = (uint64_t)slice_us * 1000;
-    if (syscall(SYS_sched_setattr, 0, &a, 0) != 0) {
+    if (syscall(SYS_sched_setattr, tid, &a, 0) != 0) {
         snprintf(err, errlen, "sched_setattr: %s", strerror(errno));
         return false;
     }
     /* Kernels before 6.12 accept sched_runtime for SCHED_OTHER and ignore it: only the
      * value read back says whether the slice took. */
     kattr got = {0};
-    if (syscall(SYS_sched_getattr, 0, &got, sizeof got, 0) != 0 || got.sched_runtime == 0) {
+    if (syscall(SYS_sched_getattr, tid, &got, sizeof got, 0) != 0 || got.sched_runtime == 0) {
         snprintf(err, errlen, "this kernel has no custom slices (Linux 6.12 or later)");
         return false;
     }
     return true;
 }
 
-bool ar_sched_apply(const ar_sched_spec *s, char *err, size_t errlen)
+bool ar_sched_apply(const ar_sched_spec *s, int tid, char *err, size_t errlen)
 {
     if (s->kind == AR_SCHED_DEFAULT)
         return true;
     if (s->kind == AR_SCHED_SLICE)
-        return apply_slice(s->slice_us, err, errlen);
+        return apply_slice(s->slice_us, tid, err, errlen);
     struct sched_param p = {.sched_priority = s->priority};
     int policy = s->kind == AR_SCHED_RR ? SCHED_RR : SCHED_FIFO;
-    if (sched_setscheduler(0, policy, &p) != 0) {
+    if (sched_setscheduler(tid, policy, &p) != 0) {
         snprintf(err, errlen, "sched_setscheduler(%s, %d): %s%s",
                  policy == SCHED_RR ? "SCHED_RR" : "SCHED_FIFO", s->priority, strerror(errno),
                  errno == EPERM ? " (needs CAP_SYS_NICE or LimitRTPRIO)" : "");

@@ -28,12 +28,12 @@ bool ar_sched_parse(const char *text, ar_sched_spec *out, char *err, size_t errl
 const char *ar_sched_format(const ar_sched_spec *s, char *buf, size_t len);
 
 /*
- * Applies s to the calling thread; threads it starts afterwards inherit it (pthreads'
- * default PTHREAD_INHERIT_SCHED, and clone() keeps a custom slice), so a daemon calls
- * this in main() before it starts any. Returns false with the reason in err when the
- * kernel refuses (no CAP_SYS_NICE / RLIMIT_RTPRIO for real time, a kernel without
- * custom slices); the thread then keeps what it had.
+ * Applies s to thread tid (a kernel thread id; 0 = the calling thread); threads it
+ * starts afterwards inherit it (pthreads' default PTHREAD_INHERIT_SCHED, and clone()
+ * keeps a custom slice). Returns false with the reason in err when the kernel refuses
+ * (no CAP_SYS_NICE / RLIMIT_RTPRIO for real time, a kernel without custom slices); the
+ * thread then keeps what it had.
  */
-bool ar_sched_apply(const ar_sched_spec *s, char *err, size_t errlen);
+bool ar_sched_apply(const ar_sched_spec *s, int tid, char *err, size_t errlen);
 
 #endif

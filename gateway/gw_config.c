@@ -282,6 +282,7 @@ const opt_desc gw_gateway_opts[] = {
     O("sip-dispatch-batch", OPT_INT, gw_config, sip_dispatch_batch, 1, 100000),
     O("sip-self-wakeups", OPT_BOOL, gw_config, sip_self_wakeups, 0, 0),
     O("sip-stack-thread", OPT_BOOL, gw_config, sip_stack_thread, 0, 0),
+    O("sip-stack-scheduling", OPT_SCHED, gw_config, sip_stack_scheduling, 0, 0),
     O("max-calls", OPT_INT, gw_config, max_calls, 0, 10000000),
     O("max-call-rate", OPT_INT, gw_config, max_call_rate, 0, 1000000),
     O("max-register-rate", OPT_INT, gw_config, max_register_rate, 0, 1000000),

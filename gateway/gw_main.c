@@ -216,15 +216,20 @@ static int signals_open(sigset_t *set)
     return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-/* Before any thread starts: the SIP stack's, libpq's and GLib's inherit it (ar_sched.h). */
+/*
+ * The loop thread's (T-Lib, WebSocket, the call model): applied once the SIP stack's
+ * thread runs, which keeps the default. At real-time priority that thread, busy with
+ * every SIP datagram, would hold a core against mediad and the recorder on the same
+ * host (measured: recording start p99 0.7 s instead of 60-90 ms at 200 calls/s).
+ */
 static void apply_scheduling(const ar_sched_spec *s)
 {
     char spec[32], why[200];
     ar_sched_format(s, spec, sizeof spec);
     if (s->kind == AR_SCHED_DEFAULT)
         return;
-    if (ar_sched_apply(s, why, sizeof why))
-        LOG_INFO(core, "scheduling %s: every thread", spec);
+    if (ar_sched_apply(s, 0, why, sizeof why))
+        LOG_INFO(core, "scheduling %s: the main loop's thread", spec);
     else
         LOG_WARN(core, "scheduling %s not applied: %s", spec, why);
 }
@@ -283,7 +288,6 @@ int main(int argc, char **argv)
     if (!opts.log_level && cfg->log_level)
         ar_log_parse(cfg->log_level);
     raise_nofile();
-    apply_scheduling(&cfg->scheduling);
 
     loop = g_main_loop_new(NULL, FALSE);
     srv = gw_server_new(cfg);
@@ -315,6 +319,7 @@ int main(int argc, char **argv)
         gw_calls_set_sip(srv->calls, gw_sip_ops_table(), sip);
         srv->health = gw_health_new(srv, sip); /* OPTIONS to mediad and the recorder */
     }
+    apply_scheduling(&srv->cfg->scheduling);
     if (opts.ports_file && write_ports_file(opts.ports_file, gw_tcp_port(tcp), gw_ws_port(ws),
                                             gw_sip_port(sip), gw_sip_sips_port(sip)))
         goto cleanup;

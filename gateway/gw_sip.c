@@ -403,6 +403,22 @@ static void tune_udp(gw_sip *s, const gw_config *cfg)
         LOG_INFO(sip, "SIP UDP receive buffer %d bytes (%d socket(s))", eff, n);
 }
 
+/* sip-stack-scheduling: the stack thread's own (docs/configuration.md). */
+static void stack_scheduling(const ar_sched_spec *spec)
+{
+    char text[32], why[200];
+    long tid = gw_sipthread_tid();
+    if (spec->kind == AR_SCHED_DEFAULT)
+        return;
+    ar_sched_format(spec, text, sizeof text);
+    if (tid <= 0)
+        LOG_WARN(sip, "sip-stack-scheduling %s not applied: the stack's thread is not known", text);
+    else if (!ar_sched_apply(spec, (int)tid, why, sizeof why))
+        LOG_WARN(sip, "sip-stack-scheduling %s not applied: %s", text, why);
+    else
+        LOG_INFO(sip, "sip-stack-scheduling %s: thread %ld", text, tid);
+}
+
 gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
 {
     const gw_config *cfg = srv->cfg;
@@ -470,8 +486,10 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         s->nua = create_nua(s, cfg, err);
     }
     gw_sipthread_restore_signals(&sigs);
-    if (s->nua && cfg->sip_stack_thread)
+    if (s->nua && cfg->sip_stack_thread) {
         gw_sipthread_adopt(tasks, "gw-sip-stack");
+        stack_scheduling(&cfg->sip_stack_scheduling);
+    }
     g_array_free(tasks, TRUE);
     gw_siptls_loaded(s->tls); /* the transport has read the key: drop our private copy */
     if (!s->nua)

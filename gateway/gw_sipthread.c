@@ -240,6 +240,11 @@ int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
     return real(epfd, events, maxevents, timeout);
 }
 
+long gw_sipthread_tid(void)
+{
+    return atomic_load(&stack_tid);
+}
+
 uint64_t gw_sipthread_deferred(void)
 {
     return atomic_load_explicit(&n_deferred, memory_order_relaxed);

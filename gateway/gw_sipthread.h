@@ -47,6 +47,9 @@ int gw_sipthread_name_new(GArray *before, const char *name);
  * loop are coalesced from now on (gw_sipthread_defer_wakeup). */
 int gw_sipthread_adopt(GArray *before, const char *name);
 
+/* The SIP stack thread's kernel id once adopted (one new thread found), else 0. */
+long gw_sipthread_tid(void);
+
 /*
  * Coalesced wake-ups. Each event the stack queues to the loop while the loop's queue is
  * empty asks for a g_main_context_wakeup(): an eventfd write, and a whole GLib

@@ -269,7 +269,7 @@ int main(int argc, char **argv)
         /* Before the engine's and the WAV writer's threads start: they inherit it. */
         char spec[32], why[200];
         ar_sched_format(&ctx.cfg.scheduling, spec, sizeof spec);
-        if (ar_sched_apply(&ctx.cfg.scheduling, why, sizeof why))
+        if (ar_sched_apply(&ctx.cfg.scheduling, 0, why, sizeof why))
             LOG_INFO(core, "scheduling %s: every thread", spec);
         else
             LOG_WARN(core, "scheduling %s not applied: %s", spec, why);

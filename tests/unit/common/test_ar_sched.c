@@ -68,7 +68,7 @@ static void *apply_rr(void *arg)
     int *out = arg;
     ar_sched_spec s = {.kind = AR_SCHED_RR, .priority = 1};
     char err[200] = "";
-    if (ar_sched_apply(&s, err, sizeof err))
+    if (ar_sched_apply(&s, 0, err, sizeof err))
         out[0] = sched_getscheduler(0);
     else
         out[0] = strstr(err, "SCHED_RR") ? -2 : -3;
@@ -91,7 +91,7 @@ static void *apply_slice(void *arg)
     int *out = arg;
     ar_sched_spec s = {.kind = AR_SCHED_SLICE, .slice_us = 300};
     char err[200] = "";
-    out[0] = ar_sched_apply(&s, err, sizeof err)                      ? 1
+    out[0] = ar_sched_apply(&s, 0, err, sizeof err)                   ? 1
              : (strstr(err, "slice") || strstr(err, "sched_setattr")) ? 2
                                                                       : 3;
     out[1] = sched_getscheduler(0);
@@ -115,7 +115,7 @@ static void test_apply_default(void **state)
     (void)state;
     ar_sched_spec s = {.kind = AR_SCHED_DEFAULT};
     char err[16] = "";
-    assert_true(ar_sched_apply(&s, err, sizeof err));
+    assert_true(ar_sched_apply(&s, 0, err, sizeof err));
     assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
 }
 
