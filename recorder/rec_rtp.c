@@ -44,6 +44,11 @@ static uint8_t rx_buf[REC_RTP_BATCH][REC_RTP_SLOT];
 static struct sockaddr_in rx_from[REC_RTP_BATCH];
 static struct iovec rx_iov[REC_RTP_BATCH];
 static struct mmsghdr rx_msg[REC_RTP_BATCH];
+/* SO_TIMESTAMPNS: each datagram's kernel receive time (see arrival_us()). */
+static union {
+    struct cmsghdr align;
+    uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+} rx_ctl[REC_RTP_BATCH];
 
 /* Every socket sits in one epoll set, and the GLib loop watches only that set's fd:
  * one GSource per socket made each loop iteration walk (prepare, poll, check) all of
@@ -68,6 +73,8 @@ static int bind_udp(const char *addr, uint16_t port, int *fd_out)
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return AR_E_IO;
+    int on = 1; /* without it the arrival is the read time (arrival_us()) */
+    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return AR_E_MEDIA_NO_PORTS;
@@ -92,8 +99,29 @@ static void rx_prepare(void)
         rx_msg[i].msg_hdr = (struct msghdr){.msg_name = &rx_from[i],
                                             .msg_namelen = sizeof rx_from[i],
                                             .msg_iov = &rx_iov[i],
-                                            .msg_iovlen = 1};
+                                            .msg_iovlen = 1,
+                                            .msg_control = rx_ctl[i].buf,
+                                            .msg_controllen = sizeof rx_ctl[i].buf};
     }
+}
+
+/*
+ * When the datagram reached the socket, on the monotonic clock: the kernel's receive
+ * time (wall clock) moved back from the read time. The recorder is the measuring end
+ * of the recording-start latency and of jitter; the time it waited for a CPU before
+ * reading (on a loaded host, tens to hundreds of ms) belongs to neither.
+ */
+static int64_t arrival_us(const struct msghdr *h, int64_t now_mono, int64_t now_real)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPNS)
+            continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        int64_t ago = now_real - ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+        return ago > 0 ? now_mono - ago : now_mono; /* a clock step: the read time */
+    }
+    return now_mono;
 }
 
 static void on_datagram(rec_rtp_sock *s, int which, uint8_t *pkt, size_t len,
@@ -138,10 +166,11 @@ static gboolean on_readable(rec_rtp_sock *s, int which)
                 LOG_WARN(rtp, "recv on port %u: %s", (unsigned)s->port + which, strerror(errno));
             break;
         }
-        /* One clock read per batch: these datagrams were all queued by now. */
-        int64_t now = g_get_monotonic_time();
+        /* One read of each clock per batch; each datagram's own arrival from its stamp. */
+        int64_t now = g_get_monotonic_time(), real = g_get_real_time();
         for (int i = 0; i < n; i++)
-            on_datagram(s, which, rx_buf[i], rx_msg[i].msg_len, &rx_msg[i], now);
+            on_datagram(s, which, rx_buf[i], rx_msg[i].msg_len, &rx_msg[i],
+                        arrival_us(&rx_msg[i].msg_hdr, now, real));
         got += n;
         if (n < REC_RTP_BATCH)
             break; /* drained: no EAGAIN round trip needed */
