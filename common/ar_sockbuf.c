@@ -24,33 +24,42 @@ static int udp_port_of(int fd)
     return -1;
 }
 
-int ar_sockbuf_grow_udp(uint16_t port, int bytes, int *effective)
+int ar_sockbuf_udp_fds(uint16_t port, int *fds, int max)
 {
-    int changed = 0;
-    if (effective)
-        *effective = 0;
+    int n = 0;
     /* The library does not hand its sockets out: find them among our descriptors. */
     DIR *d = opendir("/proc/self/fd");
     if (!d)
         return 0;
     int self = dirfd(d);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    while (n < max && (e = readdir(d)) != NULL) {
         char *end;
         long fd = strtol(e->d_name, &end, 10);
         if (*end != '\0' || end == e->d_name || fd < 0 || fd == self)
             continue;
-        if (udp_port_of((int)fd) != port)
-            continue;
-        if (setsockopt((int)fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0 ||
-            setsockopt((int)fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0) {
+        if (udp_port_of((int)fd) == port)
+            fds[n++] = (int)fd;
+    }
+    closedir(d);
+    return n;
+}
+
+int ar_sockbuf_grow_udp(uint16_t port, int bytes, int *effective)
+{
+    int changed = 0, fds[16];
+    if (effective)
+        *effective = 0;
+    int n = ar_sockbuf_udp_fds(port, fds, 16);
+    for (int i = 0; i < n; i++) {
+        if (setsockopt(fds[i], SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0 ||
+            setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0) {
             changed++;
             int eff = 0;
             socklen_t len = sizeof eff;
-            if (effective && getsockopt((int)fd, SOL_SOCKET, SO_RCVBUF, &eff, &len) == 0)
+            if (effective && getsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &eff, &len) == 0)
                 *effective = eff;
         }
     }
-    closedir(d);
     return changed;
 }

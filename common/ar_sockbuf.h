@@ -18,4 +18,8 @@
  */
 int ar_sockbuf_grow_udp(uint16_t port, int bytes, int *effective);
 
+/* The descriptors of this process's UDP sockets bound to local port `port` (at most
+ * max, in descriptor order); returns how many were found. */
+int ar_sockbuf_udp_fds(uint16_t port, int *fds, int max);
+
 #endif

@@ -283,6 +283,7 @@ const opt_desc gw_gateway_opts[] = {
     O("sip-self-wakeups", OPT_BOOL, gw_config, sip_self_wakeups, 0, 0),
     O("sip-stack-thread", OPT_BOOL, gw_config, sip_stack_thread, 0, 0),
     O("sip-stack-scheduling", OPT_SCHED, gw_config, sip_stack_scheduling, 0, 0),
+    O("sip-batch-io", OPT_BOOL, gw_config, sip_batch_io, 0, 0),
     O("max-calls", OPT_INT, gw_config, max_calls, 0, 10000000),
     O("max-call-rate", OPT_INT, gw_config, max_call_rate, 0, 1000000),
     O("max-register-rate", OPT_INT, gw_config, max_register_rate, 0, 1000000),
@@ -908,6 +909,7 @@ static void config_defaults(gw_config *c)
     c->sip_udp_rcvbuf = 4 << 20; /* docs/sip.md "Throughput" */
     c->sip_dispatch_batch = 64;  /* docs/sip.md "Throughput" */
     c->sip_stack_thread = true;  /* docs/sip.md "Threads" */
+    c->sip_batch_io = true;      /* gw_sipio.h */
     c->overload_retry_after = 5;
     c->shutdown_timeout_ms = 2000;
     c->media_oos_check = c->recorder_oos_check = 10;

@@ -179,6 +179,7 @@ typedef struct gw_config {
     bool sip_self_wakeups;   /* wake the loop for messages queued by its own thread (gw_wakeup.h) */
     bool sip_stack_thread;   /* nua + nta + tport on their own thread (gw_sipthread.h) */
     ar_sched_spec sip_stack_scheduling; /* that thread's CPU scheduling (ar_sched.h) */
+    bool sip_batch_io; /* that thread's UDP in recvmmsg/sendmmsg batches (gw_sipio.h) */
     /* Load shedding (gw_overload.c, docs/calls.md "Overload"): 0 = no limit. */
     int max_calls;            /* calls in progress */
     int max_call_rate;        /* new calls (INVITEs) per second */

@@ -27,6 +27,7 @@
 #include "gw_metrics.h"
 #include "gw_sipbatch.h"
 #include "gw_sipspin.h"
+#include "gw_sipio.h"
 #include "gw_sipthread.h"
 #include "gw_wakeup.h"
 #include "gw_overload.h"
@@ -403,6 +404,17 @@ static void tune_udp(gw_sip *s, const gw_config *cfg)
         LOG_INFO(sip, "SIP UDP receive buffer %d bytes (%d socket(s))", eff, n);
 }
 
+/* sip-batch-io (gw_sipio.h): the stack thread reads and sends the SIP port's UDP in batches. */
+static void batch_io(gw_sip *s, const gw_config *cfg)
+{
+    if (!cfg->sip_stack_thread || !cfg->sip_batch_io)
+        return;
+    int fds[GW_SIPIO_MAX_FDS];
+    int n = ar_sockbuf_udp_fds((uint16_t)s->port, fds, GW_SIPIO_MAX_FDS);
+    gw_sipio_enable(fds, n);
+    LOG_INFO(sip, "SIP UDP in batches of up to %d datagrams (%d socket(s))", GW_SIPIO_BATCH, n);
+}
+
 /* sip-stack-scheduling: the stack thread's own (docs/configuration.md). */
 static void stack_scheduling(const ar_sched_spec *spec)
 {
@@ -501,6 +513,7 @@ gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)
         goto fail;
     }
     tune_udp(s, cfg);
+    batch_io(s, cfg);
     s->reg = gw_reg_new(s, err);
     if (!s->reg)
         goto fail;
@@ -575,6 +588,14 @@ void gw_sip_free(gw_sip **ps)
                  " wake-ups of the loop for %" PRIu64 " asked",
                  gw_sipthread_events(s->thread), gw_sipthread_batches(s->thread),
                  gw_sipthread_given(), gw_sipthread_deferred());
+    gw_sipio_stats io;
+    gw_sipio_get_stats(&io);
+    if (io.recv_calls || io.send_calls)
+        LOG_INFO(sip,
+                 "SIP UDP batches: %" PRIu64 " datagrams read in %" PRIu64 " recvmmsg, %" PRIu64
+                 " sent in %" PRIu64 " sendmmsg, %" PRIu64 " refused",
+                 io.recv_datagrams, io.recv_calls, io.send_datagrams, io.send_calls,
+                 io.send_dropped);
     if (gw_wakeup_skipped())
         LOG_INFO(sip, "main loop wake-ups skipped (asked by the loop thread): %" PRIu64,
                  gw_wakeup_skipped());

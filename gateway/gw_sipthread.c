@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ar_log.h"
+#include "gw_sipio.h"
 #include "gw_wakeup.h"
 
 struct gw_sipthread {
@@ -195,6 +196,12 @@ static void learn_role(void)
     }
 }
 
+bool gw_sipthread_on_stack(void)
+{
+    learn_role();
+    return role == 1;
+}
+
 bool gw_sipthread_defer_wakeup(GMainContext *context)
 {
     if (context && context != g_main_context_default())
@@ -220,24 +227,52 @@ static void give(void)
 /*
  * sofia-sip's epoll port (su_epoll_port.c, the stack thread's reactor) waits here; this
  * definition in the executable is the one the library resolves, as gw_wakeup.c's. Only
- * a thread with a wake-up put off (the stack's) does anything but call libc: it first
- * looks without waiting, goes on with what is ready while the bound allows, and gives
- * the wake-up before it would block.
+ * the stack's thread does anything but call libc: with a wake-up put off it first looks
+ * without waiting, goes on with what is ready while the bound allows, and gives the
+ * wake-up before it would block; with datagrams read ahead (sip-batch-io, gw_sipio.h)
+ * their sockets are ready without a wait; its queued datagrams go out when due.
  */
 int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
     epoll_wait_fn real = libc_epoll_wait();
     learn_role();
+    if (role != 1)
+        return real(epfd, events, maxevents, timeout);
+    /* Datagrams read ahead (gw_sipio.h) are ready now: no wait, and what else is. */
+    int kept = gw_sipio_ready(epfd, events, maxevents);
+    if (kept > 0) {
+        int n = kept < maxevents ? real(epfd, events + kept, maxevents - kept, 0) : 0;
+        int total = kept;
+        for (int i = 0; i < n; i++) {
+            bool dup = false;
+            for (int j = 0; j < kept; j++)
+                dup = dup || events[j].data.u64 == events[kept + i].data.u64;
+            if (!dup)
+                events[total++] = events[kept + i];
+        }
+        if (pending && (++pending_rounds >= GW_SIPTHREAD_DEFER_ROUNDS ||
+                        g_get_monotonic_time() - pending_since >= GW_SIPTHREAD_DEFER_US))
+            give();
+        gw_sipio_round(false);
+        gw_sipio_returned(epfd, events, total);
+        return total;
+    }
     if (pending) {
         if (++pending_rounds < GW_SIPTHREAD_DEFER_ROUNDS &&
             g_get_monotonic_time() - pending_since < GW_SIPTHREAD_DEFER_US) {
             int n = real(epfd, events, maxevents, 0);
-            if (n != 0)
+            if (n != 0) {
+                gw_sipio_round(false);
+                gw_sipio_returned(epfd, events, n);
                 return n;
+            }
         }
         give();
     }
-    return real(epfd, events, maxevents, timeout);
+    gw_sipio_round(timeout != 0); /* nothing goes out late because the thread sleeps */
+    int n = real(epfd, events, maxevents, timeout);
+    gw_sipio_returned(epfd, events, n);
+    return n;
 }
 
 long gw_sipthread_tid(void)

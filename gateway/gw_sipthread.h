@@ -49,6 +49,8 @@ int gw_sipthread_adopt(GArray *before, const char *name);
 
 /* The SIP stack thread's kernel id once adopted (one new thread found), else 0. */
 long gw_sipthread_tid(void);
+/* True on the SIP stack's thread (once adopted). */
+bool gw_sipthread_on_stack(void);
 
 /*
  * Coalesced wake-ups. Each event the stack queues to the loop while the loop's queue is
