@@ -11,6 +11,7 @@
 #include "gw_health.h"
 #include "gw_pool.h"
 #include "gw_looptime.h"
+#include "gw_sipio.h"
 #include "gw_wsdelay.h"
 #include "gw_dn.h"
 
@@ -193,6 +194,23 @@ char *gw_metrics_text(gw_server *srv)
     gw_desk_metrics_text(srv, &b);
     gw_wsdelay_metrics_text(&b);
     gw_looptime_metrics_text(&b);
+    gw_sipio_stats io;
+    gw_sipio_get_stats(&io);
+    ar_buf_printf(&b,
+                  "# HELP gatewayd_sip_udp_batch_calls_total recvmmsg / sendmmsg calls of the "
+                  "SIP stack thread (sip-batch-io).\n"
+                  "# TYPE gatewayd_sip_udp_batch_calls_total counter\n"
+                  "gatewayd_sip_udp_batch_calls_total{dir=\"recv\"} %llu\n"
+                  "gatewayd_sip_udp_batch_calls_total{dir=\"send\"} %llu\n"
+                  "# HELP gatewayd_sip_udp_batch_datagrams_total SIP datagrams they moved; "
+                  "refused = not sent after a retry.\n"
+                  "# TYPE gatewayd_sip_udp_batch_datagrams_total counter\n"
+                  "gatewayd_sip_udp_batch_datagrams_total{dir=\"recv\"} %llu\n"
+                  "gatewayd_sip_udp_batch_datagrams_total{dir=\"send\"} %llu\n"
+                  "gatewayd_sip_udp_batch_datagrams_total{dir=\"refused\"} %llu\n",
+                  (unsigned long long)io.recv_calls, (unsigned long long)io.send_calls,
+                  (unsigned long long)io.recv_datagrams, (unsigned long long)io.send_datagrams,
+                  (unsigned long long)io.send_dropped);
     gw_health_metrics_text(srv->health, &b);
     gw_pools_metrics_text(srv->pools, &b);
     if (srv->db) {
