@@ -183,6 +183,7 @@ static _Thread_local int role;
 static _Thread_local bool pending;
 static _Thread_local int pending_rounds;
 static _Thread_local gint64 pending_since;
+static _Thread_local int kept_rounds; /* rounds on read-ahead datagrams since a real look */
 static atomic_ullong n_deferred, n_given;
 
 /* Decided in epoll_wait: a thread defers only once it is known to wait there. */
@@ -238,10 +239,15 @@ int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
     learn_role();
     if (role != 1)
         return real(epfd, events, maxevents, timeout);
-    /* Datagrams read ahead (gw_sipio.h) are ready now: no wait, and what else is. */
+    /* Datagrams read ahead (gw_sipio.h) are ready now, without a wait; what else is
+     * ready (the loop's messages, other sockets) is looked at every
+     * GW_SIPTHREAD_KEPT_LOOK rounds, not at each datagram. */
     int kept = gw_sipio_ready(epfd, events, maxevents);
     if (kept > 0) {
-        int n = kept < maxevents ? real(epfd, events + kept, maxevents - kept, 0) : 0;
+        bool look = ++kept_rounds >= GW_SIPTHREAD_KEPT_LOOK;
+        if (look)
+            kept_rounds = 0;
+        int n = look && kept < maxevents ? real(epfd, events + kept, maxevents - kept, 0) : 0;
         int total = kept;
         for (int i = 0; i < n; i++) {
             bool dup = false;

@@ -64,6 +64,9 @@ bool gw_sipthread_on_stack(void);
  */
 #define GW_SIPTHREAD_DEFER_ROUNDS 32
 #define GW_SIPTHREAD_DEFER_US     500
+/* With SIP datagrams read ahead (gw_sipio.h), the stack thread's epoll_wait serves them
+ * without asking the kernel, which it asks once in this many rounds. */
+#define GW_SIPTHREAD_KEPT_LOOK 8
 bool gw_sipthread_defer_wakeup(GMainContext *context);
 /* Wake-ups put off, and given (a given one covers every one put off before it). */
 uint64_t gw_sipthread_deferred(void);
