@@ -31,6 +31,7 @@ struct gw_db {
     PGconn *conn;
     gw_db_state state;
     GSource *io, *timer, *kick;
+    GSource *jflush; /* writes the journal's pending records before each poll */
     int io_fd;
     GIOCondition io_cond;
     int backoff_ms;
@@ -711,6 +712,37 @@ int gw_db_submit(gw_db *db, gw_db_row *row)
 
 /* ---- lifetime ---------------------------------------------------------------------- */
 
+/* A source that is never ready: its prepare runs once per loop iteration, before the
+ * loop polls, and writes what the iteration journaled in one write(2). */
+typedef struct {
+    GSource src;
+    gw_db *db;
+} jflush_source;
+
+static gboolean jflush_prepare(GSource *src, gint *timeout)
+{
+    gw_db *db = ((jflush_source *)src)->db;
+    if (db->j)
+        gw_journal_flush(db->j);
+    *timeout = -1;
+    return FALSE;
+}
+
+static gboolean jflush_never(GSource *src)
+{
+    (void)src;
+    return FALSE;
+}
+
+static gboolean jflush_dispatch(GSource *src, GSourceFunc cb, gpointer ud)
+{
+    (void)src, (void)cb, (void)ud;
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs jflush_funcs = {jflush_prepare, jflush_never, jflush_dispatch,
+                                    NULL,           NULL,         NULL};
+
 gw_db *gw_db_new(const gw_db_opts *o, GMainContext *ctx, char **err)
 {
     gw_db *db = g_new0(gw_db, 1);
@@ -739,6 +771,9 @@ gw_db *gw_db_new(const gw_db_opts *o, GMainContext *ctx, char **err)
     }
     db->replay_off = gw_journal_first();
     db->journal_mode = !gw_journal_empty(db->j);
+    db->jflush = g_source_new(&jflush_funcs, sizeof(jflush_source));
+    ((jflush_source *)db->jflush)->db = db;
+    g_source_attach(db->jflush, db->ctx);
     if (db->dsn)
         connect_start(db);
     else
@@ -756,6 +791,8 @@ void gw_db_free(gw_db **dbp)
         g_source_destroy(db->timer), g_source_unref(db->timer);
     if (db->kick)
         g_source_destroy(db->kick), g_source_unref(db->kick);
+    if (db->jflush)
+        g_source_destroy(db->jflush), g_source_unref(db->jflush);
     if (db->conn)
         PQfinish(db->conn);
     if (db->j) {

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ar_log.h"
@@ -24,11 +23,16 @@ struct gw_journal {
     uint64_t records;
     bool warned80, warned_full;
     uint64_t bad_bytes;
+    uint64_t lost;          /* records whose batched write failed */
     uint64_t reported_upto; /* damaged regions before this offset were already logged */
     /* Read window: a copy of bytes [win_off, win_off + win_len) of the file. */
     uint8_t *win;
     size_t win_cap, win_len;
     uint64_t win_off;
+    /* Records appended but not written yet (gw_journal_flush): one write per batch. */
+    uint8_t *pend;
+    size_t pend_len, pend_cap;
+    uint64_t pend_recs;
     /* Background fdatasync. */
     GThread *sync_thread;
     GMutex mu;
@@ -145,6 +149,8 @@ static void report_bad(gw_journal *j, uint64_t from, uint64_t to, const char *wh
 int gw_journal_next(gw_journal *j, uint64_t *off, uint8_t **payload, uint32_t *len,
                     uint64_t *rec_off)
 {
+    if (j->pend_len)
+        gw_journal_flush(j); /* what is read back must be in the file */
     int64_t bad_start = -1;
     const char *why = NULL;
     if (*off < GW_JOURNAL_HDR)
@@ -323,6 +329,8 @@ void gw_journal_free(gw_journal **jp)
     gw_journal *j = jp ? *jp : NULL;
     if (!j)
         return;
+    if (j->fd >= 0)
+        gw_journal_flush(j);
     if (j->sync_thread) {
         g_mutex_lock(&j->mu);
         j->stop = true;
@@ -338,6 +346,7 @@ void gw_journal_free(gw_journal **jp)
     g_mutex_clear(&j->mu);
     g_cond_clear(&j->cond);
     free(j->win);
+    free(j->pend);
     g_free(j->path);
     free(j);
     *jp = NULL;
@@ -356,31 +365,61 @@ gw_journal_rc gw_journal_append(gw_journal *j, const void *payload, uint32_t len
         }
         return GW_JOURNAL_FULL;
     }
-    uint8_t hdr[GW_JOURNAL_REC_HDR];
-    gw_journal_encode_hdr(hdr, payload, len);
-    struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)payload, len}};
-    ssize_t w;
-    do
-        w = writev(j->fd, iov, 2);
-    while (w < 0 && errno == EINTR);
-    if (w != (ssize_t)need) {
-        LOG_ERR(db, "journal %s: append failed: %s", j->path,
-                w < 0 ? g_strerror(errno) : "short write");
-        /* Never leave half a record behind: new records must follow a good one. */
-        if (w > 0 && ftruncate(j->fd, (off_t)j->size) != 0)
-            LOG_ERR(db, "journal %s: cannot cut the partial record: %s", j->path,
-                    g_strerror(errno));
-        return GW_JOURNAL_IOERR;
+    if (j->pend_len + need > j->pend_cap) {
+        size_t cap = j->pend_cap ? j->pend_cap : GW_JOURNAL_FLUSH_BYTES;
+        while (cap < j->pend_len + need)
+            cap *= 2;
+        uint8_t *p = realloc(j->pend, cap);
+        if (!p) {
+            LOG_ERR(db, "journal %s: out of memory for a record of %u bytes", j->path, len);
+            return GW_JOURNAL_IOERR;
+        }
+        j->pend = p;
+        j->pend_cap = cap;
     }
+    gw_journal_encode_hdr(j->pend + j->pend_len, payload, len);
+    memcpy(j->pend + j->pend_len + GW_JOURNAL_REC_HDR, payload, len);
+    j->pend_len += need;
+    j->pend_recs++;
     j->size += need;
     j->records++;
-    g_atomic_int_set(&j->dirty, 1);
     if (!j->warned80 && j->size * 5 >= j->max * 4) {
         j->warned80 = true;
         LOG_WARN(db, "journal %s is 80%% full (%llu of %llu bytes): the database is down or slow",
                  j->path, (unsigned long long)j->size, (unsigned long long)j->max);
     }
+    if (j->pend_len >= GW_JOURNAL_FLUSH_BYTES && gw_journal_flush(j) != 0)
+        return GW_JOURNAL_IOERR;
     return GW_JOURNAL_OK;
+}
+
+int gw_journal_flush(gw_journal *j)
+{
+    if (!j->pend_len)
+        return 0;
+    if (write_all(j->fd, j->pend, j->pend_len) != 0) {
+        uint64_t on_disk = j->size - j->pend_len;
+        LOG_ERR(db, "journal %s: %llu record(s) LOST, the write failed: %s", j->path,
+                (unsigned long long)j->pend_recs, g_strerror(errno));
+        /* Never leave half a record behind: new records must follow a good one. */
+        if (ftruncate(j->fd, (off_t)on_disk) != 0)
+            LOG_ERR(db, "journal %s: cannot cut the partial write: %s", j->path, g_strerror(errno));
+        j->size = on_disk;
+        j->records -= j->pend_recs;
+        j->lost += j->pend_recs;
+        j->pend_len = 0;
+        j->pend_recs = 0;
+        return -1;
+    }
+    j->pend_len = 0;
+    j->pend_recs = 0;
+    g_atomic_int_set(&j->dirty, 1);
+    return 0;
+}
+
+uint64_t gw_journal_lost(const gw_journal *j)
+{
+    return j->lost;
 }
 
 uint64_t gw_journal_size(const gw_journal *j)
@@ -399,6 +438,8 @@ int gw_journal_reset(gw_journal *j)
         LOG_ERR(db, "journal %s: truncate: %s", j->path, g_strerror(errno));
         return -1;
     }
+    j->pend_len = 0; /* every record, written or not */
+    j->pend_recs = 0;
     j->size = GW_JOURNAL_HDR;
     j->records = 0;
     j->win_len = 0;

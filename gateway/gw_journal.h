@@ -41,8 +41,20 @@ typedef enum {
     GW_JOURNAL_IOERR, /* write failed (logged) */
 } gw_journal_rc;
 
-/* Append one record. Logs once when the journal crosses 80 % of its bound and once when full. */
+/*
+ * Append one record. Logs once when the journal crosses 80 % of its bound and once when
+ * full. The record is written with the others of its batch: by gw_journal_flush(), by
+ * the append that fills GW_JOURNAL_FLUSH_BYTES, before any read (gw_journal_next) and at
+ * gw_journal_free(). gatewayd flushes before each main-loop poll (gw_db.c), so a record
+ * waits in memory for the rest of one loop iteration at most, and rows journaled in one
+ * iteration cost one write(2) instead of one each.
+ */
+#define GW_JOURNAL_FLUSH_BYTES (64u * 1024)
 gw_journal_rc gw_journal_append(gw_journal *j, const void *payload, uint32_t len);
+/* Writes the pending records: 0, or -1 when the write failed (logged; they are lost). */
+int gw_journal_flush(gw_journal *j);
+/* Records lost to failed batch writes so far. */
+uint64_t gw_journal_lost(const gw_journal *j);
 
 /*
  * Read the next good record at or after *off (first call: gw_journal_first()).
@@ -53,7 +65,8 @@ gw_journal_rc gw_journal_append(gw_journal *j, const void *payload, uint32_t len
 int gw_journal_next(gw_journal *j, uint64_t *off, uint8_t **payload, uint32_t *len,
                     uint64_t *rec_off);
 uint64_t gw_journal_first(void);
-/* Bytes in the file (header included) and number of good records appended or found. */
+/* Bytes in the file (header included, pending records counted) and number of good records
+ * appended or found. */
 uint64_t gw_journal_size(const gw_journal *j);
 bool gw_journal_empty(const gw_journal *j);
 /* Drop every record (after a full replay). */

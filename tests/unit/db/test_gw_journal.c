@@ -288,6 +288,50 @@ static void test_bound_and_reset(void **state)
     assert_int_equal(file_size(f->path), 8 + 1008);
 }
 
+/* Appends wait in memory until a flush, a read, a full batch or the close; a reset drops
+ * them with the rest. */
+static void test_batched_writes(void **state)
+{
+    fixture *f = *state;
+    gw_journal *j = open_j(f->path, 1 << 24);
+    append_n(j, 0, 5);
+    assert_int_equal(file_size(f->path), 8); /* nothing written yet */
+    assert_int_equal(gw_journal_size(j), rec_offset(5));
+    assert_false(gw_journal_empty(j));
+    assert_int_equal(gw_journal_flush(j), 0);
+    assert_int_equal(file_size(f->path), rec_offset(5));
+    assert_int_equal(gw_journal_flush(j), 0); /* nothing pending: no-op */
+    append_n(j, 5, 8);
+    int expect[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    assert_int_equal(read_all(j, expect, 8), 8); /* the read flushed the three */
+    assert_int_equal(file_size(f->path), rec_offset(8));
+    append_n(j, 8, 10);
+    assert_int_equal(gw_journal_reset(j), 0); /* drops the pending ones as well */
+    assert_true(gw_journal_empty(j));
+    append_n(j, 8, 10);
+    int kept[2] = {8, 9};
+    assert_int_equal(read_all(j, kept, 2), 2);
+    /* A batch of GW_JOURNAL_FLUSH_BYTES goes out by itself. */
+    char big[4096];
+    memset(big, 'b', sizeof big);
+    uint64_t before = file_size(f->path);
+    for (size_t n = 0; n * (sizeof big + 8) < GW_JOURNAL_FLUSH_BYTES; n++)
+        assert_int_equal(gw_journal_append(j, big, sizeof big), GW_JOURNAL_OK);
+    assert_true(file_size(f->path) > before);
+    assert_int_equal(gw_journal_lost(j), 0);
+    append_n(j, 10, 11);
+    gw_journal_free(&j); /* the close writes the last one */
+    j = open_j(f->path, 1 << 24);
+    uint64_t off = gw_journal_first(), ro;
+    uint8_t *pl;
+    uint32_t len;
+    int n = 0;
+    while (gw_journal_next(j, &off, &pl, &len, &ro) == 1)
+        free(pl), n++;
+    assert_int_equal(n, 2 + 16 + 1);
+    gw_journal_free(&j);
+}
+
 static void test_sync_thread(void **state)
 {
     fixture *f = *state;
@@ -354,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_everywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bound_and_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batched_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_damage, setup, teardown),
     };
