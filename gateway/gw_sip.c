@@ -593,9 +593,10 @@ void gw_sip_free(gw_sip **ps)
     if (io.recv_calls || io.send_calls)
         LOG_INFO(sip,
                  "SIP UDP batches: %" PRIu64 " datagrams read in %" PRIu64 " recvmmsg, %" PRIu64
-                 " sent in %" PRIu64 " sendmmsg, %" PRIu64 " refused",
+                 " sent in %" PRIu64 " sendmmsg, %" PRIu64 " refused; %" PRIu64
+                 " reactor rounds on datagrams read ahead",
                  io.recv_datagrams, io.recv_calls, io.send_datagrams, io.send_calls,
-                 io.send_dropped);
+                 io.send_dropped, io.ready_rounds);
     if (gw_wakeup_skipped())
         LOG_INFO(sip, "main loop wake-ups skipped (asked by the loop thread): %" PRIu64,
                  gw_wakeup_skipped());

@@ -47,7 +47,8 @@ static int64_t queued_since;
 static int last_epfd = -1, last_n;
 static epoll_data_t last_data;
 
-static atomic_ullong n_recv_calls, n_recv_dgrams, n_send_calls, n_send_dgrams, n_send_dropped;
+static atomic_ullong n_recv_calls, n_recv_dgrams, n_send_calls, n_send_dgrams, n_send_dropped,
+    n_ready;
 
 typedef int (*ioctl_fn)(int, unsigned long, ...);
 typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
@@ -167,6 +168,8 @@ int gw_sipio_ready(int epfd, struct epoll_event *events, int max)
         if (s && s->learned && s->epfd == epfd && s->rhead < s->rn)
             events[k++] = (struct epoll_event){.events = EPOLLIN, .data = s->data};
     }
+    if (k)
+        atomic_fetch_add_explicit(&n_ready, 1, memory_order_relaxed);
     return k;
 }
 
@@ -324,4 +327,5 @@ void gw_sipio_get_stats(gw_sipio_stats *out)
     out->send_calls = atomic_load_explicit(&n_send_calls, memory_order_relaxed);
     out->send_datagrams = atomic_load_explicit(&n_send_dgrams, memory_order_relaxed);
     out->send_dropped = atomic_load_explicit(&n_send_dropped, memory_order_relaxed);
+    out->ready_rounds = atomic_load_explicit(&n_ready, memory_order_relaxed);
 }

@@ -56,6 +56,7 @@ typedef struct {
     uint64_t recv_calls, recv_datagrams; /* recvmmsg() calls, datagrams they read */
     uint64_t send_calls, send_datagrams; /* sendmmsg() calls, datagrams they sent */
     uint64_t send_dropped;               /* refused twice */
+    uint64_t ready_rounds;               /* reactor rounds on datagrams read ahead */
 } gw_sipio_stats;
 void gw_sipio_get_stats(gw_sipio_stats *out);
 

@@ -267,7 +267,11 @@ int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
         if (++pending_rounds < GW_SIPTHREAD_DEFER_ROUNDS &&
             g_get_monotonic_time() - pending_since < GW_SIPTHREAD_DEFER_US) {
             int n = real(epfd, events, maxevents, 0);
-            if (n != 0) {
+            if (n != 0 || timeout == 0) {
+                /* Nothing ready and the reactor would not wait: its own call would only
+                 * repeat this one. */
+                if (n == 0)
+                    give();
                 gw_sipio_round(false);
                 gw_sipio_returned(epfd, events, n);
                 return n;
