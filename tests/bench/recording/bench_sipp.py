@@ -305,6 +305,31 @@ def sched_wait(pid):
     return wait, slices
 
 
+def pg_cpu_ticks(datadir):
+    """CPU ticks of the stack's PostgreSQL: the postmaster with its exited children
+    (cutime + cstime) plus the live ones (backends, writer, WAL writer...)."""
+    try:
+        with open(os.path.join(datadir, "postmaster.pid")) as f:
+            pm = int(f.readline())
+    except (OSError, ValueError):
+        return 0
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if int(d) == pm:
+            total += sum(int(x) for x in fields[11:15])
+        elif int(fields[1]) == pm:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
 def set_sched(pid, spec):
     """--sched: "rr:N" (SCHED_RR priority N) or "nice:N" on every thread of pid."""
     kind, val = spec.split(":", 1)
@@ -528,6 +553,7 @@ def run_step(rate, a, root, build, name, opts=()):
         sched_pids = dict(pids, **{"bench_ack " + ac.transport: ac.proc.pid for ac in acks})
         sched0 = {k: sched_wait(p) for k, p in sched_pids.items()}
         cpu0 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
+        pg0 = pg_cpu_ticks(env["PG_DATADIR"]) if env.get("PG_DATADIR") else 0
         uas_ticks0 = caps.proc_cpu_ticks(uas.pid)
         ports = {"gatewayd": int(target.rsplit(":", 1)[1]), "uas": uas_port,
                  "mediad": int(env["MEDIAD_SIP_ADDR"].rsplit(":", 1)[1]),
@@ -569,6 +595,7 @@ def run_step(rate, a, root, build, name, opts=()):
             "/proc/pressure/cpu") else ""
         res["loop"] = {label: hist_delta(metrics0, metrics1, name) for label, name in LOOP_HISTS}
         cpu1 = {k: caps.proc_cpu_ticks(p) for k, p in pids.items()}
+        pg1 = pg_cpu_ticks(env["PG_DATADIR"]) if env.get("PG_DATADIR") else 0
         sipp_ticks = caps.proc_cpu_ticks(uas.pid)
         sampler.stop()
         res["sip_drops"] = sampler.drops
@@ -578,6 +605,8 @@ def run_step(rate, a, root, build, name, opts=()):
         # The UACs are the only children reaped meanwhile: RUSAGE_CHILDREN's delta.
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         res["cpu"] = {k: 100.0 * (cpu1[k] - cpu0[k]) / caps.CLK_TCK / elapsed for k in pids}
+        if pg1:
+            res["cpu"]["postgres"] = 100.0 * (pg1 - pg0) / caps.CLK_TCK / elapsed
         res["rec_cpu_s"] = (cpu1["recorder"] - cpu0["recorder"]) / caps.CLK_TCK
         res["cpu"]["sipp UACs"] = 100.0 * (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime
                                            - ru0.ru_stime) / elapsed
