@@ -311,23 +311,13 @@ def pg_cpu_ticks(datadir):
     try:
         with open(os.path.join(datadir, "postmaster.pid")) as f:
             pm = int(f.readline())
+        with open("/proc/%d/stat" % pm) as f:
+            st = f.read()
     except (OSError, ValueError):
         return 0
-    total = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        if int(d) == pm:
-            total += sum(int(x) for x in fields[11:15])
-        elif int(fields[1]) == pm:
-            total += int(fields[11]) + int(fields[12])
-    return total
+    waited = sum(int(x) for x in st[st.rindex(")") + 2:].split()[13:15])
+    return caps.proc_cpu_ticks(pm) + waited + sum(caps.proc_cpu_ticks(c)
+                                                  for c in caps.children_of(pm))
 
 
 def set_sched(pid, spec):
