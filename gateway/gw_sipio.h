@@ -1,5 +1,4 @@
-/* sip-batch-io: the SIP stack thread's UDP datagrams read and sent in batches (recvmmsg/sendmmsg).
- */
+/* sip-batch-io: the SIP stack thread's UDP read and sent in recvmmsg / sendmmsg batches. */
 #ifndef GW_SIPIO_H
 #define GW_SIPIO_H
 
