@@ -1,4 +1,4 @@
-/* Unit tests for common/ar_sockbuf: only the UDP sockets on the given port get the buffer. */
+/* Unit tests for common/ar_sockbuf: only the UDP sockets on the given port are found and grown. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +48,25 @@ static int rmem_max(void)
     return v;
 }
 
+/* A TCP socket on the UDP socket's port number: the kernel-chosen UDP port may be taken
+ * for TCP by another test running meanwhile, so a few pairs are tried. */
+static int tcp_on_same_port(int *udp, uint16_t *port)
+{
+    for (int attempt = 0; attempt < 50; attempt++) {
+        int t = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(t >= 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(*port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(t, (struct sockaddr *)&sa, sizeof sa) == 0)
+            return t;
+        close(t);
+        close(*udp);
+        *udp = bound_socket(SOCK_DGRAM, 0, port);
+    }
+    fail_msg("no port free for both UDP and TCP in 50 tries");
+    return -1;
+}
+
 static void test_grows_only_that_port(void **state)
 {
     (void)state;
@@ -55,7 +74,10 @@ static void test_grows_only_that_port(void **state)
     int a = bound_socket(SOCK_DGRAM, 0, &p);
     int b = bound_socket(SOCK_DGRAM, 0, &q);
     /* A TCP socket on the same port number is not a SIP UDP transport. */
-    int t = bound_socket(SOCK_STREAM, p, NULL);
+    int t = tcp_on_same_port(&a, &p);
+    int fds[4];
+    assert_int_equal(ar_sockbuf_udp_fds(p, fds, 4), 1);
+    assert_int_equal(fds[0], a);
     /* Small first, so the change is visible whatever the system defaults are. */
     int small = 4096;
     setsockopt(a, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -85,6 +107,8 @@ static void test_no_socket_on_port(void **state)
     int a = bound_socket(SOCK_DGRAM, 0, &p);
     close(a); /* nothing of ours is bound there any more */
     assert_int_equal(ar_sockbuf_grow_udp(p, 1 << 20, NULL), 0);
+    int fds[1];
+    assert_int_equal(ar_sockbuf_udp_fds(p, fds, 1), 0);
 }
 
 int main(void)
