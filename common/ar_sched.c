@@ -123,3 +123,16 @@ bool ar_sched_apply(const ar_sched_spec *s, int tid, char *err, size_t errlen)
     }
     return true;
 }
+
+void ar_sched_apply_logged(const ar_sched_spec *s, int tid, ar_log_subsys sub, const char *what,
+                           const char *whom)
+{
+    char spec[32], why[200];
+    if (s->kind == AR_SCHED_DEFAULT)
+        return;
+    ar_sched_format(s, spec, sizeof spec);
+    if (ar_sched_apply(s, tid, why, sizeof why))
+        ar_log_write(sub, AR_LOG_INFO, "%s %s: %s", what, spec, whom);
+    else
+        ar_log_write(sub, AR_LOG_WARN, "%s %s not applied: %s", what, spec, why);
+}

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ar_log.h"
+
 typedef enum {
     AR_SCHED_DEFAULT = 0, /* leave the kernel's SCHED_OTHER as started */
     AR_SCHED_RR,          /* SCHED_RR, priority 1-99 */
@@ -35,5 +37,13 @@ const char *ar_sched_format(const ar_sched_spec *s, char *buf, size_t len);
  * thread then keeps what it had.
  */
 bool ar_sched_apply(const ar_sched_spec *s, int tid, char *err, size_t errlen);
+
+/*
+ * ar_sched_apply for a daemon's setting `what` (its configuration key), logged in subsystem
+ * sub: nothing for the default, an info line when applied to `whom`, a warning with the
+ * kernel's reason when refused (the daemon goes on with the default).
+ */
+void ar_sched_apply_logged(const ar_sched_spec *s, int tid, ar_log_subsys sub, const char *what,
+                           const char *whom);
 
 #endif

@@ -418,17 +418,12 @@ static void batch_io(gw_sip *s, const gw_config *cfg)
 /* sip-stack-scheduling: the stack thread's own (docs/configuration.md). */
 static void stack_scheduling(const ar_sched_spec *spec)
 {
-    char text[32], why[200];
     long tid = gw_sipthread_tid();
-    if (spec->kind == AR_SCHED_DEFAULT)
-        return;
-    ar_sched_format(spec, text, sizeof text);
-    if (tid <= 0)
-        LOG_WARN(sip, "sip-stack-scheduling %s not applied: the stack's thread is not known", text);
-    else if (!ar_sched_apply(spec, (int)tid, why, sizeof why))
-        LOG_WARN(sip, "sip-stack-scheduling %s not applied: %s", text, why);
-    else
-        LOG_INFO(sip, "sip-stack-scheduling %s: thread %ld", text, tid);
+    if (tid > 0)
+        ar_sched_apply_logged(spec, (int)tid, AR_LOG_sip, "sip-stack-scheduling",
+                              "the SIP stack's thread");
+    else if (spec->kind != AR_SCHED_DEFAULT)
+        LOG_WARN(sip, "sip-stack-scheduling not applied: the stack's thread is not known");
 }
 
 gw_sip *gw_sip_new(gw_server *srv, gw_calls *calls, char **err)

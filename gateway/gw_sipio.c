@@ -41,6 +41,7 @@ static atomic_int en_fd[GW_SIPIO_MAX_FDS] = {-1, -1, -1, -1};
 static atomic_int en_n;
 /* The stack thread's own. */
 static fdstate *states[GW_SIPIO_MAX_FDS];
+static int n_queued; /* datagrams queued on every socket */
 static int queued_rounds;
 static int64_t queued_since;
 static int last_epfd = -1, last_n;
@@ -89,6 +90,7 @@ static fdstate *state_new(fdstate *s, int fd)
         s->rbuf = g_malloc((size_t)GW_SIPIO_BATCH * RECV_SLOT);
         s->sbuf = g_malloc((size_t)GW_SIPIO_BATCH * GW_SIPIO_SEND_SLOT);
     }
+    n_queued -= s->sn; /* an earlier stack's socket: what it left queued is gone with it */
     s->fd = fd;
     s->learned = false;
     s->rhead = s->rn = s->sn = 0;
@@ -136,6 +138,7 @@ static void flush(fdstate *s)
         }
         i++;
     }
+    n_queued -= s->sn;
     s->sn = 0;
 }
 
@@ -149,10 +152,7 @@ static void flush_all(void)
 
 void gw_sipio_round(bool block)
 {
-    bool any = false;
-    for (int i = 0; i < GW_SIPIO_MAX_FDS; i++)
-        any = any || (states[i] && states[i]->sn);
-    if (!any)
+    if (!n_queued)
         return;
     if (block || ++queued_rounds >= GW_SIPIO_FLUSH_ROUNDS ||
         g_get_monotonic_time() - queued_since >= GW_SIPIO_FLUSH_US)
@@ -294,10 +294,7 @@ ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
                                          .msg_iov = &s->siov[k],
                                          .msg_iovlen = 1};
     s->sflags = flags;
-    bool first = true;
-    for (int i = 0; i < GW_SIPIO_MAX_FDS; i++)
-        first = first && !(states[i] && states[i]->sn);
-    if (first) {
+    if (n_queued++ == 0) {
         queued_rounds = 0;
         queued_since = g_get_monotonic_time();
     }

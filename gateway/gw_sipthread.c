@@ -218,6 +218,13 @@ bool gw_sipthread_defer_wakeup(GMainContext *context)
     return true;
 }
 
+/* One more round of a put-off wake-up: false once its bound (rounds or time) is reached. */
+static bool defer_left(void)
+{
+    return ++pending_rounds < GW_SIPTHREAD_DEFER_ROUNDS &&
+           g_get_monotonic_time() - pending_since < GW_SIPTHREAD_DEFER_US;
+}
+
 static void give(void)
 {
     pending = false;
@@ -256,16 +263,14 @@ int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
             if (!dup)
                 events[total++] = events[kept + i];
         }
-        if (pending && (++pending_rounds >= GW_SIPTHREAD_DEFER_ROUNDS ||
-                        g_get_monotonic_time() - pending_since >= GW_SIPTHREAD_DEFER_US))
+        if (pending && !defer_left())
             give();
         gw_sipio_round(false);
         gw_sipio_returned(epfd, events, total);
         return total;
     }
     if (pending) {
-        if (++pending_rounds < GW_SIPTHREAD_DEFER_ROUNDS &&
-            g_get_monotonic_time() - pending_since < GW_SIPTHREAD_DEFER_US) {
+        if (defer_left()) {
             int n = real(epfd, events, maxevents, 0);
             if (n != 0 || timeout == 0) {
                 /* Nothing ready and the reactor would not wait: its own call would only

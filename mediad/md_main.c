@@ -265,15 +265,8 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (ctx.cfg.scheduling.kind != AR_SCHED_DEFAULT) {
-        /* Before the engine's and the WAV writer's threads start: they inherit it. */
-        char spec[32], why[200];
-        ar_sched_format(&ctx.cfg.scheduling, spec, sizeof spec);
-        if (ar_sched_apply(&ctx.cfg.scheduling, 0, why, sizeof why))
-            LOG_INFO(core, "scheduling %s: every thread", spec);
-        else
-            LOG_WARN(core, "scheduling %s not applied: %s", spec, why);
-    }
+    /* Before the engine's and the WAV writer's threads start: they inherit it. */
+    ar_sched_apply_logged(&ctx.cfg.scheduling, 0, AR_LOG_core, "scheduling", "every thread");
 
     unsigned pairs = (unsigned)(ctx.cfg.rtp_hi - ctx.cfg.rtp_lo + 1) / 2;
     if (ctx.cfg.max_ports && ctx.cfg.max_ports < pairs)
